@@ -1,0 +1,141 @@
+"""The checklist model: what a technician must check, as loaded from YAML.
+
+Pure data: no I/O here. `loader.py` builds these from files and is the only place that
+knows about YAML; everything else works with these frozen objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+
+CAPABILITIES: tuple[str, ...] = (
+    "chip",
+    "magstripe",
+    "contactless",
+    "pinpad",
+    "printer",
+    "qr_display",
+    "qr_scanner",
+    "ethernet",
+    "wifi",
+    "cellular",
+)
+
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+DEFAULT_ORDER = 1000
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    CHOICE = "choice"
+    LAST4 = "last4"
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A string in both UI languages; a plain YAML string fills both."""
+
+    zh: str
+    en: str
+
+    @classmethod
+    def same(cls, value: str) -> Text:
+        return cls(zh=value, en=value)
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def to_dict(self) -> dict[str, str]:
+        return {"zh": self.zh, "en": self.en}
+
+
+_LAST4 = re.compile(r"[0-9]{4}")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    id: str
+    label: Text
+    kind: FieldKind
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+    required: bool = False
+
+    def problem(self, value: str) -> Text | None:
+        """Why `value` cannot be recorded in this field, or None when it can."""
+        value = value.strip()
+        if not value:
+            if self.required:
+                return Text("必填", "required")
+            return None
+        if self.kind is FieldKind.NUMBER:
+            try:
+                Decimal(value)
+            except InvalidOperation:
+                return Text("必须是数字", "must be a number")
+        elif self.kind is FieldKind.LAST4:
+            if not _LAST4.fullmatch(value):
+                return Text("必须是4位数字", "must be exactly 4 digits")
+        elif self.kind is FieldKind.CHOICE and value not in self.choices:
+            options = ", ".join(self.choices)
+            return Text(f"须为以下之一：{options}", f"must be one of: {options}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
+            return Text(f"格式不符：{self.pattern}", f"does not match the format {self.pattern}")
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: str
+    title: Text
+    severity: Severity
+    required: bool = True
+    guidance: Text | None = None
+    fields: tuple[Field, ...] = ()
+    when: frozenset[str] = frozenset()
+
+    def applies_to(self, capabilities: Iterable[str]) -> bool:
+        return self.when <= frozenset(capabilities)
+
+    def field(self, field_id: str) -> Field:
+        for candidate in self.fields:
+            if candidate.id == field_id:
+                return candidate
+        raise KeyError(field_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    id: str
+    version: str
+    title: Text
+    items: tuple[Item, ...]
+    description: Text | None = None
+    order: int = DEFAULT_ORDER
+    source: Path | None = field(default=None, compare=False)
+    sha256: str = ""
+
+    def item(self, item_id: str) -> Item:
+        for candidate in self.items:
+            if candidate.id == item_id:
+                return candidate
+        raise KeyError(item_id)
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self.items)
+
+
+def in_visit_order(checklists: Iterable[Checklist]) -> list[Checklist]:
+    return sorted(checklists, key=lambda checklist: (checklist.order, checklist.id))

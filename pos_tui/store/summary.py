@@ -1,0 +1,60 @@
+"""One row per visit in the index: what lists and filters need without opening the visit."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from pos_tui.domain.session import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class VisitSummary:
+    uuid: str
+    status: str
+    verdict: str
+    created_at: str
+    updated_at: str
+    merchant_name: str
+    merchant_number: str
+    terminal_number: str
+    technician: str
+    job_type: str
+    answered: int
+    failures: int
+    revision: int
+    content_sha256: str | None
+
+    def to_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> VisitSummary:
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in row.items() if key in known})
+
+
+def summarize(visit: dict[str, Any]) -> VisitSummary:
+    """From a stored visit record (`Session.to_dict()`)."""
+    info = visit["info"]
+    answers = visit.get("answers", [])
+    times = [answer["at"] for answer in answers]
+    signoff = visit.get("signoff") or {}
+    if signoff.get("at"):
+        times.append(signoff["at"])
+    return VisitSummary(
+        uuid=visit["uuid"],
+        status=visit["status"],
+        verdict=visit.get("verdict", ""),
+        created_at=visit["created_at"],
+        updated_at=max(times, default=visit["created_at"]),
+        merchant_name=info.get("merchant_name", ""),
+        merchant_number=info.get("merchant_number", ""),
+        terminal_number=info.get("terminal_number", ""),
+        technician=info.get("technician", ""),
+        job_type=info.get("job_type", ""),
+        answered=len(answers),
+        failures=sum(1 for answer in answers if answer["outcome"] == Outcome.FAIL),
+        revision=int(visit.get("revision", 0)),
+        content_sha256=visit.get("content_sha256"),
+    )

@@ -1,0 +1,76 @@
+"""One writer per data folder, and a clear answer about who holds it.
+
+The OS lock (flock / LockFileEx via `filelock`) dies with its process, so a killed app
+never leaves the folder locked; the owner file beside it only says who held it last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from pos_tui.store.storage import StoreError
+
+LOCK_NAME = ".writer.lock"
+OWNER_NAME = ".writer.owner"
+
+
+class StoreLocked(StoreError):
+    def __init__(self, folder: Path, owner: dict[str, object] | None) -> None:
+        self.folder = folder
+        self.owner = owner
+        if owner:
+            who = (
+                f"process {owner.get('pid')} ({owner.get('program')}) on {owner.get('host')},"
+                f" since {owner.get('since')}"
+            )
+        else:
+            who = "another process"
+        super().__init__(
+            f"The data folder {folder} is in use by {who}. Close that pos-tui first;"
+            " nothing was changed."
+        )
+
+
+class WriterLock:
+    def __init__(self, folder: Path, timeout: float = 0) -> None:
+        self.folder = folder
+        self._lock = FileLock(str(folder / LOCK_NAME), timeout=timeout)
+        self._timeout = timeout
+
+    def acquire(self) -> None:
+        try:
+            self._lock.acquire(timeout=self._timeout)
+        except Timeout:
+            raise StoreLocked(self.folder, read_owner(self.folder)) from None
+        owner = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "program": " ".join(os.path.basename(arg) for arg in sys.argv[:2]) or "python",
+            "since": datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
+        (self.folder / OWNER_NAME).write_text(json.dumps(owner), encoding="utf-8")
+
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            (self.folder / OWNER_NAME).unlink()
+        self._lock.release()
+
+    @property
+    def held(self) -> bool:
+        return bool(self._lock.is_locked)
+
+
+def read_owner(folder: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads((folder / OWNER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
