@@ -1,27 +1,73 @@
-"""The command line: `pos-tui` starts the app; subcommands validate, list, …"""
+"""The command line: `pos-tui` starts the technician's app; subcommands do the rest.
+
+Every expected failure (bad checklist, locked or damaged store, full disk) ends with a
+plain sentence on stderr and exit code 1, never a traceback.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar, cast
 
 import click
 
 from pos_tui import __version__
 from pos_tui.domain.loader import load_checklists
-from pos_tui.locations import shipped_checklists_dir
+from pos_tui.domain.redact import CardDataError
+from pos_tui.domain.session import Status, VisitError
+from pos_tui.locations import data_dir, shipped_checklists_dir
+from pos_tui.store.local import LocalStore, recover_file
+from pos_tui.store.storage import StoreError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="POS_TUI_DATA_DIR",
+    help="The local store's folder (default: the system's data folder for pos-tui).",
+)
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"pos-tui: {message}", err=True)
+    sys.exit(1)
+
+
+def plain_errors(command: F) -> F:
+    """Turn the errors we expect into a sentence and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (StoreError, VisitError, CardDataError) as error:
+            fail(str(error))
+
+    return cast(F, wrapper)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="pos-tui")
+@data_dir_option
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, data_dir: Path | None) -> None:
     """On-site acceptance of POS card terminals.
 
-    With no command, starts the technician's app.
+    With no command, starts the technician's app on the local store.
     """
+    ctx.ensure_object(dict)
+    ctx.obj["data_dir"] = data_dir
     if ctx.invoked_subcommand is None:
-        click.echo("The technician's app is not built yet; see `pos-tui --help`.")
+        fail("the technician's app is not built yet; see `pos-tui --help`.")
+
+
+def _folder(ctx: click.Context, data_dir_value: Path | None) -> Path:
+    return data_dir(data_dir_value or ctx.obj.get("data_dir"))
 
 
 @main.command()
@@ -44,3 +90,66 @@ def validate(paths: tuple[Path, ...]) -> None:
         count = len(result.problems)
         click.echo(f"{count} problem{'s' if count != 1 else ''} found.", err=True)
         sys.exit(1)
+
+
+@main.command(name="list")
+@data_dir_option
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([str(s) for s in Status]),
+    help="Only visits in this state; repeat for several.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
+@click.pass_context
+@plain_errors
+def list_visits(
+    ctx: click.Context, data_dir: Path | None, statuses: tuple[str, ...], as_json: bool
+) -> None:
+    """List the visits in the local store, newest first."""
+    folder = _folder(ctx, data_dir)
+    if not folder.exists():
+        fail(f"there is no local store at {folder} yet.")
+    with LocalStore.open(folder, read_only=True) as store:
+        summaries = store.summaries(statuses or None)
+    if as_json:
+        rows = [summary.to_row() for summary in summaries]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    from pos_tui.reports.console import visits_table
+
+    visits_table(summaries)
+
+
+@main.command()
+@data_dir_option
+@click.option("--sessions", "count", type=click.IntRange(1, 1_000_000), default=50, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same visits.")
+@click.pass_context
+@plain_errors
+def demo(ctx: click.Context, data_dir: Path | None, count: int, seed: int) -> None:
+    """Fill a store with realistic signed visits, for trying the app and for benchmarks."""
+    from pos_tui.demo import demo_sessions
+
+    loaded = load_checklists([shipped_checklists_dir()])
+    if loaded.problems:
+        fail("the shipped checklists have problems; run `pos-tui validate`.")
+    folder = _folder(ctx, data_dir)
+    with (
+        LocalStore.open(folder) as store,
+        click.progressbar(length=count, label="Writing visits", file=sys.stderr) as bar,
+    ):
+        added = store.bulk_add(
+            demo_sessions(loaded.checklists, count, seed=seed), progress=lambda _: bar.update(1)
+        )
+    click.echo(f"Added {added} signed visits to {folder}.")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@plain_errors
+def recover(path: Path) -> None:
+    """Set a damaged store file aside and restore its previous version (PATH.bak)."""
+    aside = recover_file(path)
+    click.echo(f"Restored {path} from its previous version; the damaged file is kept as {aside}.")

@@ -1,0 +1,458 @@
+"""A visit: the answers a technician records against the checklists, and its rules.
+
+Pure: the store persists what this produces (`to_dict`) and rebuilds it (`from_dict`); the
+UI only calls the methods below. Every change bumps `revision` and appends an `Event`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid as uuid_module
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pos_tui.domain.checklist import Checklist, Item, Severity, Text
+from pos_tui.domain.progress import Progress, Verdict, verdict_of
+from pos_tui.domain.redact import guard_text
+from pos_tui.domain.visit_info import VisitInfo
+
+Clock = Callable[[], datetime]
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def timestamp(clock: Clock) -> str:
+    return clock().isoformat(timespec="seconds")
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NA = "na"
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SIGNED = "signed"
+    SYNCED = "synced"
+    REVIEWED = "reviewed"
+
+
+class VisitError(ValueError):
+    """A change the rules do not allow; `text` is the sentence to show, in both languages."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRef:
+    id: str
+    version: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    checklist_id: str
+    item_id: str
+    outcome: Outcome
+    note: str
+    values: dict[str, str]
+    at: str
+    revision: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.checklist_id, self.item_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "checklist_id": self.checklist_id,
+            "item_id": self.item_id,
+            "outcome": str(self.outcome),
+            "note": self.note,
+            "values": dict(self.values),
+            "at": self.at,
+            "revision": self.revision,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        return cls(
+            checklist_id=data["checklist_id"],
+            item_id=data["item_id"],
+            outcome=Outcome(data["outcome"]),
+            note=data.get("note", ""),
+            values=dict(data.get("values", {})),
+            at=data["at"],
+            revision=int(data.get("revision", 1)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One line of the append-only log: what happened, when, by whom."""
+
+    at: str
+    who: str
+    what: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": self.at, "who": self.who, "what": self.what, "detail": dict(self.detail)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        return cls(data["at"], data.get("who", ""), data["what"], dict(data.get("detail", {})))
+
+
+@dataclass(frozen=True, slots=True)
+class SignOff:
+    technician: str
+    merchant_representative: str
+    at: str
+
+
+class Session:
+    """One visit. Build with `start` or `from_dict`; never share one between threads."""
+
+    def __init__(
+        self,
+        uuid: str,
+        info: VisitInfo,
+        checklists: list[Checklist],
+        created_at: str,
+        clock: Clock = local_now,
+    ) -> None:
+        self.uuid = uuid
+        self.info = info
+        self.checklists = checklists
+        self.created_at = created_at
+        self.clock = clock
+        self.status = Status.DRAFT
+        self.revision = 0
+        self.answers: dict[tuple[str, str], Answer] = {}
+        self.events: list[Event] = []
+        self.signoff: SignOff | None = None
+        self.content_sha256: str | None = None
+        self.position: tuple[str, str] | None = None
+        # Each entry is the answer an item had before the change, to put back on undo.
+        self._undo: list[tuple[tuple[str, str], Answer | None]] = []
+
+    # -- starting ------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls, info: VisitInfo, checklists: Iterable[Checklist], clock: Clock = local_now
+    ) -> Session:
+        problems = info.problems()
+        if problems:
+            fields_text = ", ".join(f"{name}: {text.en}" for name, text in problems.items())
+            raise VisitError(Text(f"访问信息有误：{fields_text}", f"the visit details are wrong: {fields_text}"))
+        guarded = replace(
+            info,
+            merchant_name=guard_text(info.merchant_name),
+            site_address=guard_text(info.site_address),
+            merchant_contact=guard_text(info.merchant_contact),
+            notes=guard_text(info.notes),
+        )
+        chosen = list(checklists)
+        if not chosen:
+            raise VisitError(Text("至少选择一份检查表", "choose at least one checklist"))
+        session = cls(str(uuid_module.uuid4()), guarded, chosen, timestamp(clock), clock)
+        session._log(info.technician, "created", {"checklists": [c.id for c in chosen]})
+        return session
+
+    @property
+    def refs(self) -> list[ChecklistRef]:
+        return [ChecklistRef(c.id, c.version, c.sha256) for c in self.checklists]
+
+    # -- looking up ----------------------------------------------------------------
+
+    def checklist(self, checklist_id: str) -> Checklist:
+        for checklist in self.checklists:
+            if checklist.id == checklist_id:
+                return checklist
+        raise VisitError(Text(f"此访问没有检查表 {checklist_id}", f"no checklist {checklist_id} in this visit"))
+
+    def item(self, checklist_id: str, item_id: str) -> Item:
+        try:
+            return self.checklist(checklist_id).item(item_id)
+        except KeyError:
+            raise VisitError(Text(f"没有检查项 {item_id}", f"no item {item_id} in {checklist_id}")) from None
+
+    def applies(self, item: Item) -> bool:
+        return item.applies_to(self.info.capabilities)
+
+    def answer(self, checklist_id: str, item_id: str) -> Answer | None:
+        return self.answers.get((checklist_id, item_id))
+
+    def all_items(self) -> list[tuple[Checklist, Item]]:
+        return [(checklist, item) for checklist in self.checklists for item in checklist.items]
+
+    def next_unanswered(self, after: tuple[str, str] | None = None) -> tuple[str, str] | None:
+        """The next applicable unanswered item after `after`, wrapping round; None when done."""
+        keys = [(c.id, i.id) for c, i in self.all_items() if self.applies(i)]
+        start = keys.index(after) + 1 if after in keys else 0
+        for key in keys[start:] + keys[:start]:
+            if key not in self.answers:
+                return key
+        return None
+
+    # -- changing ------------------------------------------------------------------
+
+    @property
+    def editable(self) -> bool:
+        return self.status is Status.DRAFT
+
+    def _require_draft(self) -> None:
+        if not self.editable:
+            raise VisitError(Text("已签署的访问不能修改", "a signed visit can no longer change"))
+
+    def record(
+        self,
+        checklist_id: str,
+        item_id: str,
+        outcome: Outcome | str,
+        note: str = "",
+        values: dict[str, str] | None = None,
+    ) -> Answer:
+        self._require_draft()
+        outcome = Outcome(outcome)
+        item = self.item(checklist_id, item_id)
+        if not self.applies(item):
+            raise VisitError(Text("此终端不适用该项", "this item does not apply to this terminal"))
+        note = guard_text(note.strip())
+        if outcome is Outcome.FAIL and not note:
+            raise VisitError(Text("不通过须填写说明", "a failed item needs a note"))
+        clean_values = self._checked_values(item, values or {}, outcome)
+        key = (checklist_id, item_id)
+        previous = self.answers.get(key)
+        answer = Answer(
+            checklist_id=checklist_id,
+            item_id=item_id,
+            outcome=outcome,
+            note=note,
+            values=clean_values,
+            at=timestamp(self.clock),
+            revision=(previous.revision + 1) if previous else 1,
+        )
+        self.answers[key] = answer
+        self._undo.append((key, previous))
+        self.position = key
+        self._log(self.info.technician, "answered", answer.to_dict())
+        return answer
+
+    def _checked_values(
+        self, item: Item, values: dict[str, str], outcome: Outcome
+    ) -> dict[str, str]:
+        known = {f.id for f in item.fields}
+        unknown = set(values) - known
+        if unknown:
+            names = ", ".join(sorted(unknown))
+            raise VisitError(Text(f"未知字段：{names}", f"unknown fields: {names}"))
+        clean: dict[str, str] = {}
+        for item_field in item.fields:
+            value = guard_text(str(values.get(item_field.id, "")).strip())
+            # Required values are the evidence of a passed test; a failed or n/a test may
+            # have none (a declined payment has no auth code).
+            if outcome is not Outcome.PASS and not value:
+                continue
+            problem = item_field.problem(value)
+            if problem is not None:
+                raise VisitError(
+                    Text(
+                        f"{item_field.label.zh}：{problem.zh}", f"{item_field.label.en}: {problem.en}"
+                    )
+                )
+            if value:
+                clean[item_field.id] = value
+        return clean
+
+    def undo(self) -> tuple[str, str] | None:
+        """Take back the last answer; returns the item it was on, or None with nothing to undo."""
+        self._require_draft()
+        if not self._undo:
+            return None
+        key, previous = self._undo.pop()
+        if previous is None:
+            self.answers.pop(key, None)
+        else:
+            self.answers[key] = previous
+        self.position = key
+        self._log(self.info.technician, "undone", {"checklist_id": key[0], "item_id": key[1]})
+        return key
+
+    @property
+    def can_undo(self) -> bool:
+        return self.editable and bool(self._undo)
+
+    def sign(self, technician: str, merchant_representative: str) -> SignOff:
+        self._require_draft()
+        technician, merchant_representative = technician.strip(), merchant_representative.strip()
+        if not technician or not merchant_representative:
+            raise VisitError(
+                Text("技术员和商户代表都须签名", "both the technician and the merchant must sign")
+            )
+        self.signoff = SignOff(
+            guard_text(technician), guard_text(merchant_representative), timestamp(self.clock)
+        )
+        self.status = Status.SIGNED
+        self._undo.clear()
+        self.content_sha256 = self.content_hash()
+        self._log(
+            technician,
+            "signed",
+            {
+                "merchant_representative": self.signoff.merchant_representative,
+                "verdict": str(self.verdict()),
+                "content_sha256": self.content_sha256,
+            },
+        )
+        return self.signoff
+
+    def mark(self, status: Status, who: str, detail: dict[str, Any] | None = None) -> None:
+        """Later lifecycle steps (synced, reviewed), recorded by the layers that perform them."""
+        if self.status is Status.DRAFT:
+            raise VisitError(Text("草稿不能同步或审核", "a draft cannot be synced or reviewed"))
+        self.status = status
+        self._log(who, str(status), detail or {})
+
+    def _log(self, who: str, what: str, detail: dict[str, Any]) -> None:
+        self.revision += 1
+        self.events.append(Event(timestamp(self.clock), who, what, detail))
+
+    # -- summaries -----------------------------------------------------------------
+
+    def progress(self, checklist_id: str | None = None) -> Progress:
+        pairs = self.all_items() if checklist_id is None else [
+            (c, i) for c, i in self.all_items() if c.id == checklist_id
+        ]
+        applicable = [(c.id, i.id) for c, i in pairs if self.applies(i)]
+        return Progress(sum(1 for key in applicable if key in self.answers), len(applicable))
+
+    def failures(self) -> list[tuple[Checklist, Item, Answer]]:
+        return [
+            (c, i, a)
+            for c, i in self.all_items()
+            if (a := self.answers.get((c.id, i.id))) and a.outcome is Outcome.FAIL
+        ]
+
+    def missing_required(self) -> list[tuple[Checklist, Item]]:
+        return [
+            (c, i)
+            for c, i in self.all_items()
+            if i.required and self.applies(i) and (c.id, i.id) not in self.answers
+        ]
+
+    def verdict(self) -> Verdict:
+        return verdict_of(
+            missing_required=bool(self.missing_required()),
+            failed_severities=self.failed_severities(),
+        )
+
+    def failed_severities(self) -> list[Severity]:
+        return [i.severity for _, i, _ in self.failures()]
+
+    # -- integrity -----------------------------------------------------------------
+
+    def content(self) -> dict[str, Any]:
+        """What the signatures vouch for; later steps (sync, review) do not change it."""
+        return {
+            "uuid": self.uuid,
+            "created_at": self.created_at,
+            "info": self.info.to_dict(),
+            "checklists": [ref_to_dict(ref) for ref in self.refs],
+            "answers": [self.answers[key].to_dict() for key in sorted(self.answers)],
+            "signoff": None if self.signoff is None else signoff_to_dict(self.signoff),
+        }
+
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @property
+    def altered(self) -> bool:
+        """A signed visit whose content no longer matches what was signed."""
+        return self.content_sha256 is not None and self.content_sha256 != self.content_hash()
+
+    # -- persistence ---------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.content()
+        data.update(
+            status=str(self.status),
+            revision=self.revision,
+            content_sha256=self.content_sha256,
+            position=list(self.position) if self.position else None,
+            undo=[
+                {"key": list(key), "previous": None if prev is None else prev.to_dict()}
+                for key, prev in self._undo
+            ],
+            verdict=str(self.verdict()),
+        )
+        return data
+
+    @classmethod
+    def from_dict(
+        cls,
+        data: dict[str, Any],
+        checklists: list[Checklist],
+        events: Iterable[dict[str, Any]] = (),
+        clock: Clock = local_now,
+    ) -> Session:
+        session = cls(data["uuid"], VisitInfo.from_dict(data["info"]), checklists, data["created_at"], clock)
+        session.status = Status(data["status"])
+        session.revision = int(data["revision"])
+        session.content_sha256 = data.get("content_sha256")
+        for answer_data in data.get("answers", []):
+            answer = Answer.from_dict(answer_data)
+            session.answers[answer.key] = answer
+        signoff = data.get("signoff")
+        if signoff:
+            session.signoff = SignOff(**signoff)
+        position = data.get("position")
+        session.position = (position[0], position[1]) if position else None
+        session._undo = [
+            (
+                (entry["key"][0], entry["key"][1]),
+                None if entry["previous"] is None else Answer.from_dict(entry["previous"]),
+            )
+            for entry in data.get("undo", [])
+        ]
+        session.events = [Event.from_dict(event) for event in events]
+        return session
+
+
+def ref_to_dict(ref: ChecklistRef) -> dict[str, str]:
+    return {"id": ref.id, "version": ref.version, "sha256": ref.sha256}
+
+
+def signoff_to_dict(signoff: SignOff) -> dict[str, str]:
+    return {
+        "technician": signoff.technician,
+        "merchant_representative": signoff.merchant_representative,
+        "at": signoff.at,
+    }
+
+
+__all__ = [
+    "Answer",
+    "ChecklistRef",
+    "Event",
+    "Outcome",
+    "Progress",
+    "Session",
+    "SignOff",
+    "Status",
+    "Verdict",
+    "VisitError",
+]

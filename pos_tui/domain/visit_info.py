@@ -1,0 +1,115 @@
+"""What a visit is about: the merchant, the terminal and why the technician is there."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+from pos_tui.domain.checklist import CAPABILITIES, Text
+
+
+class JobType(StrEnum):
+    NEW_INSTALL = "new_install"
+    REACTIVATION = "reactivation"
+    REPLACEMENT = "replacement"
+    RELOCATION = "relocation"
+
+
+class ReactivationReason(StrEnum):
+    DEVICE_FAULT = "device_fault"
+    SYSTEM_UPGRADE = "system_upgrade"
+    MERCHANT_DETAILS_CHANGED = "merchant_details_changed"
+    OTHER = "other"
+
+
+JOB_TYPE_NAMES: dict[str, Text] = {
+    JobType.NEW_INSTALL: Text("新装机", "New install"),
+    JobType.REACTIVATION: Text("重新激活", "Re-activation"),
+    JobType.REPLACEMENT: Text("换机", "Replacement"),
+    JobType.RELOCATION: Text("移机", "Relocation"),
+}
+
+REASON_NAMES: dict[str, Text] = {
+    ReactivationReason.DEVICE_FAULT: Text("设备故障", "Device fault"),
+    ReactivationReason.SYSTEM_UPGRADE: Text("支付系统升级", "Payment-system upgrade"),
+    ReactivationReason.MERCHANT_DETAILS_CHANGED: Text("商户信息变更", "Merchant details changed"),
+    ReactivationReason.OTHER: Text("其他", "Other"),
+}
+
+MERCHANT_NUMBER_LENGTH = 15
+TERMINAL_NUMBER_LENGTH = 8
+_DIGITS = re.compile(r"[0-9]+")
+_REQUIRED = ("merchant_name", "merchant_number", "terminal_number", "technician")
+
+
+@dataclass(frozen=True, slots=True)
+class VisitInfo:
+    job_type: str = JobType.NEW_INSTALL
+    reason: str = ""
+    merchant_name: str = ""
+    merchant_number: str = ""
+    terminal_number: str = ""
+    terminal_serial: str = ""
+    model: str = ""
+    capabilities: tuple[str, ...] = ()
+    site_address: str = ""
+    merchant_contact: str = ""
+    technician: str = ""
+    device_id: str = ""
+    notes: str = field(default="")
+
+    def problems(self) -> dict[str, Text]:
+        """Errors that stop a visit from starting, by field name."""
+        found: dict[str, Text] = {}
+        for name in _REQUIRED:
+            if not str(getattr(self, name)).strip():
+                found[name] = Text("必填", "required")
+        if self.job_type not in JobType.__members__.values():
+            found["job_type"] = Text("未知的作业类型", "unknown job type")
+        if self.job_type == JobType.REACTIVATION and self.reason not in set(ReactivationReason):
+            found["reason"] = Text("请选择重新激活原因", "choose the reason for re-activation")
+        if self.merchant_number and len(self.merchant_number) != MERCHANT_NUMBER_LENGTH:
+            found["merchant_number"] = Text(
+                f"商户号须为{MERCHANT_NUMBER_LENGTH}位（当前{len(self.merchant_number)}位）",
+                f"must be {MERCHANT_NUMBER_LENGTH} characters (now {len(self.merchant_number)})",
+            )
+        if self.terminal_number and not (
+            len(self.terminal_number) == TERMINAL_NUMBER_LENGTH
+            and _DIGITS.fullmatch(self.terminal_number)
+        ):
+            found["terminal_number"] = Text(
+                f"终端号须为{TERMINAL_NUMBER_LENGTH}位数字", f"must be {TERMINAL_NUMBER_LENGTH} digits"
+            )
+        unknown = set(self.capabilities) - set(CAPABILITIES)
+        if unknown:
+            found["capabilities"] = Text(
+                f"未知功能：{', '.join(sorted(unknown))}",
+                f"unknown capabilities: {', '.join(sorted(unknown))}",
+            )
+        return found
+
+    def warnings(self) -> dict[str, Text]:
+        """Worth a second look, but not a reason to refuse: some acquirers use letters."""
+        found: dict[str, Text] = {}
+        if (
+            len(self.merchant_number) == MERCHANT_NUMBER_LENGTH
+            and not _DIGITS.fullmatch(self.merchant_number)
+        ):
+            found["merchant_number"] = Text(
+                "商户号通常全为数字，请核对", "merchant numbers are usually all digits: check it"
+            )
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["capabilities"] = list(self.capabilities)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VisitInfo:
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["capabilities"] = tuple(values.get("capabilities", ()))
+        return cls(**values)
