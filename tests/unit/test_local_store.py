@@ -1,0 +1,315 @@
+"""The local store on real files: persistence, one writer, damage, recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.redact import CardDataError
+from pos_tui.domain.session import Outcome, Session, Status, VisitError
+from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.store.local import LocalStore, recover_file
+from pos_tui.store.storage import StoreDamaged, StoreError, StoreWriteFailed
+from pos_tui.store.writer_lock import StoreLocked
+
+CHIP_VALUES = {"reference": "000012345678", "amount": "0.01", "last4": "1234"}
+
+
+def test_answers_survive_closing_and_reopening(
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
+) -> None:
+    folder = tmp_path / "data"
+    with LocalStore.open(folder) as store:
+        session = Session.start(info, checklists)
+        store.create(session)
+        store.record(session, "card", "chip-pin", Outcome.PASS, values=CHIP_VALUES)
+        store.record(session, "card", "void", Outcome.FAIL, note="撤销后小票未打印")
+        store.record(session, "receipt", "clock", Outcome.NA)
+    with LocalStore.open(folder) as store:
+        reopened = store.load(session.uuid)
+        [draft] = store.drafts()
+    assert reopened.answers == session.answers
+    assert reopened.answer("card", "void").note == "撤销后小票未打印"  # type: ignore[union-attr]
+    assert [e.what for e in reopened.events] == ["created", "answered", "answered", "answered"]
+    assert reopened.position == ("receipt", "clock")
+    assert reopened.checklists == session.checklists
+    assert (draft.uuid, draft.answered, draft.failures) == (session.uuid, 3, 1)
+
+
+def test_files_are_utf8_json_with_chinese_as_text(store: LocalStore, session: Session) -> None:
+    store.record(session, "card", "void", Outcome.FAIL, note="打印机卡纸")
+    raw = store.visit_path(session.uuid).read_bytes()
+    assert "打印机卡纸".encode() in raw
+    assert b"\\u" not in raw
+    assert json.loads(raw.decode("utf-8"))["visit"]["1"]["uuid"] == session.uuid
+
+
+def test_a_visit_reopens_after_its_checklist_files_change(
+    tmp_path: Path, info: VisitInfo
+) -> None:
+    source = tmp_path / "mine.yaml"
+    source.write_text(
+        'id: mine\nversion: "1"\ntitle: Mine\nitems:\n  - {id: a, title: A, severity: minor}\n',
+        encoding="utf-8",
+    )
+    from pos_tui.domain.loader import load_checklist
+
+    with LocalStore.open(tmp_path / "data") as store:
+        session = Session.start(info, [load_checklist(source)])
+        store.create(session)
+        source.write_text("now broken", encoding="utf-8")
+        assert store.load(session.uuid).checklists[0].item("a").title.en == "A"
+
+
+def test_signed_visit_is_indexed_and_read_only(store: LocalStore, session: Session) -> None:
+    for checklist_id, item_id, values in [
+        ("card", "chip-pin", CHIP_VALUES),
+        ("card", "void", {}),
+        ("receipt", "masked", {}),
+        ("receipt", "clock", {}),
+    ]:
+        store.record(session, checklist_id, item_id, Outcome.PASS, values=values)
+    store.sign(session, "张伟", "王老板")
+    [summary] = store.summaries([Status.SIGNED])
+    assert (summary.verdict, summary.content_sha256) == ("pass", session.content_sha256)
+    reopened = store.load(session.uuid)
+    assert reopened.status is Status.SIGNED and not reopened.altered
+    with pytest.raises(VisitError):
+        store.record(reopened, "receipt", "clock", Outcome.FAIL, note="late")
+    assert store.load(session.uuid).answer("receipt", "clock").outcome is Outcome.PASS  # type: ignore[union-attr]
+
+
+def test_undo_is_saved(store: LocalStore, session: Session) -> None:
+    store.record(session, "card", "void", Outcome.PASS)
+    store.record(session, "card", "void", Outcome.FAIL, note="second try failed")
+    assert store.undo(session) == ("card", "void")
+    assert store.load(session.uuid).answer("card", "void").outcome is Outcome.PASS  # type: ignore[union-attr]
+    store.undo(session)
+    assert store.load(session.uuid).answer("card", "void") is None
+    assert store.undo(session) is None
+
+
+def test_card_numbers_are_masked_before_they_reach_the_file(
+    store: LocalStore, session: Session
+) -> None:
+    store.record(session, "card", "void", Outcome.FAIL, note="卡号 6222 0212 3456 7890 128 撤销失败")
+    raw = store.visit_path(session.uuid).read_text(encoding="utf-8")
+    assert "****0128" in raw
+    assert "6222" not in raw and "7890" not in raw
+
+
+def test_track_data_is_refused_and_nothing_is_written(store: LocalStore, session: Session) -> None:
+    before = store.visit_path(session.uuid).read_bytes()
+    with pytest.raises(CardDataError):
+        store.record(session, "card", "void", Outcome.FAIL, note=";4111111111111111=25121010000000000?")
+    assert store.visit_path(session.uuid).read_bytes() == before
+    assert session.answer("card", "void") is None
+
+
+def test_second_writer_in_another_process_is_refused_with_our_pid(
+    store: LocalStore, session: Session
+) -> None:
+    before = {p.name: p.read_bytes() for p in store.folder.rglob("*.json")}
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from pos_tui.store.local import LocalStore
+        from pos_tui.store.storage import StoreError
+        try:
+            LocalStore.open(Path({str(store.folder)!r}))
+        except StoreError as error:
+            print(error)
+            raise SystemExit(3)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 3, done.stderr
+    assert f"in use by process {os.getpid()}" in done.stdout
+    assert "nothing was changed" in done.stdout
+    assert {p.name: p.read_bytes() for p in store.folder.rglob("*.json")} == before
+
+
+def test_second_writer_in_this_process_is_refused(store: LocalStore) -> None:
+    with pytest.raises(StoreLocked, match="is in use by process"):
+        LocalStore.open(store.folder)
+
+
+def test_reading_is_allowed_while_a_writer_works(store: LocalStore, session: Session) -> None:
+    with LocalStore.open(store.folder, read_only=True) as reader:
+        assert [s.uuid for s in reader.drafts()] == [session.uuid]
+        store.record(session, "card", "void", Outcome.PASS)
+        assert reader.load(session.uuid).answer("card", "void") is not None
+        with pytest.raises(StoreError, match="read-only"):
+            reader.create(Session.start(session.info, session.checklists))
+
+
+def test_a_killed_writer_leaves_the_folder_usable(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    script = (
+        "import os, sys; from pathlib import Path; from pos_tui.store.local import LocalStore;"
+        f"LocalStore.open(Path({str(folder)!r})); print('open', flush=True); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, capture_output=True)
+    with LocalStore.open(folder) as store:
+        assert store.summaries() == []
+
+
+def test_stray_temp_files_are_removed_on_start(tmp_path: Path, info: VisitInfo, checklists: list[Checklist]) -> None:
+    folder = tmp_path / "data"
+    with LocalStore.open(folder) as store:
+        session = Session.start(info, checklists)
+        store.create(session)
+    stray = [folder / ".index.json.999.tmp", folder / "visits" / f".{session.uuid}.json.999.tmp"]
+    for path in stray:
+        path.write_text('{"half', encoding="utf-8")
+    with LocalStore.open(folder) as store:
+        assert store.report.removed_temp_files == 2
+    assert not any(path.exists() for path in stray)
+
+
+def damage(path: Path, how: str) -> None:
+    if how == "truncated":
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    elif how == "garbage":
+        path.write_bytes(b"\x93\xffnot json at all")
+    elif how == "wrong shape":
+        path.write_text('[{"uuid": 1}]', encoding="utf-8")
+    elif how == "empty":
+        path.write_bytes(b"")
+
+
+DAMAGE = ["truncated", "garbage", "wrong shape", "empty"]
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_damaged_index_is_named_left_untouched_and_recoverable(
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist], how: str
+) -> None:
+    folder = tmp_path / "data"
+    with LocalStore.open(folder) as store:
+        for _ in range(2):
+            store.create(Session.start(info, checklists))
+    index = folder / "index.json"
+    damage(index, how)
+    damaged_bytes = index.read_bytes()
+    with pytest.raises(StoreDamaged) as raised:
+        LocalStore.open(folder)
+    assert str(index) in str(raised.value)
+    assert "pos-tui recover" in str(raised.value)
+    assert index.read_bytes() == damaged_bytes
+    aside = recover_file(index)
+    assert aside.read_bytes() == damaged_bytes
+    with LocalStore.open(folder) as store:
+        # The backup was one generation behind; the visit files put the index right.
+        assert len(store.summaries()) == 2
+        assert store.report.reindexed == 1
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_damaged_visit_file_is_reported_not_overwritten(
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist], how: str
+) -> None:
+    folder = tmp_path / "data"
+    with LocalStore.open(folder) as store:
+        session = Session.start(info, checklists)
+        store.create(session)
+        store.record(session, "card", "void", Outcome.PASS)
+    path = folder / "visits" / f"{session.uuid}.json"
+    damage(path, how)
+    damaged_bytes = path.read_bytes()
+    with LocalStore.open(folder) as store:
+        [problem] = store.report.damaged
+        assert problem.path == path
+        with pytest.raises(StoreDamaged, match=str(path)):
+            store.load(session.uuid)
+    assert path.read_bytes() == damaged_bytes
+    recover_file(path)
+    with LocalStore.open(folder) as store:
+        # The previous generation: the visit as created, before the answer.
+        assert store.load(session.uuid).answers == {}
+
+
+def test_damage_without_a_backup_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "index.json").write_text("{", encoding="utf-8")
+    with pytest.raises(StoreDamaged, match="No previous version exists"):
+        LocalStore.open(folder)
+    with pytest.raises(StoreError, match="no previous version"):
+        recover_file(folder / "index.json")
+
+
+def test_index_is_rebuilt_from_visit_files_after_a_crash_between_writes(
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
+) -> None:
+    folder = tmp_path / "data"
+    with LocalStore.open(folder) as store:
+        kept = Session.start(info, checklists)
+        store.create(kept)
+        index_before = (folder / "index.json").read_bytes()
+        lost = Session.start(info, checklists)
+        store.create(lost)
+    (folder / "index.json").write_bytes(index_before)
+    with LocalStore.open(folder) as store:
+        assert store.report.reindexed == 1
+        assert {s.uuid for s in store.drafts()} == {kept.uuid, lost.uuid}
+
+
+def run_with_file_size_limit(folder: Path, limit: int) -> subprocess.CompletedProcess[str]:
+    """A writer whose files cannot grow past `limit` bytes: a full disk, as the writer sees it."""
+    script = textwrap.dedent(
+        f"""
+        import resource, signal
+        from pathlib import Path
+        from pos_tui.store.local import LocalStore
+        from pos_tui.store.storage import StoreWriteFailed
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        with LocalStore.open(Path({str(folder)!r})) as store:
+            [summary] = store.drafts()
+            session = store.load(summary.uuid)
+            resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
+            try:
+                store.record(session, "card", "void", "fail", note="纸" * 5000)
+            except StoreWriteFailed as error:
+                print(error)
+                print("in memory:", session.answer("card", "void"))
+                raise SystemExit(3)
+        """
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_full_disk_keeps_the_previous_version_and_the_session(
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
+) -> None:
+    folder = tmp_path / "data"
+    with LocalStore.open(folder) as store:
+        session = Session.start(info, checklists)
+        store.create(session)
+        store.record(session, "card", "void", Outcome.PASS)
+    path = folder / "visits" / f"{session.uuid}.json"
+    before = path.read_bytes()
+    done = run_with_file_size_limit(folder, len(before) + 100)
+    assert done.returncode == 3, done.stderr
+    assert "Could not save" in done.stdout and "The previous version is intact" in done.stdout
+    assert "in memory: Answer(checklist_id='card', item_id='void', outcome=<Outcome.PASS" in done.stdout
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob(".*.tmp"))
+    with LocalStore.open(folder) as store:
+        assert store.load(session.uuid).answer("card", "void").outcome is Outcome.PASS  # type: ignore[union-attr]
+
+
+def test_write_failure_message_for_full_disk() -> None:
+    error = StoreWriteFailed(Path("/x/visit.json"), OSError(28, "No space left on device"))
+    assert str(error) == "Could not save /x/visit.json: the disk is full. The previous version is intact."
