@@ -153,6 +153,7 @@ class Session:
     def start(
         cls, info: VisitInfo, checklists: Iterable[Checklist], clock: Clock = local_now
     ) -> Session:
+        info = info.trimmed()
         problems = info.problems()
         if problems:
             fields_text = ", ".join(f"{name}: {text.en}" for name, text in problems.items())
@@ -226,6 +227,8 @@ class Session:
         values: dict[str, str] | None = None,
     ) -> Answer:
         self._require_draft()
+        if outcome not in set(Outcome):
+            raise VisitError(Text(f"未知结果：{outcome}", f"unknown outcome: {outcome}"))
         outcome = Outcome(outcome)
         item = self.item(checklist_id, item_id)
         if not self.applies(item):
@@ -323,6 +326,9 @@ class Session:
         """Later lifecycle steps (synced, reviewed), recorded by the layers that perform them."""
         if self.status is Status.DRAFT:
             raise VisitError(Text("草稿不能同步或审核", "a draft cannot be synced or reviewed"))
+        if status not in (Status.SYNCED, Status.REVIEWED):
+            # Signing has its own method, and nothing may turn a signed visit back into a draft.
+            raise VisitError(Text("只能标记为已同步或已审核", "only synced or reviewed can be marked"))
         self.status = status
         self._log(who, str(status), detail or {})
 

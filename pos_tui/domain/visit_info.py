@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -59,6 +59,15 @@ class VisitInfo:
     technician: str = ""
     device_id: str = ""
     notes: str = field(default="")
+
+    def trimmed(self) -> VisitInfo:
+        """Without the stray spaces a quick typist leaves around numbers and names."""
+        changes = {
+            f.name: getattr(self, f.name).strip()
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), str)
+        }
+        return replace(self, **changes)
 
     def problems(self) -> dict[str, Text]:
         """Errors that stop a visit from starting, by field name."""

@@ -1,0 +1,264 @@
+"""What a visit is about, and which visit details stop it from starting."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pos_tui.domain.checklist import CAPABILITIES, Checklist
+from pos_tui.domain.loader import load_checklist
+from pos_tui.domain.redact import CardDataError
+from pos_tui.domain.session import Session, Status, VisitError
+from pos_tui.domain.visit_info import JobType, ReactivationReason, VisitInfo
+
+FIXED = datetime(2024, 5, 6, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+
+SMALL_CHECKLIST = """\
+id: preflight
+version: "1.0"
+title: {zh: 准备, en: Preflight}
+items:
+  - id: power
+    title: {zh: 电源, en: Power}
+    severity: major
+"""
+
+
+def fixed_clock() -> datetime:
+    return FIXED
+
+
+@pytest.fixture
+def checklists(tmp_path: Path) -> list[Checklist]:
+    path = tmp_path / "preflight.yaml"
+    path.write_text(textwrap.dedent(SMALL_CHECKLIST), encoding="utf-8")
+    return [load_checklist(path)]
+
+
+def make_info(**changes: Any) -> VisitInfo:
+    values: dict[str, Any] = {
+        "merchant_name": "北京朝阳便利店",
+        "merchant_number": "898110053990012",
+        "terminal_number": "87654321",
+        "technician": "陈静",
+        "capabilities": ("chip", "magstripe", "printer"),
+    }
+    values.update(changes)
+    return VisitInfo(**values)
+
+
+# -- what is fine --------------------------------------------------------------------------
+
+
+def test_complete_details_have_no_problems_and_no_warnings() -> None:
+    info = make_info()
+    assert info.problems() == {}
+    assert info.warnings() == {}
+
+
+def test_every_capability_is_known() -> None:
+    assert make_info(capabilities=CAPABILITIES).problems() == {}
+    assert make_info(capabilities=()).problems() == {}
+
+
+@pytest.mark.parametrize(
+    "job_type", [JobType.NEW_INSTALL, JobType.REPLACEMENT, JobType.RELOCATION, "relocation"]
+)
+def test_job_types_other_than_reactivation_need_no_reason(job_type: str) -> None:
+    assert make_info(job_type=job_type, reason="").problems() == {}
+
+
+# -- required details ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["merchant_name", "merchant_number", "terminal_number", "technician"]
+)
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n"])
+def test_required_details_must_be_filled_in(name: str, blank: str) -> None:
+    problems = make_info(**{name: blank}).problems()
+    assert set(problems) == {name}
+    if not blank:
+        assert problems[name].en == "required"
+        assert problems[name].zh == "必填"
+
+
+def test_all_missing_details_are_reported_at_once() -> None:
+    problems = VisitInfo().problems()
+    assert set(problems) == {"merchant_name", "merchant_number", "terminal_number", "technician"}
+
+
+@pytest.mark.parametrize("name", ["site_address", "merchant_contact", "model", "notes"])
+def test_other_details_are_optional(name: str) -> None:
+    assert make_info(**{name: ""}).problems() == {}
+
+
+# -- merchant number -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", ["89811005399001", "8981100539900123", "1", "商户号"])
+def test_a_merchant_number_must_be_15_characters(number: str) -> None:
+    problems = make_info(merchant_number=number).problems()
+    assert set(problems) == {"merchant_number"}
+    assert "15" in problems["merchant_number"].en
+    assert f"now {len(number)}" in problems["merchant_number"].en
+
+
+@pytest.mark.parametrize("number", ["89811005399A012", "ABCDEFGHIJKLMNO", "898-110-053-990"])
+def test_a_15_character_merchant_number_with_letters_is_only_a_warning(number: str) -> None:
+    info = make_info(merchant_number=number)
+    assert info.problems() == {}
+    warnings = info.warnings()
+    assert set(warnings) == {"merchant_number"}
+    assert warnings["merchant_number"].zh
+    assert warnings["merchant_number"].en
+
+
+def test_a_wrong_length_merchant_number_is_a_problem_not_a_warning() -> None:
+    info = make_info(merchant_number="ABC")
+    assert "merchant_number" in info.problems()
+    assert info.warnings() == {}
+
+
+# -- terminal number -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "1234567",  # too short
+        "123456789",  # too long
+        "1234567A",  # a letter
+        "1234 567",  # a space
+        "１２３４５６７８",  # full-width digits: eight characters, but not ASCII digits
+    ],
+)
+def test_a_terminal_number_must_be_8_digits(number: str) -> None:
+    problems = make_info(terminal_number=number).problems()
+    assert set(problems) == {"terminal_number"}
+    assert "8" in problems["terminal_number"].en
+
+
+def test_a_terminal_number_may_start_with_zero() -> None:
+    assert make_info(terminal_number="00000001").problems() == {}
+
+
+# -- job type and reason -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reason", ["", "because", "DEVICE_FAULT"])
+def test_a_reactivation_needs_a_known_reason(reason: str) -> None:
+    problems = make_info(job_type=JobType.REACTIVATION, reason=reason).problems()
+    assert set(problems) == {"reason"}
+
+
+@pytest.mark.parametrize("reason", list(ReactivationReason))
+def test_every_known_reactivation_reason_is_accepted(reason: ReactivationReason) -> None:
+    assert make_info(job_type="reactivation", reason=str(reason)).problems() == {}
+
+
+def test_an_unknown_job_type_is_a_problem() -> None:
+    assert set(make_info(job_type="repair").problems()) == {"job_type"}
+
+
+# -- capabilities --------------------------------------------------------------------------
+
+
+def test_an_unknown_capability_is_a_problem_naming_it() -> None:
+    problems = make_info(capabilities=("chip", "nfc", "bluetooth")).problems()
+    assert set(problems) == {"capabilities"}
+    assert "bluetooth, nfc" in problems["capabilities"].en
+
+
+# -- dict round trip -----------------------------------------------------------------------
+
+
+def test_round_trip_through_a_dict() -> None:
+    info = make_info(
+        job_type=JobType.REACTIVATION,
+        reason=ReactivationReason.SYSTEM_UPGRADE,
+        site_address="北京市朝阳区建国路88号",
+        merchant_contact="刘经理 13800000000",
+        notes="商户要求下午安装",
+    )
+    data = info.to_dict()
+    assert data["capabilities"] == ["chip", "magstripe", "printer"]
+    assert VisitInfo.from_dict(data) == info
+
+
+def test_from_dict_ignores_unknown_keys_and_defaults_missing_ones() -> None:
+    info = VisitInfo.from_dict({"merchant_name": "小店", "legacy_field": 1})
+    assert info.merchant_name == "小店"
+    assert info.capabilities == ()
+    assert info.job_type == JobType.NEW_INSTALL
+
+
+# -- starting a visit ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"merchant_name": ""}, "merchant_name"),
+        ({"merchant_number": ""}, "merchant_number"),
+        ({"merchant_number": "12345"}, "merchant_number"),
+        ({"terminal_number": ""}, "terminal_number"),
+        ({"terminal_number": "1234567X"}, "terminal_number"),
+        ({"technician": " "}, "technician"),
+        ({"job_type": "reactivation", "reason": ""}, "reason"),
+        ({"capabilities": ("chip", "nfc")}, "capabilities"),
+    ],
+)
+def test_start_refuses_bad_visit_details(
+    checklists: list[Checklist], changes: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(VisitError) as caught:
+        Session.start(make_info(**changes), checklists, clock=fixed_clock)
+    assert field in str(caught.value)
+    assert field in caught.value.text.zh
+
+
+def test_start_accepts_a_merchant_number_that_only_warns(checklists: list[Checklist]) -> None:
+    info = make_info(merchant_number="89811005399A012")
+    session = Session.start(info, checklists, clock=fixed_clock)
+    assert session.status is Status.DRAFT
+    assert session.info.merchant_number == "89811005399A012"
+
+
+def test_start_accepts_a_reactivation_with_its_reason(checklists: list[Checklist]) -> None:
+    info = make_info(job_type=JobType.REACTIVATION, reason=ReactivationReason.DEVICE_FAULT)
+    session = Session.start(info, checklists, clock=fixed_clock)
+    assert session.info.reason == "device_fault"
+
+
+def test_start_keeps_chinese_details(checklists: list[Checklist]) -> None:
+    session = Session.start(
+        make_info(site_address="上海市浦东新区世纪大道100号", notes="门店二楼收银台"),
+        checklists,
+        clock=fixed_clock,
+    )
+    assert session.info.merchant_name == "北京朝阳便利店"
+    assert session.info.site_address == "上海市浦东新区世纪大道100号"
+    assert session.info.notes == "门店二楼收银台"
+    assert session.created_at == "2024-05-06T09:00:00+08:00"
+
+
+def test_start_masks_a_card_number_in_free_text_details(checklists: list[Checklist]) -> None:
+    session = Session.start(
+        make_info(notes="测试卡 4111111111111111", merchant_contact="卡 4111-1111-1111-1111"),
+        checklists,
+        clock=fixed_clock,
+    )
+    assert session.info.notes == "测试卡 ****1111"
+    assert session.info.merchant_contact == "卡 ****1111"
+
+
+def test_start_refuses_track_data_in_the_details(checklists: list[Checklist]) -> None:
+    with pytest.raises(CardDataError):
+        Session.start(
+            make_info(notes=";4111111111111111=25121010000000000?"), checklists, clock=fixed_clock
+        )
