@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pos_tui.demo import demo_sessions  # noqa: E402
-from pos_tui.domain.loader import load_checklists  # noqa: E402
-from pos_tui.domain.session import Outcome, Session  # noqa: E402
-from pos_tui.domain.visit_info import VisitInfo  # noqa: E402
-from pos_tui.locations import shipped_checklists_dir  # noqa: E402
-from pos_tui.store.local import LocalStore  # noqa: E402
+from pos_tui.demo import demo_sessions
+from pos_tui.domain.loader import load_checklists
+from pos_tui.domain.session import Outcome, Session
+from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.locations import shipped_checklists_dir
+from pos_tui.store.local import LocalStore
 
 
 def answer_times(folder: Path, checklists: list, answers: int) -> list[float]:
@@ -33,8 +33,17 @@ def answer_times(folder: Path, checklists: list, answers: int) -> list[float]:
         merchant_number="310104000000001",
         terminal_number="20240001",
         technician="张伟",
-        capabilities=("chip", "magstripe", "contactless", "pinpad", "printer", "qr_display",
-                      "qr_scanner", "wifi", "cellular"),
+        capabilities=(
+            "chip",
+            "magstripe",
+            "contactless",
+            "pinpad",
+            "printer",
+            "qr_display",
+            "qr_scanner",
+            "wifi",
+            "cellular",
+        ),
     )
     with LocalStore.open(folder) as store:
         session = Session.start(info, checklists)

@@ -124,7 +124,9 @@ def list_visits(
 
 @main.command()
 @data_dir_option
-@click.option("--sessions", "count", type=click.IntRange(1, 1_000_000), default=50, show_default=True)
+@click.option(
+    "--sessions", "count", type=click.IntRange(1, 1_000_000), default=50, show_default=True
+)
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same visits.")
 @click.pass_context
 @plain_errors

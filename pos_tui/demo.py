@@ -18,18 +18,57 @@ from pos_tui.domain.visit_info import JobType, ReactivationReason, VisitInfo
 _CITIES = ["上海", "北京", "广州", "深圳", "杭州", "成都", "南京", "武汉", "西安", "苏州"]
 _ROADS = ["南京西路", "人民路", "解放路", "中山路", "建设路", "和平路", "长江路", "淮海中路"]
 _BRANDS = ["老王", "福满楼", "鸿运", "小李", "金鼎", "味千", "好邻居", "一品", "阿婆", "新华"]
-_TRADES = ["面馆", "超市", "便利店", "茶餐厅", "药房", "水果店", "烘焙坊", "五金店", "书店", "火锅店"]
+_TRADES = [
+    "面馆",
+    "超市",
+    "便利店",
+    "茶餐厅",
+    "药房",
+    "水果店",
+    "烘焙坊",
+    "五金店",
+    "书店",
+    "火锅店",
+]
 _TECHNICIANS = ["张伟", "王芳", "李娜", "刘洋", "陈杰", "Zhao Lei", "杨静", "黄磊"]
 _REPRESENTATIVES = ["王老板", "李经理", "陈店长", "周女士", "吴先生", "郑老板"]
 _MODELS: list[tuple[str, tuple[str, ...]]] = [
-    ("Newland N910", ("chip", "magstripe", "contactless", "pinpad", "printer", "qr_display",
-                      "qr_scanner", "wifi", "cellular")),
-    ("PAX A920", ("chip", "magstripe", "contactless", "pinpad", "printer", "qr_display",
-                  "qr_scanner", "wifi", "cellular")),
-    ("Landi APOS A8", ("chip", "magstripe", "contactless", "pinpad", "printer", "qr_display",
-                       "cellular")),
-    ("Centerm K9", ("chip", "contactless", "pinpad", "printer", "qr_display", "qr_scanner",
-                    "ethernet")),
+    (
+        "Newland N910",
+        (
+            "chip",
+            "magstripe",
+            "contactless",
+            "pinpad",
+            "printer",
+            "qr_display",
+            "qr_scanner",
+            "wifi",
+            "cellular",
+        ),
+    ),
+    (
+        "PAX A920",
+        (
+            "chip",
+            "magstripe",
+            "contactless",
+            "pinpad",
+            "printer",
+            "qr_display",
+            "qr_scanner",
+            "wifi",
+            "cellular",
+        ),
+    ),
+    (
+        "Landi APOS A8",
+        ("chip", "magstripe", "contactless", "pinpad", "printer", "qr_display", "cellular"),
+    ),
+    (
+        "Centerm K9",
+        ("chip", "contactless", "pinpad", "printer", "qr_display", "qr_scanner", "ethernet"),
+    ),
     ("PAX S910", ("chip", "magstripe", "contactless", "pinpad", "printer", "cellular")),
 ]
 _FAIL_NOTES = [

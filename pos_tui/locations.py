@@ -33,7 +33,7 @@ def shipped_checklists_dir() -> Path:
 
 
 def data_dir(override: Path | str | None = None) -> Path:
-    """Where the laptop's local store lives: --data-dir, then POS_TUI_DATA_DIR, then the OS default."""
+    """The local store's folder: --data-dir, then POS_TUI_DATA_DIR, then the OS default."""
     if override:
         return Path(override).expanduser()
     from_env = os.environ.get(DATA_DIR_ENV)

@@ -157,7 +157,8 @@ def _read_items(reader: NodeReader, node: object) -> tuple[Item, ...] | None:
         if item.id in seen:
             first = seen[item.id]
             reader.problem_at(
-                reader.id_node(entry), f"{where}.id: '{item.id}' is already used at line {first.line}"
+                reader.id_node(entry),
+                f"{where}.id: '{item.id}' is already used at line {first.line}",
             )
             continue
         seen[item.id] = reader.position(reader.id_node(entry))
@@ -226,7 +227,9 @@ def _read_field(reader: NodeReader, node: object, where: str) -> Field | None:
         field_id = None
     label = reader.text(keys.get("label"), f"{where}.label")
     kind = reader.choice(keys.get("kind"), f"{where}.kind", tuple(FieldKind))
-    required = reader.boolean(keys["required"], f"{where}.required") if "required" in keys else False
+    required = (
+        reader.boolean(keys["required"], f"{where}.required") if "required" in keys else False
+    )
     choices: tuple[str, ...] | None = ()
     if "choices" in keys:
         if kind is not None and kind != FieldKind.CHOICE:
@@ -238,7 +241,9 @@ def _read_field(reader: NodeReader, node: object, where: str) -> Field | None:
         reader.problem_at(node, f"{where}: kind: choice needs a 'choices' list")
         choices = None
     pattern = reader.regex(keys["pattern"], f"{where}.pattern") if "pattern" in keys else None
-    if None in (field_id, label, kind, required, choices) or ("pattern" in keys and pattern is None):
+    if None in (field_id, label, kind, required, choices) or (
+        "pattern" in keys and pattern is None
+    ):
         return None
     assert field_id is not None and label is not None and kind is not None
     assert required is not None and choices is not None
@@ -256,9 +261,7 @@ def _read_when(reader: NodeReader, node: object, where: str) -> frozenset[str] |
     names = reader.string_or_list(node, where)
     if names is None:
         return None
-    known = [
-        reader.choice_value(name_node, name, where, CAPABILITIES) for name_node, name in names
-    ]
+    known = [reader.choice_value(name_node, name, where, CAPABILITIES) for name_node, name in names]
     if None in known:
         return None
     return frozenset(name for name in known if name is not None)

@@ -71,7 +71,9 @@ class NodeReader:
                     key_node, f"{key_where}: duplicate key (first given at line {first.line})"
                 )
             elif key not in allowed:
-                self.problem_at(key_node, f"{label}: unknown key '{key}'{_did_you_mean(key, allowed)}")
+                self.problem_at(
+                    key_node, f"{label}: unknown key '{key}'{_did_you_mean(key, allowed)}"
+                )
             else:
                 found[key] = value_node
         for key in required:
@@ -107,7 +109,7 @@ class NodeReader:
             self.problem_at(
                 node,
                 f"{where}: expected text, but YAML reads {node.value} as "
-                f"{_YAML_TYPE_NAMES.get(node.tag, 'another type')}; quote it: \"{node.value}\"",
+                f'{_YAML_TYPE_NAMES.get(node.tag, "another type")}; quote it: "{node.value}"',
             )
             return None
         value = str(node.value)
@@ -195,7 +197,9 @@ class NodeReader:
             entries = self.sequence(node, where, non_empty=True)
             if entries is None:
                 return None
-            pairs = [(entry, self.string(entry, f"{where}[{i}]")) for i, entry in enumerate(entries)]
+            pairs = [
+                (entry, self.string(entry, f"{where}[{i}]")) for i, entry in enumerate(entries)
+            ]
             if any(value is None for _, value in pairs):
                 return None
             return [(entry, value) for entry, value in pairs if value is not None]

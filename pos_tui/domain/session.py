@@ -157,7 +157,9 @@ class Session:
         problems = info.problems()
         if problems:
             fields_text = ", ".join(f"{name}: {text.en}" for name, text in problems.items())
-            raise VisitError(Text(f"访问信息有误：{fields_text}", f"the visit details are wrong: {fields_text}"))
+            raise VisitError(
+                Text(f"访问信息有误：{fields_text}", f"the visit details are wrong: {fields_text}")
+            )
         guarded = replace(
             info,
             merchant_name=guard_text(info.merchant_name),
@@ -182,13 +184,17 @@ class Session:
         for checklist in self.checklists:
             if checklist.id == checklist_id:
                 return checklist
-        raise VisitError(Text(f"此访问没有检查表 {checklist_id}", f"no checklist {checklist_id} in this visit"))
+        raise VisitError(
+            Text(f"此访问没有检查表 {checklist_id}", f"no checklist {checklist_id} in this visit")
+        )
 
     def item(self, checklist_id: str, item_id: str) -> Item:
         try:
             return self.checklist(checklist_id).item(item_id)
         except KeyError:
-            raise VisitError(Text(f"没有检查项 {item_id}", f"no item {item_id} in {checklist_id}")) from None
+            raise VisitError(
+                Text(f"没有检查项 {item_id}", f"no item {item_id} in {checklist_id}")
+            ) from None
 
     def applies(self, item: Item) -> bool:
         return item.applies_to(self.info.capabilities)
@@ -273,7 +279,8 @@ class Session:
             if problem is not None:
                 raise VisitError(
                     Text(
-                        f"{item_field.label.zh}：{problem.zh}", f"{item_field.label.en}: {problem.en}"
+                        f"{item_field.label.zh}：{problem.zh}",
+                        f"{item_field.label.en}: {problem.en}",
                     )
                 )
             if value:
@@ -328,7 +335,9 @@ class Session:
             raise VisitError(Text("草稿不能同步或审核", "a draft cannot be synced or reviewed"))
         if status not in (Status.SYNCED, Status.REVIEWED):
             # Signing has its own method, and nothing may turn a signed visit back into a draft.
-            raise VisitError(Text("只能标记为已同步或已审核", "only synced or reviewed can be marked"))
+            raise VisitError(
+                Text("只能标记为已同步或已审核", "only synced or reviewed can be marked")
+            )
         self.status = status
         self._log(who, str(status), detail or {})
 
@@ -339,9 +348,11 @@ class Session:
     # -- summaries -----------------------------------------------------------------
 
     def progress(self, checklist_id: str | None = None) -> Progress:
-        pairs = self.all_items() if checklist_id is None else [
-            (c, i) for c, i in self.all_items() if c.id == checklist_id
-        ]
+        pairs = (
+            self.all_items()
+            if checklist_id is None
+            else [(c, i) for c, i in self.all_items() if c.id == checklist_id]
+        )
         applicable = [(c.id, i.id) for c, i in pairs if self.applies(i)]
         return Progress(sum(1 for key in applicable if key in self.answers), len(applicable))
 
@@ -382,7 +393,9 @@ class Session:
         }
 
     def content_hash(self) -> str:
-        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        canonical = json.dumps(
+            self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property
@@ -415,7 +428,9 @@ class Session:
         events: Iterable[dict[str, Any]] = (),
         clock: Clock = local_now,
     ) -> Session:
-        session = cls(data["uuid"], VisitInfo.from_dict(data["info"]), checklists, data["created_at"], clock)
+        session = cls(
+            data["uuid"], VisitInfo.from_dict(data["info"]), checklists, data["created_at"], clock
+        )
         session.status = Status(data["status"])
         session.revision = int(data["revision"])
         session.content_sha256 = data.get("content_sha256")

@@ -89,7 +89,8 @@ class VisitInfo:
             and _DIGITS.fullmatch(self.terminal_number)
         ):
             found["terminal_number"] = Text(
-                f"终端号须为{TERMINAL_NUMBER_LENGTH}位数字", f"must be {TERMINAL_NUMBER_LENGTH} digits"
+                f"终端号须为{TERMINAL_NUMBER_LENGTH}位数字",
+                f"must be {TERMINAL_NUMBER_LENGTH} digits",
             )
         unknown = set(self.capabilities) - set(CAPABILITIES)
         if unknown:
@@ -102,9 +103,8 @@ class VisitInfo:
     def warnings(self) -> dict[str, Text]:
         """Worth a second look, but not a reason to refuse: some acquirers use letters."""
         found: dict[str, Text] = {}
-        if (
-            len(self.merchant_number) == MERCHANT_NUMBER_LENGTH
-            and not _DIGITS.fullmatch(self.merchant_number)
+        if len(self.merchant_number) == MERCHANT_NUMBER_LENGTH and not _DIGITS.fullmatch(
+            self.merchant_number
         ):
             found["merchant_number"] = Text(
                 "商户号通常全为数字，请核对", "merchant numbers are usually all digits: check it"

@@ -85,7 +85,9 @@ class LocalStore:
                 (folder / VISITS_DIR).mkdir(parents=True, exist_ok=True)
                 (folder / CHECKLISTS_DIR).mkdir(exist_ok=True)
             except OSError as error:
-                raise StoreError(f"Cannot create the data folder {folder}: {error.strerror}.") from None
+                raise StoreError(
+                    f"Cannot create the data folder {folder}: {error.strerror}."
+                ) from None
             store._writer_lock = WriterLock(folder)
             store._writer_lock.acquire()
         try:
@@ -139,7 +141,9 @@ class LocalStore:
         indexed = {row["uuid"]: row for row in table.all()}
         on_disk = {path.stem for path in (self.folder / VISITS_DIR).glob("*.json")}
         to_check = (on_disk - indexed.keys()) | {
-            uuid for uuid, row in indexed.items() if row.get("status") == Status.DRAFT and uuid in on_disk
+            uuid
+            for uuid, row in indexed.items()
+            if row.get("status") == Status.DRAFT and uuid in on_disk
         }
         damaged: list[StoreDamaged] = []
         fixed = 0
@@ -185,7 +189,9 @@ class LocalStore:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise StoreError(f"The checklist {path.name} used by a visit is missing from {path.parent}.") from None
+            raise StoreError(
+                f"The checklist {path.name} used by a visit is missing from {path.parent}."
+            ) from None
         checklist, problems = parse_bytes(data, str(path), source=path)
         if checklist is None:
             raise ChecklistError(problems)
@@ -268,7 +274,9 @@ class LocalStore:
         self._open_visits[uuid] = db
         return db
 
-    def bulk_add(self, sessions: Iterable[Session], progress: Callable[[int], None] | None = None) -> int:
+    def bulk_add(
+        self, sessions: Iterable[Session], progress: Callable[[int], None] | None = None
+    ) -> int:
         """Add many finished visits at once (demo data, imports): one index write, one sync.
 
         Files are not fsynced one by one; `os.sync()` at the end makes them durable together,

@@ -71,7 +71,9 @@ def read_json_document(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise StoreDamaged(path, f"not valid JSON at line {error.lineno}, column {error.colno}") from None
+        raise StoreDamaged(
+            path, f"not valid JSON at line {error.lineno}, column {error.colno}"
+        ) from None
     if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
         raise StoreDamaged(path, "not a TinyDB store: expected tables of records")
     for table in data.values():
@@ -80,7 +82,9 @@ def read_json_document(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def write_json_atomically(path: Path, data: Any, durable: bool = True, keep_backup: bool = True) -> None:
+def write_json_atomically(
+    path: Path, data: Any, durable: bool = True, keep_backup: bool = True
+) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
     try:
         # dumps, not dump: json.dump streams through the pure-Python encoder, ten times slower.
@@ -134,7 +138,7 @@ def remove_stray_temp_files(folder: Path) -> list[Path]:
     return removed
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]
+class AtomicJSONStorage(Storage):
     """TinyDB storage on `write_json_atomically`, with batches that write once.
 
     Inside `with storage.batch():` several TinyDB operations become one durable write,

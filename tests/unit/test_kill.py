@@ -19,7 +19,13 @@ TRIALS = 30
 
 def record_then_kill(folder: Path, lines_before_kill: int) -> list[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.helpers.record_forever", str(folder), str(FIXTURE_CHECKLISTS)],
+        [
+            sys.executable,
+            "-m",
+            "tests.helpers.record_forever",
+            str(folder),
+            str(FIXTURE_CHECKLISTS),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

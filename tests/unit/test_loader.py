@@ -86,7 +86,7 @@ def test_unquoted_version_says_to_quote_it(tmp_path: Path) -> None:
 def test_no_as_title_is_a_yes_no_value(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace("    title: Terminal clock", "    title: NO"))
     assert problems_of(path) == [
-        f'{path}:23:12: items[1].title: expected text, but YAML reads NO as a yes/no value;'
+        f"{path}:23:12: items[1].title: expected text, but YAML reads NO as a yes/no value;"
         ' quote it: "NO"'
     ]
 
@@ -153,7 +153,10 @@ def test_choice_without_choices_and_choices_on_text(tmp_path: Path) -> None:
 
 
 def test_invalid_pattern(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace("        kind: last4\n", '        kind: last4\n        pattern: "[0-9"\n'))
+    path = write(
+        tmp_path,
+        GOOD.replace("        kind: last4\n", '        kind: last4\n        pattern: "[0-9"\n'),
+    )
     [problem] = problems_of(path)
     assert problem.startswith(
         f"{path}:17:18: items[0].fields[0].pattern: not a valid regular expression:"
@@ -186,8 +189,16 @@ def test_title_mapping_needs_both_languages(tmp_path: Path) -> None:
         ("- just\n- a list\n", "1:1: the checklist: expected a mapping of keys, found a list"),
         ("hello\n", "1:1: the checklist: expected a mapping of keys, found 'hello'"),
         ("", "1:1: the file is empty"),
-        ("id: [unclosed\n", "2:1: invalid YAML: while parsing a flow sequence, expected ',' or ']', but got '<stream end>'"),
-        ("a: 1\n---\nb: 2\n", "2:1: invalid YAML: expected a single document in the stream, but found another document"),
+        (
+            "id: [unclosed\n",
+            "2:1: invalid YAML: while parsing a flow sequence, expected ',' or ']',"
+            " but got '<stream end>'",
+        ),
+        (
+            "a: 1\n---\nb: 2\n",
+            "2:1: invalid YAML: expected a single document in the stream,"
+            " but found another document",
+        ),
         (
             "id: !!python/object/apply:os.system ['true']\n",
             "1:5: the tag tag:yaml.org,2002:python/object/apply:os.system is not allowed"
@@ -214,14 +225,16 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
 def test_multi_megabyte_file_is_refused_without_parsing(tmp_path: Path) -> None:
     path = tmp_path / "huge.yaml"
     path.write_text("a: " + "x" * (3 * 1024 * 1024) + "\n", encoding="utf-8")
-    assert problems_of(path) == [f"{path}:1:1: file is 3072 KiB; checklists are limited to 1024 KiB"]
+    assert problems_of(path) == [
+        f"{path}:1:1: file is 3072 KiB; checklists are limited to 1024 KiB"
+    ]
 
 
 def test_binary_and_non_utf8_bytes(tmp_path: Path) -> None:
     binary = tmp_path / "binary.yaml"
     binary.write_bytes(b"id: x\n\x89PNG\x00\x00")
     latin = tmp_path / "latin.yaml"
-    latin.write_bytes('id: x\ntitle: caf\xe9\n'.encode("latin-1"))
+    latin.write_bytes("id: x\ntitle: caf\xe9\n".encode("latin-1"))
     assert problems_of(binary) == [f"{binary}:2:5: binary file, not YAML text"]
     assert problems_of(latin) == [f"{latin}:2:11: not UTF-8 text: save the file as UTF-8"]
 
@@ -255,7 +268,9 @@ def test_id_clash_across_files_names_both(tmp_path: Path) -> None:
 
 def test_folders_are_expanded_and_sorted_by_order(tmp_path: Path) -> None:
     write(tmp_path, GOOD, "b.yaml")
-    write(tmp_path, GOOD.replace("receipt-printing", "card").replace("order: 40", "order: 5"), "a.yml")
+    write(
+        tmp_path, GOOD.replace("receipt-printing", "card").replace("order: 40", "order: 5"), "a.yml"
+    )
     (tmp_path / "notes.txt").write_text("not a checklist", encoding="utf-8")
     result = load_checklists([tmp_path])
     assert result.ok

@@ -51,9 +51,7 @@ def test_files_are_utf8_json_with_chinese_as_text(store: LocalStore, session: Se
     assert json.loads(raw.decode("utf-8"))["visit"]["1"]["uuid"] == session.uuid
 
 
-def test_a_visit_reopens_after_its_checklist_files_change(
-    tmp_path: Path, info: VisitInfo
-) -> None:
+def test_a_visit_reopens_after_its_checklist_files_change(tmp_path: Path, info: VisitInfo) -> None:
     source = tmp_path / "mine.yaml"
     source.write_text(
         'id: mine\nversion: "1"\ntitle: Mine\nitems:\n  - {id: a, title: A, severity: minor}\n',
@@ -99,7 +97,9 @@ def test_undo_is_saved(store: LocalStore, session: Session) -> None:
 def test_card_numbers_are_masked_before_they_reach_the_file(
     store: LocalStore, session: Session
 ) -> None:
-    store.record(session, "card", "void", Outcome.FAIL, note="卡号 6222 0212 3456 7890 128 撤销失败")
+    store.record(
+        session, "card", "void", Outcome.FAIL, note="卡号 6222 0212 3456 7890 128 撤销失败"
+    )
     raw = store.visit_path(session.uuid).read_text(encoding="utf-8")
     assert "****0128" in raw
     assert "6222" not in raw and "7890" not in raw
@@ -108,7 +108,9 @@ def test_card_numbers_are_masked_before_they_reach_the_file(
 def test_track_data_is_refused_and_nothing_is_written(store: LocalStore, session: Session) -> None:
     before = store.visit_path(session.uuid).read_bytes()
     with pytest.raises(CardDataError):
-        store.record(session, "card", "void", Outcome.FAIL, note=";4111111111111111=25121010000000000?")
+        store.record(
+            session, "card", "void", Outcome.FAIL, note=";4111111111111111=25121010000000000?"
+        )
     assert store.visit_path(session.uuid).read_bytes() == before
     assert session.answer("card", "void") is None
 
@@ -163,7 +165,9 @@ def test_a_killed_writer_leaves_the_folder_usable(tmp_path: Path) -> None:
         assert store.summaries() == []
 
 
-def test_stray_temp_files_are_removed_on_start(tmp_path: Path, info: VisitInfo, checklists: list[Checklist]) -> None:
+def test_stray_temp_files_are_removed_on_start(
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
+) -> None:
     folder = tmp_path / "data"
     with LocalStore.open(folder) as store:
         session = Session.start(info, checklists)
@@ -303,7 +307,10 @@ def test_full_disk_keeps_the_previous_version_and_the_session(
     done = run_with_file_size_limit(folder, len(before) + 100)
     assert done.returncode == 3, done.stderr
     assert "Could not save" in done.stdout and "The previous version is intact" in done.stdout
-    assert "in memory: Answer(checklist_id='card', item_id='void', outcome=<Outcome.PASS" in done.stdout
+    assert (
+        "in memory: Answer(checklist_id='card', item_id='void', outcome=<Outcome.PASS"
+        in done.stdout
+    )
     assert path.read_bytes() == before
     assert not list(path.parent.glob(".*.tmp"))
     with LocalStore.open(folder) as store:
@@ -312,4 +319,7 @@ def test_full_disk_keeps_the_previous_version_and_the_session(
 
 def test_write_failure_message_for_full_disk() -> None:
     error = StoreWriteFailed(Path("/x/visit.json"), OSError(28, "No space left on device"))
-    assert str(error) == "Could not save /x/visit.json: the disk is full. The previous version is intact."
+    assert (
+        str(error)
+        == "Could not save /x/visit.json: the disk is full. The previous version is intact."
+    )

@@ -1,0 +1,42 @@
+"""The domain and the store stay free of the UI toolkit (DESIGN.md, "pure core, enforced")."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import pos_tui.domain
+import pos_tui.store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def modules_of(package: object) -> list[str]:
+    name = package.__name__  # type: ignore[attr-defined]
+    paths = package.__path__  # type: ignore[attr-defined]
+    return [f"{name}.{info.name}" for info in pkgutil.iter_modules(paths)]
+
+
+def imported_by(module: str) -> set[str]:
+    script = f"import json, sys, {module}; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    return set(json.loads(done.stdout))
+
+
+@pytest.mark.parametrize("module", modules_of(pos_tui.domain))
+def test_domain_module_imports_no_ui_and_no_storage(module: str) -> None:
+    loaded = imported_by(module)
+    assert {"textual", "rich", "tinydb", "pos_tui.store", "pos_tui.ui"}.isdisjoint(loaded)
+
+
+@pytest.mark.parametrize("module", modules_of(pos_tui.store))
+def test_store_module_imports_no_ui(module: str) -> None:
+    loaded = imported_by(module)
+    assert {"textual", "rich", "pos_tui.ui"}.isdisjoint(loaded)
