@@ -63,7 +63,45 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["data_dir"] = data_dir
     if ctx.invoked_subcommand is None:
-        fail("the technician's app is not built yet; see `pos-tui --help`.")
+        ctx.invoke(run)
+
+
+@main.command()
+@data_dir_option
+@click.option(
+    "--checklists",
+    "checklist_dir",
+    type=click.Path(path_type=Path),
+    envvar="POS_TUI_CHECKLISTS",
+    help="Folder of checklists to run (default: the shipped ones).",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the UI.")
+@click.pass_context
+@plain_errors
+def run(
+    ctx: click.Context,
+    data_dir: Path | None = None,
+    checklist_dir: Path | None = None,
+    lang: str | None = None,
+) -> None:
+    """Start the technician's app (the default when no command is given)."""
+    from pos_tui.config import load_settings
+    from pos_tui.ui.app import make_app
+    from pos_tui.ui.services import Services
+
+    loaded = load_checklists([checklist_dir or shipped_checklists_dir()])
+    if not loaded.checklists:
+        for problem in loaded.problems:
+            click.echo(str(problem), err=True)
+        fail("no usable checklists; fix the problems above (`pos-tui validate`).")
+    settings = load_settings()
+    store = LocalStore.open(_folder(ctx, data_dir))
+    services = Services(store, loaded.checklists, settings, checklist_problems=loaded.problems)
+    try:
+        make_app(services, lang).run()
+    finally:
+        services.close()
+        store.close()
 
 
 def _folder(ctx: click.Context, data_dir_value: Path | None) -> Path:

@@ -1,0 +1,83 @@
+"""The Textual app: modes, global keys, the language switch. Screens do the work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from pos_tui.ui.i18n import LANGUAGE_NAMES, Text, translate_bindings
+from pos_tui.ui.screens.base import LanguageMixin
+from pos_tui.ui.screens.help import HelpScreen
+from pos_tui.ui.screens.home import HomeScreen
+from pos_tui.ui.services import Services
+
+SWITCH_LANGUAGE = Text("切换语言 / Switch language", "Switch language / 切换语言")
+SWITCH_LANGUAGE_HELP = Text("在中文和英文之间切换界面", "Show the app in Chinese or English")
+SHOW_HELP = Text("帮助：所有按键", "Help: every key")
+
+
+class PosApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "pos-tui"
+    MODES = {"technician": HomeScreen}
+    DEFAULT_MODE = "technician"
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "toggle_language", "中文", id="app.language"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    lang: reactive[str] = reactive("en", init=False)
+
+    def __init__(self, services: Services, lang: str = "en") -> None:
+        super().__init__()
+        self.services = services
+        self.set_reactive(PosApp.lang, lang if lang in LANGUAGE_NAMES else "en")
+        self.theme = "textual-dark"
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.lang)
+
+    def on_unmount(self) -> None:
+        self.services.close()
+
+    def home_ready(self) -> None:
+        """Called each time the home screen has shown the visits; the startup bench hooks it."""
+
+    def watch_lang(self, lang: str) -> None:
+        translate_bindings(self, lang)
+        for screen in self._every_screen():
+            if isinstance(screen, LanguageMixin) and screen.is_mounted:
+                screen._language_changed(lang)
+
+    def _every_screen(self) -> Iterable[Screen[object]]:
+        for stack in self._screen_stacks.values():
+            yield from stack
+
+    def action_toggle_language(self) -> None:
+        self.lang = "en" if self.lang == "zh" else "zh"
+        self.services.update_settings(language=self.lang)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            SWITCH_LANGUAGE.get(self.lang),
+            SWITCH_LANGUAGE_HELP.get(self.lang),
+            self.action_toggle_language,
+        )
+        yield SystemCommand(SHOW_HELP.get(self.lang), SHOW_HELP.get(self.lang), self.action_help)
+        if isinstance(screen, LanguageMixin):
+            yield from screen.screen_commands()
+
+
+def make_app(services: Services, lang: str | None = None) -> PosApp:
+    """The one way to build the app, for the command line and the tests alike."""
+    return PosApp(services, lang or services.settings.ui_language)

@@ -1,0 +1,154 @@
+"""Where the technician starts: unfinished visits to resume, recent visits, a new one."""
+
+from __future__ import annotations
+
+from rich.text import Text as RichText
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from pos_tui.domain.session import Session, Status
+from pos_tui.store.summary import VisitSummary
+from pos_tui.ui.i18n import STATUS_NAMES, VERDICT_NAMES, Text, tr
+from pos_tui.ui.screens.base import PosScreen
+
+DRAFTS = Text("未完成的访问", "Unfinished visits")
+RECENT = Text("最近的访问", "Recent visits")
+NO_DRAFTS = Text(
+    "没有未完成的访问。按 N 开始新的访问。", "No unfinished visits. Press N to start one."
+)
+RESUME_HINT = Text(
+    "有一项访问尚未完成：按 Enter 从中断处继续。",
+    "A visit was left unfinished: press Enter to carry on where it stopped.",
+)
+WELCOME = Text("技术员：{name}", "Technician: {name}")
+COLUMNS = (
+    Text("日期", "Date"),
+    Text("商户", "Merchant"),
+    Text("终端号", "Terminal"),
+    Text("结论", "Verdict"),
+    Text("状态", "Status"),
+)
+RECENT_LIMIT = 200
+
+
+class HomeScreen(PosScreen[None]):
+    BINDINGS = [
+        Binding("n", "new_visit", "New visit", id="home.new"),
+        Binding("r", "refresh", "Refresh", id="home.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summaries: list[VisitSummary] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="technician", classes="subtle")
+        yield Static(id="resume-hint", classes="notice")
+        yield Static(id="drafts-title", classes="section-title")
+        yield OptionList(id="drafts")
+        yield Static(id="recent-title", classes="section-title")
+        yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if not self.services.settings.technician:
+            from pos_tui.ui.screens.first_run import FirstRunScreen
+
+            self.app.push_screen(FirstRunScreen(), self._technician_named)
+        self.action_refresh()
+
+    def _technician_named(self, name: str | None) -> None:
+        if name:
+            self.services.update_settings(technician=name)
+            self.apply_language(self.lang)
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    def apply_language(self, lang: str) -> None:
+        self.query_one("#drafts-title", Static).update(DRAFTS.get(lang))
+        self.query_one("#recent-title", Static).update(RECENT.get(lang))
+        name = self.services.settings.technician
+        self.query_one("#technician", Static).update(
+            WELCOME.get(lang).format(name=name) if name else ""
+        )
+        self._show(self.summaries)
+
+    def action_refresh(self) -> None:
+        self.when_done(self.services.summaries(), self._show_and_announce)
+
+    def _show_and_announce(self, summaries: list[VisitSummary]) -> None:
+        self._show(summaries)
+        drafts = self.query_one("#drafts", OptionList)
+        if drafts.option_count and drafts.options[0].id:
+            drafts.highlighted = 0
+            drafts.focus()
+        self.pos_app.home_ready()
+
+    def _show(self, summaries: list[VisitSummary]) -> None:
+        self.summaries = summaries
+        lang = self.lang
+        drafts = [s for s in summaries if s.status == Status.DRAFT]
+        draft_list = self.query_one("#drafts", OptionList)
+        highlighted = draft_list.highlighted
+        draft_list.clear_options()
+        if drafts:
+            draft_list.add_options(Option(self._draft_line(s), id=s.uuid) for s in drafts)
+            draft_list.highlighted = min(highlighted or 0, len(drafts) - 1)
+        else:
+            draft_list.add_option(Option(NO_DRAFTS.get(lang), disabled=True))
+        hint = self.query_one("#resume-hint", Static)
+        hint.update(RESUME_HINT.get(lang) if drafts else "")
+        hint.display = bool(drafts)
+        table = self.query_one("#recent", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*(column.get(lang) for column in COLUMNS))
+        finished = [s for s in summaries if s.status != Status.DRAFT][:RECENT_LIMIT]
+        for summary in finished:
+            table.add_row(
+                summary.updated_at[:16].replace("T", " "),
+                RichText(summary.merchant_name),
+                summary.terminal_number,
+                tr(VERDICT_NAMES.get(summary.verdict), lang),
+                tr(STATUS_NAMES.get(summary.status), lang),
+                key=summary.uuid,
+            )
+
+    @staticmethod
+    def _draft_line(summary: VisitSummary) -> str:
+        from textual.markup import escape
+
+        when = summary.updated_at[:16].replace("T", " ")
+        return escape(
+            f"{when}  {summary.merchant_name}  {summary.terminal_number}  ({summary.answered})"
+        )
+
+    def action_new_visit(self) -> None:
+        from pos_tui.ui.screens.new_visit import NewVisitScreen
+
+        self.app.push_screen(NewVisitScreen())
+
+    @on(OptionList.OptionSelected, "#drafts")
+    def _resume(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.when_done(self.services.load(event.option.id), self._open_runner)
+
+    @on(DataTable.RowSelected, "#recent")
+    def _open_finished(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.when_done(self.services.load(event.row_key.value), self._open_summary)
+
+    def _open_runner(self, session: Session) -> None:
+        from pos_tui.ui.screens.runner import RunnerScreen
+
+        self.app.push_screen(RunnerScreen(session))
+
+    def _open_summary(self, session: Session) -> None:
+        from pos_tui.ui.screens.summary import SummaryScreen
+
+        self.app.push_screen(SummaryScreen(session))

@@ -1,0 +1,78 @@
+"""What the screens may ask of the rest of pos_tui; every disk access goes through the writer.
+
+Screens never touch the store directly: they call these methods, get a `Future`, and hand
+it to `LanguageScreen.when_done`, which brings the result back to the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pos_tui.config import Settings, save_settings
+from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.loader import Problem
+from pos_tui.domain.session import Answer, Outcome, Session, local_now
+from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.store.local import LocalStore
+from pos_tui.store.summary import VisitSummary
+from pos_tui.store.writer import BackgroundWriter
+
+
+@dataclass
+class Services:
+    store: LocalStore
+    checklists: list[Checklist]
+    settings: Settings
+    settings_path: Path | None = None
+    checklist_problems: list[Problem] = field(default_factory=list)
+    clock: Callable[[], datetime] = local_now
+    writer: BackgroundWriter = field(default_factory=BackgroundWriter)
+
+    def update_settings(self, **changes: str) -> Future[None]:
+        self.settings = self.settings.with_changes(**changes)
+        return self.writer.submit(save_settings, self.settings, self.settings_path)
+
+    def start_visit(self, info: VisitInfo, checklists: list[Checklist]) -> Future[Session]:
+        def start() -> Session:
+            session = Session.start(info, checklists, clock=self.clock)
+            self.store.create(session)
+            return session
+
+        return self.writer.submit(start)
+
+    def record(
+        self,
+        session: Session,
+        checklist_id: str,
+        item_id: str,
+        outcome: Outcome,
+        note: str = "",
+        values: dict[str, str] | None = None,
+    ) -> Future[Answer]:
+        return self.writer.submit(
+            self.store.record, session, checklist_id, item_id, outcome, note, values
+        )
+
+    def undo(self, session: Session) -> Future[tuple[str, str] | None]:
+        return self.writer.submit(self.store.undo, session)
+
+    def sign(self, session: Session, technician: str, representative: str) -> Future[None]:
+        return self.writer.submit(self.store.sign, session, technician, representative)
+
+    def load(self, uuid: str) -> Future[Session]:
+        def load() -> Session:
+            session = self.store.load(uuid)
+            session.clock = self.clock
+            return session
+
+        return self.writer.submit(load)
+
+    def summaries(self) -> Future[list[VisitSummary]]:
+        return self.writer.submit(self.store.summaries)
+
+    def close(self) -> None:
+        self.writer.close()
