@@ -131,7 +131,7 @@ def demo_sessions(
     checklists: list[Checklist],
     count: int,
     seed: int = 7,
-    failure_rate: float = 0.002,
+    failure_rate: float = 0.0006,
     now: datetime | None = None,
 ) -> Iterator[Session]:
     """`count` signed visits spread over the year before `now`."""

@@ -123,6 +123,8 @@ def guard_text(text: str) -> str:
 
 def _mask_run(match: re.Match[str]) -> str:
     run = match.group()
+    if len(run) - run.count(" ") - run.count("-") < _MIN_PAN:
+        return run  # the common case (amounts, reference numbers): too short to be a card
     spans = [group.span() for group in _DIGIT_GROUP.finditer(run)]
     digits = "".join(run[start:end] for start, end in spans)
     offsets = _group_offsets(spans)
