@@ -9,10 +9,9 @@ a loader.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
-from yaml.events import AliasEvent, CollectionStartEvent, NodeEvent
+from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -42,28 +41,36 @@ class RefusedYaml(Exception):
         self.message = message
 
 
-class _GuardedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors, aliases and absurd nesting while composing."""
+# libyaml when PyYAML was built with it: fifteen times faster, and checklists are parsed on
+# every start of the app.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        mark = event.start_mark
-        where = Position(mark.line + 1, mark.column + 1)
-        if isinstance(event, AliasEvent) or (isinstance(event, NodeEvent) and event.anchor):
-            raise RefusedYaml(where, "anchors and aliases (& and *) are not allowed in checklists")
-        if isinstance(event, CollectionStartEvent):
-            self._depth += 1
-            if self._depth > MAX_DEPTH:
-                raise RefusedYaml(where, f"nesting deeper than {MAX_DEPTH} levels")
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self._depth -= 1
-        return super().compose_node(parent, index)
+def _refuse_anchors_and_depth(text: str) -> None:
+    """A first pass over the events, before anything is composed.
+
+    Aliases are refused here rather than while composing so that the fast C composer can be
+    used: an alias bomb is only dangerous once something walks or builds it.
+    """
+    loader = _SafeLoader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            mark = event.start_mark
+            where = Position(mark.line + 1, mark.column + 1)
+            if isinstance(event, AliasEvent) or (isinstance(event, NodeEvent) and event.anchor):
+                raise RefusedYaml(
+                    where, "anchors and aliases (& and *) are not allowed in checklists"
+                )
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise RefusedYaml(where, f"nesting deeper than {MAX_DEPTH} levels")
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
 
 
 def decode(data: bytes) -> str:
@@ -88,9 +95,14 @@ def _position_at(data: bytes, offset: int) -> Position:
 
 def compose(text: str) -> yaml.Node | None:
     """The single document's node tree; RefusedYaml for anything we will not read."""
-    loader = _GuardedLoader(text)
     try:
-        return loader.get_single_node()
+        _refuse_anchors_and_depth(text)
+        loader = _SafeLoader(text)
+        try:
+            node: yaml.Node | None = loader.get_single_node()
+        finally:
+            loader.dispose()
+        return node
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
@@ -98,8 +110,6 @@ def compose(text: str) -> yaml.Node | None:
         raise RefusedYaml(where, f"invalid YAML: {said}") from None
     except yaml.YAMLError as error:
         raise RefusedYaml(Position(1, 1), f"invalid YAML: {error}") from None
-    finally:
-        loader.dispose()
 
 
 def foreign_tags(root: yaml.Node) -> list[tuple[Position, str]]:

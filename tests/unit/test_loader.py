@@ -191,8 +191,7 @@ def test_title_mapping_needs_both_languages(tmp_path: Path) -> None:
         ("", "1:1: the file is empty"),
         (
             "id: [unclosed\n",
-            "2:1: invalid YAML: while parsing a flow sequence, expected ',' or ']',"
-            " but got '<stream end>'",
+            "2:1: invalid YAML: while parsing a flow sequence, did not find expected ',' or ']'",
         ),
         (
             "a: 1\n---\nb: 2\n",

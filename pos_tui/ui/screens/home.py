@@ -60,7 +60,6 @@ class HomeScreen(PosScreen[None]):
             from pos_tui.ui.screens.first_run import FirstRunScreen
 
             self.app.push_screen(FirstRunScreen(), self._technician_named)
-        self.action_refresh()
 
     def _technician_named(self, name: str | None) -> None:
         if name:
@@ -68,6 +67,7 @@ class HomeScreen(PosScreen[None]):
             self.apply_language(self.lang)
 
     def on_screen_resume(self) -> None:
+        # Also sent when the screen is first shown, so this is the one place that loads.
         self.action_refresh()
 
     def apply_language(self, lang: str) -> None:
