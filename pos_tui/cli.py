@@ -186,6 +186,54 @@ def demo(ctx: click.Context, data_dir: Path | None, count: int, seed: int) -> No
     click.echo(f"Added {added} signed visits to {folder}.")
 
 
+@main.command(name="sync")
+@data_dir_option
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The shared store's folder (default: settings, or POS_TUI_SHARED_STORE).",
+)
+@click.option("--status", "show_status", is_flag=True, help="List what is pending; sync nothing.")
+@click.pass_context
+@plain_errors
+def sync_command(
+    ctx: click.Context, data_dir: Path | None, target: Path | None, show_status: bool
+) -> None:
+    """Copy signed visits to the shared store and bring review decisions back."""
+    from pos_tui.config import load_settings
+    from pos_tui.store.sync import pending, sync
+
+    target = target or load_settings().shared_store_path()
+    if target is None:
+        fail("no shared store given: use --to PATH, or set shared_store in the settings.")
+    folder = _folder(ctx, data_dir)
+    if not folder.exists():
+        fail(f"there is no local store at {folder} yet.")
+    if show_status:
+        with LocalStore.open(folder, read_only=True) as store:
+            waiting = pending(store, target)
+        from pos_tui.reports.console import visits_table
+
+        click.echo(f"{len(waiting)} visit(s) not yet synced to {target}:")
+        visits_table(waiting)
+        return
+    with LocalStore.open(folder) as store:
+        bars: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in bars:
+                label = {"reading": "Reading visits", "writing": "Writing"}.get(stage, stage)
+                bars[stage] = click.progressbar(length=total, label=label, file=sys.stderr)
+                bars[stage].__enter__()
+            bars[stage].update(1)
+            if done == total:
+                bars.pop(stage).__exit__(None, None, None)
+
+        report = sync(store, target, progress, create=True)
+    click.echo(f"Sync complete: {report.sentence()}")
+
+
 @main.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @plain_errors

@@ -102,7 +102,9 @@ class LocalStore:
     def _open_index(self) -> None:
         path = self.folder / INDEX_NAME
         read_json_document(path)  # raises StoreDamaged before TinyDB can paper over it
-        self._index = TinyDB(path, storage=AtomicJSONStorage, read_only=self.read_only)
+        self._index = TinyDB(
+            path, storage=AtomicJSONStorage, read_only=self.read_only, cache=not self.read_only
+        )
 
     def close(self) -> None:
         with self._mutex:
@@ -358,6 +360,51 @@ class LocalStore:
                 data, _events = self._read_visit_file(row["uuid"])
                 return summarize(data)
         return VisitSummary.from_row(row)
+
+    def read_record(self, uuid: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The visit as stored and its event log, without building a session."""
+        with self._mutex:
+            return self._read_visit_file(uuid)
+
+    def read_raw(self, uuid: str) -> bytes:
+        """The visit file's bytes, for sync to carry unparsed."""
+        with self._mutex:
+            try:
+                return self.visit_path(uuid).read_bytes()
+            except FileNotFoundError:
+                raise StoreError(f"There is no visit {uuid} in {self.folder}.") from None
+
+    def mark_synced(self, uuids: Iterable[str]) -> None:
+        """One index write for a whole sync; the visit files keep what was signed."""
+        wanted = set(uuids)
+        if not wanted:
+            return
+        with self._mutex, self._batch(self.index):
+            table = self.index.table("visits")
+            visit = Query()
+            table.update(
+                {"status": str(Status.SYNCED)},
+                (visit.uuid.one_of(sorted(wanted))) & (visit.status == str(Status.SIGNED)),
+            )
+
+    def apply_review(self, uuid: str, decision: dict[str, Any]) -> bool:
+        """Record a supervisor's decision on one of this laptop's visits; False if known."""
+        with self._mutex:
+            session = self.load(uuid)
+            if any(e.detail.get("decision_id") == decision["id"] for e in session.events):
+                return False
+            session.mark(
+                Status.REVIEWED,
+                decision.get("reviewer", ""),
+                {
+                    "decision_id": decision["id"],
+                    "decision": decision["decision"],
+                    "comment": decision.get("comment", ""),
+                    "at": decision.get("at", ""),
+                },
+            )
+            self.save(session)
+            return True
 
     def drafts(self) -> list[VisitSummary]:
         return self.summaries([Status.DRAFT])

@@ -44,7 +44,8 @@ class StoreDamaged(StoreError):
 class StoreWriteFailed(StoreError):
     def __init__(self, path: Path, error: OSError) -> None:
         self.path = path
-        if error.errno == errno.ENOSPC:
+        # EFBIG and EDQUOT are how quotas and file-size limits say the same thing.
+        if error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
             reason = "the disk is full"
         elif error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             reason = "the folder cannot be written to"

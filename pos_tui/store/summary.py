@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from pos_tui.domain.session import Outcome
@@ -19,6 +19,7 @@ class VisitSummary:
     merchant_number: str
     terminal_number: str
     technician: str
+    device_id: str
     job_type: str
     answered: int
     failures: int
@@ -26,12 +27,18 @@ class VisitSummary:
     content_sha256: str | None
 
     def to_row(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies every value, and sync builds thousands.
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> VisitSummary:
-        known = {f.name for f in fields(cls)}
-        return cls(**{key: value for key, value in row.items() if key in known})
+        known = {f.name: f for f in fields(cls)}
+        values = {key: value for key, value in row.items() if key in known}
+        values.setdefault("device_id", "")
+        return cls(**values)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(VisitSummary))
 
 
 def summarize(visit: dict[str, Any]) -> VisitSummary:
@@ -52,6 +59,7 @@ def summarize(visit: dict[str, Any]) -> VisitSummary:
         merchant_number=info.get("merchant_number", ""),
         terminal_number=info.get("terminal_number", ""),
         technician=info.get("technician", ""),
+        device_id=info.get("device_id", ""),
         job_type=info.get("job_type", ""),
         answered=len(answers),
         failures=sum(1 for answer in answers if answer["outcome"] == Outcome.FAIL),

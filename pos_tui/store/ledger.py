@@ -1,0 +1,63 @@
+"""What this laptop has synced where: the answer to "what is still pending?"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from tinydb import TinyDB
+
+from pos_tui.store.storage import AtomicJSONStorage
+
+LEDGER_NAME = "sync-ledger.json"
+
+
+def target_key(folder: Path) -> str:
+    return str(folder.expanduser().resolve())
+
+
+class SyncLedger:
+    """One row per visit version that reached a shared store; written once per sync."""
+
+    def __init__(self, data_folder: Path, read_only: bool = False) -> None:
+        self.path = data_folder / LEDGER_NAME
+        self.read_only = read_only
+
+    def _db(self) -> TinyDB:
+        return TinyDB(self.path, storage=AtomicJSONStorage, read_only=self.read_only)
+
+    def synced(self, target: Path) -> dict[str, int]:
+        """The highest revision of each visit synced to `target`."""
+        key = target_key(target)
+        db = self._db()
+        try:
+            found: dict[str, int] = {}
+            for row in db.table("synced").all():
+                if row["target"] == key:
+                    found[row["uuid"]] = max(found.get(row["uuid"], 0), int(row["revision"]))
+            return found
+        finally:
+            db.close()
+
+    def history(self) -> list[dict[str, object]]:
+        db = self._db()
+        try:
+            return [dict(row) for row in db.table("synced").all()]
+        finally:
+            db.close()
+
+    def add(self, target: Path, versions: Iterable[tuple[str, int, str]]) -> None:
+        key = target_key(target)
+        at = datetime.now().astimezone().isoformat(timespec="seconds")
+        rows = [
+            {"uuid": uuid, "revision": revision, "record_hash": digest, "target": key, "at": at}
+            for uuid, revision, digest in versions
+        ]
+        if not rows:
+            return
+        db = self._db()
+        try:
+            db.table("synced").insert_multiple(rows)
+        finally:
+            db.close()

@@ -1,0 +1,326 @@
+"""Sync into a shared store on real files: idempotent, never overwrites, survives faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.session import Outcome, Session, Status
+from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.store.ledger import SyncLedger
+from pos_tui.store.local import LocalStore
+from pos_tui.store.shared import LOCK_NAME, SharedBusy, SharedMissing, SharedStore
+from pos_tui.store.storage import StoreError, read_json_document
+from pos_tui.store.sync import pending, sync
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def signed_visit(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], note: str
+) -> Session:
+    session = Session.start(info, checklists)
+    store.create(session)
+    store.record(session, "card", "void", Outcome.FAIL, note=note)
+    store.sign(session, info.technician, "王老板")
+    return session
+
+
+@pytest.fixture
+def shared_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    return folder
+
+
+def test_signed_visits_sync_and_drafts_stay(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    signed = signed_visit(store, info, checklists, "打印机缺纸")
+    draft = Session.start(info, checklists)
+    store.create(draft)
+    report = sync(store, shared_dir, create=True)
+    assert report.pushed.added == [signed.uuid]
+    [row] = SharedStore.open(shared_dir).rows()
+    assert (row["uuid"], row["revision"], row["status"]) == (signed.uuid, signed.revision, "signed")
+    assert row["content_sha256"] == signed.content_sha256
+    record = SharedStore.open(shared_dir).read_record(row)
+    assert record["visit"]["answers"][0]["note"] == "打印机缺纸"
+    assert [e["what"] for e in record["events"]] == ["created", "answered", "signed"]
+    assert {s.uuid: s.status for s in store.summaries()} == {
+        signed.uuid: Status.SYNCED,
+        draft.uuid: Status.DRAFT,
+    }
+    assert pending(store, shared_dir) == []
+
+
+def test_a_second_sync_adds_nothing(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    for n in range(3):
+        signed_visit(store, info, checklists, f"第{n}次")
+    sync(store, shared_dir, create=True)
+    index_before = (shared_dir / "index.json").read_bytes()
+    batches_before = sorted((shared_dir / "batches").iterdir())
+    again = sync(store, shared_dir)
+    assert (again.pushed.added, again.pushed.conflicts) == ([], [])
+    assert (shared_dir / "index.json").read_bytes() == index_before
+    assert sorted((shared_dir / "batches").iterdir()) == batches_before
+
+
+def test_resending_the_same_version_is_a_no_op(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    signed_visit(store, info, checklists, "ok")
+    sync(store, shared_dir, create=True)
+    (store.folder / "sync-ledger.json").unlink()  # the laptop forgot what it sent
+    again = sync(store, shared_dir)
+    assert len(again.pushed.unchanged) == 1 and again.pushed.added == []
+    assert len(SharedStore.open(shared_dir).rows()) == 1
+
+
+def test_same_version_with_other_content_is_kept_as_a_conflict(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    session = signed_visit(store, info, checklists, "原始说明")
+    sync(store, shared_dir, create=True)
+    path = store.visit_path(session.uuid)
+    path.write_text(path.read_text("utf-8").replace("原始说明", "改过的说明"), "utf-8")
+    (store.folder / "sync-ledger.json").unlink()
+    report = sync(store, shared_dir)
+    assert report.pushed.conflicts == [session.uuid]
+    shared = SharedStore.open(shared_dir)
+    rows = shared.rows()
+    assert len(rows) == 2 and all(row["conflict"] for row in rows)
+    notes = sorted(shared.read_record(row)["visit"]["answers"][0]["note"] for row in rows)
+    assert notes == ["原始说明", "改过的说明"]
+
+
+def test_review_decisions_come_back_and_later_revisions_supersede(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    session = signed_visit(store, info, checklists, "撤销失败")
+    sync(store, shared_dir, create=True)
+    shared = SharedStore.open(shared_dir)
+    shared.add_review(
+        {
+            "uuid": session.uuid,
+            "decision": "has_issues",
+            "comment": "请补拍小票",
+            "reviewer": "李主管",
+        }
+    )
+    report = sync(store, shared_dir)
+    assert report.reviews_applied == 1
+    reviewed = store.load(session.uuid)
+    assert reviewed.status is Status.REVIEWED
+    assert reviewed.events[-1].detail["comment"] == "请补拍小票"
+    assert reviewed.events[-1].who == "李主管"
+    # The reviewed revision goes up on the next sync; the signed one stays, superseded.
+    sync(store, shared_dir)
+    rows = sorted(shared.rows(), key=lambda row: row["revision"])
+    assert [row["superseded"] for row in rows] == [True, False]
+    assert rows[1]["revision"] == reviewed.revision
+    assert shared.read_record(rows[0])["visit"]["status"] == "signed"
+    assert sync(store, shared_dir).reviews_applied == 0
+    assert sync(store, shared_dir).pushed.added == []
+
+
+def test_missing_target_is_a_clear_error_and_nothing_changes(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    signed_visit(store, info, checklists, "x")
+    with pytest.raises(SharedMissing, match="is not there"):
+        sync(store, tmp_path / "not-mounted", create=True)
+    assert not (tmp_path / "not-mounted").exists()
+    assert len(pending(store, tmp_path / "not-mounted")) == 1
+
+
+def test_target_that_disappears_mid_sync(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    for n in range(3):
+        signed_visit(store, info, checklists, f"{n}")
+    sync(store, shared_dir, create=True)
+    for n in range(3):
+        signed_visit(store, info, checklists, f"new {n}")
+    away = shared_dir.with_name("unplugged")
+
+    def pull_the_stick(stage: str, done: int, total: int) -> None:
+        if stage == "reading" and done == 2:
+            shared_dir.rename(away)
+
+    with pytest.raises(StoreError):
+        sync(store, shared_dir, pull_the_stick)
+    away.rename(shared_dir)
+    assert len(SharedStore.open(shared_dir).rows()) == 3
+    assert len(pending(store, shared_dir)) == 3
+    assert len(sync(store, shared_dir).pushed.added) == 3
+    assert len(SharedStore.open(shared_dir).rows()) == 6
+
+
+def test_a_busy_shared_store_gives_up_with_a_message(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    signed_visit(store, info, checklists, "x")
+    sync(store, shared_dir, create=True)
+    signed_visit(store, info, checklists, "y")
+    with FileLock(str(shared_dir / LOCK_NAME)), pytest.raises(SharedBusy, match="busy"):
+        sync(store, shared_dir, lock_timeout=0.2)
+    assert len(pending(store, shared_dir)) == 1
+
+
+def python(script: str, *args: str, limit: int | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+FILL_AND_SYNC = """
+import sys
+from pathlib import Path
+from pos_tui.demo import demo_sessions
+from pos_tui.domain.loader import load_checklists
+from pos_tui.store.local import LocalStore
+from pos_tui.store.sync import sync
+folder, shared, count, seed, rounds = Path(sys.argv[1]), Path(sys.argv[2]), *map(int, sys.argv[3:6])
+checklists = load_checklists([Path("tests/fixtures/checklists")]).checklists
+sessions = demo_sessions(checklists, count * rounds, seed=seed)
+with LocalStore.open(folder) as store:
+    for _ in range(rounds):
+        store.bulk_add(next(sessions) for _ in range(count))
+        report = sync(store, shared, lock_timeout=60)
+        print("synced", len(report.pushed.added), flush=True)
+"""
+
+
+def test_two_laptops_syncing_at_once_both_land_everything(tmp_path: Path, shared_dir: Path) -> None:
+    (shared_dir / "batches").mkdir()
+    laptops = [
+        python(FILL_AND_SYNC, str(tmp_path / f"laptop{n}"), str(shared_dir), "5", str(n), "20")
+        for n in (1, 2)
+    ]
+    for laptop in laptops:
+        out, err = laptop.communicate(timeout=300)
+        assert laptop.returncode == 0, err
+        assert out.count("synced 5") == 20
+    rows = SharedStore.open(shared_dir).rows()
+    assert len(rows) == 200
+    assert len({row["uuid"] for row in rows}) == 200
+    for n in (1, 2):
+        with LocalStore.open(tmp_path / f"laptop{n}", read_only=True) as store:
+            assert pending(store, shared_dir) == []
+
+
+def test_full_disk_on_the_share_loses_nothing(tmp_path: Path, shared_dir: Path) -> None:
+    (shared_dir / "batches").mkdir()
+    laptop = tmp_path / "laptop"
+    first = python(FILL_AND_SYNC, str(laptop), str(shared_dir), "3", "1", "1")
+    assert first.wait(timeout=120) == 0
+    index_before = (shared_dir / "index.json").read_bytes()
+    script = """
+    import resource, signal, sys
+    from pathlib import Path
+    from pos_tui.demo import demo_sessions
+    from pos_tui.domain.loader import load_checklists
+    from pos_tui.store.local import LocalStore
+    from pos_tui.store.storage import StoreError
+    from pos_tui.store.sync import sync
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    checklists = load_checklists([Path("tests/fixtures/checklists")]).checklists
+    with LocalStore.open(Path(sys.argv[1])) as store:
+        store.bulk_add(demo_sessions(checklists, 30, seed=9))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))
+        try:
+            sync(store, Path(sys.argv[2]))
+        except StoreError as error:
+            print(error)
+            raise SystemExit(3)
+    """
+    full = python(script, str(laptop), str(shared_dir))
+    out, err = full.communicate(timeout=120)
+    assert full.returncode == 3, err
+    assert "Could not save" in out and "disk is full" in out
+    assert (shared_dir / "index.json").read_bytes() == index_before
+    assert not list((shared_dir / "batches").glob(".*.tmp"))
+    with LocalStore.open(laptop) as store:
+        assert len(pending(store, shared_dir)) == 30
+        assert len(sync(store, shared_dir).pushed.added) == 30
+
+
+def test_sync_killed_at_random_moments_loses_nothing(tmp_path: Path, shared_dir: Path) -> None:
+    (shared_dir / "batches").mkdir()
+    laptop = tmp_path / "laptop"
+    rng = random.Random(5)
+    expected = 0
+    for trial in range(12):
+        process = python(FILL_AND_SYNC, str(laptop), str(shared_dir), "4", str(100 + trial), "1")
+        assert process.stdout is not None
+        if rng.random() < 0.7:
+            # Kill somewhere between start-up and the end of the sync.
+            process.stdout.read(rng.randrange(0, 3))
+            os.kill(process.pid, signal.SIGKILL)
+        out, err = process.communicate(timeout=120)
+        assert "Traceback" not in err, err
+        read_json_document(shared_dir / "index.json")
+        expected = len(SyncLedger(laptop).history()) if laptop.exists() else 0
+    with LocalStore.open(laptop) as store:
+        made = len(store.summaries())
+        sync(store, shared_dir)
+        assert pending(store, shared_dir) == []
+    rows = SharedStore.open(shared_dir).rows()
+    assert len({row["uuid"] for row in rows}) == made >= expected
+    shared = SharedStore.open(shared_dir)
+    for row in rows:
+        assert shared.read_record(row)["visit"]["uuid"] == row["uuid"]
+
+
+def test_sync_command_reports_and_status_lists_pending(
+    tmp_path: Path,
+    store: LocalStore,
+    info: VisitInfo,
+    checklists: list[Checklist],
+    shared_dir: Path,
+) -> None:
+    signed_visit(store, info, checklists, "x")
+    store.close()
+    command = [sys.executable, "-m", "pos_tui", "sync", "--data-dir", str(store.folder)]
+    status = subprocess.run(
+        [*command, "--to", str(shared_dir), "--status"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert status.returncode == 0, status.stderr
+    assert f"1 visit(s) not yet synced to {shared_dir}" in status.stdout
+    env = dict(os.environ, POS_TUI_SHARED_STORE=str(shared_dir))
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"Sync complete: 1 visit synced ({shared_dir})."
+    missing = subprocess.run(
+        [*command, "--to", str(tmp_path / "gone")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert "is not there" in missing.stderr and "Traceback" not in missing.stderr
+    assert json.loads((shared_dir / "index.json").read_text("utf-8"))["visits"]
+    shutil.rmtree(shared_dir / "batches")
