@@ -275,7 +275,7 @@ def test_sync_killed_at_random_moments_loses_nothing(tmp_path: Path, shared_dir:
             # Kill somewhere between start-up and the end of the sync.
             process.stdout.read(rng.randrange(0, 3))
             os.kill(process.pid, signal.SIGKILL)
-        out, err = process.communicate(timeout=120)
+        _out, err = process.communicate(timeout=120)
         assert "Traceback" not in err, err
         read_json_document(shared_dir / "index.json")
         expected = len(SyncLedger(laptop).history()) if laptop.exists() else 0
