@@ -241,3 +241,7 @@ def recover(path: Path) -> None:
     """Set a damaged store file aside and restore its previous version (PATH.bak)."""
     aside = recover_file(path)
     click.echo(f"Restored {path} from its previous version; the damaged file is kept as {aside}.")
+
+
+# Report and export commands live in their own module; importing it registers them.
+from pos_tui import cli_reports  # noqa: E402, F401

@@ -59,6 +59,8 @@ class VisitInfo:
     technician: str = ""
     device_id: str = ""
     notes: str = field(default="")
+    language: str = ""
+    """The language the visit was run in (zh or en): its report is written in it."""
 
     def trimmed(self) -> VisitInfo:
         """Without the stray spaces a quick typist leaves around numbers and names."""

@@ -24,8 +24,9 @@ from typing import Any, TypeVar
 from tinydb import Query, TinyDB
 
 from pos_tui.domain.checklist import Checklist
-from pos_tui.domain.loader import ChecklistError, parse_bytes
 from pos_tui.domain.session import Answer, Outcome, Session, Status
+from pos_tui.store import checklist_copies
+from pos_tui.store.checklist_copies import CHECKLISTS_DIR
 from pos_tui.store.storage import (
     AtomicJSONStorage,
     StoreDamaged,
@@ -40,7 +41,6 @@ from pos_tui.store.writer_lock import WriterLock
 
 INDEX_NAME = "index.json"
 VISITS_DIR = "visits"
-CHECKLISTS_DIR = "checklists"
 
 OPEN_VISITS = 4
 
@@ -174,30 +174,10 @@ class LocalStore:
 
     def keep_checklists(self, checklists: Iterable[Checklist]) -> None:
         """Copy each checklist file by content, so a visit can be reopened after they change."""
-        for checklist in checklists:
-            target = self.folder / CHECKLISTS_DIR / f"{checklist.sha256}.yaml"
-            if target.exists() or checklist.source is None:
-                continue
-            content = checklist.source.read_bytes()
-            temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            with open(temp, "wb") as file:
-                file.write(content)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, target)
+        checklist_copies.keep(self.folder, checklists)
 
     def checklist_by_hash(self, sha256: str) -> Checklist:
-        path = self.folder / CHECKLISTS_DIR / f"{sha256}.yaml"
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise StoreError(
-                f"The checklist {path.name} used by a visit is missing from {path.parent}."
-            ) from None
-        checklist, problems = parse_bytes(data, str(path), source=path)
-        if checklist is None:
-            raise ChecklistError(problems)
-        return checklist
+        return checklist_copies.load(self.folder, sha256)
 
     # -- visits ----------------------------------------------------------------------
 

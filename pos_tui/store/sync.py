@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from pos_tui.domain.session import Status
+from pos_tui.store import checklist_copies
+from pos_tui.store.checklist_copies import CHECKLISTS_DIR
 from pos_tui.store.ledger import SyncLedger
 from pos_tui.store.local import LocalStore
 from pos_tui.store.shared import Outgoing, PushReport, SharedStore, record_hash
+from pos_tui.store.storage import StoreWriteFailed
 from pos_tui.store.summary import VisitSummary
 
 Progress = Callable[[str, int, int], None]
@@ -68,6 +71,7 @@ def sync(
         if progress is not None:
             progress("reading", done, len(todo))
     if outgoing:
+        _copy_checklists(local, shared)
         report.pushed = shared.push(
             outgoing,
             {"device_id": str(outgoing[0].row.get("device_id", ""))},
@@ -81,6 +85,15 @@ def sync(
     decisions = report.pushed.reviews if outgoing else shared.reviews()
     report.reviews_applied = pull_reviews(local, decisions)
     return report
+
+
+def _copy_checklists(local: LocalStore, shared: SharedStore) -> None:
+    """The shared store needs the checklists' words to show and report the visits."""
+    try:
+        for path in sorted((local.folder / CHECKLISTS_DIR).glob("*.yaml")):
+            checklist_copies.keep_file(shared.folder, path.stem, path)
+    except OSError as error:
+        raise StoreWriteFailed(shared.folder / CHECKLISTS_DIR, error) from None
 
 
 def pull_reviews(local: LocalStore, decisions: list[dict[str, Any]]) -> int:

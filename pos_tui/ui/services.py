@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -36,7 +36,12 @@ class Services:
         self.settings = self.settings.with_changes(**changes)
         return self.writer.submit(save_settings, self.settings, self.settings_path)
 
-    def start_visit(self, info: VisitInfo, checklists: list[Checklist]) -> Future[Session]:
+    def start_visit(
+        self, info: VisitInfo, checklists: list[Checklist], language: str = ""
+    ) -> Future[Session]:
+        if language and not info.language:
+            info = replace(info, language=language)
+
         def start() -> Session:
             session = Session.start(info, checklists, clock=self.clock)
             self.store.create(session)

@@ -1,0 +1,124 @@
+"""Read-only access to finished visits, from the laptop's store or from the shared one.
+
+Reports, exports and the review screens read visits through `open_source(path)` and never
+care which kind of store the folder holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pos_tui.domain.session import Session
+from pos_tui.store import checklist_copies
+from pos_tui.store.local import VISITS_DIR, LocalStore
+from pos_tui.store.shared import BATCHES_DIR, SharedStore
+from pos_tui.store.storage import StoreError
+
+
+@dataclass
+class VisitRecord:
+    session: Session
+    row: dict[str, Any]
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def latest_decision(self) -> dict[str, Any] | None:
+        return max(self.decisions, key=lambda d: d.get("at", ""), default=None)
+
+
+class VisitSource(Protocol):
+    folder: Path
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per visit (its current version), newest first."""
+
+    def record(self, row: dict[str, Any]) -> VisitRecord: ...
+
+    def close(self) -> None: ...
+
+
+def find_row(source: VisitSource, prefix: str) -> dict[str, Any]:
+    """The visit whose uuid starts with `prefix`; a plain error when none or several do."""
+    prefix = prefix.strip().lower()
+    if not prefix:
+        raise StoreError("Give the visit's id, or the first few characters of it.")
+    matches = [row for row in source.rows() if row["uuid"].startswith(prefix)]
+    if not matches:
+        raise StoreError(f"No visit in {source.folder} has an id starting with {prefix}.")
+    if len({row["uuid"] for row in matches}) > 1:
+        shown = ", ".join(sorted(row["uuid"][:12] for row in matches)[:5])
+        raise StoreError(
+            f"{len(matches)} visits have ids starting with {prefix} ({shown}…): give more of it."
+        )
+    return matches[0]
+
+
+def iter_records(source: VisitSource, rows: Iterable[dict[str, Any]]) -> Iterator[VisitRecord]:
+    for row in rows:
+        yield source.record(row)
+
+
+def _newest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: row.get("updated_at", ""), reverse=True)
+
+
+class LocalSource:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.store = LocalStore.open(folder, read_only=True)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [summary.to_row() for summary in self.store.summaries()]
+
+    def record(self, row: dict[str, Any]) -> VisitRecord:
+        session = self.store.load(row["uuid"])
+        decisions = [
+            {"uuid": session.uuid, "reviewer": event.who} | event.detail
+            for event in session.events
+            if event.what == "reviewed"
+        ]
+        return VisitRecord(session, row, decisions)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class SharedSource:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.store = SharedStore.open(folder)
+        self._reviews: dict[str, list[dict[str, Any]]] | None = None
+
+    def rows(self) -> list[dict[str, Any]]:
+        return _newest_first([row for row in self.store.rows() if not row.get("superseded")])
+
+    def decisions_by_visit(self) -> dict[str, list[dict[str, Any]]]:
+        if self._reviews is None:
+            grouped: dict[str, list[dict[str, Any]]] = {}
+            for decision in self.store.reviews():
+                grouped.setdefault(decision["uuid"], []).append(decision)
+            self._reviews = grouped
+        return self._reviews
+
+    def record(self, row: dict[str, Any]) -> VisitRecord:
+        data = self.store.read_record(row)
+        visit = data["visit"]
+        checklists = [
+            checklist_copies.load(self.folder, ref["sha256"]) for ref in visit["checklists"]
+        ]
+        session = Session.from_dict(visit, checklists, data["events"])
+        return VisitRecord(session, row, list(self.decisions_by_visit().get(row["uuid"], [])))
+
+    def close(self) -> None:
+        self._reviews = None
+
+
+def open_source(folder: Path) -> LocalSource | SharedSource:
+    if (folder / BATCHES_DIR).is_dir():
+        return SharedSource(folder)
+    if (folder / VISITS_DIR).is_dir():
+        return LocalSource(folder)
+    raise StoreError(f"{folder} holds neither a pos-tui data folder nor a shared store.")
