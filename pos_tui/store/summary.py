@@ -25,16 +25,24 @@ class VisitSummary:
     failures: int
     revision: int
     content_sha256: str | None
+    checklist_ids: tuple[str, ...] = ()
+    failed_items: tuple[str, ...] = ()
+    """`checklist_id/item_id` of each failed item: statistics need no visit file opened."""
 
     def to_row(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies every value, and sync builds thousands.
-        return {name: getattr(self, name) for name in _FIELD_NAMES}
+        row = {name: getattr(self, name) for name in _FIELD_NAMES}
+        row["checklist_ids"] = list(self.checklist_ids)
+        row["failed_items"] = list(self.failed_items)
+        return row
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> VisitSummary:
         known = {f.name: f for f in fields(cls)}
         values = {key: value for key, value in row.items() if key in known}
         values.setdefault("device_id", "")
+        for name in ("checklist_ids", "failed_items"):
+            values[name] = tuple(values.get(name, ()))
         return cls(**values)
 
 
@@ -65,4 +73,10 @@ def summarize(visit: dict[str, Any]) -> VisitSummary:
         failures=sum(1 for answer in answers if answer["outcome"] == Outcome.FAIL),
         revision=int(visit.get("revision", 0)),
         content_sha256=visit.get("content_sha256"),
+        checklist_ids=tuple(ref["id"] for ref in visit.get("checklists", [])),
+        failed_items=tuple(
+            f"{answer['checklist_id']}/{answer['item_id']}"
+            for answer in answers
+            if answer["outcome"] == Outcome.FAIL
+        ),
     )
