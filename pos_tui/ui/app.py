@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from pos_tui.config import system_language
 from pos_tui.ui.i18n import LANGUAGE_NAMES, Text, translate_bindings
 from pos_tui.ui.screens.base import LanguageMixin
 from pos_tui.ui.screens.help import HelpScreen
 from pos_tui.ui.screens.home import HomeScreen
 from pos_tui.ui.services import Services
 
+if TYPE_CHECKING:
+    from pos_tui.ui.review_services import ReviewServices
+
 SWITCH_LANGUAGE = Text("切换语言 / Switch language", "Switch language / 切换语言")
 SWITCH_LANGUAGE_HELP = Text("在中文和英文之间切换界面", "Show the app in Chinese or English")
 SHOW_HELP = Text("帮助：所有按键", "Help: every key")
 
 
+def _review_home() -> Screen[None]:
+    # Imported on first use: a technician who never reviews never pays for it.
+    from pos_tui.ui.screens.review_list import ReviewListScreen
+
+    return ReviewListScreen()
+
+
 class PosApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "pos-tui"
-    MODES = {"technician": HomeScreen}
+    MODES = {"technician": HomeScreen, "review": _review_home}
     DEFAULT_MODE = "technician"
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
@@ -33,17 +45,39 @@ class PosApp(App[None]):
 
     lang: reactive[str] = reactive("en", init=False)
 
-    def __init__(self, services: Services, lang: str = "en") -> None:
+    def __init__(
+        self,
+        services: Services | None,
+        lang: str = "en",
+        review: ReviewServices | None = None,
+    ) -> None:
+        # The supervisor's side starts in review mode and may have no local store at all.
+        self.DEFAULT_MODE = "technician" if services is not None else "review"  # type: ignore[misc]
         super().__init__()
-        self.services = services
+        self._services = services
+        self._review = review
         self.set_reactive(PosApp.lang, lang if lang in LANGUAGE_NAMES else "en")
         self.theme = "textual-dark"
 
     def on_mount(self) -> None:
         translate_bindings(self, self.lang)
 
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the technician's side was not started")
+        return self._services
+
+    @property
+    def review(self) -> ReviewServices:
+        if self._review is None:
+            raise RuntimeError("the review side was not started")
+        return self._review
+
     def on_unmount(self) -> None:
-        self.services.close()
+        for side in (self._services, self._review):
+            if side is not None:
+                side.close()
 
     def home_ready(self) -> None:
         """Called each time the home screen has shown the visits; the startup bench hooks it."""
@@ -60,7 +94,8 @@ class PosApp(App[None]):
 
     def action_toggle_language(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"
-        self.services.update_settings(language=self.lang)
+        if self._services is not None:
+            self.services.update_settings(language=self.lang)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -78,6 +113,13 @@ class PosApp(App[None]):
             yield from screen.screen_commands()
 
 
-def make_app(services: Services, lang: str | None = None) -> PosApp:
+def make_app(
+    services: Services | None,
+    lang: str | None = None,
+    review: ReviewServices | None = None,
+) -> PosApp:
     """The one way to build the app, for the command line and the tests alike."""
-    return PosApp(services, lang or services.settings.ui_language)
+    if lang is None:
+        settings = services.settings if services is not None else None
+        lang = settings.ui_language if settings is not None else system_language()
+    return PosApp(services, lang, review)
