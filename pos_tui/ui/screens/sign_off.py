@@ -1,0 +1,144 @@
+"""Sign-off: the technician and the merchant's representative put their names to the visit."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Checkbox, Input, Static
+
+from pos_tui.domain.progress import Verdict
+from pos_tui.domain.session import Session
+from pos_tui.ui.i18n import VERDICT_NAMES, Text
+from pos_tui.ui.screens.base import PosModal
+from pos_tui.ui.screens.form_fields import field_row, label_text, show_message
+
+TITLE = Text("签署访问", "Sign off the visit")
+VERDICT = Text("结论：{verdict}", "Verdict: {verdict}")
+TECHNICIAN = Text("技术员", "Technician")
+REPRESENTATIVE = Text("商户代表", "Merchant rep.")
+REPRESENTATIVE_PLACEHOLDER = Text("在场商户代表的姓名", "Name of the merchant's representative")
+REQUIRED = Text("必填", "required")
+INCOMPLETE_WARNING = Text(
+    "还有 {count} 个必填项未作答。签署后访问将以「未完成」结束，不能再修改。",
+    "{count} required item(s) are still unanswered. Once signed, the visit ends as "
+    "incomplete and can no longer change.",
+)
+CONFIRM_INCOMPLETE = Text("我确认在未完成的情况下签署", "I confirm signing it incomplete")
+CONFIRM_REQUIRED = Text("请先勾选确认", "tick the confirmation first")
+SIGN = Text("签署", "Sign")
+CANCEL = Text("取消", "Cancel")
+
+
+class SignOffScreen(PosModal[tuple[str, str] | None]):
+    """Returns `(technician, representative)`, trimmed, or None when cancelled."""
+
+    CSS_PATH = "forms.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "confirm", "Sign off", id="visit.sign"),
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.verdict = session.verdict()
+        self.missing = len(session.missing_required())
+        self._submitted = False
+
+    @property
+    def incomplete(self) -> bool:
+        return self.verdict is Verdict.INCOMPLETE
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="signoff-box", classes="dialog"):
+            yield Static(id="signoff-title", classes="dialog-title")
+            yield Static(id="signoff-verdict", classes=f"verdict-{self.verdict}")
+            if self.incomplete:
+                yield Static(id="signoff-warning")
+                yield Checkbox(id="signoff-confirm", compact=True)
+                yield Static(id="signoff-confirm-message", classes="field-message")
+            technician = self.services.settings.technician
+            yield field_row(
+                "signoff-technician", Input(technician, id="signoff-technician", max_length=40)
+            )
+            yield field_row("signoff-rep", Input(id="signoff-rep", max_length=40))
+            with Horizontal(id="signoff-buttons"):
+                yield Button(id="signoff-cancel")
+                yield Button(id="signoff-sign", variant="success")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#signoff-rep", Input).focus()
+
+    def apply_language(self, lang: str) -> None:
+        self.query_one("#signoff-title", Static).update(TITLE.get(lang))
+        verdict = VERDICT_NAMES[self.verdict].get(lang)
+        self.query_one("#signoff-verdict", Static).update(VERDICT.get(lang).format(verdict=verdict))
+        if self.incomplete:
+            warning = INCOMPLETE_WARNING.get(lang).format(count=self.missing)
+            self.query_one("#signoff-warning", Static).update(warning)
+            self.query_one("#signoff-confirm", Checkbox).label = CONFIRM_INCOMPLETE.get(lang)
+        self.query_one("#signoff-technician-label", Static).update(
+            label_text(TECHNICIAN, lang, required=True)
+        )
+        self.query_one("#signoff-rep-label", Static).update(
+            label_text(REPRESENTATIVE, lang, required=True)
+        )
+        self.query_one("#signoff-rep", Input).placeholder = REPRESENTATIVE_PLACEHOLDER.get(lang)
+        self.query_one("#signoff-sign", Button).label = SIGN.get(lang)
+        self.query_one("#signoff-cancel", Button).label = CANCEL.get(lang)
+        self._show_messages()
+
+    def _names(self) -> tuple[str, str]:
+        technician = self.query_one("#signoff-technician", Input).value.strip()
+        return technician, self.query_one("#signoff-rep", Input).value.strip()
+
+    def _problems(self) -> dict[str, Text]:
+        technician, representative = self._names()
+        found: dict[str, Text] = {}
+        if self.incomplete and not self.query_one("#signoff-confirm", Checkbox).value:
+            found["confirm"] = CONFIRM_REQUIRED
+        if not technician:
+            found["technician"] = REQUIRED
+        if not representative:
+            found["rep"] = REQUIRED
+        return found
+
+    def _show_messages(self) -> None:
+        problems = self._problems() if self._submitted else {}
+        fields = ("confirm", "technician", "rep") if self.incomplete else ("technician", "rep")
+        for field in fields:
+            problem = problems.get(field)
+            message = self.query_one(f"#signoff-{field}-message", Static)
+            show_message(message, problem.get(self.lang) if problem else "")
+            if field != "confirm":
+                self.query_one(f"#signoff-{field}-row").set_class(bool(problem), "has-error")
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        self._show_messages()
+
+    @on(Input.Submitted)
+    def _submitted_input(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "signoff-rep":
+            self.action_confirm()
+        else:
+            self.focus_next()
+
+    @on(Button.Pressed, "#signoff-sign")
+    def action_confirm(self) -> None:
+        self._submitted = True
+        problems = self._problems()
+        self._show_messages()
+        if problems:
+            first = next(iter(problems))
+            self.query_one(f"#signoff-{first}").focus()
+            return
+        self.dismiss(self._names())
+
+    @on(Button.Pressed, "#signoff-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,283 @@
+"""Where a visit stands: counts, verdict, failures, what is still missing, and the sign-off."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.text import Text as RichText
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
+from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from pos_tui.domain.session import Outcome, Session
+from pos_tui.ui.i18n import READ_ONLY, SEVERITY_NAMES, VERDICT_NAMES, Text
+from pos_tui.ui.screens.base import PosScreen, error_text
+from pos_tui.ui.widgets.progress import CellSafeProgressBar
+
+TITLE = Text("访问汇总", "Visit summary")
+VERDICT = Text("结论：{verdict}", "Verdict: {verdict}")
+COUNTS = Text(
+    "通过 {passed}，不通过 {failed}，不适用 {na}，未答 {open}（适用项共 {applicable} 个）",
+    "Pass {passed}, Fail {failed}, N/A {na}, Open {open} (of {applicable} that apply)",
+)
+PROGRESS = Text("已答 {progress}", "Answered {progress}")
+FAILURES = Text("不通过的项目（{count}）", "Failed items ({count})")
+NO_FAILURES = Text("没有不通过的项目。", "No item failed.")
+MISSING = Text("未答的必填项（{count}）", "Required items still open ({count})")
+JUMP_HINT = Text("按 Enter 跳到该项作答。", "Enter jumps to the item.")
+NO_MISSING = Text("所有必填项都已作答。", "Every required item is answered.")
+NOT_SIGNED = Text("尚未签署：按 Ctrl+S 签署。", "Not signed yet: press Ctrl+S to sign off.")
+SIGNED = Text(
+    "已于 {at} 签署。技术员：{technician}，商户代表：{representative}",
+    "Signed on {at} by {technician} (technician) and {representative} (merchant)",
+)
+SIGNED_NOTICE = Text("访问已签署，现为只读。", "The visit is signed and is now read-only.")
+ALTERED = Text(
+    "警告：签署后内容被改动过，与签名不符。",
+    "Warning: the content changed after it was signed and no longer matches the signatures.",
+)
+VISIT_LINE = Text(
+    "{merchant}，商户号 {merchant_number}，终端号 {terminal}",
+    "{merchant}, merchant {merchant_number}, terminal {terminal}",
+)
+# The summary's padding and scrollbar, beside the table.
+TABLE_MARGIN = 4
+MIN_NOTE_WIDTH = 16
+COLUMNS = (
+    Text("检查表", "Checklist"),
+    Text("检查项", "Item"),
+    Text("级别", "Severity"),
+    Text("说明", "Note"),
+)
+
+
+class SummaryScreen(PosScreen[None]):
+    CSS_PATH = "summary.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "sign", "Sign off", id="visit.sign"),
+        Binding("escape", "back", "Back", id="visit.back"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self._signing = False
+        self._missing_keys: list[tuple[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="summary"):
+            yield Static(id="summary-verdict")
+            yield Static(id="summary-visit", classes="subtle")
+            yield Static(id="summary-counts")
+            with Horizontal(id="summary-progress-row"):
+                yield Static(id="summary-progress-label")
+                yield CellSafeProgressBar(id="summary-progress", show_eta=False)
+            yield Static(id="summary-signoff")
+            yield Static(id="failures-title", classes="section-title")
+            yield Static(id="no-failures", classes="hint")
+            yield DataTable(id="failures", cursor_type="row", zebra_stripes=True)
+            yield Static(id="missing-title", classes="section-title")
+            yield Static(id="missing-hint", classes="hint")
+            yield OptionList(id="missing")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        missing = self.query_one("#missing", OptionList)
+        table = self.query_one("#failures", DataTable)
+        (missing if missing.option_count else table).focus()
+
+    def on_resize(self) -> None:
+        self._show_failures()
+
+    def on_screen_resume(self) -> None:
+        self.show_session()
+
+    def apply_language(self, lang: str) -> None:
+        self.title = TITLE.get(lang)
+        self.show_session()
+
+    # -- showing -------------------------------------------------------------------
+
+    def show_session(self) -> None:
+        """Render everything from the session; cheap enough to do on every change."""
+        session, lang = self.session, self.lang
+        self.sub_title = session.info.merchant_name + (
+            f" [{READ_ONLY.get(lang)}]" if not session.editable else ""
+        )
+        verdict = session.verdict()
+        box = self.query_one("#summary-verdict", Static)
+        box.update(VERDICT.get(lang).format(verdict=VERDICT_NAMES[verdict].get(lang)))
+        box.set_classes(f"verdict-{verdict}")
+        info = session.info
+        self.query_one("#summary-visit", Static).update(
+            escape(
+                VISIT_LINE.get(lang).format(
+                    merchant=info.merchant_name,
+                    merchant_number=info.merchant_number,
+                    terminal=info.terminal_number,
+                )
+            )
+        )
+        self._show_counts()
+        self._show_signoff()
+        self._show_failures()
+        self._show_missing()
+
+    def _show_counts(self) -> None:
+        session = self.session
+        applicable = [(c.id, i.id) for c, i in session.all_items() if session.applies(i)]
+        outcomes = [a.outcome for key in applicable if (a := session.answers.get(key))]
+        self.query_one("#summary-counts", Static).update(
+            COUNTS.get(self.lang).format(
+                passed=outcomes.count(Outcome.PASS),
+                failed=outcomes.count(Outcome.FAIL),
+                na=outcomes.count(Outcome.NA),
+                open=len(applicable) - len(outcomes),
+                applicable=len(applicable),
+            )
+        )
+        progress = session.progress()
+        self.query_one("#summary-progress-label", Static).update(
+            PROGRESS.get(self.lang).format(progress=progress)
+        )
+        self.query_one("#summary-progress", CellSafeProgressBar).update(
+            total=max(progress.applicable, 1), progress=progress.answered
+        )
+
+    def _show_signoff(self) -> None:
+        session, lang = self.session, self.lang
+        line = self.query_one("#summary-signoff", Static)
+        signoff = session.signoff
+        if signoff is None:
+            line.update(NOT_SIGNED.get(lang) if session.editable else "")
+        else:
+            text = SIGNED.get(lang).format(
+                at=signoff.at[:16].replace("T", " "),
+                technician=signoff.technician,
+                representative=signoff.merchant_representative,
+            )
+            if session.altered:
+                text += "\n" + ALTERED.get(lang)
+            line.update(escape(text))
+        line.set_class(signoff is not None, "signed")
+        line.set_class(session.altered, "altered")
+        line.display = bool(line.content)
+
+    def _show_failures(self) -> None:
+        lang = self.lang
+        failures = self.session.failures()
+        self.query_one("#failures-title", Static).update(
+            FAILURES.get(lang).format(count=len(failures))
+        )
+        self.query_one("#no-failures", Static).update(NO_FAILURES.get(lang))
+        self.query_one("#no-failures", Static).display = not failures
+        table = self.query_one("#failures", DataTable)
+        table.display = bool(failures)
+        cursor = table.cursor_row
+        rows = [
+            (
+                checklist.title.get(lang),
+                item.title.get(lang),
+                SEVERITY_NAMES[item.severity].get(lang),
+                answer.note,
+                f"{checklist.id}\t{item.id}",
+            )
+            for checklist, item, answer in failures
+        ]
+        headers = [column.get(lang) for column in COLUMNS]
+        table.clear(columns=True)
+        widths = [
+            max(cell_len(text) for text in [header, *(row[n] for row in rows)])
+            for n, header in enumerate(headers[:3])
+        ]
+        for header, width in zip(headers, widths, strict=False):
+            table.add_column(header, width=width)
+        # The note takes what is left and wraps, so a long note never needs sideways scrolling.
+        room = self.size.width - TABLE_MARGIN - sum(width + 2 for width in widths) - 2
+        table.add_column(headers[3], width=max(room, MIN_NOTE_WIDTH))
+        for *cells, key in rows:
+            table.add_row(*(RichText(cell) for cell in cells), key=key, height=None)
+        if failures:
+            table.move_cursor(row=min(cursor, len(failures) - 1))
+
+    def _show_missing(self) -> None:
+        lang = self.lang
+        missing = self.session.missing_required()
+        self._missing_keys = [(checklist.id, item.id) for checklist, item in missing]
+        self.query_one("#missing-title", Static).update(
+            MISSING.get(lang).format(count=len(missing))
+        )
+        self.query_one("#missing-hint", Static).update(
+            (JUMP_HINT if missing else NO_MISSING).get(lang)
+        )
+        options = self.query_one("#missing", OptionList)
+        options.display = bool(missing)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options(
+            Option(escape(f"{checklist.title.get(lang)} / {item.title.get(lang)}"))
+            for checklist, item in missing
+        )
+        if missing:
+            options.highlighted = min(highlighted or 0, len(missing) - 1)
+
+    # -- jumping -------------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#missing")
+    def _jump(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.jump_to(*self._missing_keys[event.option_index])
+
+    def jump_to(self, checklist_id: str, item_id: str) -> None:
+        """Back to the runner, on that item; opened from home, a runner takes this place."""
+        from pos_tui.ui.screens.runner import RunnerScreen
+
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 else None
+        if isinstance(below, RunnerScreen):
+            below.jump_to(checklist_id, item_id)
+            self.app.pop_screen()
+            return
+        runner = RunnerScreen(self.session)
+        self.app.switch_screen(runner)
+        runner.call_after_refresh(runner.jump_to, checklist_id, item_id)
+
+    # -- signing -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign":
+            if not self.session.editable:
+                return False
+            return None if self._signing else True
+        return True
+
+    def action_sign(self) -> None:
+        from pos_tui.ui.screens.sign_off import SignOffScreen
+
+        self.app.push_screen(SignOffScreen(self.session), self._names_given)
+
+    def _names_given(self, names: tuple[str, str] | None) -> None:
+        if names is None:
+            return
+        self._signing = True
+        self.refresh_bindings()
+        self.when_done(self.services.sign(self.session, *names), self._signed, self._not_signed)
+
+    def _signed(self, _result: None) -> None:
+        self._signing = False
+        self.show_session()
+        self.refresh_bindings()
+        self.notify(SIGNED_NOTICE.get(self.lang))
+
+    def _not_signed(self, error: BaseException) -> None:
+        self._signing = False
+        self.refresh_bindings()
+        self.notify(error_text(error, self.lang), severity="error", timeout=8)
+
+    def action_back(self) -> None:
+        self.dismiss(None)

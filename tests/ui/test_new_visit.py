@@ -1,0 +1,270 @@
+"""The new-visit form, driven by keys on the real app with a real store."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, SelectionList, Static
+
+from pos_tui.config import Settings
+from pos_tui.domain.checklist import CAPABILITIES, Checklist
+from pos_tui.store.local import LocalStore
+from pos_tui.ui.app import PosApp, make_app
+from pos_tui.ui.screens.new_visit import NewVisitScreen
+from pos_tui.ui.screens.new_visit_text import CAPABILITY_NAMES
+from pos_tui.ui.services import Services
+
+VALID = {
+    "merchant_name": "上海老王面馆",
+    "merchant_number": "310104000000001",
+    "terminal_number": "20240001",
+}
+
+
+def build(store: LocalStore, checklists: list[Checklist], tmp_path: Path, lang: str) -> PosApp:
+    settings = Settings(technician="张伟", device_id="laptop-1")
+    services = Services(store, checklists, settings, settings_path=tmp_path / "settings.json")
+    return make_app(services, lang)
+
+
+async def open_form(app: PosApp, pilot: Pilot[None]) -> NewVisitScreen:
+    await pilot.pause()
+    await pilot.press("n")
+    await pilot.pause()
+    assert isinstance(app.screen, NewVisitScreen)
+    return app.screen
+
+
+async def settle(app: PosApp, pilot: Pilot[None]) -> None:
+    await asyncio.to_thread(app.services.writer.flush)
+    await pilot.pause()
+
+
+def message(screen: NewVisitScreen, field: str) -> Static:
+    return screen.query_one(f"#{field}-message", Static)
+
+
+def shown(screen: NewVisitScreen, field: str) -> str:
+    widget = message(screen, field)
+    return str(widget.content) if widget.display else ""
+
+
+async def type_into(pilot: Pilot[None], screen: NewVisitScreen, field: str, text: str) -> None:
+    screen.query_one(f"#{field}", Input).focus()
+    await pilot.press(*text)
+
+
+async def fill_valid(pilot: Pilot[None], screen: NewVisitScreen) -> None:
+    for field, text in VALID.items():
+        screen.query_one(f"#{field}", Input).value = text
+    await pilot.pause()
+
+
+def test_every_capability_has_a_name_in_both_languages() -> None:
+    assert set(CAPABILITY_NAMES) == set(CAPABILITIES)
+    assert all(name.zh and name.en for name in CAPABILITY_NAMES.values())
+
+
+async def test_submitting_an_empty_form_marks_every_required_field(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        assert shown(screen, "merchant_name") == ""  # nothing nags before the field is touched
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        for field in ("merchant_name", "merchant_number", "terminal_number"):
+            assert shown(screen, field) == "required"
+            assert message(screen, field).has_class("field-error")
+        assert shown(screen, "terminal_serial") == ""
+        assert app.focused is screen.query_one("#merchant_name", Input)
+        assert store.drafts() == []
+
+
+async def test_number_errors_show_as_you_type(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        await type_into(pilot, screen, "merchant_number", "31010400")
+        assert shown(screen, "merchant_number") == "must be 15 characters (now 8)"
+        await type_into(pilot, screen, "terminal_number", "12a3")
+        assert screen.query_one("#terminal_number", Input).value == "123"  # digits only
+        assert shown(screen, "terminal_number") == "must be 8 digits"
+        await pilot.press(*"456789")
+        assert screen.query_one("#terminal_number", Input).value == "12345678"  # 8 at most
+        assert shown(screen, "terminal_number") == ""
+        screen.query_one("#merchant_number", Input).focus()
+        await pilot.press("end", *"0000001")  # focus selects the text: typing would replace it
+        assert shown(screen, "merchant_number") == ""
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert shown(screen, "merchant_name") == "required"
+
+
+async def test_reactivation_needs_a_reason(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        reason_row = screen.query_one("#reason-row")
+        assert not reason_row.display
+        screen.query_one("#job_type", Select).value = "reactivation"
+        await pilot.pause()
+        assert reason_row.display
+        await fill_valid(pilot, screen)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert shown(screen, "reason") == "choose the reason for re-activation"
+        assert app.focused is screen.query_one("#reason", Select)
+        screen.query_one("#reason", Select).value = "device_fault"
+        await pilot.pause()
+        assert shown(screen, "reason") == ""
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen.__class__.__name__ == "RunnerScreen"
+        (draft,) = store.drafts()
+        info = store.load(draft.uuid).info
+        assert (info.job_type, info.reason) == ("reactivation", "device_fault")
+
+
+async def test_a_letter_in_the_merchant_number_warns_but_does_not_block(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        await fill_valid(pilot, screen)
+        merchant_number = screen.query_one("#merchant_number", Input)
+        merchant_number.value = "31010400000000A"
+        await pilot.pause()
+        assert "usually all digits" in shown(screen, "merchant_number")
+        assert message(screen, "merchant_number").has_class("field-warning")
+        assert not message(screen, "merchant_number").has_class("field-error")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen.__class__.__name__ == "RunnerScreen"
+        (draft,) = store.drafts()
+        assert store.load(draft.uuid).info.merchant_number == "31010400000000A"
+
+
+async def test_typed_chinese_and_chosen_capabilities_and_checklists_are_stored(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        await fill_valid(pilot, screen)
+        screen.query_one("#merchant_name", Input).clear()
+        await type_into(pilot, screen, "merchant_name", "上海老王面馆")  # key by key
+        await type_into(pilot, screen, "site_address", "上海市徐汇区漕溪北路 88 号")
+        capabilities = screen.query_one("#capabilities", SelectionList)
+        capabilities.focus()
+        await pilot.press("space", "down", "down", "space")  # chip, contactless
+        chosen = screen.query_one("#checklists", SelectionList)
+        assert chosen.selected == ["card", "receipt"]  # all of them, in their order
+        chosen.focus()
+        await pilot.press("down", "space")  # not the receipt checklist
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen.__class__.__name__ == "RunnerScreen"
+        (draft,) = store.drafts()
+        session = store.load(draft.uuid)
+        assert session.info.merchant_name == "上海老王面馆"
+        assert session.info.site_address == "上海市徐汇区漕溪北路 88 号"
+        assert session.info.capabilities == ("chip", "contactless")
+        assert [c.id for c in session.checklists] == ["card"]
+        assert (session.info.technician, session.info.device_id) == ("张伟", "laptop-1")
+        assert session.info.job_type == "new_install"
+
+
+async def test_no_checklist_chosen_is_refused(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        await fill_valid(pilot, screen)
+        screen.query_one("#checklists", SelectionList).deselect_all()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert shown(screen, "checklists") == "choose at least one checklist"
+        assert store.drafts() == []
+
+
+async def test_card_data_is_refused_with_a_sentence_not_a_crash(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        await fill_valid(pilot, screen)
+        screen.query_one("#merchant_contact", Input).value = ";4111111111111111=25121010000"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        error = screen.query_one("#form-error", Static)
+        assert error.display and error.has_class("field-error")
+        assert "track" in str(error.content).lower()
+        assert not screen.query_one("#start").disabled
+        assert store.drafts() == []
+
+
+async def test_enter_moves_on_and_escape_goes_home(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        assert app.focused is screen.query_one("#merchant_name", Input)
+        await pilot.press(*"Shop", "enter")
+        assert app.focused is screen.query_one("#merchant_number", Input)
+        await pilot.press("enter")
+        assert app.focused is screen.query_one("#terminal_number", Input)
+        await pilot.press("escape")  # something was typed: one Esc only warns
+        await pilot.pause()
+        assert app.screen is screen
+        assert any("Esc again" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HomeScreen"
+        assert store.drafts() == []
+
+
+async def test_escape_on_an_untouched_form_goes_straight_home(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_form(app, pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HomeScreen"
+
+
+async def test_switching_language_keeps_what_was_typed(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        screen.query_one("#job_type", Select).value = "reactivation"
+        screen.query_one("#capabilities", SelectionList).select("printer")
+        await type_into(pilot, screen, "merchant_number", "123")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert str(screen.query_one("#merchant_name-label", Static).content).startswith("商户名称")
+        assert shown(screen, "merchant_number") == "商户号须为15位（当前3位）"
+        assert screen.query_one("#job_type", Select).value == "reactivation"
+        assert screen.query_one("#capabilities", SelectionList).selected == ["printer"]
+        assert screen.query_one("#checklists", SelectionList).selected == ["card", "receipt"]
+        assert screen.query_one("#merchant_number", Input).value == "123"

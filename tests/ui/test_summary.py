@@ -1,0 +1,228 @@
+"""The visit summary and the sign-off, driven by keys on the real app with a real store."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, DataTable, Input, OptionList, Static
+
+from pos_tui.config import Settings
+from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.session import Session, Status
+from pos_tui.store.local import LocalStore
+from pos_tui.ui.app import PosApp, make_app
+from pos_tui.ui.screens.runner import RunnerScreen
+from pos_tui.ui.screens.sign_off import SignOffScreen
+from pos_tui.ui.screens.summary import SummaryScreen
+from pos_tui.ui.services import Services
+
+CHIP_VALUES = {"reference": "123456789012", "amount": "0.01", "last4": "1234"}
+
+
+def build(store: LocalStore, checklists: list[Checklist], tmp_path: Path, lang: str) -> PosApp:
+    settings = Settings(technician="张伟", device_id="laptop-1")
+    services = Services(store, checklists, settings, settings_path=tmp_path / "settings.json")
+    return make_app(services, lang)
+
+
+def answer_some(store: LocalStore, session: Session) -> None:
+    """Two failures with notes, one pass; the chip test and the receipt mask still open."""
+    store.record(session, "card", "void", "fail", "撤销后没有打印小票")
+    store.record(session, "receipt", "clock", "fail", "clock 5 minutes slow")
+    store.record(session, "card", "shield", "pass")
+
+
+def answer_all(store: LocalStore, session: Session) -> None:
+    answer_some(store, session)
+    store.record(session, "card", "chip-pin", "pass", values=CHIP_VALUES)
+    store.record(session, "receipt", "masked", "pass")
+
+
+async def settle(app: PosApp, pilot: Pilot[None]) -> None:
+    await asyncio.to_thread(app.services.writer.flush)
+    await pilot.pause()
+
+
+async def summary_from_runner(app: PosApp, pilot: Pilot[None]) -> SummaryScreen:
+    """Home -> Enter on the unfinished visit -> runner -> s."""
+    await settle(app, pilot)
+    await pilot.press("enter")
+    await settle(app, pilot)
+    assert isinstance(app.screen, RunnerScreen)
+    await pilot.press("s")
+    await pilot.pause()
+    assert isinstance(app.screen, SummaryScreen)
+    return app.screen
+
+
+async def summary_from_home(app: PosApp, pilot: Pilot[None]) -> SummaryScreen:
+    """Home -> Enter on a finished visit in the recent list."""
+    await settle(app, pilot)
+    app.screen.query_one("#recent", DataTable).focus()
+    await pilot.press("enter")
+    await settle(app, pilot)
+    assert isinstance(app.screen, SummaryScreen)
+    return app.screen
+
+
+def text_of(screen: SummaryScreen | SignOffScreen, selector: str) -> str:
+    widget = screen.query_one(selector, Static)
+    return str(widget.content) if widget.display else ""
+
+
+async def test_summary_shows_counts_verdict_failures_and_open_items(
+    store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
+) -> None:
+    answer_some(store, session)
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await summary_from_runner(app, pilot)
+        assert text_of(screen, "#summary-verdict") == "Verdict: Incomplete"
+        assert screen.query_one("#summary-verdict").has_class("verdict-incomplete")
+        assert text_of(screen, "#summary-counts") == (
+            "Pass 1, Fail 2, N/A 0, Open 2 (of 5 that apply)"
+        )
+        assert text_of(screen, "#summary-progress-label") == "Answered 3/5"
+        table = screen.query_one("#failures", DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
+        assert rows == [
+            ["Card acceptance", "Same-day void", "Major", "撤销后没有打印小票"],
+            ["Receipt printing", "Terminal clock", "Minor", "clock 5 minutes slow"],
+        ]
+        missing = screen.query_one("#missing", OptionList)
+        assert [str(missing.get_option_at_index(n).prompt) for n in range(2)] == [
+            "Card acceptance / Chip and PIN purchase",
+            "Receipt printing / Card number masked on the receipt",
+        ]
+        assert app.focused is missing
+        await pilot.press("f2")
+        await pilot.pause()
+        assert text_of(screen, "#summary-verdict") == "结论：未完成"
+        assert str(table.get_row_at(0)[1]) == "当日撤销"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, RunnerScreen)
+
+
+async def test_choosing_an_open_item_jumps_back_to_it_in_the_runner(
+    store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
+) -> None:
+    answer_some(store, session)
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await summary_from_runner(app, pilot)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        runner = app.screen
+        assert isinstance(runner, RunnerScreen)
+        assert runner.items.current_key == ("receipt", "masked")
+        assert len(app.screen_stack) == 2  # home, runner: the summary is gone
+
+
+async def test_a_visit_signed_incomplete_opens_read_only_and_can_still_be_looked_through(
+    store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
+) -> None:
+    answer_some(store, session)
+    store.sign(session, "张伟", "王老板")
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await summary_from_home(app, pilot)
+        assert "Signed on" in text_of(screen, "#summary-signoff")
+        assert "王老板" in text_of(screen, "#summary-signoff")
+        assert "ctrl+s" not in screen.active_bindings
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen  # no sign-off dialog on a signed visit
+        screen.query_one("#missing", OptionList).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        runner = app.screen
+        assert isinstance(runner, RunnerScreen)
+        assert runner.items.current_key == ("card", "chip-pin")
+        assert [s.__class__.__name__ for s in app.screen_stack] == ["HomeScreen", "RunnerScreen"]
+
+
+async def test_sign_off_with_empty_names_is_refused_inline(
+    store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
+) -> None:
+    answer_all(store, session)
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await summary_from_runner(app, pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, SignOffScreen)
+        assert dialog.query_one("#signoff-technician", Input).value == "张伟"
+        assert text_of(dialog, "#signoff-verdict") == "Verdict: Fail"
+        dialog.query_one("#signoff-technician", Input).value = "  "
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is dialog
+        assert text_of(dialog, "#signoff-technician-message") == "required"
+        assert text_of(dialog, "#signoff-rep-message") == "required"
+        assert app.focused is dialog.query_one("#signoff-technician", Input)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SummaryScreen)
+        assert store.load(session.uuid).status is Status.DRAFT
+
+
+async def test_sign_off_is_stored_and_the_summary_becomes_read_only(
+    store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
+) -> None:
+    answer_all(store, session)
+    app = build(store, checklists, tmp_path, "zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await summary_from_runner(app, pilot)
+        assert "ctrl+s" in screen.active_bindings
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SignOffScreen)
+        assert app.focused is app.screen.query_one("#signoff-rep", Input)
+        await pilot.press(*"王老板", "enter")  # Enter in the last field signs
+        await settle(app, pilot)
+        assert app.screen is screen
+        stored = store.load(session.uuid)
+        assert stored.status is Status.SIGNED
+        assert stored.signoff is not None
+        assert (stored.signoff.technician, stored.signoff.merchant_representative) == (
+            "张伟",
+            "王老板",
+        )
+        signoff = text_of(screen, "#summary-signoff")
+        assert "王老板" in signoff and stored.signoff.at[:10] in signoff
+        assert "ctrl+s" not in screen.active_bindings
+        assert any("只读" in n.message for n in app._notifications)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_signing_an_incomplete_visit_needs_an_explicit_confirmation(
+    store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
+) -> None:
+    answer_some(store, session)
+    app = build(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await summary_from_runner(app, pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, SignOffScreen)
+        assert "2 required item(s) are still unanswered" in text_of(dialog, "#signoff-warning")
+        await pilot.press(*"Mr Wang", "ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is dialog
+        assert text_of(dialog, "#signoff-confirm-message") == "tick the confirmation first"
+        assert app.focused is dialog.query_one("#signoff-confirm", Checkbox)
+        assert store.load(session.uuid).status is Status.DRAFT
+        await pilot.press("space", "ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SummaryScreen)
+        stored = store.load(session.uuid)
+        assert stored.status is Status.SIGNED
+        assert str(stored.verdict()) == "incomplete"
