@@ -29,6 +29,19 @@ STATUS_NAMES: dict[str, Text] = {
     Status.REVIEWED: Text("已审核", "Reviewed"),
 }
 
+CAPABILITY_NAMES: dict[str, Text] = {
+    "chip": Text("芯片", "Chip"),
+    "magstripe": Text("磁条", "Magstripe"),
+    "contactless": Text("非接", "Contactless"),
+    "pinpad": Text("密码键盘", "PIN pad"),
+    "printer": Text("打印机", "Printer"),
+    "qr_display": Text("显示二维码", "Shows QR"),
+    "qr_scanner": Text("扫码", "Scans QR"),
+    "ethernet": Text("以太网", "Ethernet"),
+    "wifi": Text("Wi-Fi", "Wi-Fi"),
+    "cellular": Text("移动网络", "Cellular"),
+}
+
 SEVERITY_NAMES: dict[str, Text] = {
     "critical": Text("关键", "Critical"),
     "major": Text("重要", "Major"),
@@ -59,7 +72,7 @@ BINDING_TEXT: dict[str, Text] = {
 }
 
 SAVED = Text("已保存", "Saved")
-SAVING = Text("保存中…", "Saving…")
+SAVING = Text("保存中...", "Saving...")  # "…" is drawn two cells wide by CJK terminals
 NOT_SAVED = Text("未保存", "Not saved")
 READ_ONLY = Text("只读", "Read-only")
 
@@ -82,6 +95,7 @@ def translate_bindings(node: DOMNode, lang: str) -> None:
 
 __all__ = [
     "BINDING_TEXT",
+    "CAPABILITY_NAMES",
     "LANGUAGE_NAMES",
     "OUTCOME_NAMES",
     "SEVERITY_NAMES",

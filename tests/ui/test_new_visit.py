@@ -12,8 +12,8 @@ from pos_tui.config import Settings
 from pos_tui.domain.checklist import CAPABILITIES, Checklist
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp, make_app
+from pos_tui.ui.i18n import CAPABILITY_NAMES
 from pos_tui.ui.screens.new_visit import NewVisitScreen
-from pos_tui.ui.screens.new_visit_text import CAPABILITY_NAMES
 from pos_tui.ui.services import Services
 
 VALID = {

@@ -18,11 +18,10 @@ from pos_tui.domain.visit_info import (
     JobType,
     VisitInfo,
 )
-from pos_tui.ui.i18n import Text
+from pos_tui.ui.i18n import CAPABILITY_NAMES, Text
 from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.screens.form_fields import field_row, label_text, options, show_message
 from pos_tui.ui.screens.new_visit_text import (
-    CAPABILITY_NAMES,
     CHOOSE_CHECKLIST,
     CHOOSE_REASON,
     DISCARD,

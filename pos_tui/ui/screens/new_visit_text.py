@@ -47,15 +47,3 @@ PLACEHOLDERS: dict[str, Text] = {
     "merchant_contact": Text("姓名和电话", "Name and phone"),
 }
 
-CAPABILITY_NAMES: dict[str, Text] = {
-    "chip": Text("芯片", "Chip"),
-    "magstripe": Text("磁条", "Magstripe"),
-    "contactless": Text("非接", "Contactless"),
-    "pinpad": Text("密码键盘", "PIN pad"),
-    "printer": Text("打印机", "Printer"),
-    "qr_display": Text("显示二维码", "Shows QR"),
-    "qr_scanner": Text("扫码", "Scans QR"),
-    "ethernet": Text("以太网", "Ethernet"),
-    "wifi": Text("Wi-Fi", "Wi-Fi"),
-    "cellular": Text("移动网络", "Cellular"),
-}

@@ -1,0 +1,289 @@
+"""The counter screen: go through the items, answer each with one key, every answer saved.
+
+Answers are saved on the writer thread; the screen only redraws when a save comes back, so
+what it shows is what is on disk. The cursor moves on as soon as a key is pressed, so a
+technician never waits for the disk between two items.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, OptionList
+
+from pos_tui.domain.session import Answer, Outcome, Session
+from pos_tui.ui.i18n import Text
+from pos_tui.ui.screens.base import PosScreen, error_text
+from pos_tui.ui.screens.note import NoteResult, NoteScreen
+from pos_tui.ui.widgets.item_detail import ItemDetail
+from pos_tui.ui.widgets.item_list import ItemList, Key
+from pos_tui.ui.widgets.visit_header import SaveState, VisitHeader
+
+DOES_NOT_APPLY = Text("此项不适用于本终端，无需作答", "This item does not apply to this terminal")
+NOTHING_TO_UNDO = Text("没有可撤销的操作", "Nothing to undo")
+UNDONE = Text("已撤销：{title}", "Undone: {title}")
+ALL_DONE = Text(
+    "所有适用项都已作答：按 s 查看汇总", "Every item is answered: press s for the summary"
+)
+CHANGING = ("pass_item", "fail_item", "na_item", "undo", "details")
+
+
+class RunnerScreen(PosScreen[None]):
+    CSS_PATH = "runner.tcss"
+    BINDINGS = [
+        Binding("p", "pass_item", "Pass", id="item.pass"),
+        Binding("f", "fail_item", "Fail", id="item.fail"),
+        Binding("n", "na_item", "N/A", id="item.na"),
+        Binding("u", "undo", "Undo", id="item.undo"),
+        Binding("g", "next_open", "Next open", id="item.next_open", show=False),
+        Binding("enter", "details", "Note/values", id="item.details"),
+        Binding("j,down", "down", "Down", id="item.down", show=False),
+        Binding("k,up", "up", "Up", id="item.up", show=False),
+        Binding("s", "summary", "Summary", id="visit.summary"),
+        Binding("escape", "back", "Back", id="visit.back", show=False),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.pending: Counter[Key] = Counter()
+        self.save_state = SaveState()
+
+    def compose(self) -> ComposeResult:
+        yield VisitHeader(id="runner-header")
+        with Horizontal(id="runner-body"):
+            yield ItemList(id="runner-items")
+            yield ItemDetail(id="runner-detail")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def items(self) -> ItemList:
+        return self.query_one("#runner-items", ItemList)
+
+    @property
+    def header(self) -> VisitHeader:
+        return self.query_one("#runner-header", VisitHeader)
+
+    @property
+    def current_key(self) -> Key | None:
+        """The (checklist id, item id) under the cursor; None on a checklist title."""
+        return self.items.current_key
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        start = self.start_key()
+        if start is not None:
+            self.items.select_key(start)
+        self.items.focus()
+        self._show_current()
+        self.set_interval(1.0, self._show_elapsed)
+
+    def start_key(self) -> Key | None:
+        """Where work stopped: the last item touched, or the next open one after it."""
+        session, keys = self.session, self.items.item_keys()
+        position = session.position
+        if position in keys and position is not None:
+            if session.answer(*position) is None:
+                return position
+            return self.next_open(after=position) or position
+        return self.next_open() or (keys[0] if keys else None)
+
+    # -- drawing --------------------------------------------------------------------
+
+    def apply_language(self, lang: str) -> None:
+        self.header.show_visit(self.session, lang)
+        self.items.show(self.session, lang, {k for k, n in self.pending.items() if n})
+        self.header.show_save(self.save_state, lang)
+        self._show_elapsed()
+        self._show_current()
+
+    def on_screen_resume(self) -> None:
+        # Back from the summary, the visit may have been signed: redraw it read-only.
+        self.apply_language(self.lang)
+        self.refresh_bindings()
+
+    def _show_elapsed(self) -> None:
+        self.header.show_elapsed(self.session, self.services.clock(), self.lang)
+
+    def _show_current(self) -> None:
+        key = self.items.current_key
+        self.query_one("#runner-detail", ItemDetail).show(self.session, key, self.lang)
+        self.header.show_progress(self.session, key[0] if key else None, self.lang)
+
+    def _redraw(self, key: Key) -> None:
+        self.items.refresh_item(self.session, key, self.lang, pending=self.pending[key] > 0)
+        current = self.items.current_key
+        if key == current:
+            self.query_one("#runner-detail", ItemDetail).show(self.session, key, self.lang)
+        self.header.show_progress(self.session, current[0] if current else None, self.lang)
+
+    @on(OptionList.OptionHighlighted, "#runner-items")
+    def _highlighted(self) -> None:
+        self._show_current()
+
+    # -- moving ---------------------------------------------------------------------
+
+    def next_open(self, after: Key | None = None) -> Key | None:
+        """The next applicable item with no answer and no save on its way, wrapping round."""
+        session = self.session
+        keys = [key for key in self.items.item_keys() if session.applies(session.item(*key))]
+        start = keys.index(after) + 1 if after in keys else 0
+        for key in keys[start:] + keys[:start]:
+            if session.answer(*key) is None and not self.pending[key]:
+                return key
+        return None
+
+    def jump_to(self, checklist_id: str, item_id: str) -> None:
+        """Put the cursor on an item (the summary calls this)."""
+        self.items.select_key((checklist_id, item_id))
+        self.items.focus()
+        self._show_current()
+
+    def _advance(self, after: Key) -> None:
+        following = self.next_open(after=after)
+        if following is None:
+            self.notify(ALL_DONE.get(self.lang))
+        elif self.items.current_key == after:
+            self.items.select_key(following)
+
+    def action_down(self) -> None:
+        self.items.action_cursor_down()
+
+    def action_up(self) -> None:
+        self.items.action_cursor_up()
+
+    def action_next_open(self) -> None:
+        following = self.next_open(after=self.items.current_key)
+        if following is None:
+            self.notify(ALL_DONE.get(self.lang))
+        else:
+            self.items.select_key(following)
+
+    # -- answering ------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in CHANGING and not self.session.editable:
+            return None
+        if action == "undo" and not self.session.can_undo:
+            return None
+        return True
+
+    def _answerable(self) -> Key | None:
+        key = self.items.current_key
+        if key is None:
+            return None
+        if not self.session.applies(self.session.item(*key)):
+            self.notify(DOES_NOT_APPLY.get(self.lang), severity="warning")
+            return None
+        return key
+
+    def action_pass_item(self) -> None:
+        key = self._answerable()
+        if key is None:
+            return
+        item = self.session.item(*key)
+        answer = self.session.answer(*key)
+        values = dict(answer.values) if answer else {}
+        if any(f.required and not values.get(f.id) for f in item.fields):
+            self._ask(key, Outcome.PASS, advance=True)  # a pass needs its evidence
+        else:
+            self.record(key, Outcome.PASS, answer.note if answer else "", values, advance=True)
+
+    def action_fail_item(self) -> None:
+        key = self._answerable()
+        if key is not None:
+            self._ask(key, Outcome.FAIL, advance=False)
+
+    def action_na_item(self) -> None:
+        key = self._answerable()
+        if key is not None:
+            answer = self.session.answer(*key)
+            note, values = (answer.note, dict(answer.values)) if answer else ("", {})
+            self.record(key, Outcome.NA, note, values, advance=True)
+
+    def action_details(self) -> None:
+        key = self._answerable()
+        if key is not None:
+            self._ask(key, None, advance=False)
+
+    def _ask(self, key: Key, outcome: Outcome | None, advance: bool) -> None:
+        if not self.session.editable:
+            return
+        screen = NoteScreen(self.session.item(*key), outcome, self.session.answer(*key))
+        self.app.push_screen(screen, partial(self._noted, key, advance))
+
+    def _noted(self, key: Key, advance: bool, result: NoteResult | None) -> None:
+        if result is not None:
+            advance = advance and result.outcome is not Outcome.FAIL
+            self.record(key, result.outcome, result.note, result.values, advance=advance)
+
+    def record(
+        self, key: Key, outcome: Outcome, note: str, values: dict[str, str], advance: bool
+    ) -> None:
+        """Save an answer; the cursor moves on at once, the line changes once it is saved."""
+        self.pending[key] += 1
+        self._saving_started()
+        self.items.refresh_item(self.session, key, self.lang, pending=True)
+        future = self.services.record(self.session, key[0], key[1], outcome, note, values)
+        self.when_done(future, partial(self._recorded, key), partial(self._not_recorded, key))
+        if advance:
+            self._advance(key)
+
+    def _recorded(self, key: Key, answer: Answer) -> None:
+        self.pending[key] -= 1
+        self._saving_finished(None)
+        if self.is_attached:
+            self._redraw(key)
+
+    def _not_recorded(self, key: Key, error: BaseException) -> None:
+        self.pending[key] -= 1
+        self._saving_finished(error)
+        if self.is_attached:
+            self._redraw(key)
+            self.items.select_key(key)
+        self.notify(error_text(error, self.lang), severity="error", timeout=8)
+
+    def action_undo(self) -> None:
+        self._saving_started()
+        self.when_done(self.services.undo(self.session), self._undone, self._undo_failed)
+
+    def _undone(self, key: Key | None) -> None:
+        self._saving_finished(None)
+        if not self.is_attached:
+            return
+        if key is None:
+            self.notify(NOTHING_TO_UNDO.get(self.lang))
+            return
+        self.items.select_key(key)
+        self._redraw(key)
+        title = self.session.item(*key).title.get(self.lang)
+        self.notify(UNDONE.get(self.lang).format(title=title))
+
+    def _undo_failed(self, error: BaseException) -> None:
+        self._saving_finished(error)
+        self.notify(error_text(error, self.lang), severity="error", timeout=8)
+
+    def _saving_started(self) -> None:
+        self.save_state.started()
+        self.header.show_save(self.save_state, self.lang)
+
+    def _saving_finished(self, error: BaseException | None) -> None:
+        self.save_state.finished(error, self.services.clock())
+        if self.is_attached:
+            self.header.show_save(self.save_state, self.lang)
+            self.refresh_bindings()
+
+    # -- elsewhere ------------------------------------------------------------------
+
+    def action_summary(self) -> None:
+        from pos_tui.ui.screens.summary import SummaryScreen
+
+        self.app.push_screen(SummaryScreen(self.session))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

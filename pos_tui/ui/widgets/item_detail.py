@@ -1,0 +1,128 @@
+"""Everything about the item under the cursor: what to do, what to record, what was answered."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from pos_tui.domain.checklist import Item
+from pos_tui.domain.session import Answer, Session
+from pos_tui.ui.i18n import CAPABILITY_NAMES, OUTCOME_NAMES, SEVERITY_NAMES, Text
+
+REQUIRED = Text("必做", "Required")
+OPTIONAL = Text("选做", "Optional")
+SEVERITY = Text("严重程度", "Severity")
+DOES_NOT_APPLY = Text(
+    "本终端不适用（需要：{needs}），无需作答。", "Does not apply to this terminal (needs {needs})."
+)
+SIGNED = Text("此访问已签署，只能查看。", "This visit is signed: it can be read, not changed.")
+VALUES = Text("需记录的数据", "Values to record")
+NOT_CAPTURED = Text("（未记录）", "(not recorded)")
+ANSWER = Text("结果", "Answer")
+UNANSWERED = Text("未作答：按 p 通过、f 不通过、n 不适用", "Not answered: p pass, f fail, n n/a")
+AT = Text("记录于 {at}", "at {at}")
+NOTE = Text("备注：", "Note: ")
+NO_ITEM = Text("请选择一个检查项。", "Choose an item on the left.")
+SEVERITY_STYLE = {"critical": "$error bold", "major": "$warning bold", "minor": "$text-muted"}
+OUTCOME_STYLE = {"pass": "$success bold", "fail": "$error bold", "na": "$text-muted bold"}
+
+
+class ItemDetail(VerticalScroll):
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-checklist", markup=False)
+        yield Static(id="detail-title", markup=False)
+        yield Static(id="detail-meta")
+        yield Static(id="detail-notice")
+        yield Static(id="detail-guidance", markup=False)
+        yield Static(id="detail-values-title", classes="detail-heading")
+        yield Static(id="detail-values")
+        yield Static(id="detail-answer-title", classes="detail-heading")
+        yield Static(id="detail-answer")
+
+    def show(self, session: Session, key: tuple[str, str] | None, lang: str) -> None:
+        if key is None:
+            self._set("detail-title", NO_ITEM.get(lang))
+            for name in ("checklist", "meta", "notice", "guidance", "values-title", "values"):
+                self._set(f"detail-{name}", "")
+            self._set("detail-answer-title", "")
+            self._set("detail-answer", "")
+            return
+        checklist = session.checklist(key[0])
+        item = checklist.item(key[1])
+        applies = session.applies(item)
+        self._set("detail-checklist", checklist.title.get(lang))
+        self._set("detail-title", item.title.get(lang))
+        self._set("detail-meta", self._meta(item, lang))
+        notice = ""
+        if not applies:
+            missing = sorted(item.when - set(session.info.capabilities))
+            needs = "、".join(_capability(name, lang) for name in missing)
+            notice = DOES_NOT_APPLY.get(lang).format(needs=needs)
+        elif not session.editable:
+            notice = SIGNED.get(lang)
+        self._set("detail-notice", notice)
+        self._set("detail-guidance", item.guidance.get(lang) if item.guidance else "")
+        answer = session.answer(*key)
+        self._set("detail-values-title", VALUES.get(lang) if item.fields else "")
+        self._set("detail-values", self._values(item, answer, lang))
+        self._set("detail-answer-title", ANSWER.get(lang) if applies else "")
+        self._set("detail-answer", self._answer(answer, lang) if applies else "")
+        self.scroll_home(animate=False)
+
+    def _set(self, widget_id: str, content: str | Content) -> None:
+        widget = self.query_one(f"#{widget_id}", Static)
+        widget.update(content)
+        widget.display = bool(content)
+
+    @staticmethod
+    def _meta(item: Item, lang: str) -> Content:
+        severity = SEVERITY_NAMES[item.severity].get(lang)
+        needed = REQUIRED if item.required else OPTIONAL
+        return Content.assemble(
+            f"{SEVERITY.get(lang)}: ",
+            (severity, SEVERITY_STYLE.get(item.severity, "")),
+            "  ",
+            (needed.get(lang), "bold" if item.required else "$text-muted"),
+        )
+
+    @staticmethod
+    def _values(item: Item, answer: Answer | None, lang: str) -> Content:
+        if not item.fields:
+            return Content("")
+        labels = [f.label.get(lang) + (" *" if f.required else "") for f in item.fields]
+        width = max(cell_len(label) for label in labels)
+        lines: list[Content] = []
+        for item_field, label in zip(item.fields, labels, strict=True):
+            value = answer.values.get(item_field.id, "") if answer else ""
+            padded = label + " " * (width - cell_len(label))
+            shown = (
+                Content(value)
+                if value
+                else Content.styled(NOT_CAPTURED.get(lang), "$text-muted italic")
+            )
+            lines.append(Content.assemble((padded, "$text-muted"), "  ", shown))
+        return Content("\n").join(lines)
+
+    @staticmethod
+    def _answer(answer: Answer | None, lang: str) -> Content:
+        if answer is None:
+            return Content.styled(UNANSWERED.get(lang), "$text-muted")
+        at = answer.at[11:19] if len(answer.at) >= 19 else answer.at
+        parts: list[Content] = [
+            Content.assemble(
+                (OUTCOME_NAMES[answer.outcome].get(lang), OUTCOME_STYLE[answer.outcome]),
+                "  ",
+                (AT.get(lang).format(at=at), "$text-muted"),
+            )
+        ]
+        if answer.note:
+            parts.append(Content.assemble((NOTE.get(lang), "$text-muted"), answer.note))
+        return Content("\n").join(parts)
+
+
+def _capability(name: str, lang: str) -> str:
+    text = CAPABILITY_NAMES.get(name)
+    return text.get(lang) if text else name

@@ -1,0 +1,131 @@
+"""The real app in a real terminal: answer, SIGKILL, start again, resume with every answer."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import pty
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pos_tui.config import Settings
+from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.session import Outcome, Session
+from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.store.local import LocalStore
+from pos_tui.store.storage import read_json_document
+from pos_tui.ui.app import make_app
+from pos_tui.ui.services import Services
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_CHECKLISTS = ROOT / "tests" / "fixtures" / "checklists"
+DEADLINE_S = 60
+
+
+class Terminal:
+    """pos-tui running in a pseudo-terminal, as a technician's terminal emulator runs it."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pos_tui", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.seen = b""
+
+    def wait_for(self, condition: Callable[[], bool], what: str) -> None:
+        """Keep the terminal drained until `condition` holds; fail after a generous deadline."""
+        deadline = time.monotonic() + DEADLINE_S
+        while not condition():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                tail = self.seen[-2000:].decode("utf-8", "replace")
+                raise AssertionError(f"never saw {what}; the screen ended with:\n{tail}")
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                with contextlib.suppress(OSError):  # the app closed its end
+                    self.seen += os.read(self.master, 65536)
+
+    def wait_for_text(self, text: str) -> None:
+        self.wait_for(lambda: text.encode() in self.seen, repr(text))
+
+    def type(self, keys: str) -> None:
+        os.write(self.master, keys.encode())
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=DEADLINE_S)
+        os.close(self.master)
+
+
+def saved_answers(folder: Path, uuid: str) -> list[dict[str, object]]:
+    document = read_json_document(folder / "visits" / f"{uuid}.json") or {}
+    [visit] = document["visit"].values()
+    return list(visit["answers"])
+
+
+async def test_killed_app_resumes_with_every_saved_answer(
+    tmp_path: Path, checklists: list[Checklist]
+) -> None:
+    folder = tmp_path / "data"
+    settings_file = tmp_path / "settings.json"
+    settings_file.write_text(json.dumps({"technician": "张伟", "language": "en"}), "utf-8")
+    info = VisitInfo(
+        merchant_name="Laowang Noodles",
+        merchant_number="310104000000001",
+        terminal_number="20240001",
+        technician="张伟",
+        capabilities=("chip", "contactless", "printer"),
+    )
+    with LocalStore.open(folder) as store:
+        session = Session.start(info, checklists)
+        store.create(session)
+    env = dict(
+        os.environ,
+        POS_TUI_CONFIG_FILE=str(settings_file),
+        POS_TUI_CHECKLISTS=str(FIXTURE_CHECKLISTS),
+        TERM="xterm-256color",
+    )
+    terminal = Terminal(["--data-dir", str(folder), "run"], env)
+    try:
+        terminal.wait_for_text("Laowang Noodles")
+        terminal.type("\r")  # resume the unfinished visit
+        terminal.wait_for_text("Chip and PIN")
+        for count in (1, 2, 3):
+            terminal.type("n")
+            terminal.wait_for(
+                lambda count=count: len(saved_answers(folder, session.uuid)) == count,
+                f"{count} saved answers",
+            )
+    finally:
+        terminal.kill()
+    on_disk = saved_answers(folder, session.uuid)
+    assert [a["outcome"] for a in on_disk] == [Outcome.NA] * 3
+
+    with LocalStore.open(folder) as store:
+        app = make_app(Services(store, checklists, Settings(technician="张伟")), "en")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.pause()
+            resumed = app.screen.session  # type: ignore[attr-defined]
+            assert len(resumed.answers) == 3
+            assert {(a["checklist_id"], a["item_id"]) for a in on_disk} == set(resumed.answers)
+            # Work carries on at the item after the last one answered.
+            assert app.screen.current_key == resumed.next_unanswered(resumed.position)  # type: ignore[attr-defined]
