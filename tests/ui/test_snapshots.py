@@ -1,0 +1,108 @@
+"""What the main screens look like, in both languages (pytest --snapshot-update to renew)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from pos_tui.config import Settings
+from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.session import Outcome, Session
+from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.store.local import LocalStore
+from pos_tui.ui.app import PosApp, make_app
+from pos_tui.ui.screens.runner import RunnerScreen
+from pos_tui.ui.services import Services
+
+CHINA = timezone(timedelta(hours=8))
+SnapCompare = Callable[..., bool]
+
+
+def ticking_clock(start: datetime) -> Callable[[], datetime]:
+    moments = iter(start + timedelta(seconds=37 * n) for n in range(10_000))
+    return lambda: next(moments)
+
+
+@pytest.fixture
+def visit_store(
+    tmp_path: Path, checklists: list[Checklist]
+) -> Iterator[tuple[LocalStore, Session]]:
+    info = VisitInfo(
+        merchant_name="上海老王面馆",
+        merchant_number="310104000000001",
+        terminal_number="20240001",
+        technician="张伟",
+        capabilities=("chip", "pinpad", "printer"),
+    )
+    with LocalStore.open(tmp_path / "data") as store:
+        finished = Session.start(
+            info, checklists, clock=ticking_clock(datetime(2026, 11, 20, 9, tzinfo=CHINA))
+        )
+        store.create(finished)
+        for item_id in ("chip-pin", "void"):
+            values = {"reference": "000012345678", "amount": "0.01", "last4": "1234"}
+            store.record(
+                finished,
+                "card",
+                item_id,
+                Outcome.PASS,
+                values=values if item_id == "chip-pin" else None,
+            )
+        store.record(finished, "receipt", "masked", Outcome.PASS)
+        store.record(finished, "receipt", "clock", Outcome.FAIL, note="终端时间慢了5分钟")
+        store.sign(finished, "张伟", "王老板")
+        draft = Session.start(
+            info, checklists, clock=ticking_clock(datetime(2026, 11, 26, 14, tzinfo=CHINA))
+        )
+        store.create(draft)
+        store.record(draft, "card", "void", Outcome.FAIL, note="撤销后小票未打印")
+        store.record(draft, "card", "shield", Outcome.NA)
+        yield store, draft
+
+
+def app_for(store: LocalStore, checklists: list[Checklist], tmp_path: Path, lang: str) -> PosApp:
+    settings = Settings(technician="张伟", device_id="laptop-1")
+    services = Services(
+        store,
+        checklists,
+        settings,
+        settings_path=tmp_path / "settings.json",
+        clock=lambda: datetime(2026, 11, 26, 14, 12, 34, tzinfo=CHINA),
+    )
+    return make_app(services, lang)
+
+
+def test_home(snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store, _ = visit_store
+    assert snap_compare(app_for(store, checklists, tmp_path, "en"), terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_runner(
+    snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path, lang: str
+) -> None:  # type: ignore[no-untyped-def]
+    store, draft = visit_store
+
+    async def open_runner(pilot: Pilot[None]) -> None:
+        await pilot.app.push_screen(RunnerScreen(store.load(draft.uuid)))
+        await pilot.pause()
+
+    app = app_for(store, checklists, tmp_path, lang)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_runner)
+
+
+def test_summary(snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store, draft = visit_store
+
+    async def open_summary(pilot: Pilot[None]) -> None:
+        await pilot.app.push_screen(RunnerScreen(store.load(draft.uuid)))
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+
+    app = app_for(store, checklists, tmp_path, "en")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_summary)
