@@ -16,7 +16,6 @@ from typing import Any, NoReturn, TypeVar, cast
 import click
 
 from pos_tui import __version__
-from pos_tui.domain.loader import load_checklists
 from pos_tui.domain.redact import CardDataError
 from pos_tui.domain.session import Status, VisitError
 from pos_tui.locations import data_dir, shipped_checklists_dir
@@ -89,14 +88,13 @@ def run(
     from pos_tui.ui.app import make_app
     from pos_tui.ui.services import Services
 
-    loaded = load_checklists([checklist_dir or shipped_checklists_dir()])
-    if not loaded.checklists:
-        for problem in loaded.problems:
-            click.echo(str(problem), err=True)
-        fail("no usable checklists; fix the problems above (`pos-tui validate`).")
+    folder = checklist_dir or shipped_checklists_dir()
+    if not any(folder.glob("*.y*ml")):
+        fail(f"there are no checklists in {folder}; see `pos-tui validate`.")
     settings = load_settings()
     store = LocalStore.open(_folder(ctx, data_dir))
-    services = Services(store, loaded.checklists, settings, checklist_problems=loaded.problems)
+    # Checklists load on the writer thread while the home screen comes up.
+    services = Services.loading_checklists(store, folder, settings)
     try:
         make_app(services, lang).run()
     finally:
@@ -116,6 +114,8 @@ def validate(paths: tuple[Path, ...]) -> None:
     Prints a line per valid file and every problem of the others as
     path:line:column: message. Exits 1 when any file has a problem.
     """
+    from pos_tui.domain.loader import load_checklists
+
     result = load_checklists(paths or (shipped_checklists_dir(),))
     for checklist in result.checklists:
         click.echo(
@@ -171,6 +171,7 @@ def list_visits(
 def demo(ctx: click.Context, data_dir: Path | None, count: int, seed: int) -> None:
     """Fill a store with realistic signed visits, for trying the app and for benchmarks."""
     from pos_tui.demo import demo_sessions
+    from pos_tui.domain.loader import load_checklists
 
     loaded = load_checklists([shipped_checklists_dir()])
     if loaded.problems:
@@ -243,5 +244,5 @@ def recover(path: Path) -> None:
     click.echo(f"Restored {path} from its previous version; the damaged file is kept as {aside}.")
 
 
-# Report and export commands live in their own module; importing it registers them.
-from pos_tui import cli_reports  # noqa: E402, F401
+# Report, export and review commands live in their own modules; importing registers them.
+from pos_tui import cli_reports, cli_review  # noqa: E402, F401

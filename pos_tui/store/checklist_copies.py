@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pos_tui.domain.checklist import Checklist
-from pos_tui.domain.loader import ChecklistError, parse_bytes
 from pos_tui.store.storage import StoreError, fsync_folder
 
 CHECKLISTS_DIR = "checklists"
@@ -46,6 +45,10 @@ def keep_file(store_folder: Path, sha256: str, source: Path) -> None:
 
 @functools.lru_cache(maxsize=64)
 def _parsed(path: Path, size: int, mtime_ns: int) -> Checklist:
+    # Imported here: YAML is not needed to list visits, only to open one, and the app
+    # starts faster without it.
+    from pos_tui.domain.loader import ChecklistError, parse_bytes
+
     checklist, problems = parse_bytes(path.read_bytes(), str(path), source=path)
     if checklist is None:
         raise ChecklistError(problems)

@@ -29,9 +29,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from tinydb import TinyDB
 
+from pos_tui.store.os_lock import FileLock, LockTimeout
 from pos_tui.store.storage import (
     AtomicJSONStorage,
     StoreDamaged,
@@ -127,14 +127,14 @@ class SharedStore:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        # filelock creates missing folders: check first, or a pulled stick would get a new,
+        # Opening the lock file would create it: check first, or a pulled stick would get a new,
         # empty "shared store" made on the laptop's own disk where it was mounted.
         if not (self.folder / BATCHES_DIR).is_dir():
             raise SharedMissing(self.folder)
-        lock = FileLock(str(self.folder / LOCK_NAME), timeout=self.lock_timeout)
+        lock = FileLock(self.folder / LOCK_NAME, timeout=self.lock_timeout)
         try:
             lock.acquire()
-        except Timeout:
+        except LockTimeout:
             raise SharedBusy(self.folder, self.lock_timeout) from None
         except OSError as error:
             raise StoreWriteFailed(self.folder / LOCK_NAME, error) from None

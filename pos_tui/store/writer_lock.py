@@ -1,6 +1,6 @@
 """One writer per data folder, and a clear answer about who holds it.
 
-The OS lock (flock / LockFileEx via `filelock`) dies with its process, so a killed app
+The OS lock (see `os_lock`) dies with its process, so a killed app
 never leaves the folder locked; the owner file beside it only says who held it last.
 """
 
@@ -14,8 +14,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
+from pos_tui.store.os_lock import FileLock, LockTimeout
 from pos_tui.store.storage import StoreError
 
 LOCK_NAME = ".writer.lock"
@@ -42,13 +41,12 @@ class StoreLocked(StoreError):
 class WriterLock:
     def __init__(self, folder: Path, timeout: float = 0) -> None:
         self.folder = folder
-        self._lock = FileLock(str(folder / LOCK_NAME), timeout=timeout)
-        self._timeout = timeout
+        self._lock = FileLock(folder / LOCK_NAME, timeout=timeout)
 
     def acquire(self) -> None:
         try:
-            self._lock.acquire(timeout=self._timeout)
-        except Timeout:
+            self._lock.acquire()
+        except LockTimeout:
             raise StoreLocked(self.folder, read_owner(self.folder)) from None
         owner = {
             "pid": os.getpid(),
@@ -65,7 +63,7 @@ class WriterLock:
 
     @property
     def held(self) -> bool:
-        return bool(self._lock.is_locked)
+        return self._lock.is_locked
 
 
 def read_owner(folder: Path) -> dict[str, object] | None:

@@ -13,7 +13,6 @@ from textual.screen import Screen
 from pos_tui.config import system_language
 from pos_tui.ui.i18n import LANGUAGE_NAMES, Text, translate_bindings
 from pos_tui.ui.screens.base import LanguageMixin
-from pos_tui.ui.screens.help import HelpScreen
 from pos_tui.ui.screens.home import HomeScreen
 from pos_tui.ui.services import Services
 
@@ -57,10 +56,8 @@ class PosApp(App[None]):
         self._services = services
         self._review = review
         self.set_reactive(PosApp.lang, lang if lang in LANGUAGE_NAMES else "en")
-        self.theme = "textual-dark"
-
-    def on_mount(self) -> None:
         translate_bindings(self, self.lang)
+        self.theme = "textual-dark"
 
     @property
     def services(self) -> Services:
@@ -98,6 +95,8 @@ class PosApp(App[None]):
             self.services.update_settings(language=self.lang)
 
     def action_help(self) -> None:
+        from pos_tui.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

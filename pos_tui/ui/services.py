@@ -11,15 +11,18 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pos_tui.config import Settings, save_settings
 from pos_tui.domain.checklist import Checklist
-from pos_tui.domain.loader import Problem
 from pos_tui.domain.session import Answer, Outcome, Session, local_now
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.local import LocalStore
 from pos_tui.store.summary import VisitSummary
 from pos_tui.store.writer import BackgroundWriter
+
+if TYPE_CHECKING:
+    from pos_tui.domain.loader import LoadResult, Problem
 
 
 @dataclass
@@ -31,6 +34,36 @@ class Services:
     checklist_problems: list[Problem] = field(default_factory=list)
     clock: Callable[[], datetime] = local_now
     writer: BackgroundWriter = field(default_factory=BackgroundWriter)
+
+    _pending_checklists: Future[LoadResult] | None = None
+
+    @classmethod
+    def loading_checklists(
+        cls, store: LocalStore, folder: Path, settings: Settings, **options: Any
+    ) -> Services:
+        """Services whose checklists are read in the background, off the start-up path."""
+        services = cls(store, [], settings, **options)
+
+        def load() -> LoadResult:
+            from pos_tui.domain.loader import load_checklists
+
+            return load_checklists([folder])
+
+        services._pending_checklists = services.writer.submit(load)
+        return services
+
+    def checklist_problems_found(self) -> Future[list[Problem]]:
+        """The problems of the checklist files, once they are loaded."""
+        return self.writer.submit(lambda: list(self.ready_checklists() and self.checklist_problems))
+
+    def ready_checklists(self) -> list[Checklist]:
+        """The checklists, waiting for the background load if it has not finished."""
+        if self._pending_checklists is not None:
+            loaded = self._pending_checklists.result()
+            self.checklists = loaded.checklists
+            self.checklist_problems = loaded.problems
+            self._pending_checklists = None
+        return self.checklists
 
     def update_settings(self, **changes: str) -> Future[None]:
         self.settings = self.settings.with_changes(**changes)

@@ -13,13 +13,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Outcome, Session, Status
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.ledger import SyncLedger
 from pos_tui.store.local import LocalStore
+from pos_tui.store.os_lock import FileLock
 from pos_tui.store.shared import LOCK_NAME, SharedBusy, SharedMissing, SharedStore
 from pos_tui.store.storage import StoreError, read_json_document
 from pos_tui.store.sync import pending, sync
@@ -176,7 +176,7 @@ def test_a_busy_shared_store_gives_up_with_a_message(
     signed_visit(store, info, checklists, "x")
     sync(store, shared_dir, create=True)
     signed_visit(store, info, checklists, "y")
-    with FileLock(str(shared_dir / LOCK_NAME)), pytest.raises(SharedBusy, match="busy"):
+    with FileLock(shared_dir / LOCK_NAME), pytest.raises(SharedBusy, match="busy"):
         sync(store, shared_dir, lock_timeout=0.2)
     assert len(pending(store, shared_dir)) == 1
 
@@ -197,6 +197,7 @@ from pathlib import Path
 from pos_tui.demo import demo_sessions
 from pos_tui.domain.loader import load_checklists
 from pos_tui.store.local import LocalStore
+from pos_tui.store.os_lock import FileLock
 from pos_tui.store.sync import sync
 folder, shared, count, seed, rounds = Path(sys.argv[1]), Path(sys.argv[2]), *map(int, sys.argv[3:6])
 checklists = load_checklists([Path("tests/fixtures/checklists")]).checklists

@@ -9,6 +9,7 @@ from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual._context import active_app
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
@@ -59,10 +60,30 @@ class LanguageMixin:
     def apply_language(self, lang: str) -> None:
         """Override to re-render words; the footer is done for you."""
 
-    def _language_changed(self, lang: str) -> None:
+    _bindings_language: str | None = None
+
+    def _translate_bindings(self, lang: str) -> bool:
+        """True when the footer's words had to change."""
+        if self._bindings_language == lang:
+            return False
         translate_bindings(self, lang)  # type: ignore[arg-type]
+        self._bindings_language = lang
+        return True
+
+    def _language_changed(self, lang: str) -> None:
+        changed = self._translate_bindings(lang)
         self.apply_language(lang)
-        self.refresh_bindings()  # type: ignore[attr-defined]
+        if changed:
+            self.refresh_bindings()  # type: ignore[attr-defined]
+
+    def _translate_early(self) -> None:
+        # Done before the footer is first composed, so mounting needs no second footer.
+        from pos_tui.ui.app import PosApp
+
+        with contextlib.suppress(LookupError):
+            app = active_app.get()
+            if isinstance(app, PosApp):
+                self._translate_bindings(app.lang)
 
     def on_mount(self) -> None:
         self._language_changed(self.lang)
@@ -122,8 +143,12 @@ class LanguageMixin:
 
 
 class PosScreen(LanguageMixin, Screen[ScreenResult]):
-    pass
+    def __init__(self, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._translate_early()
 
 
 class PosModal(LanguageMixin, ModalScreen[ScreenResult]):
-    pass
+    def __init__(self, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self._translate_early()

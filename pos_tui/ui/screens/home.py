@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text as RichText
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets import DataTable, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pos_tui.domain.session import Session, Status
+
+if TYPE_CHECKING:
+    from pos_tui.domain.loader import Problem
 from pos_tui.store.summary import VisitSummary
 from pos_tui.ui.i18n import STATUS_NAMES, VERDICT_NAMES, Text, tr
 from pos_tui.ui.screens.base import PosScreen
+from pos_tui.ui.widgets.key_bar import KeyBar
 
 DRAFTS = Text("未完成的访问", "Unfinished visits")
 RECENT = Text("最近的访问", "Recent visits")
@@ -31,6 +37,10 @@ COLUMNS = (
     Text("结论", "Verdict"),
     Text("状态", "Status"),
 )
+CHECKLIST_PROBLEMS = Text(
+    "检查表有 {count} 处问题，有问题的检查表未载入（运行 pos-tui validate 查看）：{first}",
+    "{count} checklist problem(s): those checklists were not loaded (pos-tui validate): {first}",
+)
 RECENT_LIMIT = 200
 
 
@@ -43,6 +53,7 @@ class HomeScreen(PosScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.summaries: list[VisitSummary] = []
+        self._announced = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -52,7 +63,7 @@ class HomeScreen(PosScreen[None]):
         yield OptionList(id="drafts")
         yield Static(id="recent-title", classes="section-title")
         yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -84,11 +95,19 @@ class HomeScreen(PosScreen[None]):
 
     def _show_and_announce(self, summaries: list[VisitSummary]) -> None:
         self._show(summaries)
+        if not self._announced:
+            self._announced = True
+            self.when_done(self.services.checklist_problems_found(), self._warn_about_checklists)
         drafts = self.query_one("#drafts", OptionList)
         if drafts.option_count and drafts.options[0].id:
             drafts.highlighted = 0
             drafts.focus()
         self.pos_app.home_ready()
+
+    def _warn_about_checklists(self, problems: list[Problem]) -> None:
+        if problems:
+            text = CHECKLIST_PROBLEMS.get(self.lang).format(count=len(problems), first=problems[0])
+            self.notify(text, severity="warning", timeout=15)
 
     def _show(self, summaries: list[VisitSummary]) -> None:
         self.summaries = summaries

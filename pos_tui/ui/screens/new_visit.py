@@ -6,7 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Select, SelectionList, Static
+from textual.widgets import Button, Header, Input, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from pos_tui.domain.checklist import CAPABILITIES, Checklist, in_visit_order
@@ -35,6 +35,7 @@ from pos_tui.ui.screens.new_visit_text import (
     TECHNICIAN,
     TITLE,
 )
+from pos_tui.ui.widgets.key_bar import KeyBar
 
 TEXT_FIELDS = (
     "merchant_name",
@@ -72,7 +73,7 @@ class NewVisitScreen(PosScreen[None]):
 
     def compose(self) -> ComposeResult:
         lang = self.lang
-        self._checklists = in_visit_order(self.services.checklists)
+        self._checklists = in_visit_order(self.services.ready_checklists())
         yield Header()
         with VerticalScroll(id="visit-form"):
             yield Static(id="form-intro", classes="hint")
@@ -105,7 +106,7 @@ class NewVisitScreen(PosScreen[None]):
             yield Static(id="form-error", classes="form-message")
             with Horizontal(id="form-buttons"):
                 yield Button(START.get(lang), id="start", variant="primary")
-        yield Footer()
+        yield KeyBar()
 
     @staticmethod
     def _input(name: str) -> Input:

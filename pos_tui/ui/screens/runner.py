@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, OptionList
+from textual.widgets import OptionList
 
 from pos_tui.domain.session import Answer, Outcome, Session
 from pos_tui.ui.i18n import Text
@@ -22,6 +22,7 @@ from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.screens.note import NoteResult, NoteScreen
 from pos_tui.ui.widgets.item_detail import ItemDetail
 from pos_tui.ui.widgets.item_list import ItemList, Key
+from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.visit_header import SaveState, VisitHeader
 
 DOES_NOT_APPLY = Text("此项不适用于本终端，无需作答", "This item does not apply to this terminal")
@@ -59,7 +60,7 @@ class RunnerScreen(PosScreen[None]):
         with Horizontal(id="runner-body"):
             yield ItemList(id="runner-items")
             yield ItemDetail(id="runner-detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     @property
     def items(self) -> ItemList:

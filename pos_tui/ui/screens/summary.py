@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
-from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets import DataTable, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.ui.i18n import READ_ONLY, SEVERITY_NAMES, VERDICT_NAMES, Text
 from pos_tui.ui.screens.base import PosScreen, error_text
+from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.progress import CellSafeProgressBar
 
 TITLE = Text("访问汇总", "Visit summary")
@@ -83,7 +84,7 @@ class SummaryScreen(PosScreen[None]):
             yield Static(id="missing-title", classes="section-title")
             yield Static(id="missing-hint", classes="hint")
             yield OptionList(id="missing")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         super().on_mount()
