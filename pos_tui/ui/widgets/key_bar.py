@@ -52,6 +52,4 @@ class KeyBar(Widget):
                     (binding.description, style),
                 ).stylize(f"@click=app.simulate_key('{key}')")
             )
-        return (
-            Content(" ").join(pieces) if not pieces else Content(" ") + Content("  ").join(pieces)
-        )
+        return Content(" ") + Content("  ").join(pieces)
