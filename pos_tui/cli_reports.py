@@ -1,3 +1,212 @@
-"""`pos-tui report` and `pos-tui export` (registered on the main command group)."""
+"""`pos-tui report` and `pos-tui export` (registered on the main command group).
+
+Both read through `open_source`, so --store may name the laptop's data folder or a shared
+store. Data goes to stdout or --out; progress and problems go to stderr, never mixed in.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+from pos_tui.cli import data_dir_option, fail, main, plain_errors
+from pos_tui.locations import data_dir
+
+if TYPE_CHECKING:
+    # Only for types: the stores and YAML load when a command runs, so that starting the
+    # technician's app does not pay for them (bench/startup.py).
+    from pos_tui.store.sources import LocalSource, SharedSource, VisitRecord
+
+PROGRESS_AFTER = 200
+"""Exports of more visits than this show a progress bar when writing to a file."""
+
+store_option = click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A local data folder or a shared store folder (default: the local data folder).",
+)
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    help="Language of the words (default: each visit's own; zh for visits that have none).",
+)
+
+
+def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2025-03-31.") from None
+
+
+@contextlib.contextmanager
+def _source(
+    ctx: click.Context, store: Path | None, data_dir_value: Path | None
+) -> Iterator[LocalSource | SharedSource]:
+    from pos_tui.store.sources import open_source
+
+    folder = store or data_dir(data_dir_value or ctx.obj.get("data_dir"))
+    if not folder.is_dir():
+        fail(f"there is no pos-tui store at {folder}.")
+    source = open_source(folder)
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+def _record(source: LocalSource | SharedSource, row: dict[str, Any]) -> VisitRecord:
+    from pos_tui.domain.loader import ChecklistError
+
+    try:
+        return source.record(row)
+    except ChecklistError as error:
+        fail(f"a checklist of visit {row['uuid']} cannot be read: {error}")
+    except (KeyError, ValueError, TypeError):
+        fail(f"the record of visit {row['uuid']} is damaged and cannot be reported.")
+
+
+@main.command()
+@click.argument("visit")
+@store_option
+@data_dir_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md"]),
+    help="html (printable, the default) or md; guessed from --out's extension when not given.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@lang_option
+@click.pass_context
+@plain_errors
+def report(
+    ctx: click.Context,
+    visit: str,
+    store: Path | None,
+    data_dir: Path | None,
+    fmt: str | None,
+    out: Path | None,
+    lang: str | None,
+) -> None:
+    """Write the acceptance report of one visit (VISIT: its id or the start of it)."""
+    from pos_tui.reports.report import format_for, render_report, write_report
+    from pos_tui.store.sources import find_row
+
+    with _source(ctx, store, data_dir) as source:
+        record = _record(source, find_row(source, visit))
+    if out is None:
+        text = render_report(record, format_for(None, fmt), lang)
+        _write_stdout(text)
+        return
+    write_report(record, out, fmt, lang)
+    click.echo(f"Wrote the report of visit {record.session.uuid[:8]} to {out}.")
+
+
+@main.command(name="export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    help="csv (one row per item) or json (one document per visit); default: from --out, or csv.",
+)
+@store_option
+@data_dir_option
+@click.option(
+    "--since",
+    callback=_since,
+    metavar="DATE",
+    help="Only visits last worked on this day (YYYY-MM-DD) or later.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@lang_option
+@click.pass_context
+@plain_errors
+def export_command(
+    ctx: click.Context,
+    fmt: str | None,
+    store: Path | None,
+    data_dir: Path | None,
+    since: date | None,
+    out: Path | None,
+    lang: str | None,
+) -> None:
+    """Export visits for spreadsheets (CSV, UTF-8 with BOM) or other programs (JSON)."""
+    from pos_tui.reports.export import rows_since, write_csv, write_json
+
+    if fmt is None:
+        fmt = "json" if out is not None and out.suffix.lower() == ".json" else "csv"
+    with _source(ctx, store, data_dir) as source:
+        rows = rows_since(source.rows(), since)
+        with _output(out, "utf-8-sig" if fmt == "csv" else "utf-8") as stream:
+            bar = _progress_bar(len(rows)) if out is not None else None
+            with bar or contextlib.nullcontext():
+                tick = None if bar is None else (lambda _done: bar.update(1))
+                if fmt == "csv":
+                    stats = write_csv(source, rows, stream, lang, tick)
+                else:
+                    stats = write_json(source, rows, stream, tick)
+    for uuid, why in stats.skipped:
+        click.echo(f"pos-tui: skipped visit {uuid}: {why}", err=True)
+    if out is not None:
+        lines = f" ({stats.rows} rows)" if fmt == "csv" else ""
+        click.echo(f"Exported {stats.visits} visit(s){lines} to {out}.")
+    if stats.skipped:
+        fail(f"{len(stats.skipped)} visit(s) could not be read and are missing from the export.")
+
+
+def _progress_bar(count: int) -> Any:
+    if count <= PROGRESS_AFTER:
+        return None
+    return click.progressbar(length=count, label="Exporting visits", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _output(out: Path | None, encoding: str) -> Iterator[TextIO]:
+    """A text stream on --out (complete or absent: written aside, then renamed) or stdout."""
+    if out is None:
+        stream = io.TextIOWrapper(
+            sys.stdout.buffer, encoding=encoding, newline="", write_through=False
+        )
+        try:
+            yield stream
+            stream.flush()
+        except BrokenPipeError:
+            # The reader (`| head`) has gone; say nothing more to a closed pipe.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
+        finally:
+            with contextlib.suppress(ValueError, BrokenPipeError):
+                stream.detach()  # stdout stays open for click's own messages
+        return
+    temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "w", encoding=encoding, newline="") as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, out)
+    except OSError as error:
+        if error.filename not in (None, str(temp), str(out)):
+            raise  # reading the store failed, not writing the export
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        fail(f"cannot write {out}: {error.strerror or error}.")
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def _write_stdout(text: str) -> None:
+    with _output(None, "utf-8") as stream:
+        stream.write(text)

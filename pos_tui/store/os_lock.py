@@ -8,10 +8,11 @@ locked. This is all pos_tui needs from a lock library, in a fraction of the star
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows laptops only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows laptops only
     import msvcrt
 
     def _try_lock(fd: int) -> bool:

@@ -54,7 +54,11 @@ class Services:
 
     def checklist_problems_found(self) -> Future[list[Problem]]:
         """The problems of the checklist files, once they are loaded."""
-        return self.writer.submit(lambda: list(self.ready_checklists() and self.checklist_problems))
+        def problems() -> list[Problem]:
+            self.ready_checklists()
+            return list(self.checklist_problems)
+
+        return self.writer.submit(problems)
 
     def ready_checklists(self) -> list[Checklist]:
         """The checklists, waiting for the background load if it has not finished."""

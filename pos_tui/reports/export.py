@@ -1,0 +1,220 @@
+"""CSV and JSON exports of many visits, streamed: one visit in memory at a time.
+
+The callers hand in the store rows to export (small summaries); each visit is read,
+written out and dropped before the next is read, so 10,000 visits cost no more memory
+than ten. The columns and documents are described in docs/exports.md.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TextIO
+
+from pos_tui.domain.loader import ChecklistError
+from pos_tui.domain.session import Session
+from pos_tui.reports import words
+from pos_tui.reports.masking import dumps_masked, masked
+from pos_tui.reports.model import effective_status
+from pos_tui.store.sources import VisitRecord, VisitSource
+from pos_tui.store.storage import StoreError
+
+CSV_COLUMNS = (
+    "visit_uuid",
+    "visit_date",
+    "status",
+    "verdict",
+    "merchant_name",
+    "merchant_number",
+    "terminal_number",
+    "terminal_serial",
+    "model",
+    "technician",
+    "job_type",
+    "checklist_id",
+    "checklist_version",
+    "item_id",
+    "item_title",
+    "severity",
+    "applicable",
+    "outcome",
+    "note",
+    "values",
+    "answered_at",
+    "review_decision",
+    "review_comment",
+    "content_sha256",
+)
+
+Progress = Callable[[int], None]
+"""Called once per visit written (or skipped) with the number done so far."""
+
+
+@dataclass
+class ExportStats:
+    visits: int = 0
+    rows: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(visit uuid, why) for each visit that could not be read."""
+
+
+def visit_date(row: dict[str, Any]) -> str:
+    """The day a visit was last worked on (its sign-off for a finished one), YYYY-MM-DD."""
+    return str(row.get("updated_at") or row.get("created_at") or "")[:10]
+
+
+def rows_since(rows: Iterable[dict[str, Any]], since: date | None) -> list[dict[str, Any]]:
+    if since is None:
+        return list(rows)
+    first = since.isoformat()
+    return [row for row in rows if visit_date(row) >= first]
+
+
+def _records(
+    source: VisitSource,
+    rows: Iterable[dict[str, Any]],
+    stats: ExportStats,
+    progress: Progress | None,
+) -> Iterator[VisitRecord]:
+    for done, row in enumerate(rows, start=1):
+        try:
+            record = source.record(row)
+        except (StoreError, ChecklistError) as error:
+            stats.skipped.append((row["uuid"], str(error).splitlines()[0]))
+        except (KeyError, ValueError, TypeError):
+            # A hand-edited or truncated record; the visit is named so someone can look.
+            stats.skipped.append((row["uuid"], "its record is damaged"))
+        else:
+            yield record
+            stats.visits += 1
+        if progress is not None:
+            progress(done)
+
+
+def _latest_decision(record: VisitRecord) -> dict[str, Any]:
+    return record.latest_decision or {}
+
+
+def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]]:
+    """One row per item of every checklist the visit ran, answered or not."""
+    session = record.session
+    info = session.info
+    item_lang = words.report_language(lang, info.language)
+    decision = _latest_decision(record)
+    visit = [
+        session.uuid,
+        visit_date(record.row) or session.created_at[:10],
+        effective_status(record),
+        str(session.verdict()),
+        masked(info.merchant_name),
+        info.merchant_number,
+        info.terminal_number,
+        info.terminal_serial,
+        info.model,
+        masked(info.technician),
+        info.job_type,
+    ]
+    tail = [
+        str(decision.get("decision", "")),
+        masked(str(decision.get("comment", ""))),
+        session.content_sha256 or "",
+    ]
+    for checklist, item in session.all_items():
+        answer = session.answer(checklist.id, item.id)
+        values = "; ".join(f"{k}={masked(v)}" for k, v in answer.values.items()) if answer else ""
+        yield [
+            *visit,
+            checklist.id,
+            checklist.version,
+            item.id,
+            item.title.get(item_lang),
+            str(item.severity),
+            "true" if session.applies(item) else "false",
+            str(answer.outcome) if answer else "",
+            masked(answer.note) if answer else "",
+            values,
+            answer.at if answer else "",
+            *tail,
+        ]
+
+
+def write_csv(
+    source: VisitSource,
+    rows: Iterable[dict[str, Any]],
+    out: TextIO,
+    lang: str | None = None,
+    progress: Progress | None = None,
+) -> ExportStats:
+    """`out` should be opened with encoding="utf-8-sig" and newline="" (Excel needs both)."""
+    stats = ExportStats()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for record in _records(source, rows, stats, progress):
+        for line in csv_rows(record, lang):
+            writer.writerow(line)
+            stats.rows += 1
+    return stats
+
+
+def visit_document(record: VisitRecord) -> dict[str, Any]:
+    """Everything about one visit, with codes rather than words, for other programs.
+
+    Free text is not masked yet: `dumps_masked` does that as it writes the document.
+    """
+    session: Session = record.session
+    content = session.content()
+    document = {
+        "uuid": session.uuid,
+        "visit_date": visit_date(record.row) or session.created_at[:10],
+        "status": effective_status(record),
+        "verdict": str(session.verdict()),
+        "progress": {
+            "answered": session.progress().answered,
+            "applicable": session.progress().applicable,
+        },
+        "failures": len(session.failures()),
+        "created_at": session.created_at,
+        "info": content["info"],
+        "checklists": content["checklists"],
+        "answers": content["answers"],
+        "signoff": content["signoff"],
+        "content_sha256": session.content_sha256,
+        "content_matches": None if session.content_sha256 is None else not session.altered,
+        "conflict": bool(record.row.get("conflict")),
+        "review_decisions": sorted(record.decisions, key=lambda d: str(d.get("at", ""))),
+        "events": [event.to_dict() for event in session.events],
+    }
+    return document
+
+
+def write_json(
+    source: VisitSource,
+    rows: Iterable[dict[str, Any]],
+    out: TextIO,
+    progress: Progress | None = None,
+) -> ExportStats:
+    """One JSON array, written a visit at a time: never the whole list in memory."""
+    stats = ExportStats()
+    out.write("[")
+    separator = "\n"
+    for record in _records(source, rows, stats, progress):
+        out.write(separator)
+        out.write(dumps_masked(visit_document(record)))
+        stats.rows += 1
+        separator = ",\n"
+    out.write("\n]\n")
+    return stats
+
+
+__all__ = [
+    "CSV_COLUMNS",
+    "ExportStats",
+    "csv_rows",
+    "rows_since",
+    "visit_date",
+    "visit_document",
+    "write_csv",
+    "write_json",
+]

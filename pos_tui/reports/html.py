@@ -1,0 +1,235 @@
+"""The acceptance report as one self-contained HTML page that prints on A4.
+
+No scripts, no web fonts, no images, no links: the page must open and print the same on a
+merchant's office PC with no network. Every piece of text from a visit goes through
+`html.escape`, since notes and merchant names are typed by people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+
+from pos_tui.reports.model import Decision, Fact, ItemRow, ReportData, Section
+
+# thead repeats on every printed page; rows never split across pages; the failure marks
+# are a word and a thick border as well as a colour, so they survive a grey printout.
+CSS = """\
+@page { size: A4; margin: 15mm; }
+* { box-sizing: border-box; }
+html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body {
+  font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+    "Hiragino Sans GB", "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif;
+  font-size: 9.5pt; line-height: 1.4; color: #111; margin: 0 auto; max-width: 180mm;
+}
+/* Latin glyphs of CJK fonts are wide: English reports prefer a Latin face first. */
+html[lang="en"] body {
+  font-family: "Helvetica Neue", Arial, "Liberation Sans", "Noto Sans CJK SC", "PingFang SC",
+    "Microsoft YaHei", sans-serif;
+}
+h1 { font-size: 16pt; margin: 0 0 3mm; }
+h2 { font-size: 12pt; margin: 6mm 0 2mm; break-after: avoid; page-break-after: avoid; }
+table { width: 100%; border-collapse: collapse; margin: 0 0 3mm; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+th, td { border: 0.25mm solid #999; padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
+th { background: #eee; font-weight: bold; }
+td { overflow-wrap: anywhere; }
+/* Widths follow the content (a visit without notes gives the values the room), but the
+   short columns never wrap and the titles keep a readable minimum. */
+.items th, .failures th { white-space: nowrap; }
+.items td:nth-child(2), .failures td:nth-child(3) { min-width: 35mm; }
+.items td:nth-child(4) { min-width: 14mm; }
+.facts th { width: 18%; }
+.facts td { width: 32%; }
+.banner {
+  border: 1mm solid #b00020; color: #b00020; font-weight: bold; font-size: 12pt;
+  padding: 2mm 3mm; margin: 0 0 3mm; text-align: center;
+}
+/* Fixed elements repeat on every printed page. */
+.watermark {
+  position: fixed; top: 40%; left: 0; right: 0; text-align: center; z-index: -1;
+  font-size: 72pt; font-weight: bold; color: rgba(176, 0, 32, 0.12); transform: rotate(-30deg);
+}
+.verdict { font-size: 13pt; font-weight: bold; border: 0.6mm solid #111; padding: 2mm 3mm; }
+.verdict-fail, .verdict-incomplete { border-color: #b00020; color: #b00020; }
+.verdict-pass_with_remarks { border-color: #8a5a00; color: #8a5a00; }
+.verdict-pass { border-color: #1b5e20; color: #1b5e20; }
+tr.fail td { background: #fde4e4; }
+tr.fail td:first-child { border-left: 1.2mm solid #b00020; }
+tr.fail .outcome { color: #b00020; font-weight: bold; }
+tr.na .outcome, tr.off .outcome { color: #555; }
+tr.off td { color: #666; }
+tr.missing .outcome { font-style: italic; font-weight: bold; }
+.num { white-space: nowrap; }
+.when { white-space: nowrap; font-size: 8.5pt; }
+.hash { font-family: "DejaVu Sans Mono", Consolas, monospace; word-break: break-all; }
+.altered { color: #b00020; font-weight: bold; }
+.muted { color: #555; }
+footer { margin-top: 6mm; font-size: 8pt; color: #555; }
+"""
+
+
+def render_html(data: ReportData) -> str:
+    labels = data.labels
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{_lang_tag(data.lang)}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{_e(labels['title'])} {_e(data.visit_uuid[:8])}</title>",
+        f"<style>\n{CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{_e(labels['title'])}</h1>",
+    ]
+    if data.watermark:
+        parts.append(f'<div class="watermark" aria-hidden="true">{_e(data.watermark)}</div>')
+    parts += [f'<div class="banner">{_e(banner)}</div>' for banner in data.banners]
+    parts += _facts_table(labels["merchant"], data.merchant)
+    parts += _facts_table(labels["terminal"], data.terminal)
+    parts += _facts_table(labels["visit"], data.visit)
+    parts += [
+        f"<h2>{_e(labels['verdict'])}</h2>",
+        f'<p class="verdict verdict-{_e(data.verdict)}">{_e(data.verdict_label)}</p>',
+        f"<p>{_e(labels['progress'])}{_e(labels['colon'])}{_e(data.progress)}</p>",
+    ]
+    parts += _failures(data)
+    for section in data.sections:
+        parts += _section(section, labels)
+    parts += _signoff(data)
+    parts += _decisions(data.decisions, labels)
+    parts += _integrity(data)
+    parts += [f"<footer>{_e(labels['footer'])}</footer>", "</body>", "</html>", ""]
+    return "\n".join(parts)
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _lang_tag(lang: str) -> str:
+    # The tag picks the CJK glyph variants in browsers that honour it.
+    return "zh-CN" if lang == "zh" else "en"
+
+
+def _head(cells: Iterable[str]) -> str:
+    return "<thead><tr>" + "".join(f"<th>{_e(cell)}</th>" for cell in cells) + "</tr></thead>"
+
+
+def _facts_table(heading: str, facts: tuple[Fact, ...]) -> list[str]:
+    if not facts:
+        return []
+    rows = []
+    for start in range(0, len(facts), 2):
+        pair = facts[start : start + 2]
+        cells = "".join(f"<th>{_e(f.label)}</th><td>{_e(f.value)}</td>" for f in pair)
+        if len(pair) == 1:
+            cells += "<th></th><td></td>"
+        rows.append(f"<tr>{cells}</tr>")
+    return [f"<h2>{_e(heading)}</h2>", '<table class="facts">', *rows, "</table>"]
+
+
+def _failures(data: ReportData) -> list[str]:
+    labels = data.labels
+    out = [f"<h2>{_e(labels['failures'])} ({len(data.failures)})</h2>"]
+    if not data.failures:
+        return [*out, f"<p>{_e(labels['no_failures'])}</p>"]
+    out += [
+        '<table class="failures">',
+        _head([labels[key] for key in ("number", "checklist", "item", "severity", "note")]),
+        "<tbody>",
+    ]
+    for failure in data.failures:
+        out.append(
+            '<tr class="fail">'
+            f'<td class="num">{_e(failure.number)}</td><td>{_e(failure.checklist)}</td>'
+            f"<td>{_e(failure.item)}</td><td>{_e(failure.severity)}</td>"
+            f"<td>{_e(failure.note)}</td></tr>"
+        )
+    return [*out, "</tbody>", "</table>"]
+
+
+def _section(section: Section, labels: dict[str, str]) -> list[str]:
+    about = f"({section.checklist_id} {labels['version']} {section.version}, {section.progress})"
+    out = [
+        f'<h2>{_e(section.title)} <span class="muted">{_e(about)}</span></h2>',
+        '<table class="items">',
+        _head(
+            [
+                labels["number"],
+                labels["item"],
+                labels["severity"],
+                labels["outcome"],
+                labels["note"],
+                labels["values"],
+                labels["answered_at"],
+            ]
+        ),
+        "<tbody>",
+    ]
+    out += [_item_row(row, labels["colon"]) for row in section.rows]
+    return [*out, "</tbody>", "</table>"]
+
+
+def _row_class(row: ItemRow) -> str:
+    if not row.applicable:
+        return "off"
+    if row.missing:
+        return "missing"
+    return row.outcome or "open"
+
+
+def _item_row(row: ItemRow, colon: str) -> str:
+    values = "<br>".join(f"{_e(v.label)}{_e(colon)}{_e(v.value)}" for v in row.values)
+    return (
+        f'<tr class="{_row_class(row)}" data-item="{_e(row.item_id)}">'
+        f'<td class="num">{_e(row.number)}</td><td>{_e(row.title)}</td>'
+        f"<td>{_e(row.severity)}</td>"
+        f'<td class="outcome">{_e(row.outcome_label)}</td>'
+        f"<td>{_e(row.note)}</td><td>{values}</td>"
+        f'<td class="when">{_e(row.answered_at)}</td></tr>'
+    )
+
+
+def _signoff(data: ReportData) -> list[str]:
+    if not data.signoff:
+        return [f"<h2>{_e(data.labels['signoff'])}</h2>", f"<p>{_e(data.labels['not_signed'])}</p>"]
+    return _facts_table(data.labels["signoff"], data.signoff)
+
+
+def _decisions(decisions: tuple[Decision, ...], labels: dict[str, str]) -> list[str]:
+    out = [f"<h2>{_e(labels['review'])}</h2>"]
+    if not decisions:
+        return [*out, f"<p>{_e(labels['not_reviewed'])}</p>"]
+    out += [
+        '<table class="decisions">',
+        _head([labels["decision"], labels["reviewer"], labels["reviewed_at"], labels["comment"]]),
+        "<tbody>",
+    ]
+    for d in decisions:
+        out.append(
+            f"<tr><td>{_e(d.decision)}</td><td>{_e(d.reviewer)}</td>"
+            f'<td class="when">{_e(d.at)}</td><td>{_e(d.comment)}</td></tr>'
+        )
+    return [*out, "</tbody>", "</table>"]
+
+
+def _integrity(data: ReportData) -> list[str]:
+    labels = data.labels
+    check_class = ' class="altered"' if data.hash_state == "altered" else ""
+    rows = [
+        f"<tr><th>{_e(labels['content_sha256'])}</th>"
+        f'<td class="hash">{_e(data.content_sha256)}</td></tr>',
+        f"<tr><th>{_e(labels['hash_check'])}</th>"
+        f'<td id="hash-check" data-state="{_e(data.hash_state)}"{check_class}>'
+        f"{_e(data.hash_label)}</td></tr>",
+    ]
+    files = "<br>".join(
+        f"{_e(s.checklist_id)} {_e(s.version)}{_e(labels['colon'])}"
+        f'<span class="hash">{_e(s.sha256)}</span>'
+        for s in data.sections
+    )
+    rows.append(f"<tr><th>{_e(labels['checklist_files'])}</th><td>{files}</td></tr>")
+    return [f"<h2>{_e(labels['integrity'])}</h2>", '<table class="integrity">', *rows, "</table>"]

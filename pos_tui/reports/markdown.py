@@ -1,0 +1,134 @@
+"""The acceptance report as GitHub-flavoured Markdown, for mail and tickets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pos_tui.reports.model import Fact, ItemRow, ReportData, Section
+
+# Characters that would end a table cell or turn typed text into markup or HTML.
+_SPECIAL = re.compile(r"([\\|`*_\[\]<>#])")
+
+
+def md(text: str) -> str:
+    """Typed text made literal inside a table cell: one line, markup characters escaped."""
+    escaped = _SPECIAL.sub(r"\\\1", text)
+    return "<br>".join(line.strip() for line in escaped.splitlines()) or escaped
+
+
+def render_markdown(data: ReportData) -> str:
+    labels = data.labels
+    out = [f"# {md(labels['title'])}", ""]
+    for banner in data.banners:
+        out += [f"> **⚠ {md(banner)}**", ""]
+    out += _facts(labels["merchant"], data.merchant)
+    out += _facts(labels["terminal"], data.terminal)
+    out += _facts(labels["visit"], data.visit)
+    verdict = f"**{md(data.verdict_label)}**"
+    out += [
+        f"## {md(labels['verdict'])}",
+        "",
+        f"{verdict} · {md(labels['progress'])}{labels['colon']}{md(data.progress)}",
+        "",
+    ]
+    out += _failures(data)
+    for section in data.sections:
+        out += _section(section, labels)
+    if data.signoff:
+        out += _facts(labels["signoff"], data.signoff)
+    else:
+        out += [f"## {md(labels['signoff'])}", "", md(labels["not_signed"]), ""]
+    out += _decisions(data)
+    out += _integrity(data)
+    out.append(f"*{md(labels['footer'])}*")
+    return "\n".join(out) + "\n"
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Cells must already be escaped: some carry deliberate bold marks."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _facts(heading: str, facts: tuple[Fact, ...]) -> list[str]:
+    if not facts:
+        return []
+    rows = [[md(f.label), md(f.value)] for f in facts]
+    # A two-column table needs a header row; the heading above says what it is about.
+    return [f"## {md(heading)}", "", *_table([" ", " "], rows)]
+
+
+def _failures(data: ReportData) -> list[str]:
+    labels = data.labels
+    out = [f"## {md(labels['failures'])} ({len(data.failures)})", ""]
+    if not data.failures:
+        return [*out, md(labels["no_failures"]), ""]
+    head = [md(labels[key]) for key in ("number", "checklist", "item", "severity", "note")]
+    rows = [
+        [md(f.number), md(f.checklist), f"**{md(f.item)}**", md(f.severity), md(f.note)]
+        for f in data.failures
+    ]
+    return out + _table(head, rows)
+
+
+def _outcome(row: ItemRow) -> str:
+    if row.failed:
+        return f"**✗ {md(row.outcome_label)}**"
+    if row.missing:
+        return f"*{md(row.outcome_label)}*"
+    return md(row.outcome_label)
+
+
+def _section(section: Section, labels: dict[str, str]) -> list[str]:
+    about = f"{section.checklist_id} {labels['version']} {section.version}, {section.progress}"
+    keys = ("number", "item", "severity", "outcome", "note", "values", "answered_at")
+    rows = [
+        [
+            md(row.number),
+            md(row.title),
+            md(row.severity),
+            _outcome(row),
+            md(row.note),
+            "<br>".join(f"{md(v.label)}{labels['colon']}{md(v.value)}" for v in row.values),
+            md(row.answered_at),
+        ]
+        for row in section.rows
+    ]
+    return [
+        f"## {md(section.title)} ({md(about)})",
+        "",
+        *_table([md(labels[k]) for k in keys], rows),
+    ]
+
+
+def _decisions(data: ReportData) -> list[str]:
+    labels = data.labels
+    out = [f"## {md(labels['review'])}", ""]
+    if not data.decisions:
+        return [*out, md(labels["not_reviewed"]), ""]
+    head = [md(labels[key]) for key in ("decision", "reviewer", "reviewed_at", "comment")]
+    rows = [
+        [f"**{md(d.decision)}**", md(d.reviewer), md(d.at), md(d.comment)] for d in data.decisions
+    ]
+    return out + _table(head, rows)
+
+
+def _integrity(data: ReportData) -> list[str]:
+    labels = data.labels
+    check = md(data.hash_label)
+    if data.hash_state == "altered":
+        check = f"**⚠ {check}**"
+    rows = [
+        [md(labels["content_sha256"]), f"`{data.content_sha256}`" if data.content_sha256 else " "],
+        [md(labels["hash_check"]), check],
+    ]
+    rows += [
+        [
+            md(labels["checklist_files"]),
+            f"{md(s.checklist_id)} {md(s.version)}{labels['colon']}`{s.sha256}`",
+        ]
+        for s in data.sections
+    ]
+    return [f"## {md(labels['integrity'])}", "", *_table([" ", " "], rows)]

@@ -1,0 +1,298 @@
+"""What an acceptance report says, in one language, before it is HTML or Markdown.
+
+`build_report` does every lookup and translation; the renderers only lay out the plain
+strings of a `ReportData`, so both formats always say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pos_tui.domain.checklist import Checklist, Item
+from pos_tui.domain.session import Outcome, Session, Status
+from pos_tui.reports import words
+from pos_tui.reports.masking import masked
+from pos_tui.store.sources import VisitRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    number: str
+    item_id: str
+    title: str
+    severity: str
+    outcome: str
+    """pass, fail, na, "" when not answered; the renderers style rows by it."""
+    outcome_label: str
+    applicable: bool
+    required: bool
+    note: str
+    values: tuple[Fact, ...]
+    answered_at: str
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == Outcome.FAIL
+
+    @property
+    def missing(self) -> bool:
+        return self.applicable and self.required and not self.outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    checklist_id: str
+    version: str
+    sha256: str
+    title: str
+    progress: str
+    rows: tuple[ItemRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    number: str
+    checklist: str
+    item: str
+    severity: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    decision: str
+    reviewer: str
+    at: str
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    lang: str
+    labels: dict[str, str]
+    visit_uuid: str
+    banners: tuple[str, ...]
+    watermark: str
+    """One word across every printed page while any banner applies; "" when none does."""
+    merchant: tuple[Fact, ...]
+    terminal: tuple[Fact, ...]
+    visit: tuple[Fact, ...]
+    verdict: str
+    """The verdict code (pass, pass_with_remarks, fail, incomplete), for styling."""
+    verdict_label: str
+    progress: str
+    failures: tuple[Failure, ...]
+    sections: tuple[Section, ...]
+    signoff: tuple[Fact, ...]
+    decisions: tuple[Decision, ...]
+    content_sha256: str
+    hash_state: str
+    """"ok", "altered" or "none" (never signed)."""
+    hash_label: str
+
+
+def when(stamp: str) -> str:
+    """An ISO timestamp as people read it: the date, a space, the time and its offset."""
+    return stamp.replace("T", " ")
+
+
+def _time_of(stamp: str, started: str) -> str:
+    # The header gives the day and offset; rows of the same day need only the time, which
+    # keeps the items table narrow enough for A4.
+    if stamp[:10] == started[:10] and stamp[-6:] == started[-6:]:
+        return stamp[11:19]
+    return when(stamp)
+
+
+def build_report(record: VisitRecord, lang: str) -> ReportData:
+    session = record.session
+    labels = {key: text.get(lang) for key, text in words.LABELS.items()}
+    sections, failures = _sections(session, lang)
+    decisions = tuple(_decision(d, lang) for d in sorted(record.decisions, key=_decided_at))
+    if session.content_sha256 is None:
+        hash_state = "none"
+    else:
+        hash_state = "altered" if session.altered else "ok"
+    verdict = str(session.verdict())
+    problems = _problems(session, record.row)
+    return ReportData(
+        lang=lang,
+        labels=labels,
+        visit_uuid=session.uuid,
+        banners=tuple(words.BANNERS[key].get(lang) for key in problems),
+        watermark=words.WATERMARKS[problems[0]].get(lang) if problems else "",
+        merchant=_merchant(session, labels),
+        terminal=_terminal(session, labels),
+        visit=_visit(session, record, labels, lang),
+        verdict=verdict,
+        verdict_label=words.verdict_name(verdict, lang),
+        progress=str(session.progress()),
+        failures=tuple(failures),
+        sections=tuple(sections),
+        signoff=_signoff(session, labels),
+        decisions=decisions,
+        content_sha256=session.content_sha256 or "",
+        hash_state=hash_state,
+        hash_label=labels[f"hash_{hash_state}"],
+    )
+
+
+def _problems(session: Session, row: dict[str, Any]) -> list[str]:
+    """What makes this record unfit to rely on, worst first."""
+    found = []
+    if session.altered:
+        found.append("altered")
+    if row.get("conflict"):
+        found.append("conflict")
+    if session.signoff is None or session.status is Status.DRAFT:
+        found.append("draft")
+    return found
+
+
+def _facts(labels: dict[str, str], pairs: list[tuple[str, str]]) -> tuple[Fact, ...]:
+    return tuple(Fact(labels[key], value) for key, value in pairs if value)
+
+
+def _merchant(session: Session, labels: dict[str, str]) -> tuple[Fact, ...]:
+    info = session.info
+    return _facts(
+        labels,
+        [
+            ("merchant_name", masked(info.merchant_name)),
+            ("merchant_number", info.merchant_number),
+            ("site_address", masked(info.site_address)),
+            ("merchant_contact", masked(info.merchant_contact)),
+        ],
+    )
+
+
+def _terminal(session: Session, labels: dict[str, str]) -> tuple[Fact, ...]:
+    info = session.info
+    return _facts(
+        labels,
+        [
+            ("terminal_number", info.terminal_number),
+            ("terminal_serial", info.terminal_serial),
+            ("model", info.model),
+            ("capabilities", ", ".join(info.capabilities)),
+        ],
+    )
+
+
+def _visit(
+    session: Session, record: VisitRecord, labels: dict[str, str], lang: str
+) -> tuple[Fact, ...]:
+    info = session.info
+    status = effective_status(record)
+    return _facts(
+        labels,
+        [
+            ("visit_id", session.uuid),
+            ("job_type", words.job_type_name(info.job_type, info.reason, lang)),
+            ("started", when(session.created_at)),
+            ("technician", masked(info.technician)),
+            ("device_id", info.device_id),
+            ("status", words.name_of(words.STATUS_NAMES, status, lang)),
+            ("visit_notes", masked(info.notes)),
+        ],
+    )
+
+
+def effective_status(record: VisitRecord) -> str:
+    # A decision in the shared store may not have reached the visit's own status yet.
+    return str(Status.REVIEWED if record.decisions else record.session.status)
+
+
+def _sections(session: Session, lang: str) -> tuple[list[Section], list[Failure]]:
+    sections: list[Section] = []
+    failures: list[Failure] = []
+    for checklist_number, checklist in enumerate(session.checklists, start=1):
+        rows = []
+        for item_number, item in enumerate(checklist.items, start=1):
+            row = item_row(session, checklist, item, f"{checklist_number}.{item_number}", lang)
+            rows.append(row)
+            if row.failed:
+                title = checklist.title.get(lang)
+                failures.append(Failure(row.number, title, row.title, row.severity, row.note))
+        sections.append(
+            Section(
+                checklist_id=checklist.id,
+                version=checklist.version,
+                sha256=checklist.sha256,
+                title=checklist.title.get(lang),
+                progress=str(session.progress(checklist.id)),
+                rows=tuple(rows),
+            )
+        )
+    return sections, failures
+
+
+def item_row(session: Session, checklist: Checklist, item: Item, number: str, lang: str) -> ItemRow:
+    """One item of a visit as a report or an export shows it, its free text masked."""
+    answer = session.answer(checklist.id, item.id)
+    applicable = session.applies(item)
+    if answer is not None:
+        outcome = str(answer.outcome)
+        outcome_label = words.OUTCOME_NAMES[answer.outcome].get(lang)
+    else:
+        outcome = ""
+        outcome_label = (words.NOT_CHECKED if applicable else words.NOT_FOR_THIS_TERMINAL).get(lang)
+    values: tuple[Fact, ...] = ()
+    if answer is not None:
+        values = tuple(
+            Fact(_field_label(item, key, lang), masked(value))
+            for key, value in answer.values.items()
+        )
+    return ItemRow(
+        number=number,
+        item_id=item.id,
+        title=item.title.get(lang),
+        severity=words.name_of(words.SEVERITY_NAMES, item.severity, lang),
+        outcome=outcome,
+        outcome_label=outcome_label,
+        applicable=applicable,
+        required=item.required,
+        note=masked(answer.note) if answer else "",
+        values=values,
+        answered_at=_time_of(answer.at, session.created_at) if answer else "",
+    )
+
+
+def _field_label(item: Item, field_id: str, lang: str) -> str:
+    try:
+        return item.field(field_id).label.get(lang)
+    except KeyError:
+        return field_id  # a value for a field the checklist does not know: show it anyway
+
+
+def _signoff(session: Session, labels: dict[str, str]) -> tuple[Fact, ...]:
+    if session.signoff is None:
+        return ()
+    return _facts(
+        labels,
+        [
+            ("technician", masked(session.signoff.technician)),
+            ("merchant_representative", masked(session.signoff.merchant_representative)),
+            ("signed_at", when(session.signoff.at)),
+        ],
+    )
+
+
+def _decided_at(decision: dict[str, Any]) -> str:
+    return str(decision.get("at", ""))
+
+
+def _decision(decision: dict[str, Any], lang: str) -> Decision:
+    return Decision(
+        decision=words.name_of(words.DECISION_NAMES, str(decision.get("decision", "")), lang),
+        reviewer=masked(str(decision.get("reviewer", ""))),
+        at=when(str(decision.get("at", ""))),
+        comment=masked(str(decision.get("comment", ""))),
+    )

@@ -1,0 +1,151 @@
+"""The words of reports and exports, in Chinese and English.
+
+The UI's own word lists live in `pos_tui.ui.i18n`, which imports Textual; the few names a
+report shares with the screens are repeated here so that printing a report never loads
+the UI toolkit.
+"""
+
+from __future__ import annotations
+
+from pos_tui.domain.checklist import Text
+from pos_tui.domain.progress import VERDICT_NAMES
+from pos_tui.domain.session import Outcome, Status
+from pos_tui.domain.visit_info import JOB_TYPE_NAMES, REASON_NAMES
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+"""For visits recorded before they remembered their language: the bank's working language."""
+
+OUTCOME_NAMES: dict[str, Text] = {
+    Outcome.PASS: Text("通过", "Pass"),
+    # Upper case in English so a failure stands out on a black-and-white printout too.
+    Outcome.FAIL: Text("不通过", "FAIL"),
+    Outcome.NA: Text("不适用", "N/A"),
+}
+NOT_CHECKED = Text("未检查", "Not checked")
+NOT_FOR_THIS_TERMINAL = Text("不适用（终端无此功能）", "N/A (terminal lacks it)")
+
+STATUS_NAMES: dict[str, Text] = {
+    Status.DRAFT: Text("草稿", "Draft"),
+    Status.SIGNED: Text("已签署", "Signed"),
+    Status.SYNCED: Text("已同步", "Synced"),
+    Status.REVIEWED: Text("已审核", "Reviewed"),
+}
+
+SEVERITY_NAMES: dict[str, Text] = {
+    "critical": Text("关键", "Critical"),
+    "major": Text("重要", "Major"),
+    "minor": Text("一般", "Minor"),
+}
+
+# The same words as the review screens (`review_filter.DECISIONS`); a decision this
+# version does not know is shown by its code.
+DECISION_NAMES: dict[str, Text] = {
+    "approved": Text("已批准", "Approved"),
+    "has_issues": Text("有问题", "Has issues"),
+    "rejected": Text("已驳回", "Rejected"),
+}
+
+LABELS: dict[str, Text] = {
+    "title": Text("POS 终端验收报告", "POS terminal acceptance report"),
+    "merchant": Text("商户", "Merchant"),
+    "merchant_name": Text("商户名称", "Merchant name"),
+    "merchant_number": Text("商户号", "Merchant number"),
+    "site_address": Text("地址", "Address"),
+    "merchant_contact": Text("联系方式", "Contact"),
+    "terminal": Text("终端", "Terminal"),
+    "terminal_number": Text("终端号", "Terminal number"),
+    "terminal_serial": Text("序列号", "Serial number"),
+    "model": Text("型号", "Model"),
+    "capabilities": Text("功能", "Capabilities"),
+    "visit": Text("访问", "Visit"),
+    "visit_id": Text("访问编号", "Visit id"),
+    "job_type": Text("作业类型", "Job type"),
+    "reason": Text("原因", "Reason"),
+    "started": Text("开始时间", "Started"),
+    "technician": Text("技术员", "Technician"),
+    "device_id": Text("设备", "Device"),
+    "status": Text("状态", "Status"),
+    "visit_notes": Text("备注", "Notes"),
+    "verdict": Text("结论", "Verdict"),
+    "progress": Text("已检查（适用项）", "Checked (applicable items)"),
+    "failures": Text("不通过项", "Failures"),
+    "no_failures": Text("无不通过项。", "No failures."),
+    "number": Text("序号", "No."),
+    "checklist": Text("检查表", "Checklist"),
+    "version": Text("版本", "version"),
+    "item": Text("检查项", "Item"),
+    "severity": Text("严重程度", "Severity"),
+    "outcome": Text("结果", "Result"),
+    "note": Text("说明", "Note"),
+    "values": Text("记录数据", "Values"),
+    "answered_at": Text("时间", "Time"),
+    "signoff": Text("签署", "Sign-off"),
+    "merchant_representative": Text("商户代表", "Merchant representative"),
+    "signed_at": Text("签署时间", "Signed at"),
+    "not_signed": Text("尚未签署。", "Not signed yet."),
+    "review": Text("审核", "Review"),
+    "decision": Text("审核结论", "Decision"),
+    "reviewer": Text("审核人", "Reviewer"),
+    "reviewed_at": Text("审核时间", "Reviewed at"),
+    "comment": Text("意见", "Comment"),
+    "not_reviewed": Text("尚未审核。", "Not reviewed yet."),
+    "integrity": Text("记录完整性", "Record integrity"),
+    "content_sha256": Text("内容哈希（SHA-256）", "Content hash (SHA-256)"),
+    "hash_check": Text("核对", "Check"),
+    "hash_ok": Text("与签署时的内容一致", "matches the content as signed"),
+    "hash_altered": Text(
+        "不一致：签署后记录内容已被改动", "DOES NOT MATCH: the record was changed after signing"
+    ),
+    "hash_none": Text("未签署，无哈希", "not signed, so no hash yet"),
+    "checklist_files": Text("检查表文件", "Checklist files"),
+    "footer": Text("由 pos-tui 生成", "Produced by pos-tui"),
+    "colon": Text("：", ": "),
+}
+
+WATERMARKS: dict[str, Text] = {
+    "draft": Text("草稿", "DRAFT"),
+    "altered": Text("已被改动", "ALTERED"),
+    "conflict": Text("冲突", "CONFLICT"),
+}
+
+BANNERS: dict[str, Text] = {
+    "draft": Text(
+        "草稿：未签署，不能作为验收依据", "DRAFT: not signed, not valid as an acceptance"
+    ),
+    "altered": Text(
+        "警告：记录在签署后被改动，内容与签署时的哈希不符",
+        "WARNING: this record was changed after it was signed; it no longer matches its hash",
+    ),
+    "conflict": Text(
+        "冲突：共享库中同一版本有两份不同的记录，请主管核实",
+        "CONFLICT: the shared store holds two different records of this version; a supervisor"
+        " must check which is right",
+    ),
+}
+
+
+def name_of(names: dict[str, Text], code: str, lang: str) -> str:
+    """The word for `code`, or the code itself when it has none (newer data, older app)."""
+    text = names.get(code)
+    return code if text is None else text.get(lang)
+
+
+def verdict_name(code: str, lang: str) -> str:
+    return name_of(VERDICT_NAMES, code, lang)
+
+
+def job_type_name(job_type: str, reason: str, lang: str) -> str:
+    name = name_of(JOB_TYPE_NAMES, job_type, lang)
+    if not reason:
+        return name
+    why = name_of(REASON_NAMES, reason, lang)
+    return f"{name}（{why}）" if lang == "zh" else f"{name} ({why})"
+
+
+def report_language(asked: str | None, visit_language: str) -> str:
+    """--lang wins, then the visit's own language, then DEFAULT_LANGUAGE."""
+    for candidate in (asked, visit_language):
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT_LANGUAGE
