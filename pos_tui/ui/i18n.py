@@ -66,6 +66,7 @@ BINDING_TEXT: dict[str, Text] = {
     "visit.summary": Text("汇总", "Summary"),
     "visit.back": Text("返回", "Back"),
     "visit.sign": Text("签署", "Sign off"),
+    "visit.report": Text("报告", "Report"),
     "form.save": Text("保存", "Save"),
     "form.cancel": Text("取消", "Cancel"),
     "form.start": Text("开始", "Start"),

@@ -54,6 +54,7 @@ class Services:
 
     def checklist_problems_found(self) -> Future[list[Problem]]:
         """The problems of the checklist files, once they are loaded."""
+
         def problems() -> list[Problem]:
             self.ready_checklists()
             return list(self.checklist_problems)
@@ -104,6 +105,20 @@ class Services:
 
     def sign(self, session: Session, technician: str, representative: str) -> Future[None]:
         return self.writer.submit(self.store.sign, session, technician, representative)
+
+    def write_report(self, session: Session, lang: str) -> Future[Path]:
+        """An HTML acceptance report in the data folder's reports/, for printing or mailing."""
+
+        def write() -> Path:
+            from pos_tui.reports.report import default_name, record_of, write_report
+
+            folder = self.store.folder / "reports"
+            folder.mkdir(exist_ok=True)
+            path = folder / default_name(session, "html")
+            write_report(record_of(session), path, "html", session.info.language or lang)
+            return path
+
+        return self.writer.submit(write)
 
     def load(self, uuid: str) -> Future[Session]:
         def load() -> Session:

@@ -184,3 +184,20 @@ async def test_language_switch_changes_every_word(
         await settle(app, pilot)
         assert app.services.settings.language == "zh"
         assert (tmp_path / "settings.json").read_text("utf-8").count('"language":"zh"') == 1
+
+
+async def test_the_summary_writes_a_printable_report(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path, session: Session
+) -> None:
+    store.record(session, "card", "void", Outcome.FAIL, note="撤销后小票未打印")
+    app = build(store, checklists, tmp_path, "zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.app.push_screen(RunnerScreen(store.load(session.uuid)))
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+        [report] = (store.folder / "reports").glob("*.html")
+        html = report.read_text("utf-8")
+        assert "上海老王面馆" in html and "撤销后小票未打印" in html
+        assert report.name.startswith("acceptance-20240001-")

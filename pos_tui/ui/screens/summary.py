@@ -18,6 +18,7 @@ from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.progress import CellSafeProgressBar
 
+REPORT_WRITTEN = Text("验收报告已保存：{path}", "Acceptance report written to {path}")
 TITLE = Text("访问汇总", "Visit summary")
 VERDICT = Text("结论：{verdict}", "Verdict: {verdict}")
 COUNTS = Text(
@@ -59,6 +60,7 @@ class SummaryScreen(PosScreen[None]):
     CSS_PATH = "summary.tcss"
     BINDINGS = [
         Binding("ctrl+s", "sign", "Sign off", id="visit.sign"),
+        Binding("ctrl+r", "report", "Report", id="visit.report"),
         Binding("escape", "back", "Back", id="visit.back"),
     ]
 
@@ -256,6 +258,13 @@ class SummaryScreen(PosScreen[None]):
                 return False
             return None if self._signing else True
         return True
+
+    def action_report(self) -> None:
+        """Write the printable report next to the store, off the UI thread."""
+        self.when_done(
+            self.services.write_report(self.session, self.lang),
+            lambda path: self.notify(REPORT_WRITTEN.get(self.lang).format(path=path), timeout=10),
+        )
 
     def action_sign(self) -> None:
         from pos_tui.ui.screens.sign_off import SignOffScreen
