@@ -1,15 +1,17 @@
 """The words of reports and exports, in Chinese and English.
 
-The UI's own word lists live in `pos_tui.ui.i18n`, which imports Textual; the few names a
-report shares with the screens are repeated here so that printing a report never loads
-the UI toolkit.
+Names shared with the screens come from `pos_tui.domain.names`; the words only a report
+uses live here.
 """
 
 from __future__ import annotations
 
 from pos_tui.domain.checklist import Text
+from pos_tui.domain.names import DECISION_NAMES as DECISION_NAMES
+from pos_tui.domain.names import SEVERITY_NAMES as SEVERITY_NAMES
+from pos_tui.domain.names import STATUS_NAMES as STATUS_NAMES
 from pos_tui.domain.progress import VERDICT_NAMES
-from pos_tui.domain.session import Outcome, Status
+from pos_tui.domain.session import Outcome
 from pos_tui.domain.visit_info import JOB_TYPE_NAMES, REASON_NAMES
 
 LANGUAGES = ("zh", "en")
@@ -25,26 +27,6 @@ OUTCOME_NAMES: dict[str, Text] = {
 NOT_CHECKED = Text("未检查", "Not checked")
 NOT_FOR_THIS_TERMINAL = Text("不适用（终端无此功能）", "N/A (terminal lacks it)")
 
-STATUS_NAMES: dict[str, Text] = {
-    Status.DRAFT: Text("草稿", "Draft"),
-    Status.SIGNED: Text("已签署", "Signed"),
-    Status.SYNCED: Text("已同步", "Synced"),
-    Status.REVIEWED: Text("已审核", "Reviewed"),
-}
-
-SEVERITY_NAMES: dict[str, Text] = {
-    "critical": Text("关键", "Critical"),
-    "major": Text("重要", "Major"),
-    "minor": Text("一般", "Minor"),
-}
-
-# The same words as the review screens (`review_filter.DECISIONS`); a decision this
-# version does not know is shown by its code.
-DECISION_NAMES: dict[str, Text] = {
-    "approved": Text("已批准", "Approved"),
-    "has_issues": Text("有问题", "Has issues"),
-    "rejected": Text("已驳回", "Rejected"),
-}
 
 LABELS: dict[str, Text] = {
     "title": Text("POS 终端验收报告", "POS terminal acceptance report"),

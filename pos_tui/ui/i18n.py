@@ -11,8 +11,9 @@ from dataclasses import replace
 from textual.dom import DOMNode
 
 from pos_tui.domain.checklist import Text
+from pos_tui.domain.names import CAPABILITY_NAMES, SEVERITY_NAMES, STATUS_NAMES
 from pos_tui.domain.progress import VERDICT_NAMES
-from pos_tui.domain.session import Outcome, Status
+from pos_tui.domain.session import Outcome
 
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
 
@@ -22,31 +23,6 @@ OUTCOME_NAMES: dict[str, Text] = {
     Outcome.NA: Text("不适用", "N/A"),
 }
 
-STATUS_NAMES: dict[str, Text] = {
-    Status.DRAFT: Text("草稿", "Draft"),
-    Status.SIGNED: Text("已签署", "Signed"),
-    Status.SYNCED: Text("已同步", "Synced"),
-    Status.REVIEWED: Text("已审核", "Reviewed"),
-}
-
-CAPABILITY_NAMES: dict[str, Text] = {
-    "chip": Text("芯片", "Chip"),
-    "magstripe": Text("磁条", "Magstripe"),
-    "contactless": Text("非接", "Contactless"),
-    "pinpad": Text("密码键盘", "PIN pad"),
-    "printer": Text("打印机", "Printer"),
-    "qr_display": Text("显示二维码", "Shows QR"),
-    "qr_scanner": Text("扫码", "Scans QR"),
-    "ethernet": Text("以太网", "Ethernet"),
-    "wifi": Text("Wi-Fi", "Wi-Fi"),
-    "cellular": Text("移动网络", "Cellular"),
-}
-
-SEVERITY_NAMES: dict[str, Text] = {
-    "critical": Text("关键", "Critical"),
-    "major": Text("重要", "Major"),
-    "minor": Text("一般", "Minor"),
-}
 
 BINDING_TEXT: dict[str, Text] = {
     "app.help": Text("帮助", "Help"),
