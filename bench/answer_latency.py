@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pos_tui.demo import demo_sessions
+from pos_tui.demo import SMART_TERMINAL, demo_sessions
 from pos_tui.domain.loader import load_checklists
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
@@ -33,17 +33,7 @@ def answer_times(folder: Path, checklists: list, answers: int) -> list[float]:
         merchant_number="310104000000001",
         terminal_number="20240001",
         technician="张伟",
-        capabilities=(
-            "chip",
-            "magstripe",
-            "contactless",
-            "pinpad",
-            "printer",
-            "qr_display",
-            "qr_scanner",
-            "wifi",
-            "cellular",
-        ),
+        capabilities=SMART_TERMINAL,
     )
     with LocalStore.open(folder) as store:
         session = Session.start(info, checklists)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from pos_tui.domain.checklist import Checklist, Field, FieldKind, Item
+from pos_tui.domain.checklist import CAPABILITIES, Checklist, Field, FieldKind, Item
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import JobType, ReactivationReason, VisitInfo
 
@@ -32,39 +32,12 @@ _TRADES = [
 ]
 _TECHNICIANS = ["张伟", "王芳", "李娜", "刘洋", "陈杰", "Zhao Lei", "杨静", "黄磊"]
 _REPRESENTATIVES = ["王老板", "李经理", "陈店长", "周女士", "吴先生", "郑老板"]
+# A smart Android terminal does everything but wired Ethernet; the others are subsets.
+SMART_TERMINAL = tuple(c for c in CAPABILITIES if c != "ethernet")
 _MODELS: list[tuple[str, tuple[str, ...]]] = [
-    (
-        "Newland N910",
-        (
-            "chip",
-            "magstripe",
-            "contactless",
-            "pinpad",
-            "printer",
-            "qr_display",
-            "qr_scanner",
-            "wifi",
-            "cellular",
-        ),
-    ),
-    (
-        "PAX A920",
-        (
-            "chip",
-            "magstripe",
-            "contactless",
-            "pinpad",
-            "printer",
-            "qr_display",
-            "qr_scanner",
-            "wifi",
-            "cellular",
-        ),
-    ),
-    (
-        "Landi APOS A8",
-        ("chip", "magstripe", "contactless", "pinpad", "printer", "qr_display", "cellular"),
-    ),
+    ("Newland N910", SMART_TERMINAL),
+    ("PAX A920", SMART_TERMINAL),
+    ("Landi APOS A8", tuple(c for c in SMART_TERMINAL if c not in ("qr_scanner", "wifi"))),
     (
         "Centerm K9",
         ("chip", "contactless", "pinpad", "printer", "qr_display", "qr_scanner", "ethernet"),
