@@ -1,3 +1,183 @@
-"""What the review screens may ask of the shared store; disk work runs on the writer thread."""
+"""What the review screens may ask of the shared store; disk work runs on the writer thread.
+
+Reading never takes the shared store's lock (its index is replaced atomically), so a
+supervisor reviewing never holds up a technician's sync; only `decide` takes the lock, for
+as long as appending one decision takes.
+
+The decisions known so far are kept here, touched only on the writer thread: `rows()`
+refreshes them from the index, `decide()` adds each new one, and `record()` hands them out
+without parsing the whole index again.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from pos_tui.domain.checklist import Checklist, Text
+from pos_tui.domain.redact import guard_text
+from pos_tui.domain.review_filter import (
+    DECISIONS,
+    NEEDS_COMMENT,
+    ReviewRow,
+    review_rows,
+    review_states,
+)
+from pos_tui.domain.session import Session, VisitError
+from pos_tui.store import checklist_copies
+from pos_tui.store.shared import BATCHES_DIR
+from pos_tui.store.sources import SharedSource, VisitRecord
+from pos_tui.store.storage import StoreDamaged, StoreError, read_json_document
+from pos_tui.store.writer import BackgroundWriter
+
+COMMENT_REQUIRED = Text(
+    "「有问题」和「驳回」须填写意见，说明要技术员做什么。",
+    "A comment is required for 'has issues' and 'reject': say what needs doing.",
+)
+NO_REVIEWER = Text("未设置审核人姓名。", "No reviewer name is set.")
+
+
+def _unknown_decision(decision: str) -> Text:
+    return Text(f"未知的审核结论：{decision}", f"unknown review decision: {decision}")
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistNames:
+    """Titles of the checklists and items seen in the store, for labels; ids otherwise."""
+
+    checklists: dict[str, Text] = field(default_factory=dict)
+    items: dict[str, Text] = field(default_factory=dict)
+    """By "checklist_id/item_id"."""
+
+    def checklist(self, checklist_id: str, lang: str) -> str:
+        title = self.checklists.get(checklist_id)
+        return title.get(lang) if title is not None else checklist_id
+
+    def item(self, key: str, lang: str) -> str:
+        title = self.items.get(key)
+        return title.get(lang) if title is not None else key
+
+
+def _failed_future(error: BaseException) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_exception(error)
+    return future
+
+
+@dataclass
+class ReviewServices:
+    source: SharedSource
+    reviewer: str
+    writer: BackgroundWriter = field(
+        default_factory=lambda: BackgroundWriter("pos-tui-review-writer")
+    )
+    _decisions: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
+    _prefetched: Future[list[ReviewRow]] | None = field(default=None, init=False)
+
+    def rows(self) -> Future[list[ReviewRow]]:
+        """Every visit's current version, with its review state; read afresh each call,
+        except that the first call takes what `prefetch` started."""
+        if self._prefetched is not None:
+            future, self._prefetched = self._prefetched, None
+            return future
+        return self.writer.submit(self._rows)
+
+    def prefetch(self) -> None:
+        """Start reading the list now, while the app is still starting up."""
+        if self._prefetched is None:
+            self._prefetched = self.writer.submit(self._rows)
+
+    def _rows(self) -> list[ReviewRow]:
+        # One read of the index for both tables: at 10,000 visits each parse is 0.1 s.
+        # (SharedSource.rows() and SharedStore.reviews() would parse it once each.)
+        document = read_json_document(self.source.store.index_path) or {}
+        rows = [row for row in document.get("visits", {}).values() if not row.get("superseded")]
+        decisions = list(document.get("reviews", {}).values())
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for decision in decisions:
+            grouped.setdefault(decision["uuid"], []).append(decision)
+        self._decisions = grouped
+        return review_rows(rows, review_states(decisions))
+
+    def record(self, row: Mapping[str, Any]) -> Future[VisitRecord]:
+        """The whole visit behind a list row, with its review decisions."""
+        return self.writer.submit(self._record, dict(row))
+
+    def _record(self, row: dict[str, Any]) -> VisitRecord:
+        # As SharedSource.record, but with the decisions held here: its own cache would
+        # parse the whole index once, and then never see a new decision.
+        from pos_tui.domain.loader import ChecklistError  # YAML only once a visit is opened
+
+        data = self.source.store.read_record(row)
+        try:
+            visit = data["visit"]
+            checklists = [
+                checklist_copies.load(self.source.folder, ref["sha256"])
+                for ref in visit["checklists"]
+            ]
+            session = Session.from_dict(visit, checklists, data["events"])
+        except ChecklistError as error:
+            raise StoreError(f"A checklist copy in the shared store is damaged: {error}") from None
+        except (KeyError, TypeError, ValueError) as error:
+            where = self.source.folder / BATCHES_DIR / str(row.get("batch"))
+            raise StoreDamaged(
+                where, f"the visit {row['uuid']} is unreadable ({error!r})"
+            ) from None
+        return VisitRecord(session, row, list(self._decisions.get(row["uuid"], [])))
+
+    def decide(self, uuid: str, decision: str, comment: str = "") -> Future[dict[str, Any]]:
+        """Append one decision to the shared store's log; the rules are checked at once."""
+        comment = comment.strip()
+        try:
+            if decision not in DECISIONS:
+                raise VisitError(_unknown_decision(decision))
+            if decision in NEEDS_COMMENT and not comment:
+                raise VisitError(COMMENT_REQUIRED)
+            if not self.reviewer.strip():
+                raise VisitError(NO_REVIEWER)
+            comment = guard_text(comment)
+        except ValueError as error:  # VisitError and CardDataError both
+            return _failed_future(error)
+        review = {
+            "uuid": uuid,
+            "decision": decision,
+            "comment": comment,
+            "reviewer": self.reviewer.strip(),
+        }
+        return self.writer.submit(self._decide, review)
+
+    def _decide(self, review: dict[str, Any]) -> dict[str, Any]:
+        decision = self.source.store.add_review(review)
+        self._decisions.setdefault(decision["uuid"], []).append(decision)
+        return decision
+
+    def checklist_names(self) -> Future[ChecklistNames]:
+        return self.writer.submit(self._checklist_names)
+
+    def _checklist_names(self) -> ChecklistNames:
+        from pos_tui.domain.loader import ChecklistError
+
+        names = ChecklistNames()
+        folder = self.source.folder / checklist_copies.CHECKLISTS_DIR
+        found: list[Checklist] = []
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                found.append(checklist_copies.load(self.source.folder, path.stem))
+            except (ChecklistError, StoreError, OSError):
+                continue  # a damaged copy only costs its labels; the ids still show
+        # Newest version last, so its words win.
+        for checklist in sorted(found, key=lambda c: _version_key(c.version)):
+            names.checklists[checklist.id] = checklist.title
+            for item in checklist.items:
+                names.items[f"{checklist.id}/{item.id}"] = item.title
+        return names
+
+    def close(self) -> None:
+        self.writer.close()
+        self.source.close()
+
+
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(part), "") if part.isdigit() else (0, part) for part in version.split("."))

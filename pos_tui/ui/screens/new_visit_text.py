@@ -46,4 +46,3 @@ PLACEHOLDERS: dict[str, Text] = {
     "site_address": Text("街道、门牌号", "Street and number"),
     "merchant_contact": Text("姓名和电话", "Name and phone"),
 }
-

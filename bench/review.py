@@ -1,0 +1,209 @@
+"""The review side on a big shared store: time to a ready list, and time per filter keystroke.
+
+    python bench/review.py [--sessions 10000] [--runs 5] [--store SHARED]
+
+Builds a shared store of N demo visits (`pos-tui demo` into a local store, then `pos-tui
+sync`; about a minute for 10,000), unless `--store` names one already made. Then:
+- `review_s`: process start to the review list showing the visits ("ready": the first
+  refresh after `ReviewListScreen.list_ready`), `pos-tui review` in a real pseudo-terminal;
+- `minimal_textual_s`: the same for a one-label Textual app, in the same run;
+- `ratio` of the two (target: at most 3);
+- `peak_rss_mb`: the review process's peak memory (ru_maxrss), median of the runs;
+- `keystroke_ms_median` / `_p90` / `_max`: in-process (`run_test`, 120x36), the time from
+  a key pressed in the filter box to the refilled table drawn, over a mix of typing and
+  deleting Chinese and digits (target: at most 100 ms).
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pty
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from startup import MINIMAL_PROBE  # noqa: E402
+
+REVIEW_PROBE = """
+import sys, time
+from pos_tui.ui.screens import review_list
+
+def ready(self):
+    def report():
+        with open(sys.argv[1], "w") as out:
+            out.write(repr(time.time()))
+        self.app.exit()
+    self.call_after_refresh(report)
+
+review_list.ReviewListScreen.list_ready = ready
+from pos_tui.cli import main
+main(["review", "--store", sys.argv[2]])
+"""
+
+PROBE_TIMEOUT_S = 120.0
+KEYS = ["上", "海", "backspace", "backspace", "a", "backspace", "张", "backspace", "7", "1"]
+KEYS += ["backspace", "backspace", "面", "馆", "backspace", "backspace"]
+
+
+def run_probe(probe: str, *args: str, env: dict[str, str]) -> tuple[float, float]:
+    """(seconds from start to ready, peak RSS in MB) of one run in a pseudo-terminal."""
+    with tempfile.TemporaryDirectory() as scratch:
+        marker = Path(scratch) / "ready"
+        master, slave = pty.openpty()
+        started = time.time()
+        process = subprocess.Popen(
+            [sys.executable, "-c", probe, str(marker), *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=ROOT,
+            env=env,
+            close_fds=True,
+        )
+        os.close(slave)
+        deadline = started + PROBE_TIMEOUT_S
+        while True:  # keep the terminal drained so the app never blocks; EIO once it exits
+            if not select.select([master], [], [], 1.0)[0]:
+                if time.time() > deadline:
+                    process.kill()
+                continue
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:
+                break
+        # wait4, not Popen.wait: it gives this child's own peak memory (ru_maxrss, in KiB).
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        os.close(master)
+        if not marker.exists():
+            raise SystemExit(f"the probe exited with {process.returncode} before it was ready")
+        return float(marker.read_text()) - started, usage.ru_maxrss / 1024
+
+
+def build_store(sessions: int, home: Path, env: dict[str, str]) -> Path:
+    data, shared = home / "data", home / "shared"
+    shared.mkdir()
+    for command in (
+        ["demo", "--sessions", str(sessions), "--data-dir", str(data)],
+        ["sync", "--data-dir", str(data), "--to", str(shared)],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "pos_tui", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return shared
+
+
+async def keystrokes(shared: Path) -> list[float]:
+    """Milliseconds from each key pressed in the filter to the refilled table drawn.
+
+    "Drawn" is the end of the table's first draw that starts after the list was refiltered,
+    so the time includes filtering, refilling the table, laying it out and drawing it.
+    """
+    from textual.widgets import Input
+
+    from pos_tui.store.sources import SharedSource
+    from pos_tui.ui.app import make_app
+    from pos_tui.ui.review_services import ReviewServices
+    from pos_tui.ui.screens.review_list import ReviewListScreen
+    from pos_tui.ui.widgets.review_table import ReviewTable
+
+    draws: list[tuple[float, float]] = []
+    refiltered: list[float] = []
+    render_lines, refilter = ReviewTable.render_lines, ReviewListScreen._refilter
+
+    def timed_draw(self: ReviewTable, crop: Any) -> Any:
+        started = time.perf_counter()
+        lines = render_lines(self, crop)
+        draws.append((started, time.perf_counter()))
+        return lines
+
+    def timed_refilter(self: ReviewListScreen, keep: Any = None, chosen: Any = None) -> None:
+        refilter(self, keep, chosen)
+        refiltered.append(time.perf_counter())
+
+    services = ReviewServices(SharedSource(shared), "bench")
+    app = make_app(None, "zh", review=services)
+    took: list[float] = []
+    async with app.run_test(size=(120, 36)) as pilot:
+        await asyncio.to_thread(services.writer.flush)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReviewListScreen) and screen.loaded
+        screen.query_one("#filter-text", Input).focus()
+        await pilot.pause()
+        ReviewTable.render_lines = timed_draw  # type: ignore[method-assign,assignment]
+        ReviewListScreen._refilter = timed_refilter  # type: ignore[method-assign]
+        try:
+            for key in KEYS * 3:
+                draws.clear()
+                refiltered.clear()
+                pressed = time.perf_counter()
+                await pilot.press(key)
+                await pilot.pause()
+                await pilot.pause(0.05)  # let every draw of this key happen
+                drawn = next(end for start, end in draws if start >= refiltered[-1])
+                took.append((drawn - pressed) * 1000)
+        finally:
+            ReviewTable.render_lines = render_lines  # type: ignore[method-assign]
+            ReviewListScreen._refilter = refilter  # type: ignore[method-assign]
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--store", type=Path, help="an existing shared store to use instead")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch)
+        settings = home / "settings.json"
+        settings.write_text(json.dumps({"reviewer": "李主管", "language": "zh"}), encoding="utf-8")
+        env = dict(
+            os.environ,
+            POS_TUI_CONFIG_FILE=str(settings),
+            TERM="xterm-256color",
+            COLUMNS="120",
+            LINES="36",
+        )
+        shared = args.store or build_store(args.sessions, home, env)
+        visits = len(json.loads((shared / "index.json").read_text(encoding="utf-8"))["visits"])
+        review = [run_probe(REVIEW_PROBE, str(shared), env=env) for _ in range(args.runs)]
+        minimal = [run_probe(MINIMAL_PROBE, env=env)[0] for _ in range(args.runs)]
+        took = asyncio.run(keystrokes(shared))
+    review_s = statistics.median(seconds for seconds, _ in review)
+    minimal_s = statistics.median(minimal)
+    figures: dict[str, Any] = {
+        "visits": visits,
+        "review_s": round(review_s, 3),
+        "minimal_textual_s": round(minimal_s, 3),
+        "ratio": round(review_s / minimal_s, 2),
+        "peak_rss_mb": round(statistics.median(rss for _, rss in review), 1),
+        "keystroke_ms_median": round(statistics.median(took), 1),
+        "keystroke_ms_p90": round(statistics.quantiles(took, n=10)[-1], 1),
+        "keystroke_ms_max": round(max(took), 1),
+        "keystrokes": len(took),
+    }
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""`pos-tui review`: the supervisor's side of the app (registered on the main command group)."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+
+from pos_tui.cli import fail, main, plain_errors
+
+
+@main.command()
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The shared store's folder (default: settings, or POS_TUI_SHARED_STORE).",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the UI.")
+@plain_errors
+def review(store: Path | None, lang: str | None) -> None:
+    """Review synced visits: find failures, inspect visits, approve or send back.
+
+    Decisions are signed with the reviewer name from the settings (or, without one, the
+    technician name, else the login name).
+    """
+    from pos_tui.config import load_settings
+    from pos_tui.store.sources import SharedSource
+    from pos_tui.ui.app import make_app
+    from pos_tui.ui.review_services import ReviewServices
+
+    settings = load_settings()
+    folder = store or settings.shared_store_path()
+    if folder is None:
+        fail("no shared store given: use --store PATH, or set shared_store in the settings.")
+    reviewer = settings.reviewer or settings.technician or _login_name()
+    services = ReviewServices(SharedSource(folder), reviewer)
+    services.prefetch()  # the index is read while the app starts
+    try:
+        make_app(None, lang or settings.ui_language, review=services).run()
+    finally:
+        services.close()
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name to be found: decisions are refused, plainly
+        return ""

@@ -1,0 +1,188 @@
+"""The supervisor's list of visits: review states, filtering and sorting.
+
+Pure and cheap, because it runs on every keystroke over the whole shared store: each row's
+search text is lower-cased once when the row is built, a sort is done once per sort order
+and filtering keeps that order, so a keystroke costs one pass over the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+UNREVIEWED = "unreviewed"
+APPROVED = "approved"
+HAS_ISSUES = "has_issues"
+REJECTED = "rejected"
+DECISIONS = (APPROVED, HAS_ISSUES, REJECTED)
+"""What a supervisor may decide; `has_issues` goes back to the technician on their next sync."""
+NEEDS_COMMENT = frozenset({HAS_ISSUES, REJECTED})
+REVIEW_STATES = (UNREVIEWED, *DECISIONS)
+
+# Worst first: sorting by verdict or review state puts what needs a look at the top.
+VERDICT_ORDER = {"fail": 0, "incomplete": 1, "pass_with_remarks": 2, "pass": 3}
+STATE_ORDER = {UNREVIEWED: 0, HAS_ISSUES: 1, REJECTED: 2, APPROVED: 3}
+
+
+def review_states(decisions: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Each visit's review state: its latest decision wins (ties: the later one written)."""
+    latest: dict[str, tuple[str, int, str]] = {}
+    for order, decision in enumerate(decisions):
+        uuid, at = decision.get("uuid", ""), str(decision.get("at", ""))
+        known = latest.get(uuid)
+        if known is None or (at, order) >= known[:2]:
+            latest[uuid] = (at, order, str(decision.get("decision", "")))
+    return {uuid: state for uuid, (_, _, state) in latest.items()}
+
+
+@dataclass(slots=True)
+class ReviewRow:
+    """One visit as the review list shows it; `row` is the shared index row it came from."""
+
+    key: str
+    uuid: str
+    updated_at: str
+    merchant_name: str
+    merchant_number: str
+    terminal_number: str
+    technician: str
+    verdict: str
+    failures: int
+    conflict: bool
+    review_state: str
+    search: str
+    row: Mapping[str, Any]
+
+    @property
+    def day(self) -> str:
+        return self.updated_at[:10]
+
+    @property
+    def when(self) -> str:
+        return self.updated_at[:16].replace("T", " ")
+
+    @property
+    def needs_attention(self) -> bool:
+        """Unreviewed with failures (or a conflict): what a supervisor should see first."""
+        return self.review_state == UNREVIEWED and (self.failures > 0 or self.conflict)
+
+
+def review_rows(rows: Iterable[Mapping[str, Any]], states: Mapping[str, str]) -> list[ReviewRow]:
+    built: list[ReviewRow] = []
+    append = built.append
+    for row in rows:
+        uuid = row["uuid"]
+        name = row.get("merchant_name", "")
+        number = row.get("merchant_number", "")
+        terminal = row.get("terminal_number", "")
+        technician = row.get("technician", "")
+        append(
+            ReviewRow(
+                f"{uuid}/{row.get('record_hash', '')}",
+                uuid,
+                row.get("updated_at", ""),
+                name,
+                number,
+                terminal,
+                technician,
+                row.get("verdict", ""),
+                int(row.get("failures", 0)),
+                bool(row.get("conflict")),
+                states.get(uuid, UNREVIEWED),
+                f"{name} {number} {terminal} {technician} {uuid}".casefold(),
+                row,
+            )
+        )
+    return built
+
+
+def parse_day(text: str) -> str | None:
+    """`YYYY-MM-DD` as typed, or None when empty; ValueError when it is not a date."""
+    text = text.strip()
+    if not text:
+        return None
+    if len(text) != 10:  # fromisoformat also takes 20260301, which nobody means here
+        raise ValueError(f"not a YYYY-MM-DD date: {text}")
+    return date.fromisoformat(text).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Empty or None fields match everything; text matches every word, in any field."""
+
+    text: str = ""
+    review_state: str | None = None
+    verdict: str | None = None
+    technician: str | None = None
+    date_from: str | None = None
+    """First day included, `YYYY-MM-DD`."""
+    date_to: str | None = None
+    """Last day included, `YYYY-MM-DD`."""
+
+    @property
+    def empty(self) -> bool:
+        return self == Filter()
+
+    def matches(self, row: ReviewRow) -> bool:
+        return bool(filter_rows([row], self))
+
+
+def filter_rows(rows: Sequence[ReviewRow], chosen: Filter) -> list[ReviewRow]:
+    """The rows that match, in the order given.
+
+    One list comprehension per condition, each over what the last one left: a keystroke
+    over 10,000 rows costs a millisecond or two, where one combined test per row costs ten.
+    """
+    found = list(rows)
+    for word in chosen.text.casefold().split():
+        found = [r for r in found if word in r.search]
+    if chosen.review_state is not None:
+        found = [r for r in found if r.review_state == chosen.review_state]
+    if chosen.verdict is not None:
+        found = [r for r in found if r.verdict == chosen.verdict]
+    if chosen.technician is not None:
+        found = [r for r in found if r.technician == chosen.technician]
+    if chosen.date_from is not None:
+        first = chosen.date_from
+        found = [r for r in found if r.updated_at[:10] >= first]
+    if chosen.date_to is not None:
+        last = chosen.date_to
+        found = [r for r in found if r.updated_at[:10] <= last]
+    return found
+
+
+ATTENTION = "attention"
+SORT_KEYS: dict[str, Callable[[ReviewRow], Any]] = {
+    "date": lambda r: r.updated_at,
+    "merchant": lambda r: r.merchant_name,
+    "merchant_number": lambda r: r.merchant_number,
+    "terminal": lambda r: r.terminal_number,
+    "technician": lambda r: r.technician,
+    "verdict": lambda r: VERDICT_ORDER.get(r.verdict, len(VERDICT_ORDER)),
+    "failures": lambda r: r.failures,
+    "review": lambda r: STATE_ORDER.get(r.review_state, len(STATE_ORDER)),
+}
+"""The list's columns, in order, and how each sorts (ascending)."""
+
+
+def sort_rows(
+    rows: Iterable[ReviewRow], by: str = ATTENTION, reverse: bool = False
+) -> list[ReviewRow]:
+    """Newest first within equal keys; `attention` puts unreviewed failures first.
+
+    With `reverse`, the chosen column's order flips but ties stay newest first.
+    """
+    ordered = sorted(rows, key=SORT_KEYS["date"], reverse=True)
+    if by == ATTENTION:
+        ordered.sort(key=lambda r: not r.needs_attention, reverse=reverse)
+    else:
+        ordered.sort(key=SORT_KEYS[by], reverse=reverse)
+    return ordered
+
+
+def apply(
+    rows: Iterable[ReviewRow], chosen: Filter, by: str = ATTENTION, reverse: bool = False
+) -> list[ReviewRow]:
+    return filter_rows(sort_rows(rows, by, reverse), chosen)

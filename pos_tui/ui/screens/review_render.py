@@ -1,0 +1,305 @@
+"""What the review detail shows, as Rich renderables: a few Statics, never a widget per item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text as RichText
+
+from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.session import Outcome, Session
+from pos_tui.domain.visit_info import JOB_TYPE_NAMES, REASON_NAMES
+from pos_tui.store.sources import VisitRecord
+from pos_tui.ui.i18n import OUTCOME_NAMES, SEVERITY_NAMES, VERDICT_NAMES, Text, tr
+from pos_tui.ui.screens.review_text import REVIEW_STATE_NAMES
+
+L = Text  # the labels below are short; the alias keeps each on one line
+
+META = {
+    "merchant": L("商户", "Merchant"),
+    "merchant_number": L("商户号", "Merchant no."),
+    "terminal": L("终端号", "Terminal no."),
+    "serial": L("序列号 / 型号", "Serial / model"),
+    "address": L("地址", "Address"),
+    "contact": L("联系方式", "Contact"),
+    "job": L("作业类型", "Job"),
+    "technician": L("技术员", "Technician"),
+    "signed": L("签署", "Signed"),
+    "verdict": L("结论", "Verdict"),
+    "review": L("审核", "Review"),
+    "notes": L("备注", "Notes"),
+    "visit": L("访问编号", "Visit id"),
+}
+SIGNED_BY = L("{at}，技术员 {tech}，商户代表 {rep}", "{at} by {tech}, merchant: {rep}")
+NOT_SIGNED = L("未签署", "not signed")
+FAILURES = L("{n} 项不通过", "{n} failed")
+BY = L("{state}：{who}，{at}", "{state} by {who}, {at}")
+ITEM_COLUMNS = (L("检查项", "Item"), L("结果", "Result"), L("说明", "Note"))
+ITEM_COLUMNS_2 = (L("数据", "Values"), L("时间", "Time"))
+NOT_APPLICABLE = L("不适用于此终端", "does not apply here")
+UNANSWERED = L("未作答", "not answered")
+CHECKLIST_HEAD = L(
+    "{title}（{id} v{version}）：{progress} 已答", "{title} ({id} v{version}): {progress} answered"
+)
+TIMELINE_COLUMNS = (L("时间", "When"), L("谁", "Who"), L("事件", "What"), L("详情", "Detail"))
+EVENT_NAMES = {
+    "created": L("创建", "Created"),
+    "answered": L("作答", "Answered"),
+    "undone": L("撤销", "Undone"),
+    "signed": L("签署", "Signed"),
+    "synced": L("同步", "Synced"),
+    "reviewed": L("审核", "Reviewed"),
+}
+ANSWERED_RUN = L("{n} 项，{first} 至 {last}", "{n} items, {first} to {last}")
+SYNCED_TO = L(
+    "进入共享库（主机 {host}，设备 {device}）",
+    "into the shared store (host {host}, device {device})",
+)
+SIGNED_DETAIL = L("商户代表 {rep}；结论 {verdict}", "merchant: {rep}; verdict {verdict}")
+ALTERED = L(
+    "警告：此访问签署后内容已被改动！与签署时的哈希不符，内容不可信。",
+    "WARNING: ALTERED AFTER SIGNING! Its content no longer matches the hash it was signed with.",
+)
+CONFLICT = L(
+    "冲突：同一版本同步了两份不同的记录，请核对两份。",
+    "CONFLICT: two different records were synced under the same revision; check both.",
+)
+
+
+def when(at: str) -> str:
+    return at[:19].replace("T", " ")
+
+
+def warnings(record: VisitRecord) -> list[str]:
+    """Why this visit cannot be trusted as it stands ("altered", "conflict"); empty if it can.
+
+    Altered: the content no longer hashes to what was signed, as the visit, its "signed"
+    event or the shared index recorded it, so editing the hash in one place is not enough.
+    """
+    session, found = record.session, []
+    actual = session.content_hash()
+    recorded = [session.content_sha256, record.row.get("content_sha256")]
+    recorded += [e.detail.get("content_sha256") for e in session.events if e.what == "signed"]
+    if session.altered or any(h and h != actual for h in recorded):
+        found.append("altered")
+    if record.row.get("conflict"):
+        found.append("conflict")
+    return found
+
+
+WARNING_TEXT = {"altered": ALTERED, "conflict": CONFLICT}
+
+
+def meta(record: VisitRecord, review_state: str, lang: str) -> RenderableType:
+    session, info = record.session, record.session.info
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    job = tr(JOB_TYPE_NAMES.get(info.job_type), lang) or info.job_type
+    if info.reason:
+        job += f" | {tr(REASON_NAMES.get(info.reason), lang) or info.reason}"
+    signoff = session.signoff
+    signed = (
+        SIGNED_BY.get(lang).format(
+            at=when(signoff.at), tech=signoff.technician, rep=signoff.merchant_representative
+        )
+        if signoff
+        else NOT_SIGNED.get(lang)
+    )
+    failures = len(session.failures())
+    verdict = tr(VERDICT_NAMES.get(session.verdict()), lang)
+    if failures:
+        verdict += " | " + FAILURES.get(lang).format(n=failures)
+    latest = record.latest_decision
+    state = tr(REVIEW_STATE_NAMES.get(review_state), lang) or review_state
+    if latest is not None:
+        state = BY.get(lang).format(
+            state=state, who=latest.get("reviewer", ""), at=when(latest.get("at", ""))
+        )
+    pairs = [
+        ("merchant", info.merchant_name),
+        ("merchant_number", info.merchant_number),
+        ("terminal", info.terminal_number),
+        ("serial", f"{info.terminal_serial} / {info.model}"),
+        ("address", info.site_address),
+        ("contact", info.merchant_contact),
+        ("job", job),
+        ("technician", f"{info.technician} ({info.device_id})"),
+        ("signed", signed),
+        ("verdict", verdict),
+        ("review", state),
+        ("notes", info.notes),
+        ("visit", session.uuid),
+    ]
+    for key, value in pairs:
+        if value:
+            grid.add_row(META[key].get(lang), RichText(value))
+    return grid
+
+
+FAILED_COLUMNS = (L("检查项", "Item"), L("严重性", "Severity"), L("说明", "Note"))
+
+
+def failures(session: Session, lang: str) -> RenderableType | None:
+    """The failed items first, as a supervisor looks for them; None when nothing failed."""
+    failed = session.failures()
+    if not failed:
+        return None
+    table = _table([*FAILED_COLUMNS, *ITEM_COLUMNS_2], lang)
+    for checklist, item, answer in failed:
+        title = RichText(item.title.get(lang))
+        title.append(f"\n{checklist.title.get(lang)}", style="dim")
+        severity = RichText(tr(SEVERITY_NAMES.get(item.severity), lang), style="bold red")
+        table.add_row(
+            title,
+            severity,
+            RichText(answer.note),
+            _values(item, answer.values, lang),
+            when(answer.at)[11:],
+        )
+    return table
+
+
+def _table(columns: list[Text], lang: str) -> Table:
+    """No box: its lines are drawn two cells wide by terminals set up for Chinese."""
+    table = Table(box=None, padding=(0, 1), header_style="bold underline", expand=True)
+    for index, column in enumerate(columns):
+        last = index == len(columns) - 1
+        # "fold": Chinese has no spaces to wrap at, and the default "ellipsis" would cut it.
+        table.add_column(
+            column.get(lang),
+            ratio=None if last or index == 1 else 3,
+            no_wrap=last,
+            overflow="fold",
+        )
+    return table
+
+
+def _values(item: Any, values: dict[str, str], lang: str) -> RichText:
+    return RichText(
+        "\n".join(f"{_field_label(item, key, lang)}: {value}" for key, value in values.items())
+    )
+
+
+def checklists(session: Session, lang: str) -> RenderableType:
+    return Group(*(part for c in session.checklists for part in _checklist(session, c, lang)))
+
+
+def _checklist(session: Session, checklist: Checklist, lang: str) -> list[RenderableType]:
+    head = CHECKLIST_HEAD.get(lang).format(
+        title=checklist.title.get(lang),
+        id=checklist.id,
+        version=checklist.version,
+        progress=session.progress(checklist.id),
+    )
+    table = _table([*ITEM_COLUMNS, *ITEM_COLUMNS_2], lang)
+    for item in checklist.items:
+        answer = session.answer(checklist.id, item.id)
+        if answer is None:
+            missing = NOT_APPLICABLE if not session.applies(item) else UNANSWERED
+            style = "dim" if missing is NOT_APPLICABLE else "yellow"
+            table.add_row(RichText(item.title.get(lang)), RichText(missing.get(lang), style=style))
+            continue
+        result = RichText(tr(OUTCOME_NAMES.get(answer.outcome), lang))
+        if answer.outcome is Outcome.FAIL:
+            result.append(f" ({tr(SEVERITY_NAMES.get(item.severity), lang)})")
+            result.stylize("bold red")
+        elif answer.outcome is Outcome.PASS:
+            result.stylize("green")
+        else:
+            result.stylize("dim")
+        table.add_row(
+            RichText(item.title.get(lang)),
+            result,
+            RichText(answer.note),
+            _values(item, answer.values, lang),
+            when(answer.at)[11:],
+        )
+    return [RichText(head, style="bold"), table, RichText("")]
+
+
+def _field_label(item: Any, field_id: str, lang: str) -> str:
+    try:
+        return str(item.field(field_id).label.get(lang))
+    except KeyError:
+        return field_id
+
+
+def timeline(record: VisitRecord, lang: str) -> RenderableType:
+    """The log: the visit's own events, its arrival in the shared store, each decision."""
+    rows: list[tuple[str, str, str, str]] = []
+    shared_ids = {d.get("id") for d in record.decisions}
+    run: list[Any] = []
+
+    def close_run() -> None:
+        if run:
+            detail = ANSWERED_RUN.get(lang).format(
+                n=len(run), first=when(run[0].at)[11:], last=when(run[-1].at)[11:]
+            )
+            rows.append((run[0].at, run[0].who, "answered", detail))
+            run.clear()
+
+    for event in record.session.events:
+        if event.what == "answered" and (not run or run[-1].who == event.who):
+            run.append(event)
+            continue
+        close_run()
+        if event.what == "answered":
+            run.append(event)
+        elif not (event.what == "reviewed" and event.detail.get("decision_id") in shared_ids):
+            rows.append(
+                (event.at, event.who, event.what, _event_detail(event.what, event.detail, lang))
+            )
+    close_run()
+    row = record.row
+    if row.get("synced_at"):
+        detail = SYNCED_TO.get(lang).format(
+            host=row.get("host", "?"), device=row.get("device_id", "?")
+        )
+        rows.append((row["synced_at"], "", "synced", detail))
+    for decision in sorted(record.decisions, key=lambda d: d.get("at", "")):
+        rows.append(
+            (
+                decision.get("at", ""),
+                decision.get("reviewer", ""),
+                "reviewed",
+                _decision_detail(decision, lang),
+            )
+        )
+    rows.sort(key=lambda entry: entry[0])
+    table = Table(box=None, padding=(0, 1), header_style="bold underline", expand=True)
+    for column in TIMELINE_COLUMNS:
+        last = column is TIMELINE_COLUMNS[-1]
+        table.add_column(column.get(lang), no_wrap=not last, overflow="fold")
+    for at, who, what, detail in rows:
+        name = tr(EVENT_NAMES.get(what), lang) or what
+        style = "bold" if what in ("signed", "reviewed") else ""
+        table.add_row(when(at), RichText(who), RichText(name, style=style), RichText(detail))
+    return table
+
+
+def _decision_detail(decision: dict[str, Any], lang: str) -> str:
+    state = tr(REVIEW_STATE_NAMES.get(decision.get("decision", "")), lang) or str(
+        decision.get("decision")
+    )
+    comment = decision.get("comment", "")
+    return f"{state}{'：' if lang == 'zh' else ': '}{comment}" if comment else state
+
+
+def _event_detail(what: str, detail: dict[str, Any], lang: str) -> str:
+    if what == "created":
+        return ", ".join(detail.get("checklists", []))
+    if what == "signed":
+        verdict = tr(VERDICT_NAMES.get(detail.get("verdict", "")), lang) or detail.get(
+            "verdict", ""
+        )
+        return SIGNED_DETAIL.get(lang).format(
+            rep=detail.get("merchant_representative", ""), verdict=verdict
+        )
+    if what == "undone":
+        return f"{detail.get('checklist_id', '')}/{detail.get('item_id', '')}"
+    if what == "reviewed":
+        return _decision_detail(detail, lang)
+    return ", ".join(f"{key}={value}" for key, value in detail.items())

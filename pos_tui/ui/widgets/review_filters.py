@@ -1,0 +1,130 @@
+"""The review list's filter bar: text, review state, verdict, technician and a date range.
+
+Posts `ReviewFilters.Changed` with the whole `Filter` on every change that can be used; a
+date that is not YYYY-MM-DD is flagged inline and leaves the filter as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Select, Static
+
+from pos_tui.domain.progress import VERDICT_NAMES, Verdict
+from pos_tui.domain.review_filter import REVIEW_STATES, Filter, parse_day
+from pos_tui.ui.screens import review_text as words
+
+DATES = ("#filter-from", "#filter-to")
+SELECTS = ("#filter-state", "#filter-verdict", "#filter-technician")
+
+
+class ReviewFilters(Vertical):
+    @dataclass
+    class Changed(Message):
+        filter: Filter
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.lang = "en"
+        self.technicians: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="review-filters"):
+            yield Input(id="filter-text", compact=True)
+            yield Select[str]([], id="filter-state", compact=True)
+            yield Select[str]([], id="filter-verdict", compact=True)
+        with Horizontal(id="review-filters-2"):
+            yield Select[str]([], id="filter-technician", compact=True)
+            yield Input(id="filter-from", compact=True, restrict=r"[0-9-]*", max_length=10)
+            yield Input(id="filter-to", compact=True, restrict=r"[0-9-]*", max_length=10)
+            yield Static(id="filter-error", classes="field-error")
+
+    def apply_language(self, lang: str) -> None:
+        self.lang = lang
+        self.query_one("#filter-text", Input).placeholder = words.SEARCH.get(lang)
+        self.query_one("#filter-from", Input).placeholder = words.DATE_FROM.get(lang)
+        self.query_one("#filter-to", Input).placeholder = words.DATE_TO.get(lang)
+        states = [(words.REVIEW_STATE_NAMES[s].get(lang), s) for s in REVIEW_STATES]
+        verdicts = [(VERDICT_NAMES[v].get(lang), str(v)) for v in Verdict]
+        self._set_options("#filter-state", words.ANY_STATE.get(lang), states)
+        self._set_options("#filter-verdict", words.ANY_VERDICT.get(lang), verdicts)
+        self.set_technicians(self.technicians)
+        self._dates_ok()
+
+    def set_technicians(self, names: list[str]) -> None:
+        self.technicians = names
+        prompt = words.ANY_TECHNICIAN.get(self.lang)
+        self._set_options("#filter-technician", prompt, [(n, n) for n in names])
+
+    def _set_options(self, selector: str, prompt: str, options: list[tuple[str, str]]) -> None:
+        select: Select[str] = self.query_one(selector, Select)
+        value = select.value
+        with self.prevent(Select.Changed):
+            select.prompt = prompt
+            select.set_options(options)
+            if value in {v for _, v in options}:
+                select.value = value
+
+    def clear(self) -> None:
+        with self.prevent(Input.Changed, Select.Changed):
+            for selector in ("#filter-text", *DATES):
+                self.query_one(selector, Input).value = ""
+            for selector in SELECTS:
+                self.query_one(selector, Select).clear()
+        self._dates_ok()
+        self.post_message(self.Changed(self.current()))
+
+    def focus_text(self) -> None:
+        self.query_one("#filter-text", Input).focus()
+
+    @on(Input.Changed, "#filter-text")
+    @on(Select.Changed)
+    def _changed(self, event: Message) -> None:
+        event.stop()
+        self.post_message(self.Changed(self.current()))
+
+    @on(Input.Changed, "#filter-from, #filter-to")
+    def _date_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._dates_ok():
+            self.post_message(self.Changed(self.current()))
+
+    def _dates_ok(self) -> bool:
+        """Flag a bad date inline; True when both can be used."""
+        ok = True
+        for selector in DATES:
+            box = self.query_one(selector, Input)
+            try:
+                parse_day(box.value)
+                box.remove_class("-invalid")
+            except ValueError:
+                box.add_class("-invalid")
+                ok = False
+        self.query_one("#filter-error", Static).update("" if ok else words.BAD_DATE.get(self.lang))
+        return ok
+
+    def current(self) -> Filter:
+        """The filter as the boxes show it; a bad date counts as no date."""
+
+        def chosen(selector: str) -> str | None:
+            value = self.query_one(selector, Select).value
+            return value if isinstance(value, str) else None
+
+        dates: list[str | None] = []
+        for selector in DATES:
+            try:
+                dates.append(parse_day(self.query_one(selector, Input).value))
+            except ValueError:
+                dates.append(None)
+        return Filter(
+            text=self.query_one("#filter-text", Input).value,
+            review_state=chosen("#filter-state"),
+            verdict=chosen("#filter-verdict"),
+            technician=chosen("#filter-technician"),
+            date_from=dates[0],
+            date_to=dates[1],
+        )
