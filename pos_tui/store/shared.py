@@ -2,8 +2,9 @@
 
 Layout of the shared folder (a network share or a USB stick):
     index.json           TinyDB: table "visits", one row per synced version of a visit
-                         (uuid + revision), with what the review list needs; table
-                         "reviews", one row per review decision
+                         (uuid + revision), with what the review list needs
+    reviews.json         TinyDB: table "reviews", one row per review decision; apart from
+                         the index so a decision rewrites a small file, not 10,000 rows
     batches/<name>.jsonl one immutable file per sync, one visit record per line
     .shared.lock         held only while a sync or a decision is being written
 
@@ -42,6 +43,7 @@ from pos_tui.store.storage import (
 )
 
 INDEX_NAME = "index.json"
+REVIEWS_NAME = "reviews.json"
 BATCHES_DIR = "batches"
 LOCK_NAME = ".shared.lock"
 LOCK_TIMEOUT_S = 30.0
@@ -150,8 +152,12 @@ class SharedStore:
         document = read_json_document(self.index_path) or {}
         return list(document.get("visits", {}).values())
 
+    @property
+    def reviews_path(self) -> Path:
+        return self.folder / REVIEWS_NAME
+
     def reviews(self) -> list[dict[str, Any]]:
-        document = read_json_document(self.index_path) or {}
+        document = read_json_document(self.reviews_path) or {}
         return list(document.get("reviews", {}).values())
 
     def read_record(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -186,7 +192,7 @@ class SharedStore:
                 # costs more than the rest of the plan.
                 document = db.storage.read() or {}
                 existing = {int(k): row for k, row in document.get("visits", {}).items()}
-                report.reviews = [dict(row) for row in document.get("reviews", {}).values()]
+                report.reviews = self.reviews()
                 plan = _plan(records, existing, report)
                 if not plan.new_rows:
                     return report
@@ -214,7 +220,7 @@ class SharedStore:
             "at": datetime.now().astimezone().isoformat(timespec="seconds"),
         } | review
         with self.locked():
-            db = TinyDB(self.index_path, storage=AtomicJSONStorage)
+            db = TinyDB(self.reviews_path, storage=AtomicJSONStorage)
             try:
                 db.table("reviews").insert(decision)
             finally:

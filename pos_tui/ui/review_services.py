@@ -90,11 +90,9 @@ class ReviewServices:
             self._prefetched = self.writer.submit(self._rows)
 
     def _rows(self) -> list[ReviewRow]:
-        # One read of the index for both tables: at 10,000 visits each parse is 0.1 s.
-        # (SharedSource.rows() and SharedStore.reviews() would parse it once each.)
         document = read_json_document(self.source.store.index_path) or {}
         rows = [row for row in document.get("visits", {}).values() if not row.get("superseded")]
-        decisions = list(document.get("reviews", {}).values())
+        decisions = self.source.store.reviews()
         grouped: dict[str, list[dict[str, Any]]] = {}
         for decision in decisions:
             grouped.setdefault(decision["uuid"], []).append(decision)

@@ -85,7 +85,14 @@ class LanguageMixin:
             if isinstance(app, PosApp):
                 self._translate_bindings(app.lang)
 
+    _mounted = False
+
     def on_mount(self) -> None:
+        # Textual calls on_mount of every class in the MRO, and screens that need the words
+        # drawn before their own set-up call this first themselves: draw once.
+        if self._mounted:
+            return
+        self._mounted = True
         self._language_changed(self.lang)
 
     def key_bindings(self) -> list[tuple[str, Binding]]:
