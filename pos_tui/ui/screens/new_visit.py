@@ -84,9 +84,10 @@ class NewVisitScreen(PosScreen[None]):
                     allow_blank=False,
                     value=JobType.NEW_INSTALL,
                     id="job_type",
+                    compact=True,
                 ),
             )
-            yield field_row("reason", Select(options(REASON_NAMES, lang), id="reason"))
+            yield field_row("reason", Select(options(REASON_NAMES, lang), id="reason", compact=True))
             for name in TEXT_FIELDS:
                 yield field_row(name, self._input(name))
             yield field_row(
@@ -111,8 +112,11 @@ class NewVisitScreen(PosScreen[None]):
     @staticmethod
     def _input(name: str) -> Input:
         if name == "terminal_number":
-            return Input(id=name, restrict=r"[0-9]*", max_length=TERMINAL_NUMBER_LENGTH)
-        return Input(id=name, max_length=MAX_LENGTHS.get(name, 80))
+            return Input(
+                id=name, restrict=r"[0-9]*", max_length=TERMINAL_NUMBER_LENGTH, compact=True
+            )
+        # Compact: one line a field, so 80x24 shows most of the form at once.
+        return Input(id=name, max_length=MAX_LENGTHS.get(name, 80), compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()
