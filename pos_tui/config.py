@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import locale
 import os
-import uuid
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -66,6 +65,8 @@ def load_settings(path: Path | None = None) -> Settings:
     values = {k: str(v) for k, v in data.items() if k in known} if isinstance(data, dict) else {}
     settings = Settings(**values)
     if not settings.device_id:
+        import uuid  # only on the first run: it costs start-up time
+
         settings = settings.with_changes(device_id=str(uuid.uuid4()))
     return settings
 

@@ -6,6 +6,7 @@ it to `LanguageScreen.when_done`, which brings the result back to the UI thread.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -22,7 +23,7 @@ from pos_tui.store.summary import VisitSummary
 from pos_tui.store.writer import BackgroundWriter
 
 if TYPE_CHECKING:
-    from pos_tui.domain.loader import LoadResult, Problem
+    from pos_tui.domain.loader import Problem
 
 
 @dataclass
@@ -35,21 +36,20 @@ class Services:
     clock: Callable[[], datetime] = local_now
     writer: BackgroundWriter = field(default_factory=BackgroundWriter)
 
-    _pending_checklists: Future[LoadResult] | None = None
+    _checklist_folder: Path | None = None
+    _checklists_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def loading_checklists(
         cls, store: LocalStore, folder: Path, settings: Settings, **options: Any
     ) -> Services:
-        """Services whose checklists are read in the background, off the start-up path."""
+        """Services whose checklists are read when first needed, off the start-up path.
+
+        The home screen asks for them (`checklist_problems_found`) once it is showing, so
+        they are usually ready before the technician opens the new-visit form.
+        """
         services = cls(store, [], settings, **options)
-
-        def load() -> LoadResult:
-            from pos_tui.domain.loader import load_checklists
-
-            return load_checklists([folder])
-
-        services._pending_checklists = services.writer.submit(load)
+        services._checklist_folder = folder
         return services
 
     def checklist_problems_found(self) -> Future[list[Problem]]:
@@ -62,12 +62,15 @@ class Services:
         return self.writer.submit(problems)
 
     def ready_checklists(self) -> list[Checklist]:
-        """The checklists, waiting for the background load if it has not finished."""
-        if self._pending_checklists is not None:
-            loaded = self._pending_checklists.result()
-            self.checklists = loaded.checklists
-            self.checklist_problems = loaded.problems
-            self._pending_checklists = None
+        """The checklists, loading them now if nobody has yet."""
+        with self._checklists_lock:
+            if self._checklist_folder is not None:
+                from pos_tui.domain.loader import load_checklists
+
+                loaded = load_checklists([self._checklist_folder])
+                self.checklists = loaded.checklists
+                self.checklist_problems = loaded.problems
+                self._checklist_folder = None
         return self.checklists
 
     def update_settings(self, **changes: str) -> Future[None]:

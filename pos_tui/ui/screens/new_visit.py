@@ -87,7 +87,9 @@ class NewVisitScreen(PosScreen[None]):
                     compact=True,
                 ),
             )
-            yield field_row("reason", Select(options(REASON_NAMES, lang), id="reason", compact=True))
+            yield field_row(
+                "reason", Select(options(REASON_NAMES, lang), id="reason", compact=True)
+            )
             for name in TEXT_FIELDS:
                 yield field_row(name, self._input(name))
             yield field_row(
