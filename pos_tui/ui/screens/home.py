@@ -8,7 +8,7 @@ from rich.text import Text as RichText
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pos_tui.domain.session import Session, Status
@@ -19,6 +19,7 @@ from pos_tui.store.summary import VisitSummary
 from pos_tui.ui.i18n import STATUS_NAMES, VERDICT_NAMES, Text, tr
 from pos_tui.ui.screens.base import PosScreen
 from pos_tui.ui.widgets.key_bar import KeyBar
+from pos_tui.ui.widgets.title_bar import TitleBar
 
 DRAFTS = Text("未完成的访问", "Unfinished visits")
 RECENT = Text("最近的访问", "Recent visits")
@@ -56,7 +57,7 @@ class HomeScreen(PosScreen[None]):
         self._announced = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="technician", classes="subtle")
         yield Static(id="resume-hint", classes="notice")
         yield Static(id="drafts-title", classes="section-title")

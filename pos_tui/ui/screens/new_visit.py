@@ -6,7 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Header, Input, Select, SelectionList, Static
+from textual.widgets import Button, Input, Select, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from pos_tui.domain.checklist import CAPABILITIES, Checklist, in_visit_order
@@ -36,6 +36,7 @@ from pos_tui.ui.screens.new_visit_text import (
     TITLE,
 )
 from pos_tui.ui.widgets.key_bar import KeyBar
+from pos_tui.ui.widgets.title_bar import TitleBar
 
 TEXT_FIELDS = (
     "merchant_name",
@@ -74,7 +75,7 @@ class NewVisitScreen(PosScreen[None]):
     def compose(self) -> ComposeResult:
         lang = self.lang
         self._checklists = in_visit_order(self.services.ready_checklists())
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="visit-form"):
             yield Static(id="form-intro", classes="hint")
             yield field_row(

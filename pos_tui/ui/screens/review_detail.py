@@ -8,7 +8,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from pos_tui.domain.review_filter import APPROVED, HAS_ISSUES, REJECTED, ReviewRow
 from pos_tui.store.sources import VisitRecord
@@ -17,6 +17,7 @@ from pos_tui.ui.screens import review_render as render
 from pos_tui.ui.screens import review_text as words
 from pos_tui.ui.screens.base import PosScreen
 from pos_tui.ui.widgets.key_bar import KeyBar
+from pos_tui.ui.widgets.title_bar import TitleBar
 
 TITLE = Text("审核：{merchant} | {terminal}", "Review: {merchant} | {terminal}")
 DETAILS = Text("访问信息", "Visit")
@@ -42,7 +43,7 @@ class ReviewDetailScreen(PosScreen[None]):
         self.record: VisitRecord | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="detail-banner")
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-meta-title", classes="section-title")

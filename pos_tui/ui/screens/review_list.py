@@ -13,7 +13,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from pos_tui.domain.progress import Verdict
 from pos_tui.domain.review_filter import (
@@ -29,6 +29,7 @@ from pos_tui.ui.screens.base import PosScreen
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.review_filters import ReviewFilters
 from pos_tui.ui.widgets.review_table import Cell, ReviewTable
+from pos_tui.ui.widgets.title_bar import TitleBar
 
 PAGE = 100
 """Rows put in the table at a time: a keystroke re-fills one page, going down adds more."""
@@ -62,7 +63,7 @@ class ReviewListScreen(PosScreen[None]):
         self._by_key: dict[str, ReviewRow] = {}
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield ReviewFilters(id="filters")
         yield Static(id="review-count", classes="subtle")
         yield ReviewTable(id="review-table", cursor_type="row", zebra_stripes=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from pos_tui.domain.review_filter import ReviewRow
 from pos_tui.domain.stats import FailureStats, Rate, failure_stats
@@ -19,6 +19,7 @@ from pos_tui.ui.review_services import ChecklistNames
 from pos_tui.ui.screens.base import PosScreen
 from pos_tui.ui.widgets.bar_chart import Bar, BarChart
 from pos_tui.ui.widgets.key_bar import KeyBar
+from pos_tui.ui.widgets.title_bar import TitleBar
 
 TOP_ITEMS = 15
 
@@ -52,7 +53,7 @@ class ReviewStatsScreen(PosScreen[None]):
         self.names = ChecklistNames()
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="stats-scope")
         with VerticalScroll(id="stats-body"):
             yield BarChart(id="chart-items")

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
-from textual.widgets import DataTable, Header, OptionList, Static
+from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pos_tui.domain.session import Outcome, Session
@@ -17,6 +17,7 @@ from pos_tui.ui.i18n import READ_ONLY, SEVERITY_NAMES, VERDICT_NAMES, Text
 from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.progress import CellSafeProgressBar
+from pos_tui.ui.widgets.title_bar import TitleBar
 
 REPORT_WRITTEN = Text("验收报告已保存：{path}", "Acceptance report written to {path}")
 TITLE = Text("访问汇总", "Visit summary")
@@ -71,7 +72,7 @@ class SummaryScreen(PosScreen[None]):
         self._missing_keys: list[tuple[str, str]] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="summary"):
             yield Static(id="summary-verdict")
             yield Static(id="summary-visit", classes="subtle")
