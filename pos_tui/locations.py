@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_config_dir, user_data_dir
+from platformdirs import user_config_dir, user_data_dir, user_documents_dir
 
 APP_NAME = "pos-tui"
 
@@ -13,6 +13,7 @@ DATA_DIR_ENV = "POS_TUI_DATA_DIR"
 CONFIG_FILE_ENV = "POS_TUI_CONFIG_FILE"
 SHARED_STORE_ENV = "POS_TUI_SHARED_STORE"
 CHECKLISTS_ENV = "POS_TUI_CHECKLISTS"
+REPORTS_ENV = "POS_TUI_REPORTS_DIR"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -47,3 +48,11 @@ def config_file() -> Path:
     if from_env:
         return Path(from_env).expanduser()
     return Path(user_config_dir(APP_NAME, appauthor=False)) / "settings.json"
+
+
+def reports_dir() -> Path:
+    """Where the supervisor's app writes reports: somewhere a person looks for documents."""
+    from_env = os.environ.get(REPORTS_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    return Path(user_documents_dir()) / "pos-tui reports"

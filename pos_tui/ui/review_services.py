@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pos_tui.domain.checklist import Checklist, Text
@@ -26,6 +27,7 @@ from pos_tui.domain.review_filter import (
     review_states,
 )
 from pos_tui.domain.session import Session, VisitError
+from pos_tui.locations import reports_dir
 from pos_tui.store import checklist_copies
 from pos_tui.store.shared import BATCHES_DIR
 from pos_tui.store.sources import SharedSource, VisitRecord
@@ -73,6 +75,8 @@ class ReviewServices:
     writer: BackgroundWriter = field(
         default_factory=lambda: BackgroundWriter("pos-tui-review-writer")
     )
+    reports_dir: Path | None = None
+    """Where reports are written; None: `locations.reports_dir()`."""
     _decisions: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
     _prefetched: Future[list[ReviewRow]] | None = field(default=None, init=False)
 
@@ -171,6 +175,19 @@ class ReviewServices:
             for item in checklist.items:
                 names.items[f"{checklist.id}/{item.id}"] = item.title
         return names
+
+    def write_report(self, record: VisitRecord, lang: str) -> Future[Path]:
+        """An HTML acceptance report in the reports folder (see `locations.reports_dir`)."""
+
+        def write() -> Path:
+            from pos_tui.reports.report import default_name, write_report
+
+            folder = self.reports_dir or reports_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / default_name(record.session, "html")
+            return write_report(record, path, "html", record.session.info.language or lang)
+
+        return self.writer.submit(write)
 
     def close(self) -> None:
         self.writer.close()

@@ -235,6 +235,20 @@ async def test_open_a_visit_shows_details_answers_and_timeline(made: Path) -> No
         assert isinstance(app.screen, ReviewListScreen)
 
 
+async def test_the_detail_writes_the_acceptance_report(
+    made: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POS_TUI_REPORTS_DIR", str(tmp_path / "reports"))
+    row = next(r for r in SharedStore(made).rows() if r["failures"])
+    async with review_app(made) as (app, pilot):
+        await open_visit(app, pilot, row["terminal_number"])
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+    [report] = (tmp_path / "reports").glob("*.html")
+    html = report.read_text("utf-8")
+    assert row["merchant_name"] in html and row["content_sha256"] in html
+
+
 async def test_approve_needs_no_comment(shared: Path) -> None:
     row = next(r for r in SharedStore(shared).rows() if not r["failures"])
     async with review_app(shared) as (app, pilot):

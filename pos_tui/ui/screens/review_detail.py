@@ -34,6 +34,7 @@ class ReviewDetailScreen(PosScreen[None]):
         Binding("a", "decide('approved')", "Approve", id="review.approve"),
         Binding("i", "decide('has_issues')", "Has issues", id="review.issues"),
         Binding("x", "decide('rejected')", "Reject", id="review.reject"),
+        Binding("ctrl+r", "report", "Report", id="visit.report"),
     ]
 
     def __init__(self, row: ReviewRow, on_decided: Callable[[dict[str, Any]], None]) -> None:
@@ -111,6 +112,17 @@ class ReviewDetailScreen(PosScreen[None]):
         if action == "decide":
             return True if self.record is not None else None
         return True
+
+    def action_report(self) -> None:
+        """The visit's printable acceptance report, written off the UI thread."""
+        if self.record is None:
+            return
+        self.when_done(
+            self.pos_app.review.write_report(self.record, self.lang),
+            lambda path: self.notify(
+                words.REPORT_WRITTEN.get(self.lang).format(path=path), timeout=10
+            ),
+        )
 
     def action_decide(self, decision: str) -> None:
         from pos_tui.ui.screens.review_decision import ReviewDecisionScreen

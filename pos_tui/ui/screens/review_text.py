@@ -77,3 +77,5 @@ SHORT_VERDICTS: dict[str, Text] = {
     "incomplete": Text("未完成", "Incomplete"),
 }
 """The list's narrow verdict column; the detail uses the full names."""
+
+REPORT_WRITTEN = Text("验收报告已保存：{path}", "Acceptance report written to {path}")
