@@ -142,6 +142,7 @@ class Session:
         self.events: list[Event] = []
         self.signoff: SignOff | None = None
         self.content_sha256: str | None = None
+        self.review: dict[str, Any] | None = None
         self.position: tuple[str, str] | None = None
         # Each entry is the answer an item had before the change, to put back on undo.
         self._undo: list[tuple[tuple[str, str], Answer | None]] = []
@@ -341,6 +342,9 @@ class Session:
                 Text("只能标记为已同步或已审核", "only synced or reviewed can be marked")
             )
         self.status = status
+        if status is Status.REVIEWED:
+            # The latest decision, kept on the visit so lists can show it without the log.
+            self.review = {"reviewer": who} | dict(detail or {})
         self._log(who, str(status), detail or {})
 
     def _log(self, who: str, what: str, detail: dict[str, Any]) -> None:
@@ -413,6 +417,7 @@ class Session:
             status=str(self.status),
             revision=self.revision,
             content_sha256=self.content_sha256,
+            review=self.review,
             position=list(self.position) if self.position else None,
             undo=[
                 {"key": list(key), "previous": None if prev is None else prev.to_dict()}
@@ -436,6 +441,7 @@ class Session:
         session.status = Status(data["status"])
         session.revision = int(data["revision"])
         session.content_sha256 = data.get("content_sha256")
+        session.review = data.get("review")
         for answer_data in data.get("answers", []):
             answer = Answer.from_dict(answer_data)
             session.answers[answer.key] = answer

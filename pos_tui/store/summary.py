@@ -28,6 +28,8 @@ class VisitSummary:
     checklist_ids: tuple[str, ...] = ()
     failed_items: tuple[str, ...] = ()
     """`checklist_id/item_id` of each failed item: statistics need no visit file opened."""
+    review_decision: str = ""
+    review_comment: str = ""
 
     def to_row(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies every value, and sync builds thousands.
@@ -74,6 +76,8 @@ def summarize(visit: dict[str, Any]) -> VisitSummary:
         revision=int(visit.get("revision", 0)),
         content_sha256=visit.get("content_sha256"),
         checklist_ids=tuple(ref["id"] for ref in visit.get("checklists", [])),
+        review_decision=(visit.get("review") or {}).get("decision", ""),
+        review_comment=(visit.get("review") or {}).get("comment", ""),
         failed_items=tuple(
             f"{answer['checklist_id']}/{answer['item_id']}"
             for answer in answers

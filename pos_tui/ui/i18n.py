@@ -31,6 +31,7 @@ BINDING_TEXT: dict[str, Text] = {
     "home.new": Text("新建访问", "New visit"),
     "home.open": Text("打开", "Open"),
     "home.refresh": Text("刷新", "Refresh"),
+    "home.sync": Text("同步", "Sync"),
     "item.pass": Text("通过", "Pass"),
     "item.fail": Text("不通过", "Fail"),
     "item.na": Text("不适用", "N/A"),

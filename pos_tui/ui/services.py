@@ -24,6 +24,7 @@ from pos_tui.store.writer import BackgroundWriter
 
 if TYPE_CHECKING:
     from pos_tui.domain.loader import Problem
+    from pos_tui.store.sync import SyncReport
 
 
 @dataclass
@@ -122,6 +123,18 @@ class Services:
             return path
 
         return self.writer.submit(write)
+
+    def sync(
+        self, target: Path, progress: Callable[[str, int, int], None] | None = None
+    ) -> Future[SyncReport]:
+        """Signed visits to the shared store, review decisions back; on the writer thread."""
+
+        def run() -> SyncReport:
+            from pos_tui.store.sync import sync
+
+            return sync(self.store, target, progress, create=True)
+
+        return self.writer.submit(run)
 
     def load(self, uuid: str) -> Future[Session]:
         def load() -> Session:

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input, SelectionList, Static
+from textual.widgets import DataTable, Input, SelectionList, Static
 
 from pos_tui.config import Settings
 from pos_tui.domain.checklist import Checklist
@@ -201,3 +201,42 @@ async def test_the_summary_writes_a_printable_report(
         html = report.read_text("utf-8")
         assert "上海老王面馆" in html and "撤销后小票未打印" in html
         assert report.name.startswith("acceptance-20240001-")
+
+
+async def test_sync_from_home_and_a_visit_sent_back_with_issues(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path, session: Session
+) -> None:
+    from pos_tui.store.shared import SharedStore
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    store.record(session, "card", "void", Outcome.PASS)
+    store.sign(session, "张伟", "王老板")
+    settings = Settings(technician="张伟", device_id="laptop-1", shared_store=str(shared))
+    services = Services(store, checklists, settings, settings_path=tmp_path / "settings.json")
+    app = make_app(services, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot)
+        [row] = SharedStore.open(shared).rows()
+        assert row["uuid"] == session.uuid
+
+        SharedStore.open(shared).add_review(
+            {
+                "uuid": session.uuid,
+                "decision": "has_issues",
+                "comment": "请补拍小票",
+                "reviewer": "李主管",
+            }
+        )
+        await pilot.press("y")
+        await settle(app, pilot)
+        table = app.screen.query_one("#recent", DataTable)
+        assert str(table.get_row_at(0)[-1]) == "Has issues"
+        table.focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SummaryScreen)
+        signoff = str(app.screen.query_one("#summary-signoff", Static).content)
+        assert "Reviewed by 李主管: Has issues. Comment: 请补拍小票" in signoff

@@ -323,3 +323,15 @@ def test_write_failure_message_for_full_disk() -> None:
         str(error)
         == "Could not save /x/visit.json: the disk is full. The previous version is intact."
     )
+
+
+@pytest.mark.parametrize(
+    ("errno_value", "reason"),
+    [(30, "the folder cannot be written to"), (13, "the folder cannot be written to")],
+)
+def test_write_failure_message_for_a_read_only_target(errno_value: int, reason: str) -> None:
+    error = StoreWriteFailed(Path("/mnt/share/index.json"), OSError(errno_value, "denied"))
+    assert (
+        str(error)
+        == f"Could not save /mnt/share/index.json: {reason}. The previous version is intact."
+    )

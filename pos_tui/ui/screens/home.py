@@ -15,9 +15,11 @@ from pos_tui.domain.session import Session, Status
 
 if TYPE_CHECKING:
     from pos_tui.domain.loader import Problem
+    from pos_tui.store.sync import SyncReport
+from pos_tui.domain.names import DECISION_NAMES
 from pos_tui.store.summary import VisitSummary
 from pos_tui.ui.i18n import STATUS_NAMES, VERDICT_NAMES, Text, tr
-from pos_tui.ui.screens.base import PosScreen
+from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.title_bar import TitleBar
 
@@ -42,12 +44,22 @@ CHECKLIST_PROBLEMS = Text(
     "检查表有 {count} 处问题，有问题的检查表未载入（运行 pos-tui validate 查看）：{first}",
     "{count} checklist problem(s): those checklists were not loaded (pos-tui validate): {first}",
 )
-RECENT_LIMIT = 200
+NO_SHARED_STORE = Text(
+    "尚未设置共享存储：在设置文件中填写 shared_store，或用 pos-tui sync --to 路径。",
+    "No shared store is set: put shared_store in the settings file, or use pos-tui sync --to.",
+)
+SYNCING = Text("同步中... {done}/{total}", "Syncing... {done}/{total}")
+SYNCED = Text(
+    "同步完成：新上传 {added} 个访问，收到 {reviews} 个审核结果（{target}）。",
+    "Sync complete: {added} visit(s) sent, {reviews} review decision(s) received ({target}).",
+)
+RECENT_LIMIT = 50  # the technician needs the latest; `pos-tui list` has them all
 
 
 class HomeScreen(PosScreen[None]):
     BINDINGS = [
         Binding("n", "new_visit", "New visit", id="home.new"),
+        Binding("y", "sync", "Sync", id="home.sync"),
         Binding("r", "refresh", "Refresh", id="home.refresh"),
     ]
 
@@ -60,6 +72,7 @@ class HomeScreen(PosScreen[None]):
         yield TitleBar()
         yield Static(id="technician", classes="subtle")
         yield Static(id="resume-hint", classes="notice")
+        yield Static(id="sync-status", classes="subtle")
         yield Static(id="drafts-title", classes="section-title")
         yield OptionList(id="drafts")
         yield Static(id="recent-title", classes="section-title")
@@ -135,9 +148,49 @@ class HomeScreen(PosScreen[None]):
                 RichText(summary.merchant_name),
                 summary.terminal_number,
                 tr(VERDICT_NAMES.get(summary.verdict), lang),
-                tr(STATUS_NAMES.get(summary.status), lang),
+                self._status_text(summary, lang),
                 key=summary.uuid,
             )
+
+    @staticmethod
+    def _status_text(summary: VisitSummary, lang: str) -> RichText:
+        """A supervisor's decision says more than "reviewed"; one that needs work stands out."""
+        if summary.review_decision:
+            name = tr(DECISION_NAMES.get(summary.review_decision), lang) or summary.review_decision
+            style = "bold red" if summary.review_decision != "approved" else ""
+            return RichText(name, style=style)
+        return RichText(tr(STATUS_NAMES.get(summary.status), lang))
+
+    # -- sync ----------------------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        target = self.services.settings.shared_store_path()
+        status = self.query_one("#sync-status", Static)
+        if target is None:
+            self.notify(NO_SHARED_STORE.get(self.lang), severity="warning", timeout=10)
+            return
+        status.update(SYNCING.get(self.lang).format(done=0, total="?"))
+        self.when_done(
+            self.services.sync(target, self._sync_progress), self._synced, self._sync_failed
+        )
+
+    def _sync_progress(self, stage: str, done: int, total: int) -> None:
+        # Called on the writer thread; the label is the UI thread's to change.
+        text = SYNCING.get(self.lang).format(done=done, total=total)
+        self.app.call_from_thread(self.query_one("#sync-status", Static).update, text)
+
+    def _synced(self, report: SyncReport) -> None:
+        self.query_one("#sync-status", Static).update("")
+        pushed = report.pushed
+        message = SYNCED.get(self.lang).format(
+            added=len(pushed.added), reviews=report.reviews_applied, target=report.target
+        )
+        self.notify(message, timeout=10)
+        self.action_refresh()
+
+    def _sync_failed(self, error: BaseException) -> None:
+        self.query_one("#sync-status", Static).update("")
+        self.notify(error_text(error, self.lang), severity="error", timeout=15)
 
     @staticmethod
     def _draft_line(summary: VisitSummary) -> str:

@@ -12,6 +12,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
+from pos_tui.domain.names import DECISION_NAMES
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.ui.i18n import READ_ONLY, SEVERITY_NAMES, VERDICT_NAMES, Text
 from pos_tui.ui.screens.base import PosScreen, error_text
@@ -19,6 +20,10 @@ from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.progress import CellSafeProgressBar
 from pos_tui.ui.widgets.title_bar import TitleBar
 
+REVIEWED = Text(
+    "主管 {reviewer} 审核结果：{decision}。意见：{comment}",
+    "Reviewed by {reviewer}: {decision}. Comment: {comment}",
+)
 REPORT_WRITTEN = Text("验收报告已保存：{path}", "Acceptance report written to {path}")
 TITLE = Text("访问汇总", "Visit summary")
 VERDICT = Text("结论：{verdict}", "Verdict: {verdict}")
@@ -165,6 +170,14 @@ class SummaryScreen(PosScreen[None]):
                 technician=signoff.technician,
                 representative=signoff.merchant_representative,
             )
+            if session.review:
+                decision = str(session.review.get("decision", ""))
+                name = DECISION_NAMES.get(decision)
+                text += "\n" + REVIEWED.get(lang).format(
+                    reviewer=session.review.get("reviewer", ""),
+                    decision=name.get(lang) if name else decision,
+                    comment=session.review.get("comment", "") or "-",
+                )
             if session.altered:
                 text += "\n" + ALTERED.get(lang)
             line.update(escape(text))
