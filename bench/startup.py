@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import pty
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _probe import ROOT, probe_env, run_probe
 
 POS_PROBE = """
 import sys, time
@@ -60,30 +59,7 @@ Minimal().run()
 
 
 def time_to_ready(probe: str, *args: str, env: dict[str, str]) -> float:
-    with tempfile.TemporaryDirectory() as scratch:
-        marker = Path(scratch) / "ready"
-        master, slave = pty.openpty()
-        started = time.time()
-        process = subprocess.Popen(
-            [sys.executable, "-c", probe, str(marker), *args],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=ROOT,
-            env=env,
-            close_fds=True,
-        )
-        os.close(slave)
-        while process.poll() is None:
-            try:
-                os.read(master, 65536)  # keep the terminal drained so the app never blocks
-            except OSError:
-                break
-        process.wait()
-        os.close(master)
-        if not marker.exists():
-            raise SystemExit(f"the probe exited with {process.returncode} before it was ready")
-        return float(marker.read_text()) - started
+    return run_probe(probe, *args, env=env)[0]
 
 
 def main() -> None:
@@ -95,13 +71,7 @@ def main() -> None:
         data = Path(home) / "data"
         settings = Path(home) / "settings.json"
         settings.write_text(json.dumps({"technician": "张伟", "language": "zh"}), encoding="utf-8")
-        env = dict(
-            os.environ,
-            POS_TUI_CONFIG_FILE=str(settings),
-            TERM="xterm-256color",
-            COLUMNS="80",
-            LINES="24",
-        )
+        env = probe_env(POS_TUI_CONFIG_FILE=str(settings), COLUMNS="80", LINES="24")
         if args.sessions:
             subprocess.run(
                 [

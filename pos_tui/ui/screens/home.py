@@ -165,11 +165,10 @@ class HomeScreen(PosScreen[None]):
 
     def action_sync(self) -> None:
         target = self.services.settings.shared_store_path()
-        status = self.query_one("#sync-status", Static)
         if target is None:
             self.notify(NO_SHARED_STORE.get(self.lang), severity="warning", timeout=10)
             return
-        status.update(SYNCING.get(self.lang).format(done=0, total="?"))
+        self._sync_line(SYNCING.get(self.lang).format(done=0, total="?"))
         self.when_done(
             self.services.sync(target, self._sync_progress), self._synced, self._sync_failed
         )
@@ -177,10 +176,15 @@ class HomeScreen(PosScreen[None]):
     def _sync_progress(self, stage: str, done: int, total: int) -> None:
         # Called on the writer thread; the label is the UI thread's to change.
         text = SYNCING.get(self.lang).format(done=done, total=total)
-        self.app.call_from_thread(self.query_one("#sync-status", Static).update, text)
+        self.app.call_from_thread(self._sync_line, text)
+
+    def _sync_line(self, text: str) -> None:
+        line = self.query_one("#sync-status", Static)
+        line.update(text)
+        line.display = bool(text)
 
     def _synced(self, report: SyncReport) -> None:
-        self.query_one("#sync-status", Static).update("")
+        self._sync_line("")
         pushed = report.pushed
         message = SYNCED.get(self.lang).format(
             added=len(pushed.added), reviews=report.reviews_applied, target=report.target
@@ -189,7 +193,7 @@ class HomeScreen(PosScreen[None]):
         self.action_refresh()
 
     def _sync_failed(self, error: BaseException) -> None:
-        self.query_one("#sync-status", Static).update("")
+        self._sync_line("")
         self.notify(error_text(error, self.lang), severity="error", timeout=15)
 
     @staticmethod
