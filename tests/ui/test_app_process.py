@@ -129,3 +129,39 @@ async def test_killed_app_resumes_with_every_saved_answer(
             assert {(a["checklist_id"], a["item_id"]) for a in on_disk} == set(resumed.answers)
             # Work carries on at the item after the last one answered.
             assert app.screen.current_key == resumed.next_unanswered(resumed.position)  # type: ignore[attr-defined]
+
+
+def test_a_burst_of_typing_lands_in_the_right_fields(tmp_path: Path) -> None:
+    """A barcode scanner or a fast typist: Enter and the next field's text in one burst."""
+    folder = tmp_path / "data"
+    settings_file = tmp_path / "settings.json"
+    settings_file.write_text(json.dumps({"technician": "张伟", "language": "en"}), "utf-8")
+    env = dict(
+        os.environ,
+        POS_TUI_CONFIG_FILE=str(settings_file),
+        POS_TUI_CHECKLISTS=str(FIXTURE_CHECKLISTS),
+        TERM="xterm-256color",
+    )
+    terminal = Terminal(["--data-dir", str(folder), "run"], env)
+    try:
+        terminal.wait_for_text("No unfinished visits")
+        terminal.type("n")
+        terminal.wait_for_text("Merchant name")
+        terminal.type("Laowang Noodles\r310104000000001\r20240001\r\x13")  # \x13: ctrl+s
+
+        def started() -> bool:
+            if not (folder / "index.json").exists():
+                return False
+            with LocalStore.open(folder, read_only=True) as store:
+                return bool(store.drafts())
+
+        terminal.wait_for(started, "the visit to start")
+    finally:
+        terminal.kill()
+    with LocalStore.open(folder, read_only=True) as store:
+        [draft] = store.drafts()
+    assert (draft.merchant_name, draft.merchant_number, draft.terminal_number) == (
+        "Laowang Noodles",
+        "310104000000001",
+        "20240001",
+    )

@@ -10,9 +10,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual._context import active_app
+from textual.actions import SkipAction
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
 from pos_tui.domain.redact import CardDataError
 from pos_tui.domain.session import VisitError
@@ -27,6 +29,20 @@ T = TypeVar("T")
 ScreenResult = TypeVar("ScreenResult")
 
 EXPECTED_ERRORS = (VisitError, CardDataError, StoreError)
+
+
+ENTER_MOVES_ON = Binding("enter", "next_field", show=False, priority=True)
+"""For forms: a priority binding runs in the app's own key loop, so focus has moved before
+the next key is dispatched. As a handler of Input.Submitted it moved too late, and text
+typed fast (or sent by a barcode scanner) after Enter landed in the field just left."""
+
+
+def focused_input(screen: Screen[Any]) -> Input:
+    """The Input that has focus; anything else lets Enter do its usual work there."""
+    focused = screen.focused
+    if not isinstance(focused, Input):
+        raise SkipAction()
+    return focused
 
 
 def error_text(error: BaseException, lang: str) -> str:

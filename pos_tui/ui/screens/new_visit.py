@@ -19,7 +19,7 @@ from pos_tui.domain.visit_info import (
     VisitInfo,
 )
 from pos_tui.ui.i18n import CAPABILITY_NAMES, Text
-from pos_tui.ui.screens.base import PosScreen, error_text
+from pos_tui.ui.screens.base import ENTER_MOVES_ON, PosScreen, error_text, focused_input
 from pos_tui.ui.screens.form_fields import field_row, label_text, options, show_message
 from pos_tui.ui.screens.new_visit_text import (
     CHOOSE_CHECKLIST,
@@ -59,6 +59,7 @@ class NewVisitScreen(PosScreen[None]):
     CSS_PATH = "forms.tcss"
     BINDINGS = [
         Binding("ctrl+s", "start", "Start", id="form.start"),
+        ENTER_MOVES_ON,
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
     ]
 
@@ -246,9 +247,8 @@ class NewVisitScreen(PosScreen[None]):
             self._touched.add(event.selection_list.id)
         self._show_messages()
 
-    @on(Input.Submitted)
-    def _next_field(self, event: Input.Submitted) -> None:
-        event.stop()
+    def action_next_field(self) -> None:
+        focused_input(self)
         self.focus_next()
 
     @on(Button.Pressed, "#start")

@@ -19,7 +19,7 @@ from pos_tui.domain.checklist import Item
 from pos_tui.domain.redact import CardDataError, guard_text
 from pos_tui.domain.session import Answer, Outcome
 from pos_tui.ui.i18n import OUTCOME_NAMES, Text
-from pos_tui.ui.screens.base import PosModal
+from pos_tui.ui.screens.base import ENTER_MOVES_ON, PosModal, focused_input
 from pos_tui.ui.widgets.field_input import (
     PlainRadioButton,
     field_value,
@@ -61,6 +61,7 @@ class NoteScreen(PosModal[NoteResult | None]):
     CSS_PATH = "runner.tcss"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save"),
+        ENTER_MOVES_ON,
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
     ]
 
@@ -219,10 +220,10 @@ class NoteScreen(PosModal[NoteResult | None]):
     def _cancel_pressed(self) -> None:
         self.action_cancel()
 
-    @on(Input.Submitted)
-    def _next_or_save(self, event: Input.Submitted) -> None:
+    def action_next_field(self) -> None:
+        field = focused_input(self)
         inputs = list(self.query(Input))
-        if inputs and event.input is inputs[-1]:
+        if inputs and field is inputs[-1]:
             self.action_save()
         else:
             self.focus_next()

@@ -11,7 +11,7 @@ from textual.widgets import Button, Checkbox, Input, Static
 from pos_tui.domain.progress import Verdict
 from pos_tui.domain.session import Session
 from pos_tui.ui.i18n import VERDICT_NAMES, Text
-from pos_tui.ui.screens.base import PosModal
+from pos_tui.ui.screens.base import ENTER_MOVES_ON, PosModal, focused_input
 from pos_tui.ui.screens.form_fields import field_row, label_text, show_message
 
 TITLE = Text("签署访问", "Sign off the visit")
@@ -38,6 +38,7 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Sign off", id="visit.sign"),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        ENTER_MOVES_ON,
     ]
 
     def __init__(self, session: Session) -> None:
@@ -120,10 +121,8 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
     def _changed(self) -> None:
         self._show_messages()
 
-    @on(Input.Submitted)
-    def _submitted_input(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "signoff-rep":
+    def action_next_field(self) -> None:
+        if focused_input(self).id == "signoff-rep":
             self.action_confirm()
         else:
             self.focus_next()
