@@ -167,6 +167,8 @@ async def test_typed_chinese_and_chosen_capabilities_and_checklists_are_stored(
         await type_into(pilot, screen, "merchant_name", "上海老王面馆")  # key by key
         await type_into(pilot, screen, "site_address", "上海市徐汇区漕溪北路 88 号")
         capabilities = screen.query_one("#capabilities", SelectionList)
+        assert capabilities.selected == list(CAPABILITIES)  # all, until told otherwise
+        capabilities.deselect_all()
         capabilities.focus()
         await pilot.press("space", "down", "down", "space")  # chip, contactless
         chosen = screen.query_one("#checklists", SelectionList)
@@ -258,6 +260,7 @@ async def test_switching_language_keeps_what_was_typed(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         screen.query_one("#job_type", Select).value = "reactivation"
+        screen.query_one("#capabilities", SelectionList).deselect_all()
         screen.query_one("#capabilities", SelectionList).select("printer")
         await type_into(pilot, screen, "merchant_number", "123")
         await pilot.press("f2")

@@ -94,10 +94,12 @@ class NewVisitScreen(PosScreen[None]):
             )
             for name in TEXT_FIELDS:
                 yield field_row(name, self._input(name))
+            # All ticked to begin with: a capability left ticked by mistake costs an "n/a"
+            # answer, one left unticked would skip its checks without anyone noticing.
             yield field_row(
                 "capabilities",
                 SelectionList[str](
-                    *(Selection(CAPABILITY_NAMES[c].get(lang), c) for c in CAPABILITIES),
+                    *(Selection(CAPABILITY_NAMES[c].get(lang), c, True) for c in CAPABILITIES),
                     id="capabilities",
                 ),
             )
