@@ -6,7 +6,7 @@ care which kind of store the folder holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -97,23 +97,33 @@ class SharedSource:
 
     def decisions_by_visit(self) -> dict[str, list[dict[str, Any]]]:
         if self._reviews is None:
-            grouped: dict[str, list[dict[str, Any]]] = {}
-            for decision in self.store.reviews():
-                grouped.setdefault(decision["uuid"], []).append(decision)
-            self._reviews = grouped
+            self._reviews = group_by_visit(self.store.reviews())
         return self._reviews
 
-    def record(self, row: dict[str, Any]) -> VisitRecord:
+    def record(
+        self,
+        row: dict[str, Any],
+        decisions: Mapping[str, list[dict[str, Any]]] | None = None,
+    ) -> VisitRecord:
+        """The visit behind an index row; `decisions`: by visit, when the caller has fresher."""
         data = self.store.read_record(row)
         visit = data["visit"]
         checklists = [
             checklist_copies.load(self.folder, ref["sha256"]) for ref in visit["checklists"]
         ]
         session = Session.from_dict(visit, checklists, data["events"])
-        return VisitRecord(session, row, list(self.decisions_by_visit().get(row["uuid"], [])))
+        known = self.decisions_by_visit() if decisions is None else decisions
+        return VisitRecord(session, row, list(known.get(row["uuid"], [])))
 
     def close(self) -> None:
         self._reviews = None
+
+
+def group_by_visit(decisions: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for decision in decisions:
+        grouped.setdefault(decision["uuid"], []).append(decision)
+    return grouped
 
 
 def open_source(folder: Path) -> LocalSource | SharedSource:

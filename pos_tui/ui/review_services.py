@@ -26,11 +26,11 @@ from pos_tui.domain.review_filter import (
     review_rows,
     review_states,
 )
-from pos_tui.domain.session import Session, VisitError
+from pos_tui.domain.session import VisitError
 from pos_tui.locations import reports_dir
 from pos_tui.store import checklist_copies
 from pos_tui.store.shared import BATCHES_DIR
-from pos_tui.store.sources import SharedSource, VisitRecord
+from pos_tui.store.sources import SharedSource, VisitRecord, group_by_visit
 from pos_tui.store.storage import StoreDamaged, StoreError, read_json_document
 from pos_tui.store.writer import BackgroundWriter
 
@@ -97,10 +97,7 @@ class ReviewServices:
         document = read_json_document(self.source.store.index_path) or {}
         rows = [row for row in document.get("visits", {}).values() if not row.get("superseded")]
         decisions = self.source.store.reviews()
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for decision in decisions:
-            grouped.setdefault(decision["uuid"], []).append(decision)
-        self._decisions = grouped
+        self._decisions = group_by_visit(decisions)
         return review_rows(rows, review_states(decisions))
 
     def record(self, row: Mapping[str, Any]) -> Future[VisitRecord]:
@@ -108,18 +105,12 @@ class ReviewServices:
         return self.writer.submit(self._record, dict(row))
 
     def _record(self, row: dict[str, Any]) -> VisitRecord:
-        # As SharedSource.record, but with the decisions held here: its own cache would
-        # parse the whole index once, and then never see a new decision.
+        # With the decisions held here: the source's own cache is read once and never sees a
+        # decision made since.
         from pos_tui.domain.loader import ChecklistError  # YAML only once a visit is opened
 
-        data = self.source.store.read_record(row)
         try:
-            visit = data["visit"]
-            checklists = [
-                checklist_copies.load(self.source.folder, ref["sha256"])
-                for ref in visit["checklists"]
-            ]
-            session = Session.from_dict(visit, checklists, data["events"])
+            return self.source.record(row, self._decisions)
         except ChecklistError as error:
             raise StoreError(f"A checklist copy in the shared store is damaged: {error}") from None
         except (KeyError, TypeError, ValueError) as error:
@@ -127,7 +118,6 @@ class ReviewServices:
             raise StoreDamaged(
                 where, f"the visit {row['uuid']} is unreadable ({error!r})"
             ) from None
-        return VisitRecord(session, row, list(self._decisions.get(row["uuid"], [])))
 
     def decide(self, uuid: str, decision: str, comment: str = "") -> Future[dict[str, Any]]:
         """Append one decision to the shared store's log; the rules are checked at once."""
