@@ -82,7 +82,7 @@ async def keystrokes(shared: Path) -> list[float]:
 
     from pos_tui.store.sources import SharedSource
     from pos_tui.ui.app import make_app
-    from pos_tui.ui.review_services import ReviewServices
+    from pos_tui.services.review import ReviewServices
     from pos_tui.ui.screens.review_list import ReviewListScreen
     from pos_tui.ui.widgets.review_table import ReviewTable
 

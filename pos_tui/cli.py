@@ -86,7 +86,7 @@ def run(
     """Start the technician's app (the default when no command is given)."""
     from pos_tui.config import load_settings
     from pos_tui.ui.app import make_app
-    from pos_tui.ui.services import Services
+    from pos_tui.services.technician import Services
 
     folder = checklist_dir or shipped_checklists_dir()
     if not any(folder.glob("*.y*ml")):

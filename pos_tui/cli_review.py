@@ -27,7 +27,7 @@ def review(store: Path | None, lang: str | None) -> None:
     from pos_tui.config import load_settings
     from pos_tui.store.sources import SharedSource
     from pos_tui.ui.app import make_app
-    from pos_tui.ui.review_services import ReviewServices
+    from pos_tui.services.review import ReviewServices
 
     settings = load_settings()
     folder = store or settings.shared_store_path()

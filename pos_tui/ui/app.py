@@ -14,10 +14,10 @@ from pos_tui.config import system_language
 from pos_tui.ui.i18n import LANGUAGE_NAMES, Text, translate_bindings
 from pos_tui.ui.screens.base import LanguageMixin
 from pos_tui.ui.screens.home import HomeScreen
-from pos_tui.ui.services import Services
+from pos_tui.services.technician import Services
 
 if TYPE_CHECKING:
-    from pos_tui.ui.review_services import ReviewServices
+    from pos_tui.services.review import ReviewServices
 
 SWITCH_LANGUAGE = Text("切换语言 / Switch language", "Switch language / 切换语言")
 SWITCH_LANGUAGE_HELP = Text("在中文和英文之间切换界面", "Show the app in Chinese or English")

@@ -20,7 +20,7 @@ from pos_tui.ui.screens.note import NoteScreen
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
 from pos_tui.ui.screens.summary import SummaryScreen
-from pos_tui.ui.services import Services
+from pos_tui.services.technician import Services
 
 
 def build(store: LocalStore, checklists: list[Checklist], tmp_path: Path, lang: str) -> PosApp:

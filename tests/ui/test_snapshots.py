@@ -16,7 +16,7 @@ from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.runner import RunnerScreen
-from pos_tui.ui.services import Services
+from pos_tui.services.technician import Services
 
 CHINA = timezone(timedelta(hours=8))
 SnapCompare = Callable[..., bool]

@@ -16,7 +16,7 @@ from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
 from pos_tui.ui.screens.summary import SummaryScreen
-from pos_tui.ui.services import Services
+from pos_tui.services.technician import Services
 
 CHIP_VALUES = {"reference": "123456789012", "amount": "0.01", "last4": "1234"}
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import pos_tui.domain
+import pos_tui.services
 import pos_tui.store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,3 +41,9 @@ def test_domain_module_imports_no_ui_and_no_storage(module: str) -> None:
 def test_store_module_imports_no_ui(module: str) -> None:
     loaded = imported_by(module)
     assert {"textual", "rich", "pos_tui.ui"}.isdisjoint(loaded)
+
+
+@pytest.mark.parametrize("module", ["pos_tui.services", *modules_of(pos_tui.services)])
+def test_services_import_no_ui(module: str) -> None:
+    loaded = imported_by(module)
+    assert {"textual", "rich", "pos_tui.ui", "pos_tui.cli"}.isdisjoint(loaded)

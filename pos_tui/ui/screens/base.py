@@ -23,7 +23,7 @@ from pos_tui.ui.i18n import translate_bindings
 
 if TYPE_CHECKING:
     from pos_tui.ui.app import PosApp
-    from pos_tui.ui.services import Services
+    from pos_tui.services.technician import Services
 
 T = TypeVar("T")
 ScreenResult = TypeVar("ScreenResult")
