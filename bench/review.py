@@ -80,9 +80,9 @@ async def keystrokes(shared: Path) -> list[float]:
     """
     from textual.widgets import Input
 
+    from pos_tui.services.review import ReviewServices
     from pos_tui.store.sources import SharedSource
     from pos_tui.ui.app import make_app
-    from pos_tui.services.review import ReviewServices
     from pos_tui.ui.screens.review_list import ReviewListScreen
     from pos_tui.ui.widgets.review_table import ReviewTable
 

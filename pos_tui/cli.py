@@ -85,8 +85,8 @@ def run(
 ) -> None:
     """Start the technician's app (the default when no command is given)."""
     from pos_tui.config import load_settings
-    from pos_tui.ui.app import make_app
     from pos_tui.services.technician import Services
+    from pos_tui.ui.app import make_app
 
     folder = checklist_dir or shipped_checklists_dir()
     if not any(folder.glob("*.y*ml")):

@@ -25,9 +25,9 @@ def review(store: Path | None, lang: str | None) -> None:
     technician name, else the login name).
     """
     from pos_tui.config import load_settings
+    from pos_tui.services.review import ReviewServices
     from pos_tui.store.sources import SharedSource
     from pos_tui.ui.app import make_app
-    from pos_tui.services.review import ReviewServices
 
     settings = load_settings()
     folder = store or settings.shared_store_path()

@@ -11,10 +11,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from pos_tui.config import system_language
+from pos_tui.services.technician import Services
 from pos_tui.ui.i18n import LANGUAGE_NAMES, Text, translate_bindings
 from pos_tui.ui.screens.base import LanguageMixin
 from pos_tui.ui.screens.home import HomeScreen
-from pos_tui.services.technician import Services
 
 if TYPE_CHECKING:
     from pos_tui.services.review import ReviewServices

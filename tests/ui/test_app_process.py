@@ -21,10 +21,10 @@ from pos_tui.config import Settings
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
 from pos_tui.store.storage import read_json_document
 from pos_tui.ui.app import make_app
-from pos_tui.services.technician import Services
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_CHECKLISTS = ROOT / "tests" / "fixtures" / "checklists"

@@ -12,6 +12,7 @@ from pos_tui.config import Settings
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.progress import Verdict
 from pos_tui.domain.session import Outcome, Session, Status
+from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.home import HomeScreen
@@ -20,7 +21,6 @@ from pos_tui.ui.screens.note import NoteScreen
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
 from pos_tui.ui.screens.summary import SummaryScreen
-from pos_tui.services.technician import Services
 
 
 def build(store: LocalStore, checklists: list[Checklist], tmp_path: Path, lang: str) -> PosApp:

@@ -10,11 +10,11 @@ from textual.widgets import Input, Select, SelectionList, Static
 
 from pos_tui.config import Settings
 from pos_tui.domain.checklist import CAPABILITIES, Checklist
+from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.i18n import CAPABILITY_NAMES
 from pos_tui.ui.screens.new_visit import NewVisitScreen
-from pos_tui.services.technician import Services
 
 VALID = {
     "merchant_name": "上海老王面馆",

@@ -31,12 +31,12 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from pos_tui.cli import main
 from pos_tui.domain.stats import failure_stats
+from pos_tui.services.review import ReviewServices
 from pos_tui.store.local import LocalStore
 from pos_tui.store.shared import SharedStore
 from pos_tui.store.sources import SharedSource
 from pos_tui.store.sync import sync
 from pos_tui.ui.app import PosApp, make_app
-from pos_tui.services.review import ReviewServices
 from pos_tui.ui.screens.review_decision import ReviewDecisionScreen
 from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 from pos_tui.ui.screens.review_list import PAGE, ReviewListScreen

@@ -22,11 +22,11 @@ from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.loader import load_checklists
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.note import NoteResult, NoteScreen
 from pos_tui.ui.screens.runner import RunnerScreen
-from pos_tui.services.technician import Services
 from pos_tui.ui.widgets.item_list import ItemList
 from pos_tui.ui.widgets.visit_header import elapsed_text
 

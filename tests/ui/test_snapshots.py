@@ -13,10 +13,10 @@ from pos_tui.config import Settings
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.runner import RunnerScreen
-from pos_tui.services.technician import Services
 
 CHINA = timezone(timedelta(hours=8))
 SnapCompare = Callable[..., bool]

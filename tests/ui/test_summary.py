@@ -11,12 +11,12 @@ from textual.widgets import Checkbox, DataTable, Input, OptionList, Static
 from pos_tui.config import Settings
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Session, Status
+from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
 from pos_tui.ui.screens.summary import SummaryScreen
-from pos_tui.services.technician import Services
 
 CHIP_VALUES = {"reference": "123456789012", "amount": "0.01", "last4": "1234"}
 

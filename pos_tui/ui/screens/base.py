@@ -22,8 +22,8 @@ from pos_tui.store.storage import StoreError
 from pos_tui.ui.i18n import translate_bindings
 
 if TYPE_CHECKING:
-    from pos_tui.ui.app import PosApp
     from pos_tui.services.technician import Services
+    from pos_tui.ui.app import PosApp
 
 T = TypeVar("T")
 ScreenResult = TypeVar("ScreenResult")

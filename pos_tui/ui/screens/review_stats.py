@@ -14,8 +14,8 @@ from textual.widgets import Static
 
 from pos_tui.domain.review_filter import ReviewRow
 from pos_tui.domain.stats import FailureStats, Rate, failure_stats
-from pos_tui.ui.i18n import Text
 from pos_tui.services.review import ChecklistNames
+from pos_tui.ui.i18n import Text
 from pos_tui.ui.screens.base import PosScreen
 from pos_tui.ui.widgets.bar_chart import Bar, BarChart
 from pos_tui.ui.widgets.key_bar import KeyBar
