@@ -1,4 +1,4 @@
-"""`pos-tui review`: the supervisor's side of the app (registered on the main command group)."""
+"""`pos-tui review`: the supervisor's side of the app."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from pos_tui.cli import fail, main, plain_errors
+from pos_tui.cli.common import fail, not_a_file, plain_errors
 
 
-@main.command()
+@click.command()
 @click.option(
     "--store",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="The shared store's folder (default: settings, or POS_TUI_SHARED_STORE).",
 )
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the UI.")
@@ -30,7 +30,7 @@ def review(store: Path | None, lang: str | None) -> None:
     from pos_tui.ui.app import make_app
 
     settings = load_settings()
-    folder = store or settings.shared_store_path()
+    folder = not_a_file(store or settings.shared_store_path(), "--store")
     if folder is None:
         fail("no shared store given: use --store PATH, or set shared_store in the settings.")
     reviewer = settings.reviewer or settings.technician or _login_name()

@@ -1,4 +1,4 @@
-"""`pos-tui report` and `pos-tui export` (registered on the main command group).
+"""`pos-tui report` and `pos-tui export`.
 
 Both read through `open_source`, so --store may name the laptop's data folder or a shared
 store. Data goes to stdout or --out; progress and problems go to stderr, never mixed in.
@@ -17,8 +17,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from pos_tui.cli import data_dir_option, fail, main, plain_errors
-from pos_tui.locations import data_dir
+from pos_tui.cli.common import (
+    data_dir_option,
+    fail,
+    local_folder,
+    not_a_file,
+    os_error_sentence,
+    plain_errors,
+)
 
 if TYPE_CHECKING:
     # Only for types: the stores and YAML load when a command runs, so that starting the
@@ -30,7 +36,7 @@ PROGRESS_AFTER = 200
 
 store_option = click.option(
     "--store",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="A local data folder or a shared store folder (default: the local data folder).",
 )
 lang_option = click.option(
@@ -55,7 +61,7 @@ def _source(
 ) -> Iterator[LocalSource | SharedSource]:
     from pos_tui.store.sources import open_source
 
-    folder = store or data_dir(data_dir_value or ctx.obj.get("data_dir"))
+    folder = not_a_file(store, "--store") or local_folder(ctx, data_dir_value)
     if not folder.is_dir():
         fail(f"there is no pos-tui store at {folder}.")
     source = open_source(folder)
@@ -76,7 +82,7 @@ def _record(source: LocalSource | SharedSource, row: dict[str, Any]) -> VisitRec
         fail(f"the record of visit {row['uuid']} is damaged and cannot be reported.")
 
 
-@main.command()
+@click.command()
 @click.argument("visit")
 @store_option
 @data_dir_option
@@ -113,7 +119,7 @@ def report(
     click.echo(f"Wrote the report of visit {record.session.uuid[:8]} to {out}.")
 
 
-@main.command(name="export")
+@click.command(name="export")
 @click.option(
     "--format",
     "fmt",
@@ -201,7 +207,7 @@ def _output(out: Path | None, encoding: str) -> Iterator[TextIO]:
             raise  # reading the store failed, not writing the export
         with contextlib.suppress(OSError):
             temp.unlink()
-        fail(f"cannot write {out}: {error.strerror or error}.")
+        fail(os_error_sentence(OSError(error.errno, error.strerror, str(out)), verb="write"))
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()

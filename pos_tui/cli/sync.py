@@ -1,0 +1,60 @@
+"""`pos-tui sync`: signed visits to the shared store, review decisions back."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pos_tui.cli.common import data_dir_option, fail, local_folder, not_a_file, plain_errors
+
+
+@click.command(name="sync")
+@data_dir_option
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(path_type=Path),
+    help="The shared store's folder (default: settings, or POS_TUI_SHARED_STORE).",
+)
+@click.option("--status", "show_status", is_flag=True, help="List what is pending; sync nothing.")
+@click.pass_context
+@plain_errors
+def sync_command(
+    ctx: click.Context, data_dir: Path | None, target: Path | None, show_status: bool
+) -> None:
+    """Copy signed visits to the shared store and bring review decisions back."""
+    from pos_tui.config import load_settings
+    from pos_tui.store.local import LocalStore
+    from pos_tui.store.sync import pending, sync
+
+    target = not_a_file(target or load_settings().shared_store_path(), "--to")
+    if target is None:
+        fail("no shared store given: use --to PATH, or set shared_store in the settings.")
+    folder = local_folder(ctx, data_dir)
+    if not folder.exists():
+        fail(f"there is no local store at {folder} yet.")
+    if show_status:
+        with LocalStore.open(folder, read_only=True) as store:
+            waiting = pending(store, target)
+        from pos_tui.reports.console import visits_table
+
+        click.echo(f"{len(waiting)} visit(s) not yet synced to {target}:")
+        visits_table(waiting)
+        return
+    with LocalStore.open(folder) as store:
+        bars: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in bars:
+                label = {"reading": "Reading visits", "writing": "Writing"}.get(stage, stage)
+                bars[stage] = click.progressbar(length=total, label=label, file=sys.stderr)
+                bars[stage].__enter__()
+            bars[stage].update(1)
+            if done == total:
+                bars.pop(stage).__exit__(None, None, None)
+
+        report = sync(store, target, progress, create=True)
+    click.echo(f"Sync complete: {report.sentence()}")
