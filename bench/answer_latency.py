@@ -3,7 +3,8 @@
     python bench/answer_latency.py --sessions 10000
 
 Prints one JSON line: {"sessions", "p50_ms", "p95_ms", "empty_p95_ms", "ratio"}.
-Each save is the real path: record in the session, write the visit file (temp file,
+Each save is the services' path: the domain records on a copy of the visit, the store writes
+the visit file (temp file,
 fsync, atomic replace, backup link, folder fsync), return.
 """
 
@@ -45,7 +46,13 @@ def answer_times(folder: Path, checklists: list, answers: int) -> list[float]:
             item = session.item(checklist_id, item_id)
             outcome = Outcome.NA if any(f.required for f in item.fields) else Outcome.PASS
             started = time.perf_counter()
-            store.record(session, checklist_id, item_id, outcome, note=f"第{n}次")
+            done = session.changed(
+                lambda draft, c=checklist_id, i=item_id, o=outcome, n=n: draft.record(
+                    c, i, o, note=f"第{n}次"
+                )
+            )
+            store.save(done.session)
+            session = done.session
             times.append((time.perf_counter() - started) * 1000)
     return times
 

@@ -104,7 +104,7 @@ async def keystrokes(shared: Path) -> list[float]:
     app = make_app(None, "zh", review=services)
     took: list[float] = []
     async with app.run_test(size=(120, 36)) as pilot:
-        await asyncio.to_thread(services.writer.flush)
+        await asyncio.to_thread(services.worker.flush)
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReviewListScreen) and screen.loaded

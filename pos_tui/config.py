@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import locale
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pos_tui.domain.checklist import LANGUAGES
 from pos_tui.locations import SHARED_STORE_ENV, config_file
-from pos_tui.store.storage import write_json_atomically
-
-LANGUAGES = ("zh", "en")
+from pos_tui.store.storage import StoreError, write_json_atomically
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,13 @@ class Settings:
 
     shared_store: str = ""
     """Folder of the shared store that `sync` writes to and `review` reads."""
+
+    theme: str = ""
+    """The Textual theme last chosen from the command palette; empty: the app's default."""
+
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Other keys for the app's actions, by binding id, as Textual's `App.set_keymap` takes
+    them: {"item.pass": "space", "item.fail": "x,F"}."""
 
     @property
     def ui_language(self) -> str:
@@ -61,17 +68,32 @@ def load_settings(path: Path | None = None) -> Settings:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = {}
-    known = {f.name for f in fields(Settings)}
-    values = {k: str(v) for k, v in data.items() if k in known} if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        data = {}
+    known = {f.name for f in fields(Settings)} - {"keymap"}
+    values: dict[str, Any] = {k: str(v) for k, v in data.items() if k in known}
+    keymap = data.get("keymap")
+    if isinstance(keymap, dict):
+        values["keymap"] = {str(k): str(v) for k, v in keymap.items()}
     settings = Settings(**values)
     if not settings.device_id:
         import uuid  # only on the first run: it costs start-up time
 
         settings = settings.with_changes(device_id=str(uuid.uuid4()))
+        # Kept at once: a device id that lives only in memory would stamp every run's
+        # visits with a different laptop.
+        # A read-only settings folder: the id holds for this run, as it did before.
+        with contextlib.suppress(StoreError, OSError):
+            save_settings(settings, path)
     return settings
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
     path = path or config_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(
+            f"Cannot create the settings folder {path.parent}: {error.strerror}."
+        ) from None
     write_json_atomically(path, asdict(settings), keep_backup=False)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pos_tui.domain.checklist import Checklist, Item, Severity, Text
 from pos_tui.domain.progress import Progress, Verdict, verdict_of
@@ -20,6 +20,7 @@ from pos_tui.domain.redact import guard_text
 from pos_tui.domain.visit_info import VisitInfo
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def local_now() -> datetime:
@@ -121,7 +122,11 @@ class SignOff:
 
 
 class Session:
-    """One visit. Build with `start` or `from_dict`; never share one between threads."""
+    """One visit. Build with `start` or `from_dict`.
+
+    A session that another thread may be reading is never changed: commands run on a
+    `copy()` (see `changed`), so the writer thread and the screen never share a moving object.
+    """
 
     def __init__(
         self,
@@ -176,6 +181,25 @@ class Session:
         session = cls(str(uuid.uuid4()), guarded, chosen, timestamp(clock), clock)
         session._log(info.technician, "created", {"checklists": [c.id for c in chosen]})
         return session
+
+    def copy(self) -> Session:
+        """An independent session in the same state; answers and events are immutable."""
+        twin = Session(self.uuid, self.info, list(self.checklists), self.created_at, self.clock)
+        twin.status = self.status
+        twin.revision = self.revision
+        twin.answers = dict(self.answers)
+        twin.events = list(self.events)
+        twin.signoff = self.signoff
+        twin.content_sha256 = self.content_sha256
+        twin.review = None if self.review is None else dict(self.review)
+        twin.position = self.position
+        twin._undo = list(self._undo)
+        return twin
+
+    def changed(self, command: Callable[[Session], T]) -> Change[T]:
+        """Run `command` on a copy: this session stays as it was, whatever the command does."""
+        after = self.copy()
+        return Change(after, command(after))
 
     @property
     def refs(self) -> list[ChecklistRef]:
@@ -461,6 +485,14 @@ class Session:
         return session
 
 
+@dataclass(frozen=True, slots=True)
+class Change(Generic[T]):
+    """What a command produced: the new state of the visit and the command's own result."""
+
+    session: Session
+    result: T
+
+
 def ref_to_dict(ref: ChecklistRef) -> dict[str, str]:
     return {"id": ref.id, "version": ref.version, "sha256": ref.sha256}
 
@@ -475,6 +507,7 @@ def signoff_to_dict(signoff: SignOff) -> dict[str, str]:
 
 __all__ = [
     "Answer",
+    "Change",
     "ChecklistRef",
     "Event",
     "Outcome",

@@ -1,10 +1,10 @@
-"""What the review screens may ask of the shared store; disk work runs on the writer thread.
+"""What the review screens may ask of the shared store; disk work runs on the worker thread.
 
 Reading never takes the shared store's lock (its index is replaced atomically), so a
 supervisor reviewing never holds up a technician's sync; only `decide` takes the lock, for
 as long as appending one decision takes.
 
-The decisions known so far are kept here, touched only on the writer thread: `rows()`
+The decisions known so far are kept here, touched only on the worker thread: `rows()`
 refreshes them from the index, `decide()` adds each new one, and `record()` hands them out
 without parsing the whole index again.
 """
@@ -18,31 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from pos_tui.domain.checklist import Checklist, Text
-from pos_tui.domain.redact import guard_text
-from pos_tui.domain.review_filter import (
-    DECISIONS,
-    NEEDS_COMMENT,
-    ReviewRow,
-    review_rows,
-    review_states,
-)
-from pos_tui.domain.session import VisitError
+from pos_tui.domain.review import decision_request
+from pos_tui.domain.review_filter import ReviewRow, review_rows, review_states
 from pos_tui.locations import reports_dir
+from pos_tui.services.background import Background
 from pos_tui.store import checklist_copies
 from pos_tui.store.shared import BATCHES_DIR
 from pos_tui.store.sources import SharedSource, VisitRecord, group_by_visit
-from pos_tui.store.storage import StoreDamaged, StoreError, read_json_document
-from pos_tui.store.writer import BackgroundWriter
-
-COMMENT_REQUIRED = Text(
-    "「有问题」和「驳回」须填写意见，说明要技术员做什么。",
-    "A comment is required for 'has issues' and 'reject': say what needs doing.",
-)
-NO_REVIEWER = Text("未设置审核人姓名。", "No reviewer name is set.")
-
-
-def _unknown_decision(decision: str) -> Text:
-    return Text(f"未知的审核结论：{decision}", f"unknown review decision: {decision}")
+from pos_tui.store.storage import StoreDamaged, StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +55,7 @@ def _failed_future(error: BaseException) -> Future[Any]:
 class ReviewServices:
     source: SharedSource
     reviewer: str
-    writer: BackgroundWriter = field(
-        default_factory=lambda: BackgroundWriter("pos-tui-review-writer")
-    )
+    worker: Background = field(default_factory=lambda: Background("pos-tui-review"))
     reports_dir: Path | None = None
     """Where reports are written; None: `locations.reports_dir()`."""
     _decisions: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
@@ -86,23 +67,22 @@ class ReviewServices:
         if self._prefetched is not None:
             future, self._prefetched = self._prefetched, None
             return future
-        return self.writer.submit(self._rows)
+        return self.worker.submit(self._rows)
 
     def prefetch(self) -> None:
         """Start reading the list now, while the app is still starting up."""
         if self._prefetched is None:
-            self._prefetched = self.writer.submit(self._rows)
+            self._prefetched = self.worker.submit(self._rows)
 
     def _rows(self) -> list[ReviewRow]:
-        document = read_json_document(self.source.store.index_path) or {}
-        rows = [row for row in document.get("visits", {}).values() if not row.get("superseded")]
+        rows = [row for row in self.source.store.rows() if not row.get("superseded")]
         decisions = self.source.store.reviews()
         self._decisions = group_by_visit(decisions)
         return review_rows(rows, review_states(decisions))
 
     def record(self, row: Mapping[str, Any]) -> Future[VisitRecord]:
         """The whole visit behind a list row, with its review decisions."""
-        return self.writer.submit(self._record, dict(row))
+        return self.worker.submit(self._record, dict(row))
 
     def _record(self, row: dict[str, Any]) -> VisitRecord:
         # With the decisions held here: the source's own cache is read once and never sees a
@@ -121,24 +101,11 @@ class ReviewServices:
 
     def decide(self, uuid: str, decision: str, comment: str = "") -> Future[dict[str, Any]]:
         """Append one decision to the shared store's log; the rules are checked at once."""
-        comment = comment.strip()
         try:
-            if decision not in DECISIONS:
-                raise VisitError(_unknown_decision(decision))
-            if decision in NEEDS_COMMENT and not comment:
-                raise VisitError(COMMENT_REQUIRED)
-            if not self.reviewer.strip():
-                raise VisitError(NO_REVIEWER)
-            comment = guard_text(comment)
+            request = decision_request(uuid, decision, comment, self.reviewer)
         except ValueError as error:  # VisitError and CardDataError both
             return _failed_future(error)
-        review = {
-            "uuid": uuid,
-            "decision": decision,
-            "comment": comment,
-            "reviewer": self.reviewer.strip(),
-        }
-        return self.writer.submit(self._decide, review)
+        return self.worker.submit(self._decide, request.to_dict())
 
     def _decide(self, review: dict[str, Any]) -> dict[str, Any]:
         decision = self.source.store.add_review(review)
@@ -146,7 +113,7 @@ class ReviewServices:
         return decision
 
     def checklist_names(self) -> Future[ChecklistNames]:
-        return self.writer.submit(self._checklist_names)
+        return self.worker.submit(self._checklist_names)
 
     def _checklist_names(self) -> ChecklistNames:
         from pos_tui.domain.loader import ChecklistError
@@ -177,10 +144,10 @@ class ReviewServices:
             path = folder / default_name(record.session, "html")
             return write_report(record, path, "html", record.session.info.language or lang)
 
-        return self.writer.submit(write)
+        return self.worker.submit(write)
 
     def close(self) -> None:
-        self.writer.close()
+        self.worker.close()
         self.source.close()
 
 

@@ -1,7 +1,10 @@
-"""What the screens may ask of the rest of pos_tui; every disk access goes through the writer.
+"""What the technician's screens may ask of the rest of pos_tui.
 
-Screens never touch the store directly: they call these methods, get a `Future`, and hand
-it to `LanguageScreen.when_done`, which brings the result back to the UI thread.
+Every disk access runs on one background worker (`Background`), and every method returns a
+`Future` the screen awaits. Changes to a visit follow one path: the domain runs the command
+on a copy of the visit (`Session.changed`), the store writes that copy, and only then is it
+handed to the screen. The session a screen is drawing is never changed under it, and a
+save that fails leaves nothing to roll back: the copy is simply dropped.
 """
 
 from __future__ import annotations
@@ -12,19 +15,34 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pos_tui.config import Settings, save_settings
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Answer, Outcome, Session, local_now
 from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.services.background import Background
 from pos_tui.store.local import LocalStore
 from pos_tui.store.summary import VisitSummary
-from pos_tui.store.writer import BackgroundWriter
 
 if TYPE_CHECKING:
     from pos_tui.domain.loader import Problem
     from pos_tui.store.sync import SyncReport
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    session: Session
+    answer: Answer
+
+
+@dataclass(frozen=True, slots=True)
+class Undone:
+    session: Session
+    key: tuple[str, str] | None
+    """The item whose answer was taken back; None when there was nothing to undo."""
 
 
 @dataclass
@@ -35,10 +53,13 @@ class Services:
     settings_path: Path | None = None
     checklist_problems: list[Problem] = field(default_factory=list)
     clock: Callable[[], datetime] = local_now
-    writer: BackgroundWriter = field(default_factory=BackgroundWriter)
+    worker: Background = field(default_factory=Background)
 
     _checklist_folder: Path | None = None
     _checklists_lock: threading.Lock = field(default_factory=threading.Lock)
+    _saved: dict[str, Session] = field(default_factory=dict)
+    """The latest saved state of each visit changed in this run; touched on the worker only.
+    Commands build on it rather than on the screen's copy, which may be a save behind."""
 
     @classmethod
     def loading_checklists(
@@ -60,7 +81,7 @@ class Services:
             self.ready_checklists()
             return list(self.checklist_problems)
 
-        return self.writer.submit(problems)
+        return self.worker.submit(problems)
 
     def ready_checklists(self) -> list[Checklist]:
         """The checklists, loading them now if nobody has yet."""
@@ -76,7 +97,9 @@ class Services:
 
     def update_settings(self, **changes: str) -> Future[None]:
         self.settings = self.settings.with_changes(**changes)
-        return self.writer.submit(save_settings, self.settings, self.settings_path)
+        return self.worker.submit(save_settings, self.settings, self.settings_path)
+
+    # -- visits ----------------------------------------------------------------------
 
     def start_visit(
         self, info: VisitInfo, checklists: list[Checklist], language: str = ""
@@ -87,9 +110,10 @@ class Services:
         def start() -> Session:
             session = Session.start(info, checklists, clock=self.clock)
             self.store.create(session)
+            self._saved[session.uuid] = session
             return session
 
-        return self.writer.submit(start)
+        return self.worker.submit(start)
 
     def record(
         self,
@@ -99,16 +123,51 @@ class Services:
         outcome: Outcome,
         note: str = "",
         values: dict[str, str] | None = None,
-    ) -> Future[Answer]:
-        return self.writer.submit(
-            self.store.record, session, checklist_id, item_id, outcome, note, values
-        )
+    ) -> Future[Recorded]:
+        def command(draft: Session) -> Answer:
+            return draft.record(checklist_id, item_id, outcome, note, values)
 
-    def undo(self, session: Session) -> Future[tuple[str, str] | None]:
-        return self.writer.submit(self.store.undo, session)
+        return self._change(session, command, Recorded)
 
-    def sign(self, session: Session, technician: str, representative: str) -> Future[None]:
-        return self.writer.submit(self.store.sign, session, technician, representative)
+    def undo(self, session: Session) -> Future[Undone]:
+        return self._change(session, Session.undo, Undone)
+
+    def sign(self, session: Session, technician: str, representative: str) -> Future[Session]:
+        def command(draft: Session) -> object:
+            return draft.sign(technician, representative)
+
+        return self._change(session, command, lambda signed, _signoff: signed)
+
+    def _change(
+        self,
+        session: Session,
+        command: Callable[[Session], Any],
+        outcome: Callable[[Session, Any], T],
+    ) -> Future[T]:
+        # The screen's session is copied here, on the UI thread, in case this run has not
+        # saved this visit before; the worker prefers its own later state.
+        fallback = session.copy()
+
+        def change() -> T:
+            base = self._saved.get(fallback.uuid, fallback)
+            done = base.changed(command)
+            self.store.save(done.session)
+            self._saved[fallback.uuid] = done.session
+            return outcome(done.session, done.result)
+
+        return self.worker.submit(change)
+
+    def load(self, uuid: str) -> Future[Session]:
+        def load() -> Session:
+            session = self.store.load(uuid)
+            session.clock = self.clock
+            self._saved[uuid] = session
+            return session
+
+        return self.worker.submit(load)
+
+    def summaries(self) -> Future[list[VisitSummary]]:
+        return self.worker.submit(self.store.summaries)
 
     def write_report(self, session: Session, lang: str) -> Future[Path]:
         """An HTML acceptance report in the data folder's reports/, for printing or mailing."""
@@ -122,30 +181,23 @@ class Services:
             write_report(record_of(session), path, "html", session.info.language or lang)
             return path
 
-        return self.writer.submit(write)
+        return self.worker.submit(write)
 
     def sync(
         self, target: Path, progress: Callable[[str, int, int], None] | None = None
     ) -> Future[SyncReport]:
-        """Signed visits to the shared store, review decisions back; on the writer thread."""
+        """Signed visits to the shared store, review decisions back; on the worker."""
 
         def run() -> SyncReport:
             from pos_tui.store.sync import sync
 
-            return sync(self.store, target, progress, create=True)
+            report = sync(self.store, target, progress, create=True)
+            # Sync changes finished visits on disk (decisions arrive): read them afresh.
+            self._saved = {u: s for u, s in self._saved.items() if s.editable}
+            return report
 
-        return self.writer.submit(run)
-
-    def load(self, uuid: str) -> Future[Session]:
-        def load() -> Session:
-            session = self.store.load(uuid)
-            session.clock = self.clock
-            return session
-
-        return self.writer.submit(load)
-
-    def summaries(self) -> Future[list[VisitSummary]]:
-        return self.writer.submit(self.store.summaries)
+        return self.worker.submit(run)
 
     def close(self) -> None:
-        self.writer.close()
+        """Every save already asked for lands before this returns."""
+        self.worker.close()

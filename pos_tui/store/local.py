@@ -19,14 +19,23 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from tinydb import Query, TinyDB
 
 from pos_tui.domain.checklist import Checklist
-from pos_tui.domain.session import Answer, Outcome, Session, Status
+from pos_tui.domain.safe_read import RefusedFile, read_regular_file
+from pos_tui.domain.session import Session, Status
 from pos_tui.store import checklist_copies
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
+from pos_tui.store.schema import (
+    MAX_RECORD_BYTES,
+    NAME,
+    ShapeError,
+    summary_row,
+    table_rows,
+    visit_document,
+)
 from pos_tui.store.storage import (
     AtomicJSONStorage,
     StoreDamaged,
@@ -43,8 +52,6 @@ INDEX_NAME = "index.json"
 VISITS_DIR = "visits"
 
 OPEN_VISITS = 4
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -140,8 +147,15 @@ class LocalStore:
     def _reconcile_index(self) -> tuple[int, tuple[StoreDamaged, ...]]:
         """Bring the index in line with the visit files after a crash between the two writes."""
         table = self.index.table("visits")
-        indexed = {row["uuid"]: row for row in table.all()}
-        on_disk = {path.stem for path in (self.folder / VISITS_DIR).glob("*.json")}
+        # A row of the wrong shape is dropped and rebuilt from its visit file: the index is
+        # derived data, and the visit files are what was recorded.
+        good, bad = table_rows(self.index.storage.read(), "visits", summary_row)
+        indexed = {row["uuid"]: row for row in good.values()}
+        on_disk = {
+            path.stem
+            for path in (self.folder / VISITS_DIR).glob("*.json")
+            if NAME.test(path.stem)  # anything else is not a file pos-tui wrote
+        }
         to_check = (on_disk - indexed.keys()) | {
             uuid
             for uuid, row in indexed.items()
@@ -160,14 +174,16 @@ class LocalStore:
             if indexed.get(uuid) != summary.to_row():
                 rows.append(summary.to_row())
         vanished = indexed.keys() - on_disk
-        if rows or vanished:
+        if rows or vanished or bad:
             visit = Query()
             with self._batch(self.index):
+                if bad:
+                    table.remove(doc_ids=[int(doc_id) for doc_id in bad])
                 for row in rows:
                     table.upsert(row, visit.uuid == row["uuid"])
                 if vanished:
                     table.remove(visit.uuid.one_of(sorted(vanished)))
-            fixed = len(rows) + len(vanished)
+            fixed = len(rows) + len(vanished) + len(bad)
         return fixed, tuple(damaged)
 
     # -- checklists --------------------------------------------------------------------
@@ -187,63 +203,48 @@ class LocalStore:
     def create(self, session: Session) -> None:
         with self._mutex:
             self.keep_checklists(session.checklists)
-            self._write_visit(session, new_events=session.events)
+            self._write_visit(session)
             self._index_row(session)
 
-    def save(self, session: Session, new_events: int = 1) -> None:
-        """Write the visit durably; the last `new_events` events are appended to its log."""
+    def save(self, session: Session) -> None:
+        """Write the visit durably, appending the events its file does not hold yet.
+
+        A state change reaches the visit file and the index together or not at all: when
+        the index cannot be written (a full disk), the visit file's previous generation is
+        put back, so a failed sign-off never leaves a signed file behind a draft index.
+        """
         with self._mutex:
-            self._write_visit(session, session.events[len(session.events) - new_events :])
-            if session.status is not Status.DRAFT:
+            before = self._write_visit(session)
+            if session.status is Status.DRAFT and before in (None, Status.DRAFT):
+                return  # the index is not rewritten per answer: see _fresh_summary
+            try:
                 self._index_row(session)
+            except StoreError:
+                self._put_back_previous_visit(session.uuid)
+                raise
 
-    def record(
-        self,
-        session: Session,
-        checklist_id: str,
-        item_id: str,
-        outcome: Outcome | str,
-        note: str = "",
-        values: dict[str, str] | None = None,
-    ) -> Answer:
-        """Record an answer and return it only once it is on disk."""
-        return self._apply(
-            session, lambda: session.record(checklist_id, item_id, outcome, note, values)
-        )
+    def _put_back_previous_visit(self, uuid: str) -> None:
+        # A rename needs no free space, so this works on the very disk that just filled up.
+        db = self._open_visits.pop(uuid, None)
+        if db is not None:
+            db.close()
+        path = self.visit_path(uuid)
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(backup_path(path), path)
 
-    def undo(self, session: Session) -> tuple[str, str] | None:
-        return self._apply(session, session.undo)
-
-    def sign(self, session: Session, technician: str, merchant_representative: str) -> None:
-        self._apply(session, lambda: session.sign(technician, merchant_representative))
-
-    def _apply(self, session: Session, change: Callable[[], T]) -> T:
-        """Make a change and save it; when the save fails the session is put back as it was,
-        so what the screen shows never runs ahead of what is on disk."""
-        with self._mutex:
-            snapshot = session.to_dict()
-            events_before = len(session.events)
-            result = change()
-            added = len(session.events) - events_before
-            if added:
-                try:
-                    self.save(session, new_events=added)
-                except StoreError:
-                    kept = [event.to_dict() for event in session.events[:events_before]]
-                    restored = Session.from_dict(snapshot, session.checklists, kept, session.clock)
-                    vars(session).update(vars(restored))
-                    raise
-            return result
-
-    def _write_visit(self, session: Session, new_events: Iterable[Any]) -> None:
+    def _write_visit(self, session: Session) -> str | None:
+        """Returns the status the file had before, None for a new visit."""
         if self.read_only:
             raise StoreError("The store was opened read-only.")
         db = self._visit_db(session.uuid)
+        visit_table = db.table("visit")
+        previous = visit_table.get(Query()._key == "visit")
         with self._batch(db):
-            db.table("visit").upsert(session.to_dict() | {"_key": "visit"}, Query()._key == "visit")
+            visit_table.upsert(session.to_dict() | {"_key": "visit"}, Query()._key == "visit")
             events = db.table("events")
-            for event in new_events:
-                events.insert(event.to_dict())
+            held = len(events)
+            events.insert_multiple(event.to_dict() for event in session.events[held:])
+        return None if previous is None else str(previous.get("status"))
 
     def _visit_db(self, uuid: str) -> TinyDB:
         """An open handle on the visit's file, kept so an answer need not re-read it."""
@@ -304,15 +305,20 @@ class LocalStore:
             yield
 
     def _read_visit_file(self, uuid: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        # An id with a dot or a slash would name a file outside the store.
+        if not NAME.test(uuid):
+            raise StoreError(f"There is no visit {uuid} in {self.folder}.")
         path = self.visit_path(uuid)
         document = read_json_document(path)
         if document is None:
             raise StoreError(f"There is no visit {uuid} in {self.folder}.")
-        visits = list(document.get("visit", {}).values())
-        if len(visits) != 1 or "uuid" not in visits[0]:
-            raise StoreDamaged(path, "the visit record is missing")
-        events = sorted(document.get("events", {}).items(), key=lambda pair: int(pair[0]))
-        return visits[0], [event for _, event in events]
+        try:
+            visit, events = visit_document(document)
+        except ShapeError as error:
+            raise StoreDamaged(path, str(error)) from None
+        if visit["uuid"] != uuid:
+            raise StoreDamaged(path, f"it holds the visit {visit['uuid']}, not {uuid}")
+        return visit, events
 
     def load(self, uuid: str) -> Session:
         with self._mutex:
@@ -323,23 +329,38 @@ class LocalStore:
     def summaries(self, status: Iterable[str] | None = None) -> list[VisitSummary]:
         """Newest first."""
         wanted = set(status) if status else None
+        found: list[VisitSummary] = []
+        bad: dict[str, str] = {}
         with self._mutex:
-            rows = self.index.table("visits").all()
-            found = [
-                self._fresh_summary(row)
-                for row in rows
-                if wanted is None or row["status"] in wanted
-            ]
+            # The raw document, not table.all(): no Document objects to build.
+            document = self.index.storage.read() or {}
+            for doc_id, row in document.get("visits", {}).items():
+                try:
+                    summary = VisitSummary.from_row(row, f"row {doc_id} of 'visits'")
+                except ShapeError as error:
+                    bad[doc_id] = str(error)
+                    continue
+                if wanted is None or summary.status in wanted:
+                    found.append(self._fresh_summary(summary))
+            if bad:
+                self._note_damaged_rows(bad)
         return sorted(found, key=lambda summary: summary.updated_at, reverse=True)
 
-    def _fresh_summary(self, row: dict[str, Any]) -> VisitSummary:
+    def _note_damaged_rows(self, bad: dict[str, str]) -> None:
+        """Bad index rows are left out of every list, and said once in `report.damaged`."""
+        path = self.folder / INDEX_NAME
+        known = {(error.path, error.reason) for error in self.report.damaged}
+        new = [StoreDamaged(path, why) for why in bad.values() if (path, why) not in known]
+        self.report.damaged += tuple(new)
+
+    def _fresh_summary(self, indexed: VisitSummary) -> VisitSummary:
         # The index is not rewritten on every answer (that would make each answer cost
         # grow with the number of visits), so a draft's progress is read from its own file.
-        if row.get("status") == Status.DRAFT:
+        if indexed.status == Status.DRAFT:
             with contextlib.suppress(StoreError):
-                data, _events = self._read_visit_file(row["uuid"])
+                data, _events = self._read_visit_file(indexed.uuid)
                 return summarize(data)
-        return VisitSummary.from_row(row)
+        return indexed
 
     def read_record(self, uuid: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The visit as stored and its event log, without building a session."""
@@ -349,10 +370,16 @@ class LocalStore:
     def read_raw(self, uuid: str) -> bytes:
         """The visit file's bytes, for sync to carry unparsed."""
         with self._mutex:
+            path = self.visit_path(uuid)
             try:
-                return self.visit_path(uuid).read_bytes()
+                # No bigger than the shared store will read back.
+                return read_regular_file(path, MAX_RECORD_BYTES, follow_links=False)
             except FileNotFoundError:
                 raise StoreError(f"There is no visit {uuid} in {self.folder}.") from None
+            except RefusedFile as refused:
+                raise StoreDamaged(path, refused.reason) from None
+            except OSError as error:
+                raise StoreError(f"Cannot read {path}: {error.strerror or error}.") from None
 
     def mark_synced(self, uuids: Iterable[str]) -> None:
         """One index write for a whole sync; the visit files keep what was signed."""
@@ -367,33 +394,8 @@ class LocalStore:
                 (visit.uuid.one_of(sorted(wanted))) & (visit.status == str(Status.SIGNED)),
             )
 
-    def apply_review(self, uuid: str, decision: dict[str, Any]) -> bool:
-        """Record a supervisor's decision on one of this laptop's visits; False if known."""
-        with self._mutex:
-            session = self.load(uuid)
-            if any(e.detail.get("decision_id") == decision["id"] for e in session.events):
-                return False
-            session.mark(
-                Status.REVIEWED,
-                decision.get("reviewer", ""),
-                {
-                    "decision_id": decision["id"],
-                    "decision": decision["decision"],
-                    "comment": decision.get("comment", ""),
-                    "at": decision.get("at", ""),
-                },
-            )
-            self.save(session)
-            return True
-
     def drafts(self) -> list[VisitSummary]:
         return self.summaries([Status.DRAFT])
-
-    # -- recovery ----------------------------------------------------------------------
-
-    def recover(self, path: Path) -> Path:
-        """Set a damaged file aside and put its last good generation back; returns where it went."""
-        return recover_file(path)
 
 
 def recover_file(path: Path) -> Path:

@@ -54,10 +54,6 @@ class FileLock:
         self.timeout = timeout
         self._fd: int | None = None
 
-    @property
-    def is_locked(self) -> bool:
-        return self._fd is not None
-
     def acquire(self) -> None:
         """Raises LockTimeout after `timeout` seconds, OSError when the file can't be made."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)

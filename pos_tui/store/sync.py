@@ -100,6 +100,25 @@ def pull_reviews(local: LocalStore, decisions: list[dict[str, Any]]) -> int:
     mine = {summary.uuid for summary in local.summaries() if summary.status != Status.DRAFT}
     applied = 0
     for decision in sorted(decisions, key=lambda row: row.get("at", "")):
-        if decision.get("uuid") in mine and local.apply_review(decision["uuid"], decision):
+        if decision.get("uuid") in mine and apply_review(local, decision):
             applied += 1
     return applied
+
+
+def apply_review(local: LocalStore, decision: dict[str, Any]) -> bool:
+    """Record a supervisor's decision on one of this laptop's visits; False if known."""
+    session = local.load(decision["uuid"])
+    if any(e.detail.get("decision_id") == decision["id"] for e in session.events):
+        return False
+    session.mark(
+        Status.REVIEWED,
+        decision.get("reviewer", ""),
+        {
+            "decision_id": decision["id"],
+            "decision": decision["decision"],
+            "comment": decision.get("comment", ""),
+            "at": decision.get("at", ""),
+        },
+    )
+    local.save(session)
+    return True

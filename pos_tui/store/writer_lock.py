@@ -61,10 +61,6 @@ class WriterLock:
             (self.folder / OWNER_NAME).unlink()
         self._lock.release()
 
-    @property
-    def held(self) -> bool:
-        return self._lock.is_locked
-
 
 def read_owner(folder: Path) -> dict[str, object] | None:
     try:

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.signal import Signal
 
 from pos_tui.config import system_language
 from pos_tui.services.technician import Services
-from pos_tui.ui.i18n import LANGUAGE_NAMES, Text, translate_bindings
+from pos_tui.ui.i18n import LANGUAGE_NAMES, Text
 from pos_tui.ui.screens.base import LanguageMixin
 from pos_tui.ui.screens.home import HomeScreen
 
@@ -22,6 +24,12 @@ if TYPE_CHECKING:
 SWITCH_LANGUAGE = Text("切换语言 / Switch language", "Switch language / 切换语言")
 SWITCH_LANGUAGE_HELP = Text("在中文和英文之间切换界面", "Show the app in Chinese or English")
 SHOW_HELP = Text("帮助：所有按键", "Help: every key")
+CHANGE_THEME = Text("配色主题", "Theme")
+CHANGE_THEME_HELP = Text("更换界面的配色", "Change the colours of the app")
+QUIT = Text("退出", "Quit")
+QUIT_HELP = Text("退出程序；已保存的内容不会丢失", "Leave the app; everything saved stays saved")
+PALETTE_PLACEHOLDER = Text("搜索命令…", "Search for commands…")
+DEFAULT_THEME = "textual-dark"
 
 
 def _review_home() -> Screen[None]:
@@ -39,7 +47,10 @@ class PosApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "toggle_language", "中文", id="app.language"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        # Not a priority binding: keys typed before ctrl+q are handled first, in order, so
+        # answers given in the same burst as the quit are still saved.
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", show=False),
+        Binding("ctrl+p", "command_palette", "Commands", id="app.palette"),
     ]
 
     lang: reactive[str] = reactive("en", init=False)
@@ -56,8 +67,20 @@ class PosApp(App[None]):
         self._services = services
         self._review = review
         self.set_reactive(PosApp.lang, lang if lang in LANGUAGE_NAMES else "en")
-        translate_bindings(self, self.lang)
-        self.theme = "textual-dark"
+        self.language_signal: Signal[str] = Signal(self, "language")
+        """Published with the new language; every pos_tui screen subscribes on mount."""
+        settings = services.settings if services is not None else None
+        theme = settings.theme if settings is not None else ""
+        self.theme = theme if theme in self.available_themes else DEFAULT_THEME
+        if settings is not None and settings.keymap:
+            self.set_keymap(dict(settings.keymap))
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        if self._services is not None and self.theme != self.services.settings.theme:
+            self.services.update_settings(theme=self.theme)
 
     @property
     def services(self) -> Services:
@@ -80,14 +103,7 @@ class PosApp(App[None]):
         """Called each time the home screen has shown the visits; the startup bench hooks it."""
 
     def watch_lang(self, lang: str) -> None:
-        translate_bindings(self, lang)
-        for screen in self._every_screen():
-            if isinstance(screen, LanguageMixin) and screen.is_mounted:
-                screen._language_changed(lang)
-
-    def _every_screen(self) -> Iterable[Screen[object]]:
-        for stack in self._screen_stacks.values():
-            yield from stack
+        self.language_signal.publish(lang)
 
     def action_toggle_language(self) -> None:
         self.lang = "en" if self.lang == "zh" else "zh"
@@ -98,10 +114,22 @@ class PosApp(App[None]):
         from pos_tui.ui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_command_palette(self) -> None:
+        # Textual's own, with its placeholder in the app's language.
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            placeholder = PALETTE_PLACEHOLDER.get(self.lang)
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=placeholder))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Not Textual's list: its entries (Keys, Maximize, Screenshot...) are English only
+        # and name framework features a technician has no use for.
+        lang = self.lang
+        yield SystemCommand(QUIT.get(lang), QUIT_HELP.get(lang), self.action_quit)
+        yield SystemCommand(
+            CHANGE_THEME.get(lang), CHANGE_THEME_HELP.get(lang), self.action_change_theme
+        )
         yield SystemCommand(
             SWITCH_LANGUAGE.get(self.lang),
             SWITCH_LANGUAGE_HELP.get(self.lang),

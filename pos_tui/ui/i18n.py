@@ -1,21 +1,20 @@
 """The UI in Chinese and English.
 
 Words shared across screens live here; a screen's own sentences live beside it as `Text`
-constants (see docs/decisions.md). Footer descriptions are translated by binding id.
+constants (see docs/decisions.md). Keys are described by binding id, at the moment they
+are shown, so no binding is ever rewritten.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from textual.binding import Binding
 
-from textual.dom import DOMNode
-
-from pos_tui.domain.checklist import Text
+from pos_tui.domain.checklist import LANGUAGES, Text
 from pos_tui.domain.names import CAPABILITY_NAMES, SEVERITY_NAMES, STATUS_NAMES
 from pos_tui.domain.progress import VERDICT_NAMES
 from pos_tui.domain.session import Outcome
 
-LANGUAGE_NAMES = {"zh": "中文", "en": "English"}
+LANGUAGE_NAMES = dict(zip(LANGUAGES, ("中文", "English"), strict=True))
 
 OUTCOME_NAMES: dict[str, Text] = {
     Outcome.PASS: Text("通过", "Pass"),
@@ -28,6 +27,7 @@ BINDING_TEXT: dict[str, Text] = {
     "app.help": Text("帮助", "Help"),
     "app.language": Text("English", "中文"),
     "app.quit": Text("退出", "Quit"),
+    "app.palette": Text("命令", "Commands"),
     "home.new": Text("新建访问", "New visit"),
     "home.open": Text("打开", "Open"),
     "home.refresh": Text("刷新", "Refresh"),
@@ -37,7 +37,7 @@ BINDING_TEXT: dict[str, Text] = {
     "item.na": Text("不适用", "N/A"),
     "item.undo": Text("撤销", "Undo"),
     "item.next_open": Text("下一未答", "Next open"),
-    "item.details": Text("备注/数据", "Note/values"),
+    "item.details": Text("备注", "Note"),
     "item.down": Text("下一项", "Down"),
     "item.up": Text("上一项", "Up"),
     "visit.summary": Text("汇总", "Summary"),
@@ -49,9 +49,7 @@ BINDING_TEXT: dict[str, Text] = {
     "form.start": Text("开始", "Start"),
 }
 
-SAVED = Text("已保存", "Saved")
 SAVING = Text("保存中...", "Saving...")  # "…" is drawn two cells wide by CJK terminals
-NOT_SAVED = Text("未保存", "Not saved")
 READ_ONLY = Text("只读", "Read-only")
 
 
@@ -59,16 +57,10 @@ def tr(text: Text | None, lang: str) -> str:
     return "" if text is None else text.get(lang)
 
 
-def translate_bindings(node: DOMNode, lang: str) -> None:
-    """Put the footer of `node` into `lang`; bindings are matched by their id."""
-    bindings = node._bindings.key_to_bindings
-    for key, key_bindings in bindings.items():
-        bindings[key] = [
-            replace(binding, description=BINDING_TEXT[binding.id].get(lang))
-            if binding.id in BINDING_TEXT
-            else binding
-            for binding in key_bindings
-        ]
+def describe(binding: Binding, lang: str) -> str:
+    """A key's words in `lang`: ours by binding id, anything else as it was declared."""
+    text = BINDING_TEXT.get(binding.id or "")
+    return text.get(lang) if text is not None else binding.description
 
 
 __all__ = [
@@ -80,6 +72,6 @@ __all__ = [
     "STATUS_NAMES",
     "VERDICT_NAMES",
     "Text",
+    "describe",
     "tr",
-    "translate_bindings",
 ]

@@ -16,6 +16,7 @@ from pos_tui.domain.loader import load_checklists
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.local import LocalStore
+from tests.helpers.visits import save_answer
 
 
 def main(folder: Path, checklist_dir: Path) -> None:
@@ -37,7 +38,9 @@ def main(folder: Path, checklist_dir: Path) -> None:
         keys = [(c.id, i.id) for c, i in session.all_items() if session.applies(i) and not i.fields]
         for checklist_id, item_id in itertools.cycle(keys):
             revision = session.revision + 1
-            store.record(session, checklist_id, item_id, Outcome.FAIL, note=f"rev={revision} 失败")
+            save_answer(
+                store, session, checklist_id, item_id, Outcome.FAIL, note=f"rev={revision} 失败"
+            )
             print(f"saved {checklist_id} {item_id} {revision}", flush=True)
 
 

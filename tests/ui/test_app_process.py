@@ -165,3 +165,71 @@ def test_a_burst_of_typing_lands_in_the_right_fields(tmp_path: Path) -> None:
         "310104000000001",
         "20240001",
     )
+
+
+def draft_visit(folder: Path, checklists: list[Checklist]) -> Session:
+    info = VisitInfo(
+        merchant_name="Laowang Noodles",
+        merchant_number="310104000000001",
+        terminal_number="20240001",
+        technician="张伟",
+        capabilities=("chip", "contactless", "printer"),
+    )
+    with LocalStore.open(folder) as store:
+        session = Session.start(info, checklists)
+        store.create(session)
+    return session
+
+
+def test_quitting_headless_with_saves_queued_exits_and_keeps_them(
+    tmp_path: Path, checklists: list[Checklist]
+) -> None:
+    folder = tmp_path / "data"
+    session = draft_visit(folder, checklists)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.helpers.quit_while_saving",
+            str(folder),
+            str(FIXTURE_CHECKLISTS),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "exited 3"
+    assert [a["outcome"] for a in saved_answers(folder, session.uuid)] == [Outcome.NA] * 3
+
+
+def test_quitting_in_a_terminal_right_after_answering_keeps_every_answer(
+    tmp_path: Path, checklists: list[Checklist]
+) -> None:
+    """The keys and ctrl+q arrive in one burst: the saves are still on their way at the quit."""
+    folder = tmp_path / "data"
+    settings_file = tmp_path / "settings.json"
+    settings_file.write_text(json.dumps({"technician": "张伟", "language": "en"}), "utf-8")
+    session = draft_visit(folder, checklists)
+    env = dict(
+        os.environ,
+        POS_TUI_CONFIG_FILE=str(settings_file),
+        POS_TUI_CHECKLISTS=str(FIXTURE_CHECKLISTS),
+        TERM="xterm-256color",
+    )
+    terminal = Terminal(["--data-dir", str(folder), "run"], env)
+    try:
+        terminal.wait_for_text("Laowang Noodles")
+        terminal.type("\r")
+        terminal.wait_for_text("Chip and PIN")
+        terminal.type("nnn\x11")  # \x11: ctrl+q
+        terminal.wait_for(lambda: terminal.process.poll() is not None, "the app to exit")
+    finally:
+        if terminal.process.poll() is None:
+            terminal.kill()
+        else:
+            os.close(terminal.master)
+    assert terminal.process.returncode == 0
+    assert [a["outcome"] for a in saved_answers(folder, session.uuid)] == [Outcome.NA] * 3

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, SelectionList, Static
 
-from pos_tui.config import Settings
 from pos_tui.domain.checklist import CAPABILITIES, Checklist
-from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
-from pos_tui.ui.app import PosApp, make_app
+from pos_tui.ui.app import PosApp
 from pos_tui.ui.i18n import CAPABILITY_NAMES
 from pos_tui.ui.screens.new_visit import NewVisitScreen
+from tests.helpers.ui import settle, technician_app
 
 VALID = {
     "merchant_name": "上海老王面馆",
@@ -23,23 +21,12 @@ VALID = {
 }
 
 
-def build(store: LocalStore, checklists: list[Checklist], tmp_path: Path, lang: str) -> PosApp:
-    settings = Settings(technician="张伟", device_id="laptop-1")
-    services = Services(store, checklists, settings, settings_path=tmp_path / "settings.json")
-    return make_app(services, lang)
-
-
 async def open_form(app: PosApp, pilot: Pilot[None]) -> NewVisitScreen:
     await pilot.pause()
     await pilot.press("n")
     await pilot.pause()
     assert isinstance(app.screen, NewVisitScreen)
     return app.screen
-
-
-async def settle(app: PosApp, pilot: Pilot[None]) -> None:
-    await asyncio.to_thread(app.services.writer.flush)
-    await pilot.pause()
 
 
 def message(screen: NewVisitScreen, field: str) -> Static:
@@ -70,7 +57,7 @@ def test_every_capability_has_a_name_in_both_languages() -> None:
 async def test_submitting_an_empty_form_marks_every_required_field(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         assert shown(screen, "merchant_name") == ""  # nothing nags before the field is touched
@@ -88,7 +75,7 @@ async def test_submitting_an_empty_form_marks_every_required_field(
 async def test_number_errors_show_as_you_type(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         await type_into(pilot, screen, "merchant_number", "31010400")
@@ -111,7 +98,7 @@ async def test_number_errors_show_as_you_type(
 async def test_reactivation_needs_a_reason(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         reason_row = screen.query_one("#reason-row")
@@ -139,7 +126,7 @@ async def test_reactivation_needs_a_reason(
 async def test_a_letter_in_the_merchant_number_warns_but_does_not_block(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         await fill_valid(pilot, screen)
@@ -159,7 +146,7 @@ async def test_a_letter_in_the_merchant_number_warns_but_does_not_block(
 async def test_typed_chinese_and_chosen_capabilities_and_checklists_are_stored(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "zh")
+    app = technician_app(store, checklists, tmp_path, "zh")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         await fill_valid(pilot, screen)
@@ -191,7 +178,7 @@ async def test_typed_chinese_and_chosen_capabilities_and_checklists_are_stored(
 async def test_no_checklist_chosen_is_refused(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         await fill_valid(pilot, screen)
@@ -206,7 +193,7 @@ async def test_no_checklist_chosen_is_refused(
 async def test_card_data_is_refused_with_a_sentence_not_a_crash(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         await fill_valid(pilot, screen)
@@ -224,7 +211,7 @@ async def test_card_data_is_refused_with_a_sentence_not_a_crash(
 async def test_enter_moves_on_and_escape_goes_home(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         assert app.focused is screen.query_one("#merchant_name", Input)
@@ -245,7 +232,7 @@ async def test_enter_moves_on_and_escape_goes_home(
 async def test_escape_on_an_untouched_form_goes_straight_home(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         await open_form(app, pilot)
         await pilot.press("escape")
@@ -256,7 +243,7 @@ async def test_escape_on_an_untouched_form_goes_straight_home(
 async def test_switching_language_keeps_what_was_typed(
     store: LocalStore, checklists: list[Checklist], tmp_path: Path
 ) -> None:
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_form(app, pilot)
         screen.query_one("#job_type", Select).value = "reactivation"

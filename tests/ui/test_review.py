@@ -42,6 +42,7 @@ from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 from pos_tui.ui.screens.review_list import PAGE, ReviewListScreen
 from pos_tui.ui.screens.review_stats import ReviewStatsScreen
 from pos_tui.ui.widgets.bar_chart import Bar, BarChart, chart
+from tests.helpers.ui import settle
 
 ROOT = Path(__file__).resolve().parents[2]
 VISITS = 300
@@ -77,12 +78,6 @@ async def review_app(folder: Path, lang: str = "en") -> AsyncIterator[tuple[PosA
         await settle(app, pilot)
         assert isinstance(app.screen, ReviewListScreen) and app.screen.loaded
         yield app, pilot
-
-
-async def settle(app: PosApp, pilot: Pilot[None]) -> None:
-    await asyncio.to_thread(app.review.writer.flush)
-    await pilot.pause()
-    await pilot.pause()
 
 
 def the_list(app: PosApp) -> ReviewListScreen:

@@ -17,6 +17,7 @@ from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.runner import RunnerScreen
+from tests.helpers.visits import save_answer, save_sign
 
 CHINA = timezone(timedelta(hours=8))
 SnapCompare = Callable[..., bool]
@@ -45,22 +46,23 @@ def visit_store(
         store.create(finished)
         for item_id in ("chip-pin", "void"):
             values = {"reference": "000012345678", "amount": "0.01", "last4": "1234"}
-            store.record(
+            save_answer(
+                store,
                 finished,
                 "card",
                 item_id,
                 Outcome.PASS,
                 values=values if item_id == "chip-pin" else None,
             )
-        store.record(finished, "receipt", "masked", Outcome.PASS)
-        store.record(finished, "receipt", "clock", Outcome.FAIL, note="终端时间慢了5分钟")
-        store.sign(finished, "张伟", "王老板")
+        save_answer(store, finished, "receipt", "masked", Outcome.PASS)
+        save_answer(store, finished, "receipt", "clock", Outcome.FAIL, note="终端时间慢了5分钟")
+        save_sign(store, finished, "张伟", "王老板")
         draft = Session.start(
             info, checklists, clock=ticking_clock(datetime(2026, 11, 26, 14, tzinfo=CHINA))
         )
         store.create(draft)
-        store.record(draft, "card", "void", Outcome.FAIL, note="撤销后小票未打印")
-        store.record(draft, "card", "shield", Outcome.NA)
+        save_answer(store, draft, "card", "void", Outcome.FAIL, note="撤销后小票未打印")
+        save_answer(store, draft, "card", "shield", Outcome.NA)
         yield store, draft
 
 

@@ -2,47 +2,35 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, OptionList, Static
 
-from pos_tui.config import Settings
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Session, Status
-from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
-from pos_tui.ui.app import PosApp, make_app
+from pos_tui.ui.app import PosApp
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
 from pos_tui.ui.screens.summary import SummaryScreen
+from tests.helpers.ui import settle, technician_app
+from tests.helpers.visits import save_answer, save_sign
 
 CHIP_VALUES = {"reference": "123456789012", "amount": "0.01", "last4": "1234"}
 
 
-def build(store: LocalStore, checklists: list[Checklist], tmp_path: Path, lang: str) -> PosApp:
-    settings = Settings(technician="张伟", device_id="laptop-1")
-    services = Services(store, checklists, settings, settings_path=tmp_path / "settings.json")
-    return make_app(services, lang)
-
-
 def answer_some(store: LocalStore, session: Session) -> None:
     """Two failures with notes, one pass; the chip test and the receipt mask still open."""
-    store.record(session, "card", "void", "fail", "撤销后没有打印小票")
-    store.record(session, "receipt", "clock", "fail", "clock 5 minutes slow")
-    store.record(session, "card", "shield", "pass")
+    save_answer(store, session, "card", "void", "fail", "撤销后没有打印小票")
+    save_answer(store, session, "receipt", "clock", "fail", "clock 5 minutes slow")
+    save_answer(store, session, "card", "shield", "pass")
 
 
 def answer_all(store: LocalStore, session: Session) -> None:
     answer_some(store, session)
-    store.record(session, "card", "chip-pin", "pass", values=CHIP_VALUES)
-    store.record(session, "receipt", "masked", "pass")
-
-
-async def settle(app: PosApp, pilot: Pilot[None]) -> None:
-    await asyncio.to_thread(app.services.writer.flush)
-    await pilot.pause()
+    save_answer(store, session, "card", "chip-pin", "pass", values=CHIP_VALUES)
+    save_answer(store, session, "receipt", "masked", "pass")
 
 
 async def summary_from_runner(app: PosApp, pilot: Pilot[None]) -> SummaryScreen:
@@ -76,7 +64,7 @@ async def test_summary_shows_counts_verdict_failures_and_open_items(
     store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
 ) -> None:
     answer_some(store, session)
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await summary_from_runner(app, pilot)
         assert text_of(screen, "#summary-verdict") == "Verdict: Incomplete"
@@ -110,7 +98,7 @@ async def test_choosing_an_open_item_jumps_back_to_it_in_the_runner(
     store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
 ) -> None:
     answer_some(store, session)
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         await summary_from_runner(app, pilot)
         await pilot.press("down", "enter")
@@ -125,8 +113,8 @@ async def test_a_visit_signed_incomplete_opens_read_only_and_can_still_be_looked
     store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
 ) -> None:
     answer_some(store, session)
-    store.sign(session, "张伟", "王老板")
-    app = build(store, checklists, tmp_path, "en")
+    save_sign(store, session, "张伟", "王老板")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await summary_from_home(app, pilot)
         assert "Signed on" in text_of(screen, "#summary-signoff")
@@ -149,7 +137,7 @@ async def test_sign_off_with_empty_names_is_refused_inline(
     store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
 ) -> None:
     answer_all(store, session)
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         await summary_from_runner(app, pilot)
         await pilot.press("ctrl+s")
@@ -175,7 +163,7 @@ async def test_sign_off_is_stored_and_the_summary_becomes_read_only(
     store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
 ) -> None:
     answer_all(store, session)
-    app = build(store, checklists, tmp_path, "zh")
+    app = technician_app(store, checklists, tmp_path, "zh")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await summary_from_runner(app, pilot)
         assert "ctrl+s" in screen.active_bindings
@@ -206,7 +194,7 @@ async def test_signing_an_incomplete_visit_needs_an_explicit_confirmation(
     store: LocalStore, checklists: list[Checklist], session: Session, tmp_path: Path
 ) -> None:
     answer_some(store, session)
-    app = build(store, checklists, tmp_path, "en")
+    app = technician_app(store, checklists, tmp_path, "en")
     async with app.run_test(size=(80, 24)) as pilot:
         await summary_from_runner(app, pilot)
         await pilot.press("ctrl+s")

@@ -14,6 +14,7 @@ from pos_tui import __version__
 from pos_tui.cli import main
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.store.local import LocalStore
+from tests.helpers.visits import save_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,7 +92,7 @@ def test_list_filters_by_status(tmp_path: Path, info, checklists) -> None:  # ty
     with LocalStore.open(folder) as store:
         draft = Session.start(info, checklists)
         store.create(draft)
-        store.record(draft, "card", "void", Outcome.FAIL, note="打印机缺纸")
+        save_answer(store, draft, "card", "void", Outcome.FAIL, note="打印机缺纸")
     runner = CliRunner()
     drafts = json.loads(
         runner.invoke(

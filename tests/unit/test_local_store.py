@@ -18,6 +18,7 @@ from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.local import LocalStore, recover_file
 from pos_tui.store.storage import StoreDamaged, StoreError, StoreWriteFailed
 from pos_tui.store.writer_lock import StoreLocked
+from tests.helpers.visits import save_answer, save_sign, save_undo
 
 CHIP_VALUES = {"reference": "000012345678", "amount": "0.01", "last4": "1234"}
 
@@ -29,9 +30,9 @@ def test_answers_survive_closing_and_reopening(
     with LocalStore.open(folder) as store:
         session = Session.start(info, checklists)
         store.create(session)
-        store.record(session, "card", "chip-pin", Outcome.PASS, values=CHIP_VALUES)
-        store.record(session, "card", "void", Outcome.FAIL, note="撤销后小票未打印")
-        store.record(session, "receipt", "clock", Outcome.NA)
+        save_answer(store, session, "card", "chip-pin", Outcome.PASS, values=CHIP_VALUES)
+        save_answer(store, session, "card", "void", Outcome.FAIL, note="撤销后小票未打印")
+        save_answer(store, session, "receipt", "clock", Outcome.NA)
     with LocalStore.open(folder) as store:
         reopened = store.load(session.uuid)
         [draft] = store.drafts()
@@ -44,7 +45,7 @@ def test_answers_survive_closing_and_reopening(
 
 
 def test_files_are_utf8_json_with_chinese_as_text(store: LocalStore, session: Session) -> None:
-    store.record(session, "card", "void", Outcome.FAIL, note="打印机卡纸")
+    save_answer(store, session, "card", "void", Outcome.FAIL, note="打印机卡纸")
     raw = store.visit_path(session.uuid).read_bytes()
     assert "打印机卡纸".encode() in raw
     assert b"\\u" not in raw
@@ -73,32 +74,32 @@ def test_signed_visit_is_indexed_and_read_only(store: LocalStore, session: Sessi
         ("receipt", "masked", {}),
         ("receipt", "clock", {}),
     ]:
-        store.record(session, checklist_id, item_id, Outcome.PASS, values=values)
-    store.sign(session, "张伟", "王老板")
+        save_answer(store, session, checklist_id, item_id, Outcome.PASS, values=values)
+    save_sign(store, session, "张伟", "王老板")
     [summary] = store.summaries([Status.SIGNED])
     assert (summary.verdict, summary.content_sha256) == ("pass", session.content_sha256)
     reopened = store.load(session.uuid)
     assert reopened.status is Status.SIGNED and not reopened.altered
     with pytest.raises(VisitError):
-        store.record(reopened, "receipt", "clock", Outcome.FAIL, note="late")
+        save_answer(store, reopened, "receipt", "clock", Outcome.FAIL, note="late")
     assert store.load(session.uuid).answer("receipt", "clock").outcome is Outcome.PASS  # type: ignore[union-attr]
 
 
 def test_undo_is_saved(store: LocalStore, session: Session) -> None:
-    store.record(session, "card", "void", Outcome.PASS)
-    store.record(session, "card", "void", Outcome.FAIL, note="second try failed")
-    assert store.undo(session) == ("card", "void")
+    save_answer(store, session, "card", "void", Outcome.PASS)
+    save_answer(store, session, "card", "void", Outcome.FAIL, note="second try failed")
+    assert save_undo(store, session) == ("card", "void")
     assert store.load(session.uuid).answer("card", "void").outcome is Outcome.PASS  # type: ignore[union-attr]
-    store.undo(session)
+    save_undo(store, session)
     assert store.load(session.uuid).answer("card", "void") is None
-    assert store.undo(session) is None
+    assert save_undo(store, session) is None
 
 
 def test_card_numbers_are_masked_before_they_reach_the_file(
     store: LocalStore, session: Session
 ) -> None:
-    store.record(
-        session, "card", "void", Outcome.FAIL, note="卡号 6222 0212 3456 7890 128 撤销失败"
+    save_answer(
+        store, session, "card", "void", Outcome.FAIL, note="卡号 6222 0212 3456 7890 128 撤销失败"
     )
     raw = store.visit_path(session.uuid).read_text(encoding="utf-8")
     assert "****0128" in raw
@@ -108,8 +109,13 @@ def test_card_numbers_are_masked_before_they_reach_the_file(
 def test_track_data_is_refused_and_nothing_is_written(store: LocalStore, session: Session) -> None:
     before = store.visit_path(session.uuid).read_bytes()
     with pytest.raises(CardDataError):
-        store.record(
-            session, "card", "void", Outcome.FAIL, note=";4111111111111111=25121010000000000?"
+        save_answer(
+            store,
+            session,
+            "card",
+            "void",
+            Outcome.FAIL,
+            note=";4111111111111111=25121010000000000?",
         )
     assert store.visit_path(session.uuid).read_bytes() == before
     assert session.answer("card", "void") is None
@@ -148,7 +154,7 @@ def test_second_writer_in_this_process_is_refused(store: LocalStore) -> None:
 def test_reading_is_allowed_while_a_writer_works(store: LocalStore, session: Session) -> None:
     with LocalStore.open(store.folder, read_only=True) as reader:
         assert [s.uuid for s in reader.drafts()] == [session.uuid]
-        store.record(session, "card", "void", Outcome.PASS)
+        save_answer(store, session, "card", "void", Outcome.PASS)
         assert reader.load(session.uuid).answer("card", "void") is not None
         with pytest.raises(StoreError, match="read-only"):
             reader.create(Session.start(session.info, session.checklists))
@@ -226,7 +232,7 @@ def test_damaged_visit_file_is_reported_not_overwritten(
     with LocalStore.open(folder) as store:
         session = Session.start(info, checklists)
         store.create(session)
-        store.record(session, "card", "void", Outcome.PASS)
+        save_answer(store, session, "card", "void", Outcome.PASS)
     path = folder / "visits" / f"{session.uuid}.json"
     damage(path, how)
     damaged_bytes = path.read_bytes()
@@ -274,15 +280,18 @@ def run_with_file_size_limit(folder: Path, limit: int) -> subprocess.CompletedPr
         f"""
         import resource, signal
         from pathlib import Path
+        from pos_tui.config import Settings
+        from pos_tui.services.technician import Services
         from pos_tui.store.local import LocalStore
         from pos_tui.store.storage import StoreWriteFailed
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         with LocalStore.open(Path({str(folder)!r})) as store:
+            services = Services(store, [], Settings())
             [summary] = store.drafts()
-            session = store.load(summary.uuid)
+            session = services.load(summary.uuid).result()
             resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))
             try:
-                store.record(session, "card", "void", "fail", note="纸" * 5000)
+                services.record(session, "card", "void", "fail", note="纸" * 5000).result()
             except StoreWriteFailed as error:
                 print(error)
                 print("in memory:", session.answer("card", "void"))
@@ -301,7 +310,7 @@ def test_full_disk_keeps_the_previous_version_and_the_session(
     with LocalStore.open(folder) as store:
         session = Session.start(info, checklists)
         store.create(session)
-        store.record(session, "card", "void", Outcome.PASS)
+        save_answer(store, session, "card", "void", Outcome.PASS)
     path = folder / "visits" / f"{session.uuid}.json"
     before = path.read_bytes()
     done = run_with_file_size_limit(folder, len(before) + 100)

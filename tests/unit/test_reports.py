@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from pos_tui import cli_reports
+from pos_tui.cli import reports as cli_reports
 from pos_tui.cli import main
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Outcome, Session
@@ -38,6 +38,7 @@ from pos_tui.store.local import LocalStore
 from pos_tui.store.shared import SharedStore
 from pos_tui.store.sources import LocalSource, SharedSource, VisitRecord, find_row, open_source
 from pos_tui.store.sync import sync
+from tests.helpers.visits import save_answer, save_sign
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -89,7 +90,8 @@ def make_visit(
     session = Session.start(info or visit_info(), checklists, clock=stepping_clock(start))
     session.uuid = uuid
     store.create(session)
-    store.record(
+    save_answer(
+        store,
         session,
         "card",
         "chip-pin",
@@ -97,12 +99,12 @@ def make_visit(
         note="持卡人输入密码正常",
         values={"reference": "202503040001", "amount": "0.01", "last4": "1111"},
     )
-    store.record(session, "card", "void", Outcome.FAIL, note=VOID_NOTE)
-    store.record(session, "card", "shield", Outcome.NA, note="商户柜台已有遮挡")
-    store.record(session, "receipt", "masked", Outcome.PASS)
-    store.record(session, "receipt", "clock", Outcome.FAIL, note="终端时钟慢了7分钟")
+    save_answer(store, session, "card", "void", Outcome.FAIL, note=VOID_NOTE)
+    save_answer(store, session, "card", "shield", Outcome.NA, note="商户柜台已有遮挡")
+    save_answer(store, session, "receipt", "masked", Outcome.PASS)
+    save_answer(store, session, "receipt", "clock", Outcome.FAIL, note="终端时钟慢了7分钟")
     if sign:
-        store.sign(session, "张伟", "王老板")
+        save_sign(store, session, "张伟", "王老板")
     return session
 
 
@@ -592,7 +594,7 @@ def test_export_to_stdout_starts_with_the_bom(stores: Stores) -> None:
 
 def test_reports_do_not_load_the_ui_toolkit() -> None:
     script = (
-        "import json, sys, pos_tui.cli_reports, pos_tui.reports.report, pos_tui.reports.export;"
+        "import json, sys, pos_tui.cli.reports, pos_tui.reports.report, pos_tui.reports.export;"
         " print(json.dumps(sorted(sys.modules)))"
     )
     done = subprocess.run(

@@ -23,6 +23,7 @@ from pos_tui.store.os_lock import FileLock
 from pos_tui.store.shared import LOCK_NAME, SharedBusy, SharedMissing, SharedStore
 from pos_tui.store.storage import StoreError, read_json_document
 from pos_tui.store.sync import pending, sync
+from tests.helpers.visits import save_answer, save_sign
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,8 +33,8 @@ def signed_visit(
 ) -> Session:
     session = Session.start(info, checklists)
     store.create(session)
-    store.record(session, "card", "void", Outcome.FAIL, note=note)
-    store.sign(session, info.technician, "王老板")
+    save_answer(store, session, "card", "void", Outcome.FAIL, note=note)
+    save_sign(store, session, info.technician, "王老板")
     return session
 
 

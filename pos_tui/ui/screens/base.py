@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual._context import active_app
 from textual.actions import SkipAction
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -19,7 +18,7 @@ from textual.widgets import Input
 from pos_tui.domain.redact import CardDataError
 from pos_tui.domain.session import VisitError
 from pos_tui.store.storage import StoreError
-from pos_tui.ui.i18n import translate_bindings
+from pos_tui.ui.i18n import BINDING_TEXT, describe
 
 if TYPE_CHECKING:
     from pos_tui.services.technician import Services
@@ -54,8 +53,23 @@ def error_text(error: BaseException, lang: str) -> str:
     return str(error)
 
 
+def screen_keys(screen: Screen[Any], lang: str) -> list[tuple[str, str, Binding, bool]]:
+    """The keys that work on `screen` now, ours only (not the framework's), one per action:
+    (key as shown, words, binding, enabled)."""
+    found: list[tuple[str, str, Binding, bool]] = []
+    seen: set[str] = set()
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.id not in BINDING_TEXT or binding.action in seen:
+            continue
+        seen.add(binding.action)
+        shown = screen.app.get_key_display(binding)
+        found.append((shown, describe(binding, lang), binding, active.enabled))
+    return found
+
+
 class LanguageMixin:
-    """Screens re-render their words in `apply_language`; the app calls it on every switch."""
+    """Screens draw their words in `apply_language`; the app's language signal calls it."""
 
     @property
     def pos_app(self) -> PosApp:
@@ -74,32 +88,11 @@ class LanguageMixin:
         return self.pos_app.lang
 
     def apply_language(self, lang: str) -> None:
-        """Override to re-render words; the footer is done for you."""
+        """Override to re-render words; the key bar follows by itself."""
 
-    _bindings_language: str | None = None
-
-    def _translate_bindings(self, lang: str) -> bool:
-        """True when the footer's words had to change."""
-        if self._bindings_language == lang:
-            return False
-        translate_bindings(self, lang)  # type: ignore[arg-type]
-        self._bindings_language = lang
-        return True
-
-    def _language_changed(self, lang: str) -> None:
-        changed = self._translate_bindings(lang)
+    def language_changed(self, lang: str) -> None:
         self.apply_language(lang)
-        if changed:
-            self.refresh_bindings()  # type: ignore[attr-defined]
-
-    def _translate_early(self) -> None:
-        # Done before the footer is first composed, so mounting needs no second footer.
-        from pos_tui.ui.app import PosApp
-
-        with contextlib.suppress(LookupError):
-            app = active_app.get()
-            if isinstance(app, PosApp):
-                self._translate_bindings(app.lang)
+        self.refresh_bindings()  # type: ignore[attr-defined]
 
     _mounted = False
 
@@ -109,25 +102,34 @@ class LanguageMixin:
         if self._mounted:
             return
         self._mounted = True
-        self._language_changed(self.lang)
-
-    def key_bindings(self) -> list[tuple[str, Binding]]:
-        """This screen's keys that have a description, as the footer and help show them."""
-        found: list[tuple[str, Binding]] = []
-        for key, bindings in self._bindings.key_to_bindings.items():  # type: ignore[attr-defined]
-            found.extend((key, binding) for binding in bindings if binding.description)
-        return found
+        self.pos_app.language_signal.subscribe(
+            self,  # type: ignore[arg-type]
+            self.language_changed,
+            immediate=True,
+        )
+        self.apply_language(self.lang)
 
     def screen_commands(self) -> Iterable[SystemCommand]:
-        """Every key of this screen, also in the command palette."""
-        for key, binding in self.key_bindings():
-            if self.check_action(binding.action, ()) is not True:  # type: ignore[attr-defined]
+        """Every key of this screen that works now, also in the command palette."""
+        for shown, words, binding, enabled in screen_keys(self, self.lang):  # type: ignore[arg-type]
+            if not enabled:
                 continue
             yield SystemCommand(
-                f"{binding.description} [{binding.key_display or key}]",
-                binding.description,
+                f"{words} [{shown}]",
+                words,
                 partial(self.run_action, binding.action),  # type: ignore[attr-defined]
             )
+
+    def from_worker(self, callback: Callable[..., Any]) -> Callable[..., None]:
+        """`callback`, made safe to call from the worker thread: it runs on the UI thread,
+        and the worker never waits for that (the UI may be closing, waiting for the worker)."""
+        loop = asyncio.get_running_loop()
+
+        def call(*args: Any) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody to tell
+                loop.call_soon_threadsafe(callback, *args)
+
+        return call
 
     def when_done(
         self,
@@ -138,40 +140,30 @@ class LanguageMixin:
         """Run `on_ok(result)` (or `on_error`) on the UI thread once `future` is done.
 
         Expected errors (rules, card data, disk) go to `on_error`, or become a notification;
-        anything else is a bug and is raised on the UI thread rather than hidden.
+        anything else is a bug, and the worker's failure stops the app with its traceback
+        rather than hiding it. The wait belongs to the app, not the screen, so a result
+        still arrives after its screen has closed; it is shielded, so cancelling the wait
+        (the app quitting) never cancels a save that is queued.
         """
         app = self.pos_app
 
-        def deliver(done: Future[T]) -> None:
-            error = done.exception()
-            if error is None:
-                on_ok(done.result())
-            elif isinstance(error, EXPECTED_ERRORS):
+        async def deliver() -> None:
+            try:
+                result = await asyncio.shield(asyncio.wrap_future(future))
+            except EXPECTED_ERRORS as error:
                 if on_error is not None:
                     on_error(error)
                 else:
                     app.notify(error_text(error, app.lang), severity="error", timeout=8)
-            else:
-                # A bug, not a user error: stop the app with the traceback, as Textual does.
-                app._handle_exception(error if isinstance(error, Exception) else Exception(error))
-
-        def finished(done: Future[T]) -> None:
-            if threading.get_ident() == app._thread_id:
-                deliver(done)
                 return
-            with contextlib.suppress(RuntimeError):  # the app closed while the save ran
-                app.call_from_thread(deliver, done)
+            on_ok(result)
 
-        future.add_done_callback(finished)
+        app.run_worker(deliver(), group="results", exit_on_error=True)
 
 
 class PosScreen(LanguageMixin, Screen[ScreenResult]):
-    def __init__(self, name: str | None = None, id: str | None = None) -> None:
-        super().__init__(name=name, id=id)
-        self._translate_early()
+    pass
 
 
 class PosModal(LanguageMixin, ModalScreen[ScreenResult]):
-    def __init__(self, name: str | None = None, id: str | None = None) -> None:
-        super().__init__(name=name, id=id)
-        self._translate_early()
+    pass

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from pos_tui.ui.i18n import Text
-from pos_tui.ui.screens.base import LanguageMixin, PosModal
+from pos_tui.ui.screens.base import PosModal, screen_keys
 
 TITLE = Text("按键帮助", "Keys")
 HINT = Text(
@@ -22,6 +25,11 @@ ACTION = Text("操作", "Action")
 class HelpScreen(PosModal[None]):
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close", show=False)]
 
+    def __init__(self, explained: Screen[Any]) -> None:
+        super().__init__()
+        self.explained = explained
+        """The screen whose keys are listed: the one the help was opened from."""
+
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box", classes="dialog"):
             yield Static(id="help-title", classes="dialog-title")
@@ -34,14 +42,5 @@ class HelpScreen(PosModal[None]):
         table = self.query_one("#help-keys", DataTable)
         table.clear(columns=True)
         table.add_columns(KEY.get(lang), ACTION.get(lang))
-        below = self.app.screen_stack[-2] if len(self.app.screen_stack) > 1 else None
-        rows: list[tuple[str, str]] = []
-        if isinstance(below, LanguageMixin):
-            rows += [
-                (binding.key_display or key, binding.description)
-                for key, binding in below.key_bindings()
-            ]
-        for key, bindings in self.app._bindings.key_to_bindings.items():
-            rows += [(b.key_display or key, b.description) for b in bindings if b.description]
-        for key, description in rows:
-            table.add_row(key, description)
+        for shown, words, _binding, _enabled in screen_keys(self.explained, lang):
+            table.add_row(shown, words)

@@ -8,6 +8,7 @@ from rich.text import Text as RichText
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.markup import escape
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -16,6 +17,7 @@ from pos_tui.domain.session import Session, Status
 if TYPE_CHECKING:
     from pos_tui.domain.loader import Problem
     from pos_tui.store.sync import SyncReport
+    from pos_tui.ui.screens.summary import SummaryResult
 from pos_tui.domain.names import DECISION_NAMES
 from pos_tui.store.summary import VisitSummary
 from pos_tui.ui.i18n import STATUS_NAMES, VERDICT_NAMES, Text, tr
@@ -53,6 +55,11 @@ SYNCED = Text(
     "同步完成：新上传 {added} 个访问，收到 {reviews} 个审核结果（{target}）。",
     "Sync complete: {added} visit(s) sent, {reviews} review decision(s) received ({target}).",
 )
+DAMAGED = Text(
+    "{count} 个访问文件已损坏，未列出（数据未被改动）。恢复方法：pos-tui recover {path}",
+    "{count} visit file(s) are damaged and not listed (nothing was changed)."
+    " To restore one: pos-tui recover {path}",
+)
 RECENT_LIMIT = 50  # the technician needs the latest; `pos-tui list` has them all
 
 
@@ -73,6 +80,7 @@ class HomeScreen(PosScreen[None]):
         yield Static(id="technician", classes="subtle")
         yield Static(id="resume-hint", classes="notice")
         yield Static(id="sync-status", classes="subtle")
+        yield Static(id="damaged", classes="warning-line")
         yield Static(id="drafts-title", classes="section-title")
         yield OptionList(id="drafts")
         yield Static(id="recent-title", classes="section-title")
@@ -102,7 +110,18 @@ class HomeScreen(PosScreen[None]):
         self.query_one("#technician", Static).update(
             WELCOME.get(lang).format(name=name) if name else ""
         )
+        self._show_damaged(lang)
         self._show(self.summaries)
+
+    def _show_damaged(self, lang: str) -> None:
+        """Visit files found damaged when the store opened: someone must hear of them."""
+        damaged = self.services.store.report.damaged
+        line = self.query_one("#damaged", Static)
+        line.display = bool(damaged)
+        if damaged:
+            line.update(
+                escape(DAMAGED.get(lang).format(count=len(damaged), path=damaged[0].path))
+            )
 
     def action_refresh(self) -> None:
         self.when_done(self.services.summaries(), self._show_and_announce)
@@ -169,14 +188,11 @@ class HomeScreen(PosScreen[None]):
             self.notify(NO_SHARED_STORE.get(self.lang), severity="warning", timeout=10)
             return
         self._sync_line(SYNCING.get(self.lang).format(done=0, total="?"))
-        self.when_done(
-            self.services.sync(target, self._sync_progress), self._synced, self._sync_failed
-        )
+        progress = self.from_worker(self._sync_progress)
+        self.when_done(self.services.sync(target, progress), self._synced, self._sync_failed)
 
     def _sync_progress(self, stage: str, done: int, total: int) -> None:
-        # Called on the writer thread; the label is the UI thread's to change.
-        text = SYNCING.get(self.lang).format(done=done, total=total)
-        self.app.call_from_thread(self._sync_line, text)
+        self._sync_line(SYNCING.get(self.lang).format(done=done, total=total))
 
     def _sync_line(self, text: str) -> None:
         line = self.query_one("#sync-status", Static)
@@ -198,8 +214,6 @@ class HomeScreen(PosScreen[None]):
 
     @staticmethod
     def _draft_line(summary: VisitSummary) -> str:
-        from textual.markup import escape
-
         when = summary.updated_at[:16].replace("T", " ")
         return escape(
             f"{when}  {summary.merchant_name}  {summary.terminal_number}  ({summary.answered})"
@@ -228,4 +242,10 @@ class HomeScreen(PosScreen[None]):
     def _open_summary(self, session: Session) -> None:
         from pos_tui.ui.screens.summary import SummaryScreen
 
-        self.app.push_screen(SummaryScreen(session))
+        self.app.push_screen(SummaryScreen(session), self._summary_closed)
+
+    def _summary_closed(self, result: SummaryResult | None) -> None:
+        if result is not None and result.jump_to is not None:
+            from pos_tui.ui.screens.runner import RunnerScreen
+
+            self.app.push_screen(RunnerScreen(result.session, start_at=result.jump_to))

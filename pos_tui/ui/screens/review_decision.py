@@ -15,8 +15,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from pos_tui.domain.review_filter import NEEDS_COMMENT, ReviewRow
-from pos_tui.ui.i18n import Text
+from pos_tui.domain.review import needs_comment
+from pos_tui.domain.review_filter import ReviewRow
+from pos_tui.ui.i18n import SAVING, Text
 from pos_tui.ui.screens import review_render as render
 from pos_tui.ui.screens import review_text as words
 from pos_tui.ui.screens.base import PosModal, error_text
@@ -26,7 +27,6 @@ COMMENT_REQUIRED = Text(
 )
 COMMENT_OPTIONAL = Text("意见（可选）", "Comment (optional)")
 HINT = Text("Enter 保存 | Esc 取消 | 审核人：{who}", "Enter saves | Esc cancels | Reviewer: {who}")
-SAVING = Text("保存中...", "Saving...")
 
 
 class ReviewDecisionScreen(PosModal[dict[str, Any] | None]):
@@ -66,7 +66,7 @@ class ReviewDecisionScreen(PosModal[dict[str, Any] | None]):
         warning = self.query_one("#decision-warning", Static)
         warning.update("\n".join(render.WARNING_TEXT[w].get(lang) for w in self.warnings))
         warning.display = bool(self.warnings)
-        label = COMMENT_REQUIRED if self.decision in NEEDS_COMMENT else COMMENT_OPTIONAL
+        label = COMMENT_REQUIRED if needs_comment(self.decision) else COMMENT_OPTIONAL
         self.query_one("#decision-label", Static).update(label.get(lang))
         self.query_one("#decision-hint", Static).update(
             HINT.get(lang).format(who=self.pos_app.review.reviewer)

@@ -23,7 +23,7 @@ from pos_tui.domain.review_filter import (
     filter_rows,
     sort_rows,
 )
-from pos_tui.ui.i18n import tr, translate_bindings
+from pos_tui.ui.i18n import tr
 from pos_tui.ui.screens import review_text as words
 from pos_tui.ui.screens.base import PosScreen
 from pos_tui.ui.widgets.key_bar import KeyBar
@@ -90,7 +90,6 @@ class ReviewListScreen(PosScreen[None]):
         )
         self.query_one(ReviewFilters).apply_language(lang)
         table = self.query_one("#review-table", DataTable)
-        translate_bindings(table, lang)
         table.clear(columns=True)
         for key, label in words.COLUMNS:
             table.add_column(label.get(lang), key=key)

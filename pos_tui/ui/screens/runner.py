@@ -1,14 +1,15 @@
 """The counter screen: go through the items, answer each with one key, every answer saved.
 
-Answers are saved on the writer thread; the screen only redraws when a save comes back, so
-what it shows is what is on disk. The cursor moves on as soon as a key is pressed, so a
-technician never waits for the disk between two items.
+Answers are saved on the services' worker; the screen takes the visit as the save hands it
+back and only then redraws the item, so what it shows is what is on disk. The cursor moves
+on as soon as a key is pressed, so a technician never waits for the disk between items.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,7 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import OptionList
 
-from pos_tui.domain.session import Answer, Outcome, Session
+if TYPE_CHECKING:
+    from pos_tui.ui.screens.summary import SummaryResult
+
+from pos_tui.domain.session import Outcome, Session
+from pos_tui.services.technician import Recorded, Undone
 from pos_tui.ui.i18n import Text
 from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.screens.note import NoteResult, NoteScreen
@@ -49,9 +54,11 @@ class RunnerScreen(PosScreen[None]):
         Binding("escape", "back", "Back", id="visit.back", show=False),
     ]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, start_at: Key | None = None) -> None:
         super().__init__()
         self.session = session
+        """The visit as last saved; replaced, never changed, when a save comes back."""
+        self._start_at = start_at
         self.pending: Counter[Key] = Counter()
         self.save_state = SaveState()
 
@@ -77,7 +84,7 @@ class RunnerScreen(PosScreen[None]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        start = self.start_key()
+        start = self._start_at or self.start_key()
         if start is not None:
             self.items.select_key(start)
         self.items.focus()
@@ -102,11 +109,6 @@ class RunnerScreen(PosScreen[None]):
         self.header.show_save(self.save_state, lang)
         self._show_elapsed()
         self._show_current()
-
-    def on_screen_resume(self) -> None:
-        # Back from the summary, the visit may have been signed: redraw it read-only.
-        self.apply_language(self.lang)
-        self.refresh_bindings()
 
     def _show_elapsed(self) -> None:
         self.header.show_elapsed(self.session, self.services.clock(), self.lang)
@@ -139,9 +141,9 @@ class RunnerScreen(PosScreen[None]):
                 return key
         return None
 
-    def jump_to(self, checklist_id: str, item_id: str) -> None:
-        """Put the cursor on an item (the summary calls this)."""
-        self.items.select_key((checklist_id, item_id))
+    def jump_to(self, key: Key) -> None:
+        """Put the cursor on an item."""
+        self.items.select_key(key)
         self.items.focus()
         self._show_current()
 
@@ -168,10 +170,12 @@ class RunnerScreen(PosScreen[None]):
     # -- answering ------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides the key: a signed visit shows no answer keys, and undo shows only when
+        # there is something to take back, so every key on the bar does something.
         if action in CHANGING and not self.session.editable:
-            return None
+            return False
         if action == "undo" and not self.session.can_undo:
-            return None
+            return False
         return True
 
     def _answerable(self) -> Key | None:
@@ -235,7 +239,8 @@ class RunnerScreen(PosScreen[None]):
         if advance:
             self._advance(key)
 
-    def _recorded(self, key: Key, answer: Answer) -> None:
+    def _recorded(self, key: Key, recorded: Recorded) -> None:
+        self.session = recorded.session
         self.pending[key] -= 1
         self._saving_finished(None)
         if self.is_attached:
@@ -253,7 +258,9 @@ class RunnerScreen(PosScreen[None]):
         self._saving_started()
         self.when_done(self.services.undo(self.session), self._undone, self._undo_failed)
 
-    def _undone(self, key: Key | None) -> None:
+    def _undone(self, undone: Undone) -> None:
+        self.session = undone.session
+        key = undone.key
         self._saving_finished(None)
         if not self.is_attached:
             return
@@ -284,7 +291,17 @@ class RunnerScreen(PosScreen[None]):
     def action_summary(self) -> None:
         from pos_tui.ui.screens.summary import SummaryScreen
 
-        self.app.push_screen(SummaryScreen(self.session))
+        self.app.push_screen(SummaryScreen(self.session), self._back_from_summary)
+
+    def _back_from_summary(self, result: SummaryResult | None) -> None:
+        if result is None:
+            return
+        # Signed there, perhaps: from now on this screen shows the visit read-only.
+        self.session = result.session
+        self.apply_language(self.lang)
+        self.refresh_bindings()
+        if result.jump_to is not None:
+            self.jump_to(result.jump_to)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.cells import cell_len
 from rich.text import Text as RichText
 from textual import on
@@ -62,7 +64,16 @@ COLUMNS = (
 )
 
 
-class SummaryScreen(PosScreen[None]):
+@dataclass(frozen=True, slots=True)
+class SummaryResult:
+    """What the summary hands back: the visit as it now stands (signed there, perhaps), and
+    the item to go to when the technician chose one."""
+
+    session: Session
+    jump_to: tuple[str, str] | None = None
+
+
+class SummaryScreen(PosScreen[SummaryResult]):
     CSS_PATH = "summary.tcss"
     BINDINGS = [
         Binding("ctrl+s", "sign", "Sign off", id="visit.sign"),
@@ -102,9 +113,6 @@ class SummaryScreen(PosScreen[None]):
 
     def on_resize(self) -> None:
         self._show_failures()
-
-    def on_screen_resume(self) -> None:
-        self.show_session()
 
     def apply_language(self, lang: str) -> None:
         self.title = TITLE.get(lang)
@@ -251,18 +259,8 @@ class SummaryScreen(PosScreen[None]):
         self.jump_to(*self._missing_keys[event.option_index])
 
     def jump_to(self, checklist_id: str, item_id: str) -> None:
-        """Back to the runner, on that item; opened from home, a runner takes this place."""
-        from pos_tui.ui.screens.runner import RunnerScreen
-
-        stack = self.app.screen_stack
-        below = stack[-2] if len(stack) > 1 else None
-        if isinstance(below, RunnerScreen):
-            below.jump_to(checklist_id, item_id)
-            self.app.pop_screen()
-            return
-        runner = RunnerScreen(self.session)
-        self.app.switch_screen(runner)
-        runner.call_after_refresh(runner.jump_to, checklist_id, item_id)
+        """Back to whoever opened the summary, asking to go to that item."""
+        self.dismiss(SummaryResult(self.session, (checklist_id, item_id)))
 
     # -- signing -------------------------------------------------------------------
 
@@ -292,7 +290,8 @@ class SummaryScreen(PosScreen[None]):
         self.refresh_bindings()
         self.when_done(self.services.sign(self.session, *names), self._signed, self._not_signed)
 
-    def _signed(self, _result: None) -> None:
+    def _signed(self, session: Session) -> None:
+        self.session = session
         self._signing = False
         self.show_session()
         self.refresh_bindings()
@@ -304,4 +303,4 @@ class SummaryScreen(PosScreen[None]):
         self.notify(error_text(error, self.lang), severity="error", timeout=8)
 
     def action_back(self) -> None:
-        self.dismiss(None)
+        self.dismiss(SummaryResult(self.session))

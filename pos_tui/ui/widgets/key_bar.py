@@ -35,21 +35,19 @@ class KeyBar(Widget):
             self.refresh()
 
     def render(self) -> RenderResult:
-        seen_actions: set[str] = set()
+        from pos_tui.ui.screens.base import screen_keys
+
+        lang = str(getattr(self.app, "lang", "en"))
         pieces: list[Content] = []
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
-            if not binding.show or not binding.description or binding.action in seen_actions:
+        for shown, words, binding, enabled in screen_keys(self.screen, lang):
+            if not binding.show:
                 continue
-            seen_actions.add(binding.action)
-            shown_key = self.app.get_key_display(binding)
-            style = "" if active.enabled else "dim"
-            # Key and words run together, as in Textual's compact footer: at 80 columns the
-            # runner's nine keys only fit in Chinese that way.
+            style = "" if enabled else "dim"
             pieces.append(
                 Content.assemble(
-                    (shown_key, f"bold $footer-key-foreground {style}".strip()),
-                    (binding.description, style),
-                ).stylize(f"@click=app.simulate_key('{key}')")
+                    (shown, f"bold $footer-key-foreground {style}".strip()),
+                    " ",
+                    (words, style),
+                ).stylize(f"@click=app.simulate_key('{binding.key}')")
             )
         return Content(" ") + Content("  ").join(pieces)

@@ -1,7 +1,7 @@
 """The top line: the screen's title and sub-title, in one widget.
 
-Textual's Header composes an icon, a title widget and a clock; this draws the same words
-as one line, which is what a screen at the shop counter needs, and starts faster.
+Textual's Header composes an icon and a title widget (a clock too, if asked); this draws the
+same words as one line, which is what a screen at the shop counter needs, and starts faster.
 """
 
 from __future__ import annotations

@@ -10,13 +10,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from pos_tui.domain.session import Session
-from pos_tui.ui.i18n import READ_ONLY, Text
+from pos_tui.ui.i18n import READ_ONLY, SAVING, Text
 from pos_tui.ui.screens.base import error_text
 from pos_tui.ui.widgets.progress import CellSafeProgressBar
 
 SAVED = Text("已保存 {at}", "Saved {at}")
 SAVED_EARLIER = Text("已保存", "Saved")
-SAVING = Text("保存中...", "Saving...")
 NOT_SAVED = Text("未保存：{reason}", "Not saved: {reason}")
 ELAPSED = Text("用时 {time}", "Time {time}")
 OVERALL = Text("总进度", "Overall")

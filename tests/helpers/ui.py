@@ -1,0 +1,48 @@
+"""What the UI tests share: waiting for the worker, and reading what a screen shows."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from pos_tui.config import Settings
+from pos_tui.domain.checklist import Checklist
+from pos_tui.services.technician import Services
+from pos_tui.store.local import LocalStore
+from pos_tui.ui.app import PosApp, make_app
+from pos_tui.ui.widgets.key_bar import KeyBar
+
+
+async def settle(app: PosApp, pilot: Pilot[None]) -> None:
+    """Every job queued on the app's workers has finished and its result has been shown."""
+    for side in ("services", "review"):
+        try:
+            services = getattr(app, side)
+        except RuntimeError:  # that side of the app was not started
+            continue
+        await asyncio.to_thread(services.worker.flush)
+    await pilot.pause()
+    await pilot.pause()
+
+
+def key_bar_text(screen: Any) -> str:
+    """The key bar's line as the technician reads it."""
+    return str(screen.query_one(KeyBar).render())
+
+
+def technician_app(
+    store: LocalStore,
+    checklists: list[Checklist],
+    tmp_path: Path,
+    lang: str = "en",
+    **options: Any,
+) -> PosApp:
+    """The technician's app on a real store, with its settings file in the test's folder."""
+    settings = options.pop("settings", Settings(technician="张伟", device_id="laptop-1"))
+    services = Services(
+        store, checklists, settings, settings_path=tmp_path / "settings.json", **options
+    )
+    return make_app(services, lang)

@@ -1,0 +1,36 @@
+"""Set-up steps for tests: run a domain command on a session, then let the store persist it.
+
+This is the layering the app follows (the domain decides, the store writes), without the
+services' worker thread, for tests that only need visits in a given state on disk.
+"""
+
+from __future__ import annotations
+
+from pos_tui.domain.session import Answer, Outcome, Session, SignOff
+from pos_tui.store.local import LocalStore
+
+
+def save_answer(
+    store: LocalStore,
+    session: Session,
+    checklist_id: str,
+    item_id: str,
+    outcome: Outcome | str,
+    note: str = "",
+    values: dict[str, str] | None = None,
+) -> Answer:
+    answer = session.record(checklist_id, item_id, outcome, note, values)
+    store.save(session)
+    return answer
+
+
+def save_undo(store: LocalStore, session: Session) -> tuple[str, str] | None:
+    key = session.undo()
+    store.save(session)
+    return key
+
+
+def save_sign(store: LocalStore, session: Session, technician: str, representative: str) -> SignOff:
+    signoff = session.sign(technician, representative)
+    store.save(session)
+    return signoff
