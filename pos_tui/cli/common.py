@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar, cast
 
 import click
 
+from pos_tui.domain.checklist import LANGUAGES
 from pos_tui.domain.redact import CardDataError
 from pos_tui.domain.session import VisitError
 from pos_tui.locations import DATA_DIR_ENV, data_dir
@@ -33,6 +34,9 @@ data_dir_option = click.option(
     type=click.Path(path_type=Path),
     help=f"The local store's folder (default: {DATA_DIR_ENV}, else the system's data folder).",
 )
+
+LANGUAGE_CHOICE = click.Choice(LANGUAGES)
+"""The languages a screen or a report can be shown in, for every --lang option."""
 
 
 def fail(message: str) -> NoReturn:

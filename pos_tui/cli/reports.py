@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from pos_tui.cli.common import (
+    LANGUAGE_CHOICE,
     data_dir_option,
     fail,
     local_folder,
@@ -41,7 +42,7 @@ store_option = click.option(
 )
 lang_option = click.option(
     "--lang",
-    type=click.Choice(["zh", "en"]),
+    type=LANGUAGE_CHOICE,
     help="Language of the words (default: each visit's own; zh for visits that have none).",
 )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pos_tui.cli.common import fail, not_a_file, plain_errors
+from pos_tui.cli.common import LANGUAGE_CHOICE, fail, not_a_file, plain_errors
 
 
 @click.command()
@@ -16,7 +16,7 @@ from pos_tui.cli.common import fail, not_a_file, plain_errors
     type=click.Path(path_type=Path),
     help="The shared store's folder (default: settings, or POS_TUI_SHARED_STORE).",
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the UI.")
+@click.option("--lang", type=LANGUAGE_CHOICE, help="Language of the UI.")
 @plain_errors
 def review(store: Path | None, lang: str | None) -> None:
     """Review synced visits: find failures, inspect visits, approve or send back.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pos_tui.cli.common import data_dir_option, fail, local_folder, plain_errors
+from pos_tui.cli.common import LANGUAGE_CHOICE, data_dir_option, fail, local_folder, plain_errors
 from pos_tui.locations import shipped_checklists_dir
 
 
@@ -20,7 +20,7 @@ from pos_tui.locations import shipped_checklists_dir
     envvar="POS_TUI_CHECKLISTS",
     help="Folder of checklists to run (default: the shipped ones).",
 )
-@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the UI.")
+@click.option("--lang", type=LANGUAGE_CHOICE, help="Language of the UI.")
 @click.pass_context
 @plain_errors
 def run(
