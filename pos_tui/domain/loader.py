@@ -24,6 +24,7 @@ from pos_tui.domain.checklist import (
 )
 from pos_tui.domain.node_reader import NodeReader
 from pos_tui.domain.redact import is_forbidden_field_id
+from pos_tui.domain.safe_read import FileTooLarge, RefusedFile, read_regular_file
 from pos_tui.domain.yaml_nodes import (
     MAX_FILE_BYTES,
     Position,
@@ -79,12 +80,15 @@ def load_checklist(path: Path) -> Checklist:
 def parse_file(path: Path) -> tuple[Checklist | None, list[Problem]]:
     shown = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            limit = MAX_FILE_BYTES // 1024
-            message = f"file is {size // 1024} KiB; checklists are limited to {limit} KiB"
-            return None, [Problem(shown, 1, 1, message)]
-        data = path.read_bytes()
+        # Links are followed: a checklist folder may well link to files kept elsewhere.
+        data = read_regular_file(path, MAX_FILE_BYTES)
+    except FileTooLarge as error:
+        limit = MAX_FILE_BYTES // 1024
+        size = f"over {limit}" if error.size is None else str(error.size // 1024)
+        message = f"file is {size} KiB; checklists are limited to {limit} KiB"
+        return None, [Problem(shown, 1, 1, message)]
+    except RefusedFile as error:
+        return None, [Problem(shown, 1, 1, f"not a checklist file: {error.reason}")]
     except OSError as error:
         return None, [Problem(shown, 1, 1, f"cannot read the file: {error.strerror or error}")]
     return parse_bytes(data, shown, source=path)
@@ -273,11 +277,9 @@ def checklist_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                child
-                for child in path.iterdir()
-                if child.suffix in CHECKLIST_SUFFIXES and child.is_file()
-            )
+            # Not only regular files: a FIFO or a folder named x.yaml is reported by
+            # parse_file rather than skipped without a word.
+            found = sorted(child for child in path.iterdir() if child.suffix in CHECKLIST_SUFFIXES)
             if not found:
                 problems.append(Problem(str(path), 1, 1, "no .yaml checklist files in this folder"))
             files.extend(found)
@@ -318,6 +320,10 @@ def _clash(path: Path, checklist_id: str, owner: Path) -> Problem:
 
 
 def _id_position(path: Path) -> Position:
-    root = compose(decode(path.read_bytes()))
+    # The file was read once already, but it may have changed (or been swapped) since.
+    try:
+        root = compose(decode(read_regular_file(path, MAX_FILE_BYTES)))
+    except (OSError, RefusedFile, RefusedYaml):
+        return Position(1, 1)
     reader = NodeReader()
     return reader.position(reader.id_node(root))

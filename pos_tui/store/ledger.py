@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from tinydb import TinyDB
 
-from pos_tui.store.storage import AtomicJSONStorage
+from pos_tui.store.schema import ledger_row, table_rows
+from pos_tui.store.storage import AtomicJSONStorage, read_json_document
 
 LEDGER_NAME = "sync-ledger.json"
 
@@ -23,6 +25,8 @@ class SyncLedger:
     def __init__(self, data_folder: Path, read_only: bool = False) -> None:
         self.path = data_folder / LEDGER_NAME
         self.read_only = read_only
+        self.skipped: list[str] = []
+        """Why each unreadable row of the last read was left out."""
 
     def _db(self) -> TinyDB:
         return TinyDB(self.path, storage=AtomicJSONStorage, read_only=self.read_only)
@@ -30,22 +34,21 @@ class SyncLedger:
     def synced(self, target: Path) -> dict[str, int]:
         """The highest revision of each visit synced to `target`."""
         key = target_key(target)
-        db = self._db()
-        try:
-            found: dict[str, int] = {}
-            for row in db.table("synced").all():
-                if row["target"] == key:
-                    found[row["uuid"]] = max(found.get(row["uuid"], 0), int(row["revision"]))
-            return found
-        finally:
-            db.close()
+        found: dict[str, int] = {}
+        for row in self._rows():
+            if row["target"] == key:
+                found[row["uuid"]] = max(found.get(row["uuid"], 0), row["revision"])
+        return found
 
     def history(self) -> list[dict[str, object]]:
-        db = self._db()
-        try:
-            return [dict(row) for row in db.table("synced").all()]
-        finally:
-            db.close()
+        return [dict(row) for row in self._rows()]
+
+    def _rows(self) -> list[dict[str, Any]]:
+        # A bad row is left out rather than failing the sync: its visit only looks pending,
+        # and sending it again finds the same record already there, a no-op.
+        rows, bad = table_rows(read_json_document(self.path), "synced", ledger_row)
+        self.skipped = list(bad.values())
+        return list(rows.values())
 
     def add(self, target: Path, versions: Iterable[tuple[str, int, str]]) -> None:
         key = target_key(target)

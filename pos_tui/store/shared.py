@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import socket
 import uuid as uuid_module
@@ -32,6 +31,8 @@ from typing import Any
 
 from tinydb import TinyDB
 
+from pos_tui.domain.safe_read import RefusedFile, read_slice
+from pos_tui.store import schema
 from pos_tui.store.os_lock import FileLock, LockTimeout
 from pos_tui.store.storage import (
     AtomicJSONStorage,
@@ -70,10 +71,10 @@ def record_hash(raw: bytes) -> str:
 
 
 def record_from_document(document: dict[str, Any]) -> dict[str, Any]:
-    """A visit file's TinyDB document as {"visit": ..., "events": [...]}."""
-    [visit] = document["visit"].values()
-    events = sorted(document.get("events", {}).items(), key=lambda pair: int(pair[0]))
-    return {"visit": visit, "events": [event for _, event in events]}
+    """A visit file's TinyDB document as {"visit": ..., "events": [...]}; ShapeError when it
+    is not one."""
+    visit, events = schema.visit_document(schema.tinydb_document(document))
+    return {"visit": visit, "events": events}
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class SharedStore:
     def __init__(self, folder: Path, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
         self.folder = folder
         self.lock_timeout = lock_timeout
+        self.damaged: tuple[StoreDamaged, ...] = ()
+        """Index rows and decisions of the last read that were unreadable and left out."""
 
     @classmethod
     def open(
@@ -148,29 +151,50 @@ class SharedStore:
     # -- reading -------------------------------------------------------------------------
 
     def rows(self) -> list[dict[str, Any]]:
-        """Every synced version, as indexed; no lock needed, replaces are atomic."""
-        document = read_json_document(self.index_path) or {}
-        return list(document.get("visits", {}).values())
+        """Every synced version, as indexed; no lock needed, replaces are atomic.
+
+        A row of the wrong shape is left out, and said in `damaged`, so that one bad row
+        written to the share does not hide every other visit."""
+        return self._table(self.index_path, "visits", schema.shared_row)
 
     @property
     def reviews_path(self) -> Path:
         return self.folder / REVIEWS_NAME
 
     def reviews(self) -> list[dict[str, Any]]:
-        document = read_json_document(self.reviews_path) or {}
-        return list(document.get("reviews", {}).values())
+        """Every review decision; one of the wrong shape is left out, like an index row."""
+        return self._table(self.reviews_path, "reviews", schema.review_row)
+
+    def _table(
+        self, path: Path, table: str, checker: Callable[[Any, str], dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        rows, bad = schema.table_rows(read_json_document(path), table, checker)
+        others = tuple(error for error in self.damaged if error.path != path)
+        self.damaged = others + tuple(StoreDamaged(path, why) for why in bad.values())
+        return list(rows.values())
 
     def read_record(self, row: dict[str, Any]) -> dict[str, Any]:
-        path = self.folder / BATCHES_DIR / row["batch"]
         try:
-            with open(path, "rb") as file:
-                file.seek(row["offset"])
-                data = file.read(row["length"])
-            return record_from_document(json.loads(data.decode("utf-8")))
+            # Checked again: the row may come from a caller, and its batch names a file.
+            schema.record_location(row)
+        except schema.ShapeError as error:
+            raise StoreDamaged(self.index_path, str(error)) from None
+        path = self.folder / BATCHES_DIR / row["batch"]
+        where = f"the record at byte {row['offset']}"
+        try:
+            data = read_slice(path, row["offset"], row["length"])
         except FileNotFoundError:
             raise StoreError(f"The record file {path} is missing from the shared store.") from None
-        except (ValueError, UnicodeDecodeError, KeyError, AttributeError):
-            raise StoreDamaged(path, f"the record at byte {row['offset']} is unreadable") from None
+        except RefusedFile as refused:
+            raise StoreDamaged(path, refused.reason) from None
+        except OSError as error:
+            raise StoreError(f"Cannot read {path}: {error.strerror or error}.") from None
+        if len(data) < row["length"]:
+            raise StoreDamaged(path, f"{where} is cut short")
+        try:
+            return record_from_document(schema.parse_json(data))
+        except schema.ShapeError as error:
+            raise StoreDamaged(path, f"{where}: {error}") from None
 
     # -- writing -------------------------------------------------------------------------
 
@@ -191,7 +215,10 @@ class SharedStore:
                 # The raw document, not table.all(): building 10,000 Document objects
                 # costs more than the rest of the plan.
                 document = db.storage.read() or {}
-                existing = {int(k): row for k, row in document.get("visits", {}).items()}
+                # Rows of the wrong shape play no part in the plan (they stay in the
+                # index, untouched): one bad row must not stop every laptop's sync.
+                good, _bad = schema.table_rows(document, "visits", schema.shared_row)
+                existing = {int(k): row for k, row in good.items()}
                 report.reviews = self.reviews()
                 plan = _plan(records, existing, report)
                 if not plan.new_rows:

@@ -15,7 +15,7 @@ from pos_tui.domain.session import Session
 from pos_tui.store import checklist_copies
 from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import BATCHES_DIR, SharedStore
-from pos_tui.store.storage import StoreError
+from pos_tui.store.storage import StoreDamaged, StoreError
 
 
 @dataclass
@@ -26,7 +26,8 @@ class VisitRecord:
 
     @property
     def latest_decision(self) -> dict[str, Any] | None:
-        return max(self.decisions, key=lambda d: d.get("at", ""), default=None)
+        # str(): a laptop's decisions come from its event log, whose details are free-form.
+        return max(self.decisions, key=lambda d: str(d.get("at", "")), default=None)
 
 
 class VisitSource(Protocol):
@@ -73,6 +74,11 @@ class LocalSource:
     def rows(self) -> list[dict[str, Any]]:
         return [summary.to_row() for summary in self.store.summaries()]
 
+    @property
+    def damaged(self) -> tuple[StoreDamaged, ...]:
+        """What `rows` had to leave out, to be said beside what it lists."""
+        return self.store.report.damaged
+
     def record(self, row: dict[str, Any]) -> VisitRecord:
         session = self.store.load(row["uuid"])
         decisions = [
@@ -94,6 +100,11 @@ class SharedSource:
 
     def rows(self) -> list[dict[str, Any]]:
         return _newest_first([row for row in self.store.rows() if not row.get("superseded")])
+
+    @property
+    def damaged(self) -> tuple[StoreDamaged, ...]:
+        """What `rows` had to leave out, to be said beside what it lists."""
+        return self.store.damaged
 
     def decisions_by_visit(self) -> dict[str, list[dict[str, Any]]]:
         if self._reviews is None:

@@ -19,8 +19,13 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from pos_tui.domain.safe_read import RefusedFile, read_regular_file
+from pos_tui.store.schema import ShapeError, parse_json, tinydb_document
+
 TEMP_SUFFIX = ".tmp"
 BACKUP_SUFFIX = ".bak"
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+"""Any one store file: 10,000 visits make an index of about 6 MiB, a visit file a few kB."""
 
 
 class StoreError(Exception):
@@ -58,29 +63,24 @@ def backup_path(path: Path) -> Path:
     return path.with_name(path.name + BACKUP_SUFFIX)
 
 
-def read_json_document(path: Path) -> dict[str, Any] | None:
-    """The file's TinyDB document, None when there is no file, StoreDamaged when unreadable."""
+def read_json_document(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> dict[str, Any] | None:
+    """The file's TinyDB document, None when there is no file, StoreDamaged when unreadable.
+
+    Refused, as damage, before anything is parsed: a file that is not a regular file (a
+    FIFO would block, a link to /dev/zero never end) or is over `limit` bytes.
+    """
     try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
+        raw = read_regular_file(path, limit, follow_links=False)
     except FileNotFoundError:
         return None
-    except UnicodeDecodeError:
-        raise StoreDamaged(path, "not UTF-8 text") from None
-    if not text.strip():
-        raise StoreDamaged(path, "the file is empty")
+    except RefusedFile as refused:
+        raise StoreDamaged(path, refused.reason) from None
+    except OSError as error:
+        raise StoreError(f"Cannot read {path}: {error.strerror or error}.") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise StoreDamaged(
-            path, f"not valid JSON at line {error.lineno}, column {error.colno}"
-        ) from None
-    if not isinstance(data, dict) or not all(isinstance(table, dict) for table in data.values()):
-        raise StoreDamaged(path, "not a TinyDB store: expected tables of records")
-    for table in data.values():
-        if not all(isinstance(record, dict) for record in table.values()):
-            raise StoreDamaged(path, "not a TinyDB store: a record is not a mapping")
-    return data
+        return tinydb_document(parse_json(raw))
+    except ShapeError as error:
+        raise StoreDamaged(path, str(error)) from None
 
 
 def write_json_atomically(
@@ -104,6 +104,10 @@ def write_json_atomically(
         with contextlib.suppress(OSError):
             temp.unlink()
         raise StoreWriteFailed(path, error) from error
+    except RefusedFile as refused:  # what is there to back up is not a file we wrote
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise StoreDamaged(path, refused.reason) from None
 
 
 def _link_backup(path: Path) -> None:
@@ -115,7 +119,7 @@ def _link_backup(path: Path) -> None:
         os.link(path, staged)
     except OSError:
         # Filesystems without hard links (FAT sticks): a copy costs more but keeps the rule.
-        staged.write_bytes(path.read_bytes())
+        staged.write_bytes(read_regular_file(path, MAX_DOCUMENT_BYTES, follow_links=False))
     os.replace(staged, backup)
 
 

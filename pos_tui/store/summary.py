@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
 from pos_tui.domain.session import Outcome
+from pos_tui.store.schema import summary_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +40,24 @@ class VisitSummary:
         return row
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> VisitSummary:
-        # Called for every visit in a list: no dataclasses.fields() here, it is slow.
-        values = {name: row[name] for name in _FIELD_NAMES if name in row}
-        values.setdefault("device_id", "")
-        for name in ("checklist_ids", "failed_items"):
-            values[name] = tuple(values.get(name, ()))
-        return cls(**values)
+    def from_row(cls, row: dict[str, Any], where: str = "the index row") -> VisitSummary:
+        """ShapeError (a ValueError) for a row pos-tui did not write: the index is a file."""
+        # Called for every visit in a list: no dataclasses.fields() here, it is slow, and
+        # the values by position, which is faster than by name.
+        summary_row(row, where)
+        values = list(map(row.get, _FIELD_NAMES, _DEFAULTS))
+        for at in _TUPLES_AT:
+            values[at] = tuple(values[at])
+        return cls(*values)
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(VisitSummary))
+# summary_row has made sure every field without a default is there.
+_DEFAULTS = tuple(
+    "" if name == "device_id" else None if f.default is MISSING else f.default
+    for name, f in zip(_FIELD_NAMES, fields(VisitSummary), strict=True)
+)
+_TUPLES_AT = tuple(_FIELD_NAMES.index(name) for name in ("checklist_ids", "failed_items"))
 
 
 def summarize(visit: dict[str, Any]) -> VisitSummary:

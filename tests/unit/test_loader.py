@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -312,3 +313,40 @@ def test_large_valid_file_loads(tmp_path: Path) -> None:
     checklist = load_checklist(path)
     assert len(checklist.items) == 2000
     assert checklist.item("item-1999").title == Text(zh="检查1999", en="Check 1999")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_reported_at_once_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    assert problems_of(fifo) == [
+        f"{fifo}:1:1: not a checklist file: it is a FIFO (named pipe), not a regular file"
+    ]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_a_link_to_dev_zero_is_reported_not_read_forever(tmp_path: Path) -> None:
+    link = tmp_path / "zero.yaml"
+    link.symlink_to("/dev/zero")
+    assert problems_of(link) == [
+        f"{link}:1:1: not a checklist file: it is a character device, not a regular file"
+    ]
+
+
+def test_a_link_to_a_checklist_is_followed(tmp_path: Path) -> None:
+    (tmp_path / "kept").mkdir()
+    target = write(tmp_path / "kept", GOOD)
+    (tmp_path / "in-use").mkdir()
+    (tmp_path / "in-use" / "receipt.yaml").symlink_to(target)
+    result = load_checklists([tmp_path / "in-use"])
+    assert result.ok and [c.id for c in result.checklists] == ["receipt-printing"]
+
+
+def test_a_folder_named_like_a_checklist_is_reported_and_the_rest_load(tmp_path: Path) -> None:
+    write(tmp_path, GOOD, "a.yaml")
+    (tmp_path / "x.yaml").mkdir()
+    result = load_checklists([tmp_path])
+    assert [c.id for c in result.checklists] == ["receipt-printing"]
+    assert [str(p) for p in result.problems] == [
+        f"{tmp_path / 'x.yaml'}:1:1: not a checklist file: it is a folder, not a regular file"
+    ]
