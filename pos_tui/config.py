@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import locale
 import os
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -11,8 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from pos_tui.domain.checklist import LANGUAGES
+from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 from pos_tui.locations import SHARED_STORE_ENV, config_file
+from pos_tui.store.schema import ShapeError, parse_json
 from pos_tui.store.storage import StoreError, write_json_atomically
+
+SETTINGS_LIMIT = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +68,9 @@ def load_settings(path: Path | None = None) -> Settings:
     """The saved settings; a missing or unreadable file gives defaults rather than a crash."""
     path = path or config_file()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = parse_json(read_regular_file(path, SETTINGS_LIMIT))
+    except (OSError, RefusedFile, ShapeError):
+        # A FIFO, a huge file, deep nesting or a typo: defaults, and the app still starts.
         data = {}
     if not isinstance(data, dict):
         data = {}

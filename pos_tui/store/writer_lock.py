@@ -14,7 +14,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 from pos_tui.store.os_lock import FileLock, LockTimeout
+from pos_tui.store.schema import ShapeError, parse_json
 from pos_tui.store.storage import StoreError
 
 LOCK_NAME = ".writer.lock"
@@ -62,9 +64,15 @@ class WriterLock:
         self._lock.release()
 
 
+OWNER_LIMIT = 4096
+"""The owner file is a few dozen bytes; anything larger is not ours."""
+
+
 def read_owner(folder: Path) -> dict[str, object] | None:
+    """Who holds the lock, for the message; None when the file is missing or not ours (a
+    FIFO or a huge file there must not hang or flood the "store is locked" message)."""
     try:
-        data = json.loads((folder / OWNER_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = parse_json(read_regular_file(folder / OWNER_NAME, OWNER_LIMIT, follow_links=False))
+    except (OSError, RefusedFile, ShapeError):
         return None
     return data if isinstance(data, dict) else None

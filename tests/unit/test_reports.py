@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from pos_tui.cli import reports as cli_reports
 from pos_tui.cli import main
+from pos_tui.cli import reports as cli_reports
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
@@ -504,7 +504,8 @@ def test_a_damaged_visit_is_skipped_named_and_fails_the_export(
     out = tmp_path / "x.csv"
     done = CliRunner().invoke(main, ["export", "--store", str(stores.local), "--out", str(out)])
     assert done.exit_code == 1
-    assert f"skipped visit {'b' * 8}: its record is damaged" in done.stderr
+    assert f"skipped visit {'b' * 8}: The store file " in done.stderr
+    assert f"{'b' * 8}.json is damaged" in done.stderr
     assert "1 visit(s) could not be read" in done.stderr
     assert len(out.read_text("utf-8-sig").splitlines()) == 1 + 6
 

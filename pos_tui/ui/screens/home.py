@@ -119,9 +119,7 @@ class HomeScreen(PosScreen[None]):
         line = self.query_one("#damaged", Static)
         line.display = bool(damaged)
         if damaged:
-            line.update(
-                escape(DAMAGED.get(lang).format(count=len(damaged), path=damaged[0].path))
-            )
+            line.update(escape(DAMAGED.get(lang).format(count=len(damaged), path=damaged[0].path)))
 
     def action_refresh(self) -> None:
         self.when_done(self.services.summaries(), self._show_and_announce)

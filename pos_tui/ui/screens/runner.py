@@ -174,9 +174,7 @@ class RunnerScreen(PosScreen[None]):
         # there is something to take back, so every key on the bar does something.
         if action in CHANGING and not self.session.editable:
             return False
-        if action == "undo" and not self.session.can_undo:
-            return False
-        return True
+        return not (action == "undo" and not self.session.can_undo)
 
     def _answerable(self) -> Key | None:
         key = self.items.current_key
