@@ -17,15 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pos_tui.domain.checklist import Checklist, Text
+from pos_tui.domain.checklist import Text
 from pos_tui.domain.review import decision_request
 from pos_tui.domain.review_filter import ReviewRow, review_rows, review_states
 from pos_tui.locations import reports_dir
 from pos_tui.services.background import Background
 from pos_tui.store import checklist_copies
-from pos_tui.store.shared import BATCHES_DIR
 from pos_tui.store.sources import SharedSource, VisitRecord, group_by_visit
-from pos_tui.store.storage import StoreDamaged, StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +84,9 @@ class ReviewServices:
 
     def _record(self, row: dict[str, Any]) -> VisitRecord:
         # With the decisions held here: the source's own cache is read once and never sees a
-        # decision made since.
-        from pos_tui.domain.loader import ChecklistError  # YAML only once a visit is opened
-
-        try:
-            return self.source.record(row, self._decisions)
-        except ChecklistError as error:
-            raise StoreError(f"A checklist copy in the shared store is damaged: {error}") from None
-        except (KeyError, TypeError, ValueError) as error:
-            where = self.source.folder / BATCHES_DIR / str(row.get("batch"))
-            raise StoreDamaged(
-                where, f"the visit {row['uuid']} is unreadable ({error!r})"
-            ) from None
+        # decision made since. A damaged record or checklist copy is a StoreDamaged from the
+        # store, with the file it is in.
+        return self.source.record(row, self._decisions)
 
     def decide(self, uuid: str, decision: str, comment: str = "") -> Future[dict[str, Any]]:
         """Append one decision to the shared store's log; the rules are checked at once."""
@@ -116,16 +105,9 @@ class ReviewServices:
         return self.worker.submit(self._checklist_names)
 
     def _checklist_names(self) -> ChecklistNames:
-        from pos_tui.domain.loader import ChecklistError
-
         names = ChecklistNames()
-        folder = self.source.folder / checklist_copies.CHECKLISTS_DIR
-        found: list[Checklist] = []
-        for path in sorted(folder.glob("*.yaml")):
-            try:
-                found.append(checklist_copies.load(self.source.folder, path.stem))
-            except (ChecklistError, StoreError, OSError):
-                continue  # a damaged copy only costs its labels; the ids still show
+        # A damaged copy only costs its labels: the ids still show.
+        found, _damaged = checklist_copies.load_all(self.source.folder)
         # Newest version last, so its words win.
         for checklist in sorted(found, key=lambda c: _version_key(c.version)):
             names.checklists[checklist.id] = checklist.title

@@ -91,3 +91,15 @@ def load(store_folder: Path, sha256: str) -> Checklist:
         ) from None
     except OSError as error:
         raise StoreError(f"Cannot read {path}: {error.strerror or error}.") from None
+
+
+def load_all(store_folder: Path) -> tuple[list[Checklist], list[StoreError]]:
+    """Every checklist copy kept in the store, and the problem of each one that would not load."""
+    loaded: list[Checklist] = []
+    problems: list[StoreError] = []
+    for path in sorted((store_folder / CHECKLISTS_DIR).glob("*.yaml")):
+        try:
+            loaded.append(load(store_folder, path.stem))
+        except StoreError as error:
+            problems.append(error)
+    return loaded, problems
