@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -165,13 +165,9 @@ class Session:
             raise VisitError(
                 Text(f"访问信息有误：{fields_text}", f"the visit details are wrong: {fields_text}")
             )
-        guarded = replace(
-            info,
-            merchant_name=guard_text(info.merchant_name),
-            site_address=guard_text(info.site_address),
-            merchant_contact=guard_text(info.merchant_contact),
-            notes=guard_text(info.notes),
-        )
+        # Every field, not a list to keep up to date; `info` too, as the event log names the
+        # technician.
+        info = guarded = info.guarded()
         chosen = list(checklists)
         if not chosen:
             raise VisitError(Text("至少选择一份检查表", "choose at least one checklist"))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
 from pos_tui.domain.checklist import CAPABILITIES, Text
+from pos_tui.domain.identifiers import FIELDS as IDENTIFIERS
+from pos_tui.domain.identifiers import MERCHANT_NUMBER
+from pos_tui.domain.identifiers import MERCHANT_NUMBER_LENGTH as MERCHANT_NUMBER_LENGTH
+from pos_tui.domain.identifiers import TERMINAL_NUMBER_LENGTH as TERMINAL_NUMBER_LENGTH
+from pos_tui.domain.redact import guard_text
 
 
 class JobType(StrEnum):
@@ -38,9 +42,6 @@ REASON_NAMES: dict[str, Text] = {
     ReactivationReason.OTHER: Text("其他", "Other"),
 }
 
-MERCHANT_NUMBER_LENGTH = 15
-TERMINAL_NUMBER_LENGTH = 8
-_DIGITS = re.compile(r"[0-9]+")
 _REQUIRED = ("merchant_name", "merchant_number", "terminal_number", "technician")
 
 
@@ -81,19 +82,10 @@ class VisitInfo:
             found["job_type"] = Text("未知的作业类型", "unknown job type")
         if self.job_type == JobType.REACTIVATION and self.reason not in set(ReactivationReason):
             found["reason"] = Text("请选择重新激活原因", "choose the reason for re-activation")
-        if self.merchant_number and len(self.merchant_number) != MERCHANT_NUMBER_LENGTH:
-            found["merchant_number"] = Text(
-                f"商户号须为{MERCHANT_NUMBER_LENGTH}位（当前{len(self.merchant_number)}位）",
-                f"must be {MERCHANT_NUMBER_LENGTH} characters (now {len(self.merchant_number)})",
-            )
-        if self.terminal_number and not (
-            len(self.terminal_number) == TERMINAL_NUMBER_LENGTH
-            and _DIGITS.fullmatch(self.terminal_number)
-        ):
-            found["terminal_number"] = Text(
-                f"终端号须为{TERMINAL_NUMBER_LENGTH}位数字",
-                f"must be {TERMINAL_NUMBER_LENGTH} digits",
-            )
+        for name in _IDENTIFIER_FIELDS:
+            problem = IDENTIFIERS[name].problem(getattr(self, name))
+            if problem is not None:
+                found.setdefault(name, problem)
         unknown = set(self.capabilities) - set(CAPABILITIES)
         if unknown:
             found["capabilities"] = Text(
@@ -104,14 +96,24 @@ class VisitInfo:
 
     def warnings(self) -> dict[str, Text]:
         """Worth a second look, but not a reason to refuse: some acquirers use letters."""
-        found: dict[str, Text] = {}
-        if len(self.merchant_number) == MERCHANT_NUMBER_LENGTH and not _DIGITS.fullmatch(
-            self.merchant_number
-        ):
-            found["merchant_number"] = Text(
-                "商户号通常全为数字，请核对", "merchant numbers are usually all digits: check it"
-            )
-        return found
+        warning = MERCHANT_NUMBER.warning(self.merchant_number)
+        return {} if warning is None else {"merchant_number": warning}
+
+    def guarded(self) -> VisitInfo:
+        """A copy fit for storage: every free text through `guard_text` (card numbers masked),
+        every identifier kept whole only when its own rule accepts it.
+
+        Raises `CardDataError` for track data anywhere, or for an identifier that looks like
+        a card number (an Amex number typed as the merchant number): better refused than
+        stored as a merchant number of four digits.
+        """
+        changes: dict[str, Any] = {}
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            identifier = IDENTIFIERS.get(name)
+            changes[name] = guard_text(value) if identifier is None else identifier.guard(value)
+        changes["capabilities"] = tuple(guard_text(code) for code in self.capabilities)
+        return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -124,3 +126,8 @@ class VisitInfo:
         values = {key: value for key, value in data.items() if key in known}
         values["capabilities"] = tuple(values.get("capabilities", ()))
         return cls(**values)
+
+
+# Every text field, so that one added later is guarded without anyone remembering to.
+_TEXT_FIELDS = tuple(f.name for f in fields(VisitInfo) if f.type in {"str", str})
+_IDENTIFIER_FIELDS = tuple(name for name in _TEXT_FIELDS if name in IDENTIFIERS)

@@ -523,3 +523,198 @@ def test_module_imports_only_the_standard_library() -> None:
             assert node.level == 0, "relative imports would pull in the rest of pos_tui"
             imported.add((node.module or "").split(".")[0])
     assert imported <= set(sys.stdlib_module_names)
+
+
+# --- however it is typed ----------------------------------------------------------------------
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("６２２２０２１２３４５６７８９０１２８", "****0128"),
+        ("６２２２ ０２１２ ３４５６ ７８９０ １２８", "****0128"),
+        ("4111.1111.1111.1111", "****1111"),
+        ("4111/1111/1111/1111", "****1111"),
+        ("4111\u00a01111\u00a01111\u00a01111", "****1111"),
+        ("4111\u30001111\u30001111\u30001111", "****1111"),
+        ("4111  1111  1111  1111", "****1111"),
+        ("4111\n1111\n1111\n1111", "****1111"),
+        ("4111\r\n1111\r\n1111\r\n1111", "****1111"),
+        ("4111\t1111\t1111\t1111", "****1111"),
+        ("4111\u200b1111\u200b1111\u200b1111", "****1111"),  # zero-width space
+        ("4111\u00ad1111\u00ad1111\u00ad1111", "****1111"),  # soft hyphen
+        ("4111－1111－1111－1111", "****1111"),  # full-width hyphen
+        ("4111 – 1111 – 1111 – 1111", "****1111"),  # en dash, spaced
+        ("3782.822463.10005", "****0005"),
+        ("3622/720627/1667", "****1667"),
+        ("622202\n1234567890128", "****0128"),
+        ("4.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1", "****1111"),
+        ("41 11 11 11 11 11 11 11", "****1111"),
+        ("六二二二〇二一二三四五六七八九〇一二八", "****0128"),  # Chinese numerals
+        ("٤١١١١١١١١١١١١١١١", "****1111"),  # Arabic-Indic digits
+        ("𝟒𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏𝟏", "****1111"),  # mathematical bold
+        ("⒋⒈⒈⒈⒈⒈⒈⒈⒈⒈⒈⒈⒈⒈⒈⒈", "****1111"),  # one character standing for "4."
+    ],
+)
+def test_card_numbers_however_they_are_typed(text: str, expected: str) -> None:
+    assert mask_card_numbers(text) == expected
+    assert guard_text(text) == expected
+
+
+def test_only_the_card_number_is_replaced_and_the_rest_stays_as_typed() -> None:
+    text = "客户　卡号：６２２２　０２１２　３４５６　７８９０　１２８，已退款（¥1,234.56）。\n谢谢"
+    assert mask_card_numbers(text) == "客户　卡号：****0128，已退款（¥1,234.56）。\n谢谢"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5A084111111111111111", "5A08****1111"),
+        ("5a084111111111111111", "5a08****1111"),
+        ("5A 08 41 11 11 11 11 11 11 11 5F 34 01 00", "5A 08 ****1111 5F 34 01 00"),
+        ("9F360200C55A0841111111111111119505008000", "9F360200C55A08****11119505008000"),
+        ("5A0A6222021234567890128F9F0206000000000100", "5A0A****0128F9F0206000000000100"),
+        ("5A074222222222222F9F02", "5A07****2222F9F02"),  # 13 digits, F-padded
+    ],
+)
+def test_the_pan_of_an_emv_tag_5a_is_masked(text: str, expected: str) -> None:
+    assert mask_card_numbers(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "57134111111111111111D25121010000000000F",  # tag 57, length, PAN D YYMM service code
+        "57 13 41 11 11 11 11 11 11 11 D2 51 21 01 00 00 00 00 00 0F",
+        "9F6B134111111111111111D25122010000000000F",  # tag 9F6B: track 2 data, contactless
+        "56 42 34 31 31 31 31 31 31 31 31 31 31 31 31 31 31 31 31 5E",  # tag 56: track 1, hex
+        "%Ｂ４１１１１１１１１１１１１１１１＾ＺＨＡＮＧ／ＳＡＮ＾２５１２１０１",
+        "；４１１１１１１１１１１１１１１１＝２５１２１０１？",
+        "%B4111111111111111 ^ZHANG/SAN^2512101000?",  # a space before the caret
+        "4111111111111111^ZHANG/SAN^2512101000",  # no sentinel, no format code
+        "4111 1111 1111 1111=2512101",  # a grouped PAN
+        "4111111111111111 = 2512101",
+        "六二二二〇二一二三四五六七八九〇一二八＝二五一二一〇一",
+    ],
+)
+def test_track_data_however_it_is_typed_is_refused(text: str) -> None:
+    assert looks_like_track_data(text)
+    with pytest.raises(CardDataError):
+        guard_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¥1,234.56 1500.00 2026-12-01 07:30:50 138 0013 8000",  # passes Luhn across the dots
+        "终端号 12345678\n参考号 123456789012",
+        "138 0013 8000",
+        "+86 145 4183 3182",  # 13 digits passing Luhn, after a country code
+        "+86-14598840395",
+        "2026-12-01 07:30:50",
+        "2026-12-01T07:30:50+08:00",
+        "10.56.82.50 10.56.82.94",  # two IP addresses whose digits pass the check
+        "192.168.100.200/255.255.255.000",
+        "1500.00\n2026.12.01\n07:30:50",
+        "07:24:43 174 0143 9819",  # seconds, then a mobile number: 13 digits passing Luhn
+        "89860012345678901234",  # a 20-digit ICCID
+        "一一核对三号机",
+    ],
+)
+def test_numbers_that_are_no_card_stay_as_they_are(text: str) -> None:
+    assert guard_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "digits",
+    ["234561500002026", "1056825010568294", "8614541833182", "8614598840395", "4317401439819"],
+)
+def test_those_numbers_would_be_masked_but_for_how_they_are_written(digits: str) -> None:
+    # Guard the test data above: read as one number each, these pass the Luhn check.
+    assert independent_luhn(digits)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4111 1111 1111 1111\n6011.1111.1111.1117",
+        "５A084111111111111111",
+        "六二二二〇二一二三四五六七八九〇一二八",
+        "4111\u30001111\u30001111\u30001111 and ****1111 1234",
+    ],
+)
+def test_masking_the_new_forms_twice_changes_nothing_more(text: str) -> None:
+    once = mask_card_numbers(text)
+    assert mask_card_numbers(once) == once
+
+
+def test_find_card_numbers_names_what_would_be_masked() -> None:
+    text = "卡１：４１１１ １１１１ １１１１ １１１１；卡2：5A08601111111111111795"
+    assert redact.find_card_numbers(text) == ["4111111111111111", "6011111111111117"]
+    assert redact.find_card_numbers("终端号 12345678") == []
+
+
+def test_plain_digits_drops_every_separator() -> None:
+    assert redact.plain_digits("３７８２\u3000822463-10005") == "378282246310005"
+    assert redact.plain_digits("89811005399A012") is None
+    assert redact.plain_digits("") is None
+
+
+def test_mask_card_data_replaces_track_data_instead_of_refusing_it() -> None:
+    assert redact.mask_card_data("%B4111111111111111^ZHANG/SAN^2512101?") == (
+        redact.TRACK_DATA_REMOVED
+    )
+    assert redact.mask_card_data("卡 4111.1111.1111.1111") == "卡 ****1111"
+
+
+def test_the_skeleton_keeps_one_character_per_character() -> None:
+    text = "卡号：６２２２　０２１２\u00a0x"
+    shape, origin = redact.skeleton(text)
+    assert origin is None
+    assert len(shape) == len(text)
+    assert shape == "卡号:6222 0212 x"
+    shape, origin = redact.skeleton("⑩⑪")
+    assert shape == "1011"
+    assert origin == [0, 0, 1, 1]
+
+
+def test_identifiers_module_is_pure_too() -> None:
+    from pos_tui.domain import identifiers
+
+    source = Path(identifiers.__file__).read_text(encoding="utf-8")
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("pos_tui."):
+            assert (node.module or "").startswith("pos_tui.domain.")
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+    assert imported <= set(sys.stdlib_module_names)
+
+
+def test_every_digit_of_every_script_is_a_digit_in_the_skeleton() -> None:
+    import unicodedata
+
+    digits = [
+        chr(code) for code in range(0x110000) if unicodedata.decimal(chr(code), None) is not None
+    ]
+    assert len(digits) > 600
+    shape, origin = redact.skeleton("".join(digits))
+    assert origin is None
+    assert shape == "".join(str(unicodedata.decimal(char)) for char in digits)
+
+
+def test_the_ideographs_skipped_on_the_fast_path_are_their_own_skeleton() -> None:
+    import unicodedata
+
+    ideographs = "".join(chr(code) for code in range(0x4E00, 0xA000))
+    numerals = "〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖貳參陸"
+    shape, _origin = redact.skeleton(ideographs)
+    changed = {char for char, mapped in zip(ideographs, shape, strict=True) if char != mapped}
+    assert changed == set(numerals) - {"〇"}
+    assert unicodedata.normalize("NFKC", ideographs) == ideographs
+    # The quick path skips them; the full translation table agrees with what it leaves.
+    assert ideographs.translate(redact._TABLE) == shape

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from pos_tui.domain import identifiers
 from pos_tui.domain.checklist import CAPABILITIES, Checklist
+from pos_tui.domain.identifiers import LOOKS_LIKE_A_CARD
 from pos_tui.domain.loader import load_checklist
-from pos_tui.domain.redact import CardDataError
+from pos_tui.domain.redact import CardDataError, luhn_valid
 from pos_tui.domain.session import Session, Status, VisitError
 from pos_tui.domain.visit_info import JobType, ReactivationReason, VisitInfo
 
@@ -262,3 +264,178 @@ def test_start_refuses_track_data_in_the_details(checklists: list[Checklist]) ->
         Session.start(
             make_info(notes=";4111111111111111=25121010000000000?"), checklists, clock=fixed_clock
         )
+
+
+# -- every detail is guarded ---------------------------------------------------------------
+
+FREE_TEXT_DETAILS = (
+    "technician",
+    "model",
+    "device_id",
+    "merchant_name",
+    "site_address",
+    "merchant_contact",
+    "notes",
+    "reason",
+    "language",
+)
+CARD_WRITTEN_AS = [
+    "6222021234567890128",
+    "６２２２　０２１２　３４５６　７８９０　１２８",
+    "6222.0212.3456.7890.128",
+    "6222\n0212\n3456\n7890\n128",
+    "六二二二〇二一二三四五六七八九〇一二八",
+]
+
+
+@pytest.mark.parametrize("written", CARD_WRITTEN_AS)
+@pytest.mark.parametrize("name", FREE_TEXT_DETAILS)
+def test_start_masks_a_card_number_in_every_free_text_detail(
+    checklists: list[Checklist], name: str, written: str
+) -> None:
+    session = Session.start(make_info(**{name: f"张伟 {written}"}), checklists, clock=fixed_clock)
+    assert getattr(session.info, name) == "张伟 ****0128"
+
+
+def test_a_serial_that_is_no_tusn_is_guarded_as_text(checklists: list[Checklist]) -> None:
+    # Thirteen zeros pass the Luhn check: in a serial that is not a TUSN they are masked.
+    info = make_info(terminal_serial="SN 0000 0000 0000 0 / A920")
+    session = Session.start(info, checklists, clock=fixed_clock)
+    assert session.info.terminal_serial == "SN ****0000 / A920"
+
+
+def test_the_event_log_names_the_technician_guarded(checklists: list[Checklist]) -> None:
+    session = Session.start(
+        make_info(technician="陈静 6222021234567890128"), checklists, clock=fixed_clock
+    )
+    assert [event.who for event in session.events] == ["陈静 ****0128"]
+
+
+@pytest.mark.parametrize("name", FREE_TEXT_DETAILS)
+def test_start_refuses_track_data_in_any_detail(checklists: list[Checklist], name: str) -> None:
+    with pytest.raises(CardDataError):
+        Session.start(
+            make_info(**{name: "%B4111111111111111^ZHANG/SAN^2512101?"}),
+            checklists,
+            clock=fixed_clock,
+        )
+
+
+@pytest.mark.parametrize("name", ["merchant_number", "terminal_number", "terminal_serial"])
+def test_track_data_in_an_identifier_is_a_problem_of_that_field(name: str) -> None:
+    info = make_info(**{name: ";4111111111111111=2512101?"})
+    assert info.problems()[name] == LOOKS_LIKE_A_CARD
+    with pytest.raises(CardDataError):
+        info.guarded()
+
+
+def test_guarded_leaves_ordinary_details_as_they_are() -> None:
+    info = make_info(
+        technician="陈静",
+        terminal_serial="000002PAX0123456789",
+        model="PAX A920",
+        device_id="6f1c2d0e-1234-4b5a-9c8d-0123456789ab",
+        site_address="北京市朝阳区建国路88号",
+        merchant_contact="刘经理 138 0013 8000",
+        notes="终端号 87654321，参考号 123456789012，金额 ¥1,234.56，2026-12-01 07:30:50",
+    )
+    assert info.guarded() == info
+
+
+def test_a_tusn_serial_is_kept_whole_even_when_it_passes_the_luhn_check(
+    checklists: list[Checklist],
+) -> None:
+    # A six-digit maker code and a serial, 19 digits passing the Luhn check.
+    serial = next(
+        f"00000212345678901{n:02d}" for n in range(100) if luhn_valid(f"00000212345678901{n:02d}")
+    )
+    session = Session.start(make_info(terminal_serial=serial), checklists, clock=fixed_clock)
+    assert session.info.terminal_serial == serial
+
+
+# -- identifiers that look like a card number ----------------------------------------------
+
+AMEX_AS_MERCHANT_NUMBER = [
+    "378282246310005",
+    "371449635398431",
+    "３７８２８２２４６３１０００５",
+    "37828224631000５",
+]
+
+
+@pytest.mark.parametrize("number", AMEX_AS_MERCHANT_NUMBER)
+def test_a_merchant_number_that_is_a_card_number_is_a_problem(number: str) -> None:
+    problems = make_info(merchant_number=number).problems()
+    assert set(problems) == {"merchant_number"}
+    assert problems["merchant_number"] == LOOKS_LIKE_A_CARD
+    assert "card number" in problems["merchant_number"].en
+    assert "银行卡号" in problems["merchant_number"].zh
+
+
+@pytest.mark.parametrize("number", [*AMEX_AS_MERCHANT_NUMBER, "3782 822463 10005"])
+def test_start_refuses_a_card_number_as_the_merchant_number(
+    checklists: list[Checklist], number: str
+) -> None:
+    with pytest.raises(VisitError) as caught:
+        Session.start(make_info(merchant_number=number), checklists, clock=fixed_clock)
+    message = caught.value.text
+    assert "merchant_number" in message.en
+    assert "card number" in message.en
+    for text in (message.en, message.zh, str(caught.value)):
+        assert "378282246310005" not in text
+        assert "0005" not in text
+
+
+def test_guarded_refuses_a_card_number_as_the_merchant_number_in_both_languages() -> None:
+    with pytest.raises(CardDataError) as caught:
+        make_info(merchant_number="378282246310005").guarded()
+    assert "merchant number" in str(caught.value)
+    assert "card number" in str(caught.value)
+    assert "商户号" in caught.value.message_zh
+    assert "银行卡号" in caught.value.message_zh
+    assert "0005" not in str(caught.value) + caught.value.message_zh
+
+
+def test_a_merchant_number_that_passes_the_luhn_check_but_no_brand_is_kept() -> None:
+    # One merchant number in ten passes the Luhn check; none of these is a card.
+    for number in ("102100058120002", "898110053990012"[:-1] + "7", "401310000000003"):
+        info = make_info(merchant_number=number)
+        if luhn_valid(number):
+            assert info.problems() == {}
+            assert info.guarded().merchant_number == number
+
+
+def test_a_serial_that_is_a_card_number_is_refused() -> None:
+    info = make_info(terminal_serial="4111 1111 1111 1111")
+    assert info.problems() == {"terminal_serial": LOOKS_LIKE_A_CARD}
+    with pytest.raises(CardDataError):
+        info.guarded()
+
+
+def test_the_exceptions_are_named_in_one_place() -> None:
+    assert set(identifiers.FIELDS) >= {"merchant_number", "terminal_number", "terminal_serial"}
+    assert {"iccid", "tusn"} <= set(identifiers.FIELDS)
+    for rule in identifiers.FIELDS.values():
+        assert rule.label.zh
+        assert rule.label.en
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("89860012345678901236", None),  # worked out below
+        ("8986001234567890123", None),
+        ("8986001234567890124", False),  # wrong check digit
+        ("8886001234567890123", False),  # not a telecom number
+        ("898600123456789", False),  # too short
+    ],
+)
+def test_iccid_rule(value: str, valid: bool | None) -> None:
+    if valid is None:
+        value = value[:-1] + next(d for d in "0123456789" if luhn_valid(value[:-1] + d))
+        assert identifiers.ICCID.problem(value) is None
+        assert identifiers.ICCID.guard(value) == value
+    else:
+        problem = identifiers.ICCID.problem(value)
+        assert problem is not None
+        assert "ICCID" in problem.en and "ICCID" in problem.zh
