@@ -1,0 +1,138 @@
+"""Keys and the keyring, orchestrated: making a shared store, registering, trusting, revoking.
+
+The domain says what an entry means (`domain/keyring.py`), the store keeps the files
+(`store/keys.py`, `store/keyring.py`); this is the order things happen in, under the
+shared store's lock so that two administrators never append after the same head.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pos_tui.domain.keyring import (
+    ADMIN,
+    PENDING,
+    REVOKE,
+    ROLES,
+    TRUST,
+    KeyEntry,
+    Keyring,
+)
+from pos_tui.domain.redact import guard_text
+from pos_tui.domain.signatures import encode, normalise_fingerprint
+from pos_tui.store.keyring import append, create_genesis, pin_admin, trusted_keyring
+from pos_tui.store.keys import KeyFile, admin_role, ensure_key, load_key
+from pos_tui.store.shared import BATCHES_DIR, SharedStore
+from pos_tui.store.storage import StoreError, StoreWriteFailed
+
+
+@dataclass(frozen=True, slots=True)
+class NewStore:
+    folder: Path
+    store_id: str
+    admin_fingerprint: str
+
+
+def init_shared_store(folder: Path, data_folder: Path, admin_name: str) -> NewStore:
+    """A new, empty shared store at `folder`, with this machine's key as its administrator.
+
+    The folder may exist if it is empty (a share's folder made by its owner); a folder
+    holding anything else is refused, so an existing store is never started over."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise StoreError(
+            f"{folder} is not an empty folder: a shared store is made in a new or empty one."
+        )
+    try:
+        folder.mkdir(exist_ok=True)
+        (folder / BATCHES_DIR).mkdir()
+    except OSError as error:
+        raise StoreWriteFailed(folder, error) from None
+    import uuid
+
+    store_id = uuid.uuid4().hex[:16]
+    admin, _ = ensure_key(data_folder, admin_role(store_id))
+    create_genesis(folder, admin, guard_text(admin_name.strip()), store_id)
+    pin_admin(data_folder, store_id, admin.fingerprint)
+    return NewStore(folder, store_id, admin.fingerprint)
+
+
+def keyring(folder: Path, data_folder: Path | None) -> Keyring:
+    SharedStore.open(folder)  # a missing share is said as such
+    return trusted_keyring(folder, data_folder)
+
+
+def register(folder: Path, data_folder: Path, key: KeyFile, detail: dict[str, str]) -> bool:
+    """Ask the store's administrator to trust `key` (a pending entry); False when the
+    keyring already knows it, or the store has no keyring to ask in."""
+    shared = SharedStore.open(folder)
+    with shared.locked():
+        ring = trusted_keyring(folder, data_folder)
+        if not ring.admin or key.fingerprint in ring.keys:
+            return False
+        clean = {name: guard_text(value) for name, value in detail.items()}
+        append(folder, {"action": PENDING, "detail": clean}, key, ring)
+    return True
+
+
+def _admin_key(data_folder: Path, ring: Keyring, folder: Path) -> KeyFile:
+    key = load_key(data_folder, admin_role(ring.store_id))
+    admins = {entry.fingerprint for entry in ring.trusted_with_role(ADMIN)}
+    if key is None or key.fingerprint not in admins:
+        raise StoreError(
+            f"This machine holds no administrator key for the shared store at {folder}:"
+            " trust and revoke on the machine that ran `pos-tui shared init`."
+        )
+    return key
+
+
+def trust(
+    folder: Path,
+    data_folder: Path,
+    fingerprint: str,
+    name: str,
+    role: str,
+    employee_no: str = "",
+) -> KeyEntry:
+    """The administrator vouches for a key that asked (or was given by its public key)."""
+    fingerprint = normalise_fingerprint(fingerprint)
+    if role not in ROLES:
+        raise StoreError(f"unknown role {role}: one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise StoreError("give the person's name (--name), as it will show on every record.")
+    shared = SharedStore.open(folder)
+    with shared.locked():
+        ring = trusted_keyring(folder, data_folder)
+        admin = _admin_key(data_folder, ring, folder)
+        known = ring.keys.get(fingerprint)
+        if known is None:
+            raise StoreError(
+                f"The keyring does not know {fingerprint}: that laptop syncs once (or the"
+                " reviewer runs `pos-tui keys init --reviewer --store ...`) to ask first."
+            )
+        if known.revoked_at:
+            raise StoreError(f"{fingerprint} was revoked ({known.revoke_reason}): make a new key.")
+        entry = {
+            "action": TRUST,
+            "public_key": encode(known.public_key),
+            "role": role,
+            "name": guard_text(name.strip()),
+            "employee_no": guard_text(employee_no.strip()),
+        }
+        append(folder, entry, admin, ring)
+    return trusted_keyring(folder, data_folder).keys[fingerprint]
+
+
+def revoke(folder: Path, data_folder: Path, fingerprint: str, reason: str) -> KeyEntry:
+    fingerprint = normalise_fingerprint(fingerprint)
+    if not reason.strip():
+        raise StoreError("give the reason (--reason): it stays in the keyring for auditors.")
+    shared = SharedStore.open(folder)
+    with shared.locked():
+        ring = trusted_keyring(folder, data_folder)
+        admin = _admin_key(data_folder, ring, folder)
+        if fingerprint not in ring.keys:
+            raise StoreError(f"The keyring does not know {fingerprint}.")
+        entry = {"action": REVOKE, "fingerprint": fingerprint, "reason": guard_text(reason)}
+        append(folder, entry, admin, ring)
+    return trusted_keyring(folder, data_folder).keys[fingerprint]
