@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pos_tui.domain.checklist import CAPABILITIES, Checklist, Field, FieldKind, Item
+from pos_tui.domain.identifiers import looks_like_a_card
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import JobType, ReactivationReason, VisitInfo
 
@@ -100,6 +101,15 @@ def _stepping_clock(start: datetime, rng: random.Random) -> Callable[[], datetim
     return clock
 
 
+def _merchant_number(rng: random.Random) -> str:
+    # Acquirers' merchant numbers are not card numbers: a random one that happens to look
+    # like one (about 1 in 40) is refused by the visit's rules, as it would be at the counter.
+    while True:
+        number = f"{rng.randrange(10**15):015d}"
+        if not looks_like_a_card(number):
+            return number
+
+
 def demo_sessions(
     checklists: list[Checklist],
     count: int,
@@ -119,7 +129,7 @@ def demo_sessions(
             job_type=job_type,
             reason=rng.choice(list(ReactivationReason)) if job_type == JobType.REACTIVATION else "",
             merchant_name=f"{rng.choice(_CITIES)}{rng.choice(_BRANDS)}{rng.choice(_TRADES)}",
-            merchant_number=f"{rng.randrange(10**15):015d}",
+            merchant_number=_merchant_number(rng),
             terminal_number=f"{rng.randrange(10**8):08d}",
             terminal_serial=f"{model.split()[0][:2].upper()}{rng.randrange(10**10):010d}",
             model=model,

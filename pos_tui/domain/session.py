@@ -6,8 +6,6 @@ UI only calls the methods below. Every change bumps `revision` and appends an `E
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +15,14 @@ from typing import Any, Generic, TypeVar
 from pos_tui.domain.checklist import Checklist, Item, Severity, Text
 from pos_tui.domain.progress import Progress, Verdict, verdict_of
 from pos_tui.domain.redact import guard_text
+from pos_tui.domain.signatures import (
+    Signature,
+    SignatureError,
+    Signer,
+    canonical,
+    sha256_hex,
+    sign,
+)
 from pos_tui.domain.visit_info import VisitInfo
 
 Clock = Callable[[], datetime]
@@ -149,6 +155,9 @@ class Session:
         self.content_sha256: str | None = None
         self.review: dict[str, Any] | None = None
         self.position: tuple[str, str] | None = None
+        self.signature: Signature | None = None
+        """The laptop key's signature over `signed_payload()`; None for records signed
+        before keys existed."""
         # Each entry is the answer an item had before the change, to put back on undo.
         self._undo: list[tuple[tuple[str, str], Answer | None]] = []
 
@@ -189,6 +198,7 @@ class Session:
         twin.content_sha256 = self.content_sha256
         twin.review = None if self.review is None else dict(self.review)
         twin.position = self.position
+        twin.signature = self.signature
         twin._undo = list(self._undo)
         return twin
 
@@ -328,7 +338,11 @@ class Session:
     def can_undo(self) -> bool:
         return self.editable and bool(self._undo)
 
-    def sign(self, technician: str, merchant_representative: str) -> SignOff:
+    def sign(
+        self, technician: str, merchant_representative: str, signer: Signer | None = None
+    ) -> SignOff:
+        """Sign off; with `signer` (the laptop's key) the record is also signed, so that
+        anyone can later check that it is exactly what was signed, and on which laptop."""
         self._require_draft()
         technician, merchant_representative = technician.strip(), merchant_representative.strip()
         if not technician or not merchant_representative:
@@ -341,16 +355,32 @@ class Session:
         self.status = Status.SIGNED
         self._undo.clear()
         self.content_sha256 = self.content_hash()
-        self._log(
-            technician,
-            "signed",
-            {
-                "merchant_representative": self.signoff.merchant_representative,
-                "verdict": str(self.verdict()),
-                "content_sha256": self.content_sha256,
-            },
-        )
+        detail = {
+            "merchant_representative": self.signoff.merchant_representative,
+            "verdict": str(self.verdict()),
+            "content_sha256": self.content_sha256,
+        }
+        if signer is not None:
+            self.signature = sign(signer, self.signed_payload())
+            detail["fingerprint"] = self.signature.fingerprint
+        self._log(self.signoff.technician, "signed", detail)
         return self.signoff
+
+    def signed_payload(self) -> bytes:
+        """The exact bytes the laptop's key signs: the content and every event up to the
+        sign-off, so that neither an answer nor its history can change unseen."""
+        before = self.events
+        for index, event in enumerate(self.events):
+            if event.what == "signed":
+                before = self.events[:index]
+                break
+        return canonical(
+            {
+                "content": self.content(),
+                "content_sha256": self.content_hash(),
+                "events": [event.to_dict() for event in before],
+            }
+        )
 
     def mark(self, status: Status, who: str, detail: dict[str, Any] | None = None) -> None:
         """Later lifecycle steps (synced, reviewed), recorded by the layers that perform them."""
@@ -362,6 +392,7 @@ class Session:
                 Text("只能标记为已同步或已审核", "only synced or reviewed can be marked")
             )
         self.status = status
+        who = guard_text(who)
         if status is Status.REVIEWED:
             # The latest decision, kept on the visit so lists can show it without the log.
             self.review = {"reviewer": who} | dict(detail or {})
@@ -419,10 +450,7 @@ class Session:
         }
 
     def content_hash(self) -> str:
-        canonical = json.dumps(
-            self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return sha256_hex(canonical(self.content()))
 
     @property
     def altered(self) -> bool:
@@ -438,6 +466,7 @@ class Session:
             revision=self.revision,
             content_sha256=self.content_sha256,
             review=self.review,
+            signature=None if self.signature is None else self.signature.to_dict(),
             position=list(self.position) if self.position else None,
             undo=[
                 {"key": list(key), "previous": None if prev is None else prev.to_dict()}
@@ -462,6 +491,13 @@ class Session:
         session.revision = int(data["revision"])
         session.content_sha256 = data.get("content_sha256")
         session.review = data.get("review")
+        signature = data.get("signature")
+        if signature is not None:
+            try:
+                session.signature = Signature.from_dict(signature)
+            except SignatureError:
+                # Kept as a signature that verifies nothing: the integrity rule says altered.
+                session.signature = Signature(b"", b"")
         for answer_data in data.get("answers", []):
             answer = Answer.from_dict(answer_data)
             session.answers[answer.key] = answer

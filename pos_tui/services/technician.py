@@ -9,6 +9,7 @@ save that fails leaves nothing to roll back: the copy is simply dropped.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -27,6 +28,7 @@ from pos_tui.store.summary import VisitSummary
 
 if TYPE_CHECKING:
     from pos_tui.domain.loader import Problem
+    from pos_tui.store.keys import KeyFile
     from pos_tui.store.sync import SyncReport
 
 T = TypeVar("T")
@@ -57,6 +59,7 @@ class Services:
 
     _checklist_folder: Path | None = None
     _checklists_lock: threading.Lock = field(default_factory=threading.Lock)
+    _device_key: KeyFile | None = None
     _saved: dict[str, Session] = field(default_factory=dict)
     """The latest saved state of each visit changed in this run; touched on the worker only.
     Commands build on it rather than on the screen's copy, which may be a save behind."""
@@ -134,7 +137,7 @@ class Services:
 
     def sign(self, session: Session, technician: str, representative: str) -> Future[Session]:
         def command(draft: Session) -> object:
-            return draft.sign(technician, representative)
+            return draft.sign(technician, representative, signer=self.device_key())
 
         return self._change(session, command, lambda signed, _signoff: signed)
 
@@ -156,6 +159,20 @@ class Services:
             return outcome(done.session, done.result)
 
         return self.worker.submit(change)
+
+    def device_key(self) -> KeyFile:
+        """This laptop's signing key, made on first use; on the worker (cryptography is
+        imported here, not at start-up)."""
+        if self._device_key is None:
+            from pos_tui.store.keys import DEVICE, ensure_key
+
+            self._device_key, _made = ensure_key(self.store.folder, DEVICE)
+        return self._device_key
+
+    def prepare_keys(self) -> Future[str]:
+        """Make the laptop's key now, while the technician looks at the home screen; its
+        fingerprint, to show."""
+        return self.worker.submit(lambda: self.device_key().fingerprint)
 
     def load(self, uuid: str) -> Future[Session]:
         def load() -> Session:
@@ -192,6 +209,7 @@ class Services:
             from pos_tui.store.sync import sync
 
             report = sync(self.store, target, progress, create=True)
+            register_device(self, target)
             # Sync changes finished visits on disk (decisions arrive): read them afresh.
             self._saved = {u: s for u, s in self._saved.items() if s.editable}
             return report
@@ -201,3 +219,17 @@ class Services:
     def close(self) -> None:
         """Every save already asked for lands before this returns."""
         self.worker.close()
+
+
+def register_device(services: Services, target: Path) -> None:
+    """After a sync: ask the store's administrator to trust this laptop, once."""
+    from pos_tui.services.identity import register
+
+    settings = services.settings
+    detail = {
+        "host": socket.gethostname(),
+        "name": settings.technician,
+        "role": "technician",
+        "device_id": settings.device_id,
+    }
+    register(target, services.store.folder, services.device_key(), detail)

@@ -129,6 +129,8 @@ class HomeScreen(PosScreen[None]):
         if not self._announced:
             self._announced = True
             self.when_done(self.services.checklist_problems_found(), self._warn_about_checklists)
+            # The laptop's key is made on its first run, off the start-up path.
+            self.when_done(self.services.prepare_keys(), lambda _fingerprint: None)
         drafts = self.query_one("#drafts", OptionList)
         if drafts.option_count and drafts.options[0].id:
             drafts.highlighted = 0
