@@ -116,11 +116,11 @@ def _ends_with_newline(path: Path) -> bool:
         return file.read(1) == b"\n"
 
 
-def create_genesis(folder: Path, admin: Signer, name: str) -> str:
-    """The first entry of a new store's keyring; returns the new store's id."""
+def create_genesis(folder: Path, admin: Signer, name: str, store_id: str = "") -> str:
+    """The first entry of a new store's keyring; returns the store's id."""
     if keyring_path(folder).exists():
         raise StoreError(f"{folder} already has a keyring: it is a shared store already.")
-    store_id = uuid_module.uuid4().hex[:16]
+    store_id = store_id or uuid_module.uuid4().hex[:16]
     append(folder, {"action": GENESIS, "store_id": store_id, "name": name}, admin, Keyring())
     return store_id
 
