@@ -14,6 +14,7 @@ from decimal import Decimal
 from pos_tui.domain.checklist import CAPABILITIES, Checklist, Field, FieldKind, Item
 from pos_tui.domain.identifiers import looks_like_a_card
 from pos_tui.domain.session import Outcome, Session
+from pos_tui.domain.signatures import Signer
 from pos_tui.domain.visit_info import JobType, ReactivationReason, VisitInfo
 
 _CITIES = ["上海", "北京", "广州", "深圳", "杭州", "成都", "南京", "武汉", "西安", "苏州"]
@@ -116,8 +117,10 @@ def demo_sessions(
     seed: int = 7,
     failure_rate: float = 0.0006,
     now: datetime | None = None,
+    signer: Signer | None = None,
 ) -> Iterator[Session]:
-    """`count` signed visits spread over the year before `now`."""
+    """`count` signed visits spread over the year before `now`, signed with `signer` (the
+    demo store's own device key) when one is given, as a laptop signs them."""
     rng = random.Random(seed)
     now = now or datetime.now().astimezone()
     for _ in range(count):
@@ -145,5 +148,5 @@ def demo_sessions(
                 if session.applies(item):
                     outcome, note, values = _answer(item, rng, failure_rate)
                     session.record(checklist.id, item.id, outcome, note, values)
-        session.sign(technician, rng.choice(_REPRESENTATIVES))
+        session.sign(technician, rng.choice(_REPRESENTATIVES), signer=signer)
         yield session

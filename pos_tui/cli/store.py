@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pos_tui.cli.common import data_dir_option, fail, local_folder, plain_errors
 from pos_tui.domain.session import Status
 from pos_tui.locations import shipped_checklists_dir
+
+if TYPE_CHECKING:
+    from pos_tui.store.storage import StoreDamaged
+
+
+def say_damaged(damaged: Iterable[StoreDamaged]) -> None:
+    """One line on stderr for each damaged entry a listing left out: a list or an export
+    that is silently short looks complete."""
+    for error in damaged:
+        click.echo(f"pos-tui: skipped a damaged entry of {error.path}: {error.reason}", err=True)
 
 
 @click.command(name="list")
@@ -36,6 +48,7 @@ def list_visits(
         fail(f"there is no local store at {folder} yet.")
     with LocalStore.open(folder, read_only=True) as store:
         summaries = store.summaries(statuses or None)
+        say_damaged(store.report.damaged)
     if as_json:
         rows = [summary.to_row() for summary in summaries]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -57,6 +70,7 @@ def demo(ctx: click.Context, data_dir: Path | None, count: int, seed: int) -> No
     """Fill a store with realistic signed visits, for trying the app and for benchmarks."""
     from pos_tui.demo import demo_sessions
     from pos_tui.domain.loader import load_checklists
+    from pos_tui.store.keys import DEVICE, ensure_key
     from pos_tui.store.local import LocalStore
 
     loaded = load_checklists([shipped_checklists_dir()])
@@ -67,9 +81,9 @@ def demo(ctx: click.Context, data_dir: Path | None, count: int, seed: int) -> No
         LocalStore.open(folder) as store,
         click.progressbar(length=count, label="Writing visits", file=sys.stderr) as bar,
     ):
-        added = store.bulk_add(
-            demo_sessions(loaded.checklists, count, seed=seed), progress=lambda _: bar.update(1)
-        )
+        key, _made = ensure_key(folder, DEVICE)
+        visits = demo_sessions(loaded.checklists, count, seed=seed, signer=key)
+        added = store.bulk_add(visits, progress=lambda _: bar.update(1))
     click.echo(f"Added {added} signed visits to {folder}.")
 
 
