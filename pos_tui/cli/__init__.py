@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from pos_tui import __version__
-from pos_tui.cli import reports, review, store, sync, technician
+from pos_tui.cli import keys, reports, review, shared, store, sync, technician
 from pos_tui.cli.common import data_dir_option
 
 
@@ -38,7 +38,9 @@ main.add_command(store.list_visits)
 main.add_command(store.demo)
 main.add_command(store.recover)
 main.add_command(sync.sync_command)
+main.add_command(shared.shared)
 main.add_command(review.review)
+main.add_command(keys.keys)
 main.add_command(reports.report)
 main.add_command(reports.export_command)
 

@@ -26,6 +26,7 @@ from pos_tui.cli.common import (
     os_error_sentence,
     plain_errors,
 )
+from pos_tui.cli.store import say_damaged
 
 if TYPE_CHECKING:
     # Only for types: the stores and YAML load when a command runs, so that starting the
@@ -155,6 +156,7 @@ def export_command(
         fmt = "json" if out is not None and out.suffix.lower() == ".json" else "csv"
     with _source(ctx, store, data_dir) as source:
         rows = rows_since(source.rows(), since)
+        say_damaged(source.damaged)
         with _output(out, "utf-8-sig" if fmt == "csv" else "utf-8") as stream:
             bar = _progress_bar(len(rows)) if out is not None else None
             with bar or contextlib.nullcontext():

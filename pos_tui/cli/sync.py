@@ -20,10 +20,20 @@ from pos_tui.cli.common import data_dir_option, fail, local_folder, not_a_file, 
     help="The shared store's folder (default: settings, or POS_TUI_SHARED_STORE).",
 )
 @click.option("--status", "show_status", is_flag=True, help="List what is pending; sync nothing.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Send again every record of this laptop that the shared store has lost or damaged"
+    " (see `pos-tui shared check`).",
+)
 @click.pass_context
 @plain_errors
 def sync_command(
-    ctx: click.Context, data_dir: Path | None, target: Path | None, show_status: bool
+    ctx: click.Context,
+    data_dir: Path | None,
+    target: Path | None,
+    show_status: bool,
+    repair: bool,
 ) -> None:
     """Copy signed visits to the shared store and bring review decisions back."""
     from pos_tui.config import load_settings
@@ -36,6 +46,8 @@ def sync_command(
     folder = local_folder(ctx, data_dir)
     if not folder.exists():
         fail(f"there is no local store at {folder} yet.")
+    if show_status and repair:
+        fail("--status only lists what is pending; give it without --repair.")
     if show_status:
         with LocalStore.open(folder, read_only=True) as store:
             waiting = pending(store, target)
@@ -56,5 +68,5 @@ def sync_command(
             if done == total:
                 bars.pop(stage).__exit__(None, None, None)
 
-        report = sync(store, target, progress, create=True)
-    click.echo(f"Sync complete: {report.sentence()}")
+        report = sync(store, target, progress, create=True, repair=repair)
+    click.echo(f"{'Repair' if repair else 'Sync'} complete: {report.sentence()}")

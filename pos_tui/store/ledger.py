@@ -1,8 +1,15 @@
-"""What this laptop has synced where: the answer to "what is still pending?"."""
+"""What this laptop has synced where: the answer to "what is still pending?".
+
+A row says that a revision of a visit is represented in a shared store by the record with
+that record hash. Usually that is the record of the revision itself; for a revision that
+only records a review decision received from the shared store, it is the signed record
+already there (see `sync.py`): such a revision is not news to the shared store.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +26,14 @@ def target_key(folder: Path) -> str:
     return str(folder.expanduser().resolve())
 
 
+@dataclass(frozen=True)
+class Landed:
+    """The highest revision of a visit known to be in a target, and its record's hash."""
+
+    revision: int
+    record_hash: str
+
+
 class SyncLedger:
     """One row per visit version that reached a shared store; written once per sync."""
 
@@ -33,11 +48,18 @@ class SyncLedger:
 
     def synced(self, target: Path) -> dict[str, int]:
         """The highest revision of each visit synced to `target`."""
+        return {uuid: landed.revision for uuid, landed in self.landed(target).items()}
+
+    def landed(self, target: Path) -> dict[str, Landed]:
         key = target_key(target)
-        found: dict[str, int] = {}
+        found: dict[str, Landed] = {}
         for row in self._rows():
-            if row["target"] == key:
-                found[row["uuid"]] = max(found.get(row["uuid"], 0), row["revision"])
+            if row["target"] != key:
+                continue
+            known = found.get(row["uuid"])
+            if known is None or row["revision"] >= known.revision:
+                # Older ledgers have rows without a hash: "" matches no record.
+                found[row["uuid"]] = Landed(row["revision"], row.get("record_hash", ""))
         return found
 
     def history(self) -> list[dict[str, object]]:

@@ -14,12 +14,17 @@ byte offset and length, so opening one visit reads a few kilobytes, never a whol
 Nothing is ever overwritten: a different record under a uuid and revision already present
 is kept beside it and both are flagged as a conflict; a later revision marks the earlier
 ones superseded.
+
+Every write starts by tidying, under the lock: temporary files are removed (their writers
+held the lock, so they are gone) and the records of an orphan batch (written by a sync
+killed before its index write) are taken into the index. `repair` also repoints index
+rows whose record is missing or damaged at a fresh copy sent by the laptop that has it;
+`shared_check.py` finds them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import socket
 import uuid as uuid_module
@@ -32,8 +37,22 @@ from typing import Any
 from tinydb import TinyDB
 
 from pos_tui.domain.safe_read import RefusedFile, read_slice
-from pos_tui.store import schema
+from pos_tui.store import checklist_copies, schema
+from pos_tui.store.checklist_copies import CHECKLISTS_DIR
 from pos_tui.store.os_lock import FileLock, LockTimeout
+from pos_tui.store.shared_check import (
+    BATCHES_DIR,
+    INDEX_NAME,
+    REVIEWS_NAME,
+    BatchRecord,
+    bad_row_damage,
+    orphan_batches,
+    read_batch_records,
+    record_hash,
+    temp_folders,
+    verify_rows,
+)
+from pos_tui.store.shared_plan import Candidate, Plan, make_plan
 from pos_tui.store.storage import (
     AtomicJSONStorage,
     StoreDamaged,
@@ -41,11 +60,9 @@ from pos_tui.store.storage import (
     StoreWriteFailed,
     fsync_folder,
     read_json_document,
+    remove_stray_temp_files,
 )
 
-INDEX_NAME = "index.json"
-REVIEWS_NAME = "reviews.json"
-BATCHES_DIR = "batches"
 LOCK_NAME = ".shared.lock"
 LOCK_TIMEOUT_S = 30.0
 
@@ -66,10 +83,6 @@ class SharedMissing(StoreError):
         )
 
 
-def record_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
 def record_from_document(document: dict[str, Any]) -> dict[str, Any]:
     """A visit file's TinyDB document as {"visit": ..., "events": [...]}; ShapeError when it
     is not one."""
@@ -88,20 +101,38 @@ class Outgoing:
     row: dict[str, Any]
     raw: bytes
 
+    @property
+    def line(self) -> bytes:
+        """The bytes as they go into a batch, one record a line. A newline can only be
+        whitespace between JSON tokens, so a space keeps the record the same."""
+        return self.raw.replace(b"\n", b" ")
+
+    @property
+    def digest(self) -> str:
+        """The record hash: of the bytes as they lie in the batch, so a check can verify it."""
+        return record_hash(self.line)
+
 
 @dataclass
 class PushReport:
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    repointed: list[str] = field(default_factory=list)
+    """Visits whose index rows pointed at a missing or damaged record, now at a fresh copy."""
     superseded: int = 0
     batch: str | None = None
     reviews: list[dict[str, Any]] = field(default_factory=list)
+    adopted: int = 0
+    """Records of orphan batches (a sync killed before its index write) taken into the index."""
+    removed_orphans: int = 0
+    removed_temp_files: int = 0
+    replaced_rows: int = 0
 
     @property
     def landed(self) -> list[str]:
         """Every uuid now safely in the shared store, whatever the outcome."""
-        return self.added + self.unchanged + self.conflicts
+        return self.added + self.unchanged + self.conflicts + self.repointed
 
 
 class SharedStore:
@@ -202,43 +233,164 @@ class SharedStore:
         self,
         records: list[Outgoing],
         origin: dict[str, str],
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        checklists: Iterable[tuple[str, Path]] = (),
     ) -> PushReport:
-        """Add visit records; safe to repeat, never overwrites, one index write in all."""
+        """Add visit records; safe to repeat, never overwrites, one index write in all.
+
+        `checklists` are the (sha256, file) copies the records may need, written under the
+        lock like everything else, so that while it is held every temporary file is stale.
+        """
+        return self._write(records, origin, progress, checklists, repair=False)
+
+    def repair(
+        self,
+        records: list[Outgoing],
+        origin: dict[str, str],
+        progress: Callable[[int, int], None] | None = None,
+        checklists: Iterable[tuple[str, Path]] = (),
+    ) -> PushReport:
+        """A push that also verifies the index rows of these records' visits, and points
+        each row whose record is missing or damaged at a fresh copy, when `records` holds
+        the same bytes (same record hash). A new batch; no batch is ever overwritten."""
+        return self._write(records, origin, progress, checklists, repair=True)
+
+    def _write(
+        self,
+        records: list[Outgoing],
+        origin: dict[str, str],
+        progress: Callable[[int, int], None] | None,
+        checklists: Iterable[tuple[str, Path]],
+        repair: bool,
+    ) -> PushReport:
         report = PushReport()
         with self.locked():
+            report.removed_temp_files = self._remove_temp_files()
+            self._copy_checklists(checklists)
             # Cached: while the lock is held nobody else writes the index, so it is parsed
             # once per sync, the biggest single cost of a sync.
             db = TinyDB(self.index_path, storage=AtomicJSONStorage, cache=True)
             try:
-                table = db.table("visits")
                 # The raw document, not table.all(): building 10,000 Document objects
                 # costs more than the rest of the plan.
                 document = db.storage.read() or {}
-                # Rows of the wrong shape play no part in the plan (they stay in the
-                # index, untouched): one bad row must not stop every laptop's sync.
-                good, _bad = schema.table_rows(document, "visits", schema.shared_row)
-                existing = {int(k): row for k, row in good.items()}
                 report.reviews = self.reviews()
-                plan = _plan(records, existing, report)
-                if not plan.new_rows:
-                    return report
-                report.batch = self._write_batch(plan.new_rows, origin)
-                for done, _ in enumerate(plan.new_rows, start=1):
-                    if progress is not None:
-                        progress(done)
-                storage = db.storage
-                assert isinstance(storage, AtomicJSONStorage)
-                with storage.batch():
-                    table.insert_multiple(row for row, _ in plan.new_rows)
-                    if plan.flag_conflict:
-                        table.update({"conflict": True}, doc_ids=sorted(plan.flag_conflict))
-                    if plan.supersede:
-                        table.update({"superseded": True}, doc_ids=sorted(plan.supersede))
+                orphans = self._orphans(document)
+                plan, replaced = self._plan(document, records, orphans, repair)
+                if plan.to_write:
+                    report.batch = self._write_batch(plan.to_write, origin)
+                    for done, _ in enumerate(plan.to_write, start=1):
+                        if progress is not None:
+                            progress(done, len(plan.to_write))
+                self._write_index(db, plan, replaced)
+                for outcome in ("added", "unchanged", "conflicts", "repointed"):
+                    setattr(report, outcome, getattr(plan, outcome))
+                report.adopted = len(plan.placed)
+                report.replaced_rows = len(replaced)
                 report.superseded = len(plan.supersede)
+                report.removed_orphans = self._remove_redundant(
+                    name
+                    for name, (found, complete) in orphans.items()
+                    if found and complete and name not in plan.taken_batches
+                )
             finally:
                 db.close()
+            # Again at the end: when a killed write had left the index and its .bak as two
+            # links of one file, renaming the next .bak link over it does nothing (POSIX
+            # rename between two links of one file), and that staged link stays behind.
+            self._remove_temp_files()
         return report
+
+    def _orphans(self, document: dict[str, Any]) -> dict[str, tuple[list[BatchRecord], bool]]:
+        # Under the lock no sync is between its batch and its index write, so a batch in no
+        # row was left by one that never got there. Its records are taken in rather than
+        # deleted: the index may have been set back to its previous generation, and then no
+        # laptop would ever send them again.
+        batches = self.folder / BATCHES_DIR
+        names = orphan_batches(batches, document)
+        return {name: read_batch_records(batches, name) for name in names}
+
+    def _plan(
+        self,
+        document: dict[str, Any],
+        records: list[Outgoing],
+        orphans: dict[str, tuple[list[BatchRecord], bool]],
+        repair: bool,
+    ) -> tuple[Plan, list[int]]:
+        """The plan, and the rows of the wrong shape a repair replaces."""
+        # Rows of the wrong shape play no part in the plan (they stay in the index,
+        # untouched): one bad row must not stop every laptop's sync.
+        good, bad = schema.table_rows(document, "visits", schema.shared_row)
+        candidates = [
+            Candidate(record.row, record.line, record.digest, placed=True)
+            for found, _complete in orphans.values()
+            for record in found
+        ] + [Candidate(dict(o.row), o.line, o.digest, placed=False) for o in records]
+        damaged: list[int] = []
+        replaced: list[int] = []
+        if repair:
+            mine = {o.row["uuid"] for o in records}
+            hashes = {o.digest for o in records}
+            ours = {doc_id: row for doc_id, row in good.items() if row["uuid"] in mine}
+            damaged = [int(found.doc_id) for found in verify_rows(self.folder / BATCHES_DIR, ours)]
+            # A row of the wrong shape is only replaced when it names one of these records
+            # by hash: then nothing it pointed at is lost.
+            replaced = [
+                int(found.doc_id)
+                for found in bad_row_damage(document, bad)
+                if found.uuid in mine and found.record_hash in hashes
+            ]
+        plan = make_plan(
+            candidates,
+            {int(doc_id): row for doc_id, row in good.items()},
+            datetime.now().astimezone().isoformat(timespec="seconds"),
+            socket.gethostname(),
+            damaged,
+        )
+        return plan, replaced
+
+    @staticmethod
+    def _write_index(db: TinyDB, plan: Plan, replaced: list[int]) -> None:
+        if not (plan.new_rows or plan.placed or plan.repoint or replaced):
+            return
+        table = db.table("visits")
+        storage = db.storage
+        assert isinstance(storage, AtomicJSONStorage)
+        with storage.batch():
+            if replaced:
+                table.remove(doc_ids=replaced)
+            table.insert_multiple([*plan.placed, *(row for row, _ in plan.new_rows)])
+            if plan.flag_conflict:
+                table.update({"conflict": True}, doc_ids=sorted(plan.flag_conflict))
+            if plan.supersede:
+                table.update({"superseded": True}, doc_ids=sorted(plan.supersede))
+            for digest, (location, _line) in plan.repoint.items():
+                table.update(dict(location), doc_ids=plan.repoint_rows[digest])
+
+    def _remove_temp_files(self) -> int:
+        # Only while holding the lock: every writer of the shared store holds it while its
+        # temporary file exists, so none found now belongs to a write under way.
+        removed = 0
+        for place in temp_folders(self.folder):
+            if place.is_dir():
+                removed += len(remove_stray_temp_files(place))
+        return removed
+
+    def _copy_checklists(self, checklists: Iterable[tuple[str, Path]]) -> None:
+        try:
+            for sha256, path in checklists:
+                checklist_copies.keep_file(self.folder, sha256, path)
+        except OSError as error:
+            raise StoreWriteFailed(self.folder / CHECKLISTS_DIR, error) from None
+
+    def _remove_redundant(self, names: Iterable[str]) -> int:
+        # Every record of these is indexed elsewhere with the same hash: nothing is lost.
+        removed = 0
+        for name in names:
+            with contextlib.suppress(OSError):
+                (self.folder / BATCHES_DIR / name).unlink()
+                removed += 1
+        return removed
 
     def add_review(self, review: dict[str, Any]) -> dict[str, Any]:
         """Append one review decision; the laptops pick it up on their next sync."""
@@ -279,55 +431,3 @@ class SharedStore:
                 temp.unlink()
             raise StoreWriteFailed(path, error) from None
         return name
-
-
-@dataclass
-class _Plan:
-    new_rows: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)
-    flag_conflict: set[int] = field(default_factory=set)
-    supersede: set[int] = field(default_factory=set)
-
-
-def _plan(
-    records: Iterable[Outgoing], existing: dict[int, dict[str, Any]], report: PushReport
-) -> _Plan:
-    plan = _Plan()
-    by_version: dict[tuple[str, int], list[int]] = {}
-    by_uuid: dict[str, list[int]] = {}
-    for doc_id, row in existing.items():
-        by_version.setdefault((row["uuid"], row["revision"]), []).append(doc_id)
-        by_uuid.setdefault(row["uuid"], []).append(doc_id)
-    pending_hashes: set[str] = set()
-    synced_at = datetime.now().astimezone().isoformat(timespec="seconds")
-    for outgoing in records:
-        uuid, revision = outgoing.row["uuid"], int(outgoing.row["revision"])
-        digest = record_hash(outgoing.raw)
-        same_version = by_version.get((uuid, revision), [])
-        if digest in pending_hashes or any(
-            existing[d]["record_hash"] == digest for d in same_version
-        ):
-            report.unchanged.append(uuid)
-            continue
-        conflict = bool(same_version)
-        if conflict:
-            plan.flag_conflict.update(same_version)
-            report.conflicts.append(uuid)
-        else:
-            report.added.append(uuid)
-        earlier = by_uuid.get(uuid, [])
-        plan.supersede.update(
-            doc_id
-            for doc_id in earlier
-            if existing[doc_id]["revision"] < revision and not existing[doc_id].get("superseded")
-        )
-        latest = max((existing[doc_id]["revision"] for doc_id in earlier), default=0)
-        row = dict(outgoing.row) | {
-            "record_hash": digest,
-            "conflict": conflict,
-            "superseded": revision < latest,
-            "synced_at": synced_at,
-            "host": socket.gethostname(),
-        }
-        plan.new_rows.append((row, outgoing.raw.replace(b"\n", b" ")))
-        pending_hashes.add(digest)
-    return plan

@@ -1,34 +1,50 @@
 """Sync: this laptop's signed visits into the shared store, and review decisions back.
 
 Order matters for crash safety: the shared store is written first (batch, then index),
-the laptop's ledger last. A sync killed anywhere in between leaves the next sync to find
-the visits already there (same record, so a no-op) and finish the ledger.
+the laptop's ledger next, the status in the laptop's index last. The ledger is what is
+true about what landed, and the status follows from it: killed anywhere, the next sync
+finds the visits already there (same record, a no-op) or takes in the orphan batch, and
+marks synced every signed visit whose revision the ledger has, whether or not this sync
+sent it.
+
+What the shared store holds of a visit is its signed record. A review decision received
+from the shared store is recorded on the laptop as an event, which bumps the visit's
+revision; that revision is not news to the shared store. So the ledger records it as
+represented by the signed record already there, and it is neither pending nor sent again.
+When it has to be sent after all (the ledger was lost, or a repair), what is sent is the
+signed record, rebuilt byte for byte from the visit file (`signed_record`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pos_tui.domain.session import Status
-from pos_tui.store import checklist_copies
+from pos_tui.store import schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
-from pos_tui.store.ledger import SyncLedger
-from pos_tui.store.local import LocalStore
-from pos_tui.store.shared import Outgoing, PushReport, SharedStore, record_hash
-from pos_tui.store.storage import StoreWriteFailed
-from pos_tui.store.summary import VisitSummary
+from pos_tui.store.ledger import Landed, SyncLedger
+from pos_tui.store.local import VISITS_DIR, LocalStore
+from pos_tui.store.shared import Outgoing, PushReport, SharedStore
+from pos_tui.store.storage import StoreError, remove_stray_temp_files
+from pos_tui.store.summary import VisitSummary, summarize
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total); stages: "reading", "writing", "reviews"."""
+
+LOCAL_EVENTS = frozenset({str(Status.REVIEWED), str(Status.SYNCED)})
+"""Events that only record what became of a signed visit; they change no signed content."""
 
 
 @dataclass
 class SyncReport:
     pushed: PushReport = field(default_factory=PushReport)
     reviews_applied: int = 0
+    settled: int = 0
+    """Signed visits an earlier, interrupted sync had landed, marked synced by this one."""
     target: Path | None = None
 
     def sentence(self) -> str:
@@ -38,19 +54,54 @@ class SyncReport:
             parts.append(f"{len(pushed.unchanged)} already there")
         if pushed.conflicts:
             parts.append(f"{len(pushed.conflicts)} kept as conflicts for the supervisor")
+        if pushed.repointed:
+            parts.append(f"{len(pushed.repointed)} missing or damaged record(s) sent again")
+        if pushed.adopted:
+            parts.append(f"{pushed.adopted} record(s) of an interrupted sync taken into the index")
+        if pushed.removed_temp_files:
+            parts.append(f"{pushed.removed_temp_files} leftover temporary file(s) removed")
+        if self.settled:
+            parts.append(f"{self.settled} visit(s) sent by an interrupted sync marked synced")
         if self.reviews_applied:
             parts.append(f"{self.reviews_applied} review decision(s) received")
         return ", ".join(parts) + f" ({self.target})."
 
 
+@dataclass
+class _Survey:
+    pending: list[VisitSummary] = field(default_factory=list)
+    caught_up: list[tuple[str, int, str]] = field(default_factory=list)
+    """(uuid, revision, record hash) of revisions that only add review decisions to a
+    signed record the ledger has: recorded in the ledger as landed, nothing sent."""
+    settled: list[str] = field(default_factory=list)
+    """Visits still "signed" in the index although the ledger has their revision."""
+
+
+def _survey(local: LocalStore, target: Path, ledger: SyncLedger) -> _Survey:
+    survey = _Survey()
+    landed = ledger.landed(target)
+    for summary in local.summaries():
+        if summary.status == Status.DRAFT:
+            continue
+        known = landed.get(summary.uuid)
+        if known is not None and known.revision >= summary.revision:
+            if summary.status == Status.SIGNED:
+                survey.settled.append(summary.uuid)
+            continue
+        if known is not None and summary.status == Status.REVIEWED:
+            # Only after a decision was applied and the sync was killed before recording
+            # it: the one case that reads the visit file, and only once.
+            signed = _signed_version(_raw_or_none(local, summary.uuid))
+            if signed is not None and known.revision >= signed[0]:
+                survey.caught_up.append((summary.uuid, summary.revision, known.record_hash))
+                continue
+        survey.pending.append(summary)
+    return survey
+
+
 def pending(local: LocalStore, target: Path) -> list[VisitSummary]:
-    """Finished visits whose current revision has not reached `target` yet."""
-    synced = SyncLedger(local.folder, read_only=local.read_only).synced(target)
-    return [
-        summary
-        for summary in local.summaries()
-        if summary.status != Status.DRAFT and synced.get(summary.uuid, -1) < summary.revision
-    ]
+    """Finished visits whose signed record has not reached `target` yet."""
+    return _survey(local, target, SyncLedger(local.folder, read_only=local.read_only)).pending
 
 
 def sync(
@@ -59,57 +110,166 @@ def sync(
     progress: Progress | None = None,
     create: bool = False,
     lock_timeout: float | None = None,
+    repair: bool = False,
 ) -> SyncReport:
+    """`repair`: send every finished visit, and have the shared store repoint the rows of
+    any whose record there is missing or damaged (see `SharedStore.repair`)."""
     shared = SharedStore.open(target, create=create)
     if lock_timeout is not None:
         shared.lock_timeout = lock_timeout
+    ledger = SyncLedger(local.folder)
     report = SyncReport(target=target)
-    todo = pending(local, target)
+    survey = _survey(local, target, ledger)
+    todo = [s for s in local.summaries() if s.status != Status.DRAFT] if repair else survey.pending
     outgoing = []
     for done, summary in enumerate(todo, start=1):
-        outgoing.append(Outgoing(summary.to_row(), local.read_raw(summary.uuid)))
+        outgoing.append(_outgoing(local, summary))
         if progress is not None:
             progress("reading", done, len(todo))
+    landed = list(survey.caught_up)
     if outgoing:
-        _copy_checklists(local, shared)
-        report.pushed = shared.push(
+        write = shared.repair if repair else shared.push
+        report.pushed = write(
             outgoing,
             {"device_id": str(outgoing[0].row.get("device_id", ""))},
-            None if progress is None else lambda done: progress("writing", done, len(outgoing)),
+            None if progress is None else lambda done, total: progress("writing", done, total),
+            _checklist_files(local),
         )
-        SyncLedger(local.folder).add(
-            target,
-            ((o.row["uuid"], int(o.row["revision"]), record_hash(o.raw)) for o in outgoing),
-        )
-        local.mark_synced(report.pushed.landed)
+        landed += [(s.uuid, s.revision, o.digest) for s, o in zip(todo, outgoing, strict=True)]
+    ledger.add(target, landed)
+    report.settled = len(survey.settled)
+    local.mark_synced(report.pushed.landed + survey.settled)
     decisions = report.pushed.reviews if outgoing else shared.reviews()
-    report.reviews_applied = pull_reviews(local, decisions)
+    applied = pull_reviews(local, decisions)
+    report.reviews_applied = len(applied)
+    _record_decisions(ledger, target, applied)
+    _remove_temp_files(local)
     return report
 
 
-def _copy_checklists(local: LocalStore, shared: SharedStore) -> None:
+def _remove_temp_files(local: LocalStore) -> None:
+    """What a killed write left in the data folder, and what the writes since may have left
+    beside it (see SharedStore._write: renaming a .bak link over a second link of the same
+    file does nothing, so the staged link stays). Safe now: this process holds the folder's
+    writer lock, and the sync is the only write under way."""
+    for folder in (local.folder, local.folder / VISITS_DIR):
+        remove_stray_temp_files(folder)
+
+
+def _outgoing(local: LocalStore, summary: VisitSummary) -> Outgoing:
+    raw = local.read_raw(summary.uuid)
+    signed = _signed_version(raw) if summary.status == Status.REVIEWED else None
+    if signed is not None:
+        try:
+            visit, _events = schema.visit_document(
+                schema.tinydb_document(schema.parse_json(signed[1]))
+            )
+        except schema.ShapeError:
+            pass  # not a visit file this can take apart: sent as it is, like any other
+        else:
+            # The row describes what is sent: the signed revision, not the reviewed one.
+            return Outgoing(summarize(visit).to_row(), signed[1])
+    return Outgoing(summary.to_row(), raw)
+
+
+def _checklist_files(local: LocalStore) -> list[tuple[str, Path]]:
     """The shared store needs the checklists' words to show and report the visits."""
+    return [(path.stem, path) for path in sorted((local.folder / CHECKLISTS_DIR).glob("*.yaml"))]
+
+
+def _raw_or_none(local: LocalStore, uuid: str) -> bytes | None:
     try:
-        for path in sorted((local.folder / CHECKLISTS_DIR).glob("*.yaml")):
-            checklist_copies.keep_file(shared.folder, path.stem, path)
-    except OSError as error:
-        raise StoreWriteFailed(shared.folder / CHECKLISTS_DIR, error) from None
+        return local.read_raw(uuid)
+    except StoreError:
+        return None  # pending then; sending it says what is wrong with the file
 
 
-def pull_reviews(local: LocalStore, decisions: list[dict[str, Any]]) -> int:
+def signed_record(raw: bytes) -> bytes:
+    """The visit file as it was when signed: `raw` without the review decisions recorded
+    since, or `raw` itself when there are none."""
+    signed = _signed_version(raw)
+    return raw if signed is None else signed[1]
+
+
+def _signed_version(raw: bytes | None) -> tuple[int, bytes] | None:
+    """(revision, bytes) of the signed visit when events were recorded after signing,
+    None when none were (or the file is not one this can take apart).
+
+    Byte for byte what was sent when the visit was signed: the visit's document keeps its
+    keys in the order first written (TinyDB updates in place), a decision changes only its
+    status, review and revision and appends an event, and the text is written as
+    `storage.write_json_atomically` writes it. A record hash that then matches the shared
+    store's proves it; one that does not is never treated as the same record.
+    """
+    if raw is None:
+        return None
+    try:
+        document = schema.tinydb_document(schema.parse_json(raw))
+    except schema.ShapeError:
+        return None
+    visits = list(document.get("visit", {}).values())
+    events = document.get("events", {})
+    order = sorted(events, key=int)
+
+    def what(doc_id: str) -> str:
+        said = events[doc_id].get("what")
+        return said if isinstance(said, str) else ""
+
+    later = []
+    while order and what(order[-1]) in LOCAL_EVENTS:
+        later.append(order.pop())
+    if not later or not order or what(order[-1]) != str(Status.SIGNED):
+        return None
+    if len(visits) != 1 or type(visits[0].get("revision")) is not int:
+        return None
+    visit = visits[0]
+    for doc_id in later:
+        del events[doc_id]
+    visit.update(status=str(Status.SIGNED), review=None, revision=visit["revision"] - len(later))
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return visit["revision"], text.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A decision recorded on a visit: its revision before and after."""
+
+    uuid: str
+    before: int
+    after: int
+
+
+def pull_reviews(local: LocalStore, decisions: list[dict[str, Any]]) -> list[Applied]:
     mine = {summary.uuid for summary in local.summaries() if summary.status != Status.DRAFT}
-    applied = 0
+    applied = []
     for decision in sorted(decisions, key=lambda row: row.get("at", "")):
-        if decision.get("uuid") in mine and apply_review(local, decision):
-            applied += 1
+        if decision.get("uuid") in mine:
+            done = apply_review(local, decision)
+            if done is not None:
+                applied.append(done)
     return applied
 
 
-def apply_review(local: LocalStore, decision: dict[str, Any]) -> bool:
-    """Record a supervisor's decision on one of this laptop's visits; False if known."""
+def _record_decisions(ledger: SyncLedger, target: Path, applied: list[Applied]) -> None:
+    """A revision that only adds a decision is landed when the one before it was."""
+    if not applied:
+        return
+    landed = ledger.landed(target)
+    rows = []
+    for change in applied:
+        known = landed.get(change.uuid)
+        if known is not None and known.revision >= change.before:
+            rows.append((change.uuid, change.after, known.record_hash))
+            landed[change.uuid] = Landed(change.after, known.record_hash)
+    ledger.add(target, rows)
+
+
+def apply_review(local: LocalStore, decision: dict[str, Any]) -> Applied | None:
+    """Record a supervisor's decision on one of this laptop's visits; None if known."""
     session = local.load(decision["uuid"])
     if any(e.detail.get("decision_id") == decision["id"] for e in session.events):
-        return False
+        return None
+    before = session.revision
     session.mark(
         Status.REVIEWED,
         decision.get("reviewer", ""),
@@ -121,4 +281,4 @@ def apply_review(local: LocalStore, decision: dict[str, Any]) -> bool:
         },
     )
     local.save(session)
-    return True
+    return Applied(session.uuid, before, session.revision)

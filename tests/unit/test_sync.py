@@ -22,7 +22,7 @@ from pos_tui.store.local import LocalStore
 from pos_tui.store.os_lock import FileLock
 from pos_tui.store.shared import LOCK_NAME, SharedBusy, SharedMissing, SharedStore
 from pos_tui.store.storage import StoreError, read_json_document
-from pos_tui.store.sync import pending, sync
+from pos_tui.store.sync import pending, signed_record, sync
 from tests.helpers.visits import save_answer, save_sign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +108,7 @@ def test_same_version_with_other_content_is_kept_as_a_conflict(
     assert notes == ["原始说明", "改过的说明"]
 
 
-def test_review_decisions_come_back_and_later_revisions_supersede(
+def test_review_decisions_come_back_and_are_not_sent_again(
     store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
 ) -> None:
     session = signed_visit(store, info, checklists, "撤销失败")
@@ -126,16 +126,58 @@ def test_review_decisions_come_back_and_later_revisions_supersede(
     assert report.reviews_applied == 1
     reviewed = store.load(session.uuid)
     assert reviewed.status is Status.REVIEWED
+    assert reviewed.revision == session.revision + 1
     assert reviewed.events[-1].detail["comment"] == "请补拍小票"
     assert reviewed.events[-1].who == "李主管"
-    # The reviewed revision goes up on the next sync; the signed one stays, superseded.
-    sync(store, shared_dir)
-    rows = sorted(shared.rows(), key=lambda row: row["revision"])
-    assert [row["superseded"] for row in rows] == [True, False]
-    assert rows[1]["revision"] == reviewed.revision
-    assert shared.read_record(rows[0])["visit"]["status"] == "signed"
-    assert sync(store, shared_dir).reviews_applied == 0
-    assert sync(store, shared_dir).pushed.added == []
+    # The decision is the shared store's own news: the signed record there stays the one.
+    assert pending(store, shared_dir) == []
+    batches = sorted((shared_dir / "batches").iterdir())
+    again = sync(store, shared_dir)
+    assert (again.reviews_applied, again.pushed.added, again.pushed.batch) == (0, [], None)
+    assert sorted((shared_dir / "batches").iterdir()) == batches
+    [row] = shared.rows()
+    assert row["revision"] == session.revision
+    assert (row["status"], row["superseded"]) == ("signed", False)
+
+
+def test_a_reviewed_visit_sent_again_is_its_signed_record(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    session = signed_visit(store, info, checklists, "x")
+    sync(store, shared_dir, create=True)
+    signed_bytes = store.read_raw(session.uuid)
+    shared = SharedStore.open(shared_dir)
+    for decision in ("has_issues", "approved"):
+        shared.add_review({"uuid": session.uuid, "decision": decision, "reviewer": "李"})
+        sync(store, shared_dir)
+    assert store.load(session.uuid).revision == session.revision + 2
+    assert signed_record(store.read_raw(session.uuid)) == signed_bytes
+    (store.folder / "sync-ledger.json").unlink()  # the laptop forgot what it sent
+    assert len(pending(store, shared_dir)) == 1
+    again = sync(store, shared_dir)
+    assert (again.pushed.unchanged, again.pushed.added) == ([session.uuid], [])
+    assert len(shared.rows()) == 1 and pending(store, shared_dir) == []
+
+
+def test_a_later_revision_supersedes_the_earlier(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    session = signed_visit(store, info, checklists, "第一版")
+    sync(store, shared_dir, create=True)
+    path = store.visit_path(session.uuid)
+    document = json.loads(path.read_text("utf-8"))
+    document["visit"]["1"]["revision"] += 1
+    path.write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+    (store.folder / "sync-ledger.json").unlink()
+    store.close()
+    (store.folder / "index.json").unlink()
+    with LocalStore.open(store.folder) as reopened:  # the index is rebuilt from the file
+        assert sync(reopened, shared_dir).pushed.added == [session.uuid]
+    rows = sorted(SharedStore.open(shared_dir).rows(), key=lambda row: row["revision"])
+    assert [(row["revision"], row["superseded"]) for row in rows] == [
+        (session.revision, True),
+        (session.revision + 1, False),
+    ]
 
 
 def test_missing_target_is_a_clear_error_and_nothing_changes(
@@ -326,3 +368,35 @@ def test_sync_command_reports_and_status_lists_pending(
     assert "is not there" in missing.stderr and "Traceback" not in missing.stderr
     assert json.loads((shared_dir / "index.json").read_text("utf-8"))["visits"]
     shutil.rmtree(shared_dir / "batches")
+
+
+def test_sync_status_after_a_decision_lists_nothing_and_sync_sends_nothing(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+) -> None:
+    session = signed_visit(store, info, checklists, "x")
+    store.close()
+    command = [sys.executable, "-m", "pos_tui", "--data-dir", str(store.folder), "sync"]
+    command += ["--to", str(shared_dir)]
+
+    def run(*extra: str) -> str:
+        done = subprocess.run(
+            [*command, *extra], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert run().startswith("Sync complete: 1 visit synced")
+    SharedStore.open(shared_dir).add_review(
+        {"uuid": session.uuid, "decision": "approved", "reviewer": "李主管"}
+    )
+    assert "1 review decision(s) received" in run()
+    assert run("--status").startswith(f"0 visit(s) not yet synced to {shared_dir}")
+    batches = sorted((shared_dir / "batches").iterdir())
+    assert run() == f"Sync complete: 0 visits synced ({shared_dir}).\n"
+    assert sorted((shared_dir / "batches").iterdir()) == batches
+    with LocalStore.open(store.folder, read_only=True) as reopened:
+        assert [s.status for s in reopened.summaries()] == [Status.REVIEWED]
+    both = subprocess.run(
+        [*command, "--status", "--repair"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert both.returncode == 1 and "without --repair" in both.stderr

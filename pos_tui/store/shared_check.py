@@ -1,0 +1,297 @@
+"""Checking a shared store against its index, and what an interrupted sync leaves behind.
+
+A batch file has no previous generation: once it is damaged, the only good copy of its
+records is on the laptop that sent them. So every record that is missing or damaged is
+named with the laptop it came from (the device id and host its index row carries), and
+`pos-tui sync --repair` on that laptop sends those records again.
+
+Nothing here writes; `shared.py` calls the tidying helpers while it holds the lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pos_tui.domain.safe_read import RefusedFile, read_regular_file, read_slice
+from pos_tui.store import schema
+from pos_tui.store.checklist_copies import CHECKLISTS_DIR
+from pos_tui.store.storage import (
+    MAX_DOCUMENT_BYTES,
+    TEMP_SUFFIX,
+    StoreError,
+    read_json_document,
+)
+from pos_tui.store.summary import summarize
+
+INDEX_NAME = "index.json"
+REVIEWS_NAME = "reviews.json"
+BATCHES_DIR = "batches"
+
+
+def record_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class Damage:
+    """One index row whose record cannot be read back as it was indexed."""
+
+    doc_id: str
+    row: Mapping[str, Any]
+    """The row as found; for a row of the wrong shape, whatever mapping was there."""
+    reason: str
+
+    def _text(self, name: str) -> str:
+        value = self.row.get(name)
+        return value if isinstance(value, str) else ""
+
+    @property
+    def uuid(self) -> str:
+        return self._text("uuid")
+
+    @property
+    def record_hash(self) -> str:
+        return self._text("record_hash")
+
+    @property
+    def laptop(self) -> tuple[str, str]:
+        """(device id, host): whom to ask for the record again."""
+        return self._text("device_id"), self._text("host")
+
+    def sentence(self) -> str:
+        device, host = self.laptop
+        revision = self.row.get("revision")
+        what = f"Visit {self.uuid}" if self.uuid else f"Row {self.doc_id} of the index"
+        if type(revision) is int and self.uuid:
+            what += f" (revision {revision})"
+        return f"{what}, from {laptop_words(device, host)}: {self.reason}."
+
+
+def laptop_words(device: str, host: str) -> str:
+    return f"laptop {device or '(unknown)'} on host {host or '(unknown)'}"
+
+
+@dataclass
+class CheckReport:
+    folder: Path
+    records: int = 0
+    batches: int = 0
+    damage: list[Damage] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+    """Whole files of the store that cannot be read, each said as a sentence."""
+    orphans: list[str] = field(default_factory=list)
+    temp_files: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.damage and not self.unreadable
+
+    def lines(self) -> list[str]:
+        lines = [*self.unreadable, *(damage.sentence() for damage in self.damage)]
+        by_laptop: dict[tuple[str, str], int] = {}
+        for damage in self.damage:
+            by_laptop[damage.laptop] = by_laptop.get(damage.laptop, 0) + 1
+        for (device, host), count in sorted(by_laptop.items()):
+            lines.append(
+                f"To mend: run `pos-tui sync --repair --to {self.folder}` on"
+                f" {laptop_words(device, host)}; it sends its {count} record(s) again."
+            )
+        if self.orphans:
+            # Not counted as damage: a sync running now writes its batch before its index.
+            lines.append(
+                f"Note: {len(self.orphans)} batch file(s) are in no index row"
+                f" ({', '.join(self.orphans[:3])}{'…' if len(self.orphans) > 3 else ''}):"
+                " left by a sync that was interrupted, or written by one under way; the next"
+                " sync takes their records in."
+            )
+        if self.temp_files:
+            lines.append(
+                f"Note: {len(self.temp_files)} temporary file(s) left by interrupted writes;"
+                " the next sync removes them."
+            )
+        if self.ok:
+            lines.insert(
+                0,
+                f"The shared store at {self.folder} is sound: {self.records} record(s) in"
+                f" {self.batches} batch file(s) match the index.",
+            )
+        else:
+            wrong = len(self.damage) + len(self.unreadable)
+            lines.insert(0, f"The shared store at {self.folder} has {wrong} problem(s):")
+        return lines
+
+
+def check_store(folder: Path) -> CheckReport:
+    """Every index row's record: its batch is there, the row's bytes lie inside it, and
+    they hash to the row's record hash. StoreDamaged when the index itself is unreadable."""
+    report = CheckReport(folder)
+    document = read_json_document(folder / INDEX_NAME) or {}
+    good, bad = schema.table_rows(document, "visits", schema.shared_row)
+    report.damage.extend(bad_row_damage(document, bad))
+    report.damage.extend(verify_rows(folder / BATCHES_DIR, good))
+    report.records = len(good)
+    report.batches = len({row["batch"] for row in good.values()})
+    try:
+        _good, bad_reviews = schema.table_rows(
+            read_json_document(folder / REVIEWS_NAME), "reviews", schema.review_row
+        )
+    except StoreError as error:
+        report.unreadable.append(str(error))
+    else:
+        report.unreadable.extend(
+            f"A review decision in {folder / REVIEWS_NAME} is damaged ({why})."
+            for why in bad_reviews.values()
+        )
+    report.orphans = orphan_batches(folder / BATCHES_DIR, document)
+    report.temp_files = temp_files(folder)
+    return report
+
+
+def verify_rows(batches: Path, rows: Mapping[str, dict[str, Any]]) -> list[Damage]:
+    """The rows (of the right shape) whose record is missing or not as indexed."""
+    damage: list[Damage] = []
+    by_batch: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for doc_id, row in rows.items():
+        by_batch.setdefault(row["batch"], []).append((doc_id, row))
+    for name, members in sorted(by_batch.items()):
+        path = batches / name
+        for doc_id, row in members:
+            why = _record_problem(path, row)
+            if why is not None:
+                damage.append(Damage(doc_id, row, why))
+    return damage
+
+
+def _record_problem(path: Path, row: dict[str, Any]) -> str | None:
+    # A slice per record, not the whole batch: the first sync of 10,000 visits makes one
+    # batch of hundreds of megabytes, and a record is bounded (schema.MAX_RECORD_BYTES).
+    name, end = path.name, row["offset"] + row["length"]
+    try:
+        data = read_slice(path, row["offset"], row["length"])
+    except FileNotFoundError:
+        return f"its batch file {name} is missing"
+    except RefusedFile as refused:
+        return f"its batch file {name} cannot be read ({refused.reason})"
+    except OSError as error:
+        return f"its batch file {name} cannot be read ({error.strerror or error})"
+    if len(data) < row["length"]:
+        return (
+            f"its record runs to byte {end}, but the batch file {name} ends at byte"
+            f" {_size(path)} (the file was cut short, or the row points past its end)"
+        )
+    if record_hash(data) != row["record_hash"]:
+        return (
+            f"its record in the batch file {name} (bytes {row['offset']} to {end}) does not"
+            " match its record hash: the bytes were changed"
+        )
+    return None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
+def bad_row_damage(document: Mapping[str, Any], bad: Mapping[str, str]) -> list[Damage]:
+    rows = document.get("visits") or {}
+    found = []
+    for doc_id, why in bad.items():
+        row = rows.get(doc_id)
+        found.append(
+            Damage(
+                doc_id,
+                row if isinstance(row, dict) else {},
+                f"its index row is damaged ({why}), so its record cannot be found",
+            )
+        )
+    return found
+
+
+def referenced_batches(document: Mapping[str, Any]) -> set[str]:
+    """Every batch any row names, rows of the wrong shape included: a batch that a damaged
+    row still points at is not an orphan, and must not be treated as one."""
+    rows = (document.get("visits") or {}).values()
+    return {row["batch"] for row in rows if isinstance(row, dict) and type(row.get("batch")) is str}
+
+
+def orphan_batches(batches: Path, document: Mapping[str, Any]) -> list[str]:
+    """Batch files no index row points at: written by a sync whose index write never came
+    (killed, or the index set back to its previous generation)."""
+    named = referenced_batches(document)
+    return sorted(name for name in _batch_names(batches) if name not in named)
+
+
+def _batch_names(batches: Path) -> Iterator[str]:
+    try:
+        entries = list(batches.iterdir())
+    except FileNotFoundError:
+        return
+    for path in entries:
+        # Only names pos-tui writes (no dot first: temp files start with one).
+        if schema.BATCH.test(path.name):
+            yield path.name
+
+
+def temp_folders(folder: Path) -> list[Path]:
+    return [folder, folder / BATCHES_DIR, folder / CHECKLISTS_DIR]
+
+
+def temp_files(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for place in temp_folders(folder):
+        found.extend(sorted(place.glob(f".*{TEMP_SUFFIX}")))
+    return found
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """A record read back from a batch file: its summary row (located), bytes and hash."""
+
+    row: dict[str, Any]
+    line: bytes
+    digest: str
+
+
+def read_batch_records(batches: Path, name: str) -> tuple[list[BatchRecord], bool]:
+    """The readable records of one batch file, each with the row that would index it, and
+    whether they are all it holds.
+
+    For taking in an orphan batch: its records were never indexed, so their rows are made
+    from the records themselves. The host that sent them is not known; the device id is
+    in each record. A line that is not a visit record is left out."""
+    path = batches / name
+    try:
+        data = read_regular_file(path, MAX_DOCUMENT_BYTES, follow_links=False)
+        written = datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+    except (OSError, RefusedFile):
+        return [], False
+    found: list[BatchRecord] = []
+    complete = data.endswith(b"\n")
+    offset = 0
+    for line in data.split(b"\n")[:-1] if complete else data.split(b"\n"):
+        start, offset = offset, offset + len(line) + 1
+        if not line or len(line) > schema.MAX_RECORD_BYTES:
+            complete = False
+            continue
+        try:
+            visit, _events = schema.visit_document(schema.tinydb_document(schema.parse_json(line)))
+            summary = summarize(visit)
+        except (schema.ShapeError, KeyError, TypeError, ValueError):
+            complete = False
+            continue
+        row = summary.to_row() | {
+            "batch": name,
+            "offset": start,
+            "length": len(line),
+            "synced_at": written.isoformat(timespec="seconds"),
+            "host": "",
+        }
+        found.append(BatchRecord(row, line, record_hash(line)))
+    return found, complete

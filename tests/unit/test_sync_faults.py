@@ -1,0 +1,306 @@
+"""A sync killed anywhere is put right by the next one: statuses follow the ledger, orphan
+batches are taken in, temporary files go, and the shared store passes its check.
+
+Real processes killed with SIGKILL; no mocks. The kill points are chosen by seeded random
+waits, and, for the deterministic tests, by the sync's own progress callback in the child
+(it kills itself at a named stage)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pos_tui.demo import demo_sessions
+from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.loader import load_checklists
+from pos_tui.domain.session import Status
+from pos_tui.store.ledger import SyncLedger
+from pos_tui.store.local import LocalStore
+from pos_tui.store.os_lock import FileLock
+from pos_tui.store.shared import BATCHES_DIR, LOCK_NAME, Outgoing, SharedBusy, SharedStore
+from pos_tui.store.shared_check import check_store, orphan_batches, temp_files
+from pos_tui.store.storage import read_json_document
+from pos_tui.store.sync import apply_review, pending, sync
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE_CHECKLISTS = ROOT / "tests" / "fixtures" / "checklists"
+KILLS = 32
+MAX_TRIALS = 80
+
+
+@pytest.fixture
+def fixture_checklists() -> list[Checklist]:
+    return load_checklists([FIXTURE_CHECKLISTS]).checklists
+
+
+@pytest.fixture
+def shared_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "shared"
+    (folder / BATCHES_DIR).mkdir(parents=True)
+    return folder
+
+
+def add_visits(laptop: Path, checklists: list[Checklist], count: int, seed: int) -> None:
+    with LocalStore.open(laptop) as store:
+        store.bulk_add(demo_sessions(checklists, count, seed=seed))
+
+
+def temp_files_anywhere(*folders: Path) -> list[Path]:
+    return [path for folder in folders for path in folder.rglob(f".*{'.tmp'}")]
+
+
+def assert_all_put_right(laptop: Path, shared: Path) -> None:
+    with LocalStore.open(laptop, read_only=True) as store:
+        statuses = {summary.status for summary in store.summaries()}
+        assert pending(store, shared) == []
+    assert statuses <= {Status.SYNCED, Status.REVIEWED}, statuses
+    assert temp_files_anywhere(laptop, shared) == []
+    assert orphan_batches(shared / BATCHES_DIR, read_json_document(shared / "index.json")) == []
+    checked = check_store(shared)
+    assert checked.ok, checked.lines()
+
+
+def pos_tui_sync(laptop: Path, shared: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pos_tui", "--data-dir", str(laptop), "sync", "--to", str(shared)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def what_the_kill_left(laptop: Path, shared: Path) -> set[str]:
+    left = set()
+    index = read_json_document(shared / "index.json") or {}
+    if orphan_batches(shared / BATCHES_DIR, index):
+        left.add("orphan batch")
+    if temp_files_anywhere(laptop, shared):
+        left.add("temporary file")
+    indexed = {row["uuid"] for row in (index.get("visits") or {}).values()}
+    ledger = SyncLedger(laptop, read_only=True)
+    landed = ledger.landed(shared)
+    with LocalStore.open(laptop, read_only=True) as store:
+        for summary in store.summaries():
+            known = landed.get(summary.uuid)
+            if summary.uuid in indexed and known is None:
+                left.add("indexed, not in the ledger")
+            if known is not None and summary.status == Status.SIGNED:
+                left.add("in the ledger, still signed")
+            if known is not None and known.revision < summary.revision:
+                left.add("decision not in the ledger")
+    return left
+
+
+def test_pos_tui_sync_killed_at_random_moments_is_put_right(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    rng = random.Random(20261201)
+    kills = trials = 0
+    outcomes: dict[str, int] = {}
+    started = time.monotonic()
+    while kills < KILLS and trials < MAX_TRIALS:
+        trials += 1
+        add_visits(laptop, fixture_checklists, 2, seed=1000 + trials)
+        shared = SharedStore.open(shared_dir)
+        synced = sorted(row["uuid"] for row in shared.rows())
+        if synced:
+            shared.add_review(
+                {"uuid": rng.choice(synced), "decision": "approved", "reviewer": "李主管"}
+            )
+        process = pos_tui_sync(laptop, shared_dir)
+        assert process.stderr is not None
+        mode = rng.random()
+        if mode < 0.8:
+            # Once it says it is reading visits, the batch and index writes follow within
+            # a few milliseconds, then the ledger, the laptop's index and the decisions.
+            process.stderr.readline()
+            time.sleep(rng.uniform(0, 0.008 if mode < 0.4 else 0.06))
+        else:
+            time.sleep(rng.uniform(0, 0.25))  # anywhere, start-up included
+        os.kill(process.pid, signal.SIGKILL)
+        _out, err = process.communicate(timeout=60)
+        assert "Traceback" not in err, err
+        if process.returncode == -signal.SIGKILL:
+            kills += 1
+            for left in what_the_kill_left(laptop, shared_dir) or {"nothing to mend"}:
+                outcomes[left] = outcomes.get(left, 0) + 1
+        else:
+            assert process.returncode == 0, err
+            outcomes["finished first"] = outcomes.get("finished first", 0) + 1
+        with LocalStore.open(laptop) as store:
+            sync(store, shared_dir)
+        assert_all_put_right(laptop, shared_dir)
+    elapsed = time.monotonic() - started
+    print(f"\n{kills} kills in {trials} trials, {elapsed:.1f} s; after a kill: {outcomes}")
+    assert kills >= 30
+    checked = subprocess.run(
+        [sys.executable, "-m", "pos_tui", "shared", "check", str(shared_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    status = subprocess.run(
+        [
+            *(sys.executable, "-m", "pos_tui", "--data-dir", str(laptop)),
+            *("sync", "--to", str(shared_dir), "--status"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert status.stdout.startswith(f"0 visit(s) not yet synced to {shared_dir}"), status.stdout
+
+
+KILL_ITSELF_AT = """
+import os, signal, sys
+from pathlib import Path
+from pos_tui.store.local import LocalStore
+from pos_tui.store.sync import sync
+folder, shared, stage = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+
+def progress(at: str, done: int, total: int) -> None:
+    if at == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+with LocalStore.open(folder) as store:
+    sync(store, shared, progress)
+"""
+
+
+def sync_killed_at(laptop: Path, shared: Path, stage: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(KILL_ITSELF_AT), str(laptop), str(shared), stage],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+
+def test_a_batch_written_without_its_index_is_taken_in_by_the_next_sync(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 3, seed=1)
+    sync_killed_at(laptop, shared_dir, "writing")  # the batch is written; no index yet
+    [orphan] = orphan_batches(shared_dir / BATCHES_DIR, {})
+    assert not (shared_dir / "index.json").exists()
+    with LocalStore.open(laptop) as store:
+        assert len(pending(store, shared_dir)) == 3
+        report = sync(store, shared_dir)
+    # The records of the orphan are indexed where they lie, and nothing is written twice.
+    assert (report.pushed.adopted, len(report.pushed.unchanged), report.pushed.batch) == (
+        3,
+        3,
+        None,
+    )
+    assert [path.name for path in (shared_dir / BATCHES_DIR).iterdir()] == [orphan]
+    assert {row["batch"] for row in SharedStore.open(shared_dir).rows()} == {orphan}
+    assert_all_put_right(laptop, shared_dir)
+
+
+def test_a_copy_of_an_indexed_batch_is_removed(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 2, seed=2)
+    with LocalStore.open(laptop) as store:
+        sync(store, shared_dir)
+    [batch] = (shared_dir / BATCHES_DIR).iterdir()
+    copy = batch.with_name("20200101T000000-copy-00000000.jsonl")
+    copy.write_bytes(batch.read_bytes())
+    add_visits(laptop, fixture_checklists, 1, seed=3)
+    with LocalStore.open(laptop) as store:
+        report = sync(store, shared_dir)
+    assert (report.pushed.adopted, report.pushed.removed_orphans) == (0, 1)
+    assert not copy.exists()
+    assert_all_put_right(laptop, shared_dir)
+
+
+def test_a_sync_killed_after_its_ledger_leaves_no_visit_signed(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 2, seed=4)
+    with LocalStore.open(laptop) as store:
+        outgoing = [Outgoing(s.to_row(), store.read_raw(s.uuid)) for s in store.summaries()]
+        SharedStore.open(shared_dir).push(outgoing, {"device_id": "laptop"})
+        SyncLedger(laptop).add(
+            shared_dir, [(o.row["uuid"], o.row["revision"], o.digest) for o in outgoing]
+        )
+        # Killed here, before the index said synced: the ledger already says it.
+        assert {s.status for s in store.summaries()} == {Status.SIGNED}
+        assert pending(store, shared_dir) == []
+        report = sync(store, shared_dir)
+        assert {s.status for s in store.summaries()} == {Status.SYNCED}
+    assert report.settled == 2 and report.pushed.batch is None
+    assert "2 visit(s) sent by an interrupted sync marked synced" in report.sentence()
+
+
+def test_a_decision_applied_but_not_in_the_ledger_is_not_pending(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 2, seed=5)
+    with LocalStore.open(laptop) as store:
+        sync(store, shared_dir)
+        uuid = store.summaries()[0].uuid
+        decision = SharedStore.open(shared_dir).add_review(
+            {"uuid": uuid, "decision": "has_issues", "comment": "补拍", "reviewer": "李"}
+        )
+        assert apply_review(store, decision) is not None  # killed before the ledger row
+        assert SyncLedger(laptop).synced(shared_dir)[uuid] < store.summaries()[0].revision
+        assert pending(store, shared_dir) == []
+        report = sync(store, shared_dir)
+        assert report.pushed.batch is None and report.reviews_applied == 0
+        assert SyncLedger(laptop).synced(shared_dir)[uuid] == store.load(uuid).revision
+    assert_all_put_right(laptop, shared_dir)
+
+
+def stale_temp_files(shared: Path) -> list[Path]:
+    (shared / "checklists").mkdir(exist_ok=True)
+    made = [
+        shared / ".index.json.4242.tmp",
+        shared / ".index.json.bak.4242.tmp",
+        shared / ".reviews.json.4242.tmp",
+        shared / BATCHES_DIR / ".20260101T000000-laptop-0000aaaa.jsonl.4242.tmp",
+        shared / "checklists" / f".{'0' * 64}.yaml.4242.tmp",
+    ]
+    for path in made:
+        path.write_bytes(b'{"half": ')
+    return made
+
+
+def test_temporary_files_left_by_killed_writers_are_removed_under_the_lock(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 1, seed=6)
+    made = stale_temp_files(shared_dir)
+    # While another laptop holds the lock its temporary files may be live: none is touched.
+    with (
+        FileLock(shared_dir / LOCK_NAME),
+        LocalStore.open(laptop) as store,
+        pytest.raises(SharedBusy),
+    ):
+        sync(store, shared_dir, lock_timeout=0.2)
+    assert all(path.exists() for path in made)
+    with LocalStore.open(laptop) as store:
+        report = sync(store, shared_dir)
+    assert report.pushed.removed_temp_files == len(made)
+    assert temp_files(shared_dir) == []
+    assert_all_put_right(laptop, shared_dir)
