@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pos_tui.domain.integrity import STATE_ORDER, Integrity
+
 UNREVIEWED = "unreviewed"
 APPROVED = "approved"
 HAS_ISSUES = "has_issues"
@@ -23,7 +25,7 @@ REVIEW_STATES = (UNREVIEWED, *DECISIONS)
 
 # Worst first: sorting by verdict or review state puts what needs a look at the top.
 VERDICT_ORDER = {"fail": 0, "incomplete": 1, "pass_with_remarks": 2, "pass": 3}
-STATE_ORDER = {UNREVIEWED: 0, HAS_ISSUES: 1, REJECTED: 2, APPROVED: 3}
+REVIEW_ORDER = {UNREVIEWED: 0, HAS_ISSUES: 1, REJECTED: 2, APPROVED: 3}
 
 
 def review_states(decisions: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -54,6 +56,15 @@ class ReviewRow:
     review_state: str
     search: str
     row: Mapping[str, Any]
+    integrity: Integrity | None = None
+    """None until the background pass (or opening the visit) has checked its record: the
+    index row alone cannot say, and reading every record would hold up the list."""
+    untrusted: bool = False
+    """Checked, and found not to be trusted; False while not yet checked. Kept beside
+    `integrity` (see `checked`) because filters and counts ask it of every row."""
+
+    def checked(self, verdict: Integrity) -> None:
+        self.integrity, self.untrusted = verdict, not verdict.trusted
 
     @property
     def day(self) -> str:
@@ -65,8 +76,11 @@ class ReviewRow:
 
     @property
     def needs_attention(self) -> bool:
-        """Unreviewed with failures (or a conflict): what a supervisor should see first."""
-        return self.review_state == UNREVIEWED and (self.failures > 0 or self.conflict)
+        """Unreviewed with failures, a conflict or a record that cannot be trusted: what a
+        supervisor should see first."""
+        return self.review_state == UNREVIEWED and (
+            self.failures > 0 or self.conflict or self.untrusted
+        )
 
 
 def review_rows(rows: Iterable[Mapping[str, Any]], states: Mapping[str, str]) -> list[ReviewRow]:
@@ -120,6 +134,9 @@ class Filter:
     """First day included, `YYYY-MM-DD`."""
     date_to: str | None = None
     """Last day included, `YYYY-MM-DD`."""
+    integrity: str | None = None
+    """An integrity state, or `INTEGRITY_PROBLEM` for any record that cannot be trusted;
+    rows not checked yet match neither."""
 
     @property
     def empty(self) -> bool:
@@ -150,7 +167,23 @@ def filter_rows(rows: Sequence[ReviewRow], chosen: Filter) -> list[ReviewRow]:
     if chosen.date_to is not None:
         last = chosen.date_to
         found = [r for r in found if r.updated_at[:10] <= last]
+    if chosen.integrity == INTEGRITY_PROBLEM:
+        found = [r for r in found if r.untrusted]
+    elif chosen.integrity is not None:
+        state = chosen.integrity
+        found = [r for r in found if r.integrity is not None and r.integrity.state == state]
     return found
+
+
+INTEGRITY_PROBLEM = "problem"
+"""`Filter.integrity` for every record that is not trusted, whatever its state."""
+
+
+def integrity_rank(row: ReviewRow) -> int:
+    """Worst first; rows not checked yet after every checked one."""
+    if row.integrity is None:
+        return len(STATE_ORDER)
+    return STATE_ORDER.get(row.integrity.state, 0)  # a state this version does not know
 
 
 ATTENTION = "attention"
@@ -162,7 +195,8 @@ SORT_KEYS: dict[str, Callable[[ReviewRow], Any]] = {
     "technician": lambda r: r.technician,
     "verdict": lambda r: VERDICT_ORDER.get(r.verdict, len(VERDICT_ORDER)),
     "failures": lambda r: r.failures,
-    "review": lambda r: STATE_ORDER.get(r.review_state, len(STATE_ORDER)),
+    "review": lambda r: REVIEW_ORDER.get(r.review_state, len(REVIEW_ORDER)),
+    "integrity": integrity_rank,
 }
 """The list's columns, in order, and how each sorts (ascending)."""
 

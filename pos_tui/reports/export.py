@@ -8,11 +8,14 @@ than ten. The columns and documents are described in docs/exports.md.
 from __future__ import annotations
 
 import csv
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TextIO
 
+from pos_tui.domain.integrity import UNSIGNED, integrity
 from pos_tui.domain.loader import ChecklistError
 from pos_tui.domain.session import Session
 from pos_tui.reports import words
@@ -46,6 +49,8 @@ CSV_COLUMNS = (
     "review_decision",
     "review_comment",
     "content_sha256",
+    "integrity",
+    "integrity_reasons",
 )
 
 Progress = Callable[[int], None]
@@ -103,6 +108,7 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
     info = session.info
     item_lang = words.report_language(lang, info.language)
     decision = _latest_decision(record)
+    verdict = integrity(session, record.row)
     visit = [
         session.uuid,
         visit_date(record.row) or session.created_at[:10],
@@ -120,6 +126,8 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
         str(decision.get("decision", "")),
         masked(str(decision.get("comment", ""))),
         session.content_sha256 or "",
+        verdict.state,
+        "; ".join(verdict.reasons),
     ]
     for checklist, item in session.all_items():
         answer = session.answer(checklist.id, item.id)
@@ -150,12 +158,43 @@ def write_csv(
     """`out` should be opened with encoding="utf-8-sig" and newline="" (Excel needs both)."""
     stats = ExportStats()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([spreadsheet_cell(column) for column in CSV_COLUMNS])
     for record in _records(source, rows, stats, progress):
         for line in csv_rows(record, lang):
-            writer.writerow(line)
+            writer.writerow([spreadsheet_cell(cell) for cell in line])
             stats.rows += 1
     return stats
+
+
+# -- spreadsheets ------------------------------------------------------------------------
+#
+# A CSV is opened in Excel, LibreOffice or WPS, and a cell they read as a formula runs:
+# =HYPERLINK(...) sends data away when clicked, =cmd|' /C calc'!A0 (DDE) starts a program.
+# Merchant names, notes, technicians, models, serials, captured values and review comments
+# are typed by people, and a store file can be edited by hand, so every cell goes through
+# `spreadsheet_cell` (OWASP, "CSV Injection"). No column of the export is numeric (ids,
+# codes, times and text only); a cell that is just a plain number, say -12.5 typed as a
+# note, is left as it is: a spreadsheet reads it as that number, never as a formula.
+
+_FORMULA_START = frozenset("=+-@")
+_LEADING_BLANKS = re.compile(r"^[\s\u200b\u200c\u200d\u2060\ufeff]+")
+"""Whitespace and the invisible characters a spreadsheet may skip before a formula."""
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """`value` as a spreadsheet will show and never evaluate: a single quote put before any
+    cell that starts with = + - @, a tab or a carriage return, after blanks too, and
+    with their full-width forms (＝＋－＠, which some spreadsheets read as the ASCII ones)."""
+    if not value or _PLAIN_NUMBER.fullmatch(value):
+        return value
+    if value[0] in "\t\r":
+        return "'" + value
+    first = _LEADING_BLANKS.sub("", value, count=1)[:1]
+    # NFKC folds ＝ (U+FF1D), ﹦ (U+FE66) and the like onto the character they look like.
+    if first and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START:
+        return "'" + value
+    return value
 
 
 def visit_document(record: VisitRecord) -> dict[str, Any]:
@@ -165,6 +204,7 @@ def visit_document(record: VisitRecord) -> dict[str, Any]:
     """
     session: Session = record.session
     content = session.content()
+    verdict = integrity(session, record.row)
     document = {
         "uuid": session.uuid,
         "visit_date": visit_date(record.row) or session.created_at[:10],
@@ -181,7 +221,9 @@ def visit_document(record: VisitRecord) -> dict[str, Any]:
         "answers": content["answers"],
         "signoff": content["signoff"],
         "content_sha256": session.content_sha256,
-        "content_matches": None if session.content_sha256 is None else not session.altered,
+        # The one rule's verdict, as the review screen and the report give it.
+        "integrity": {"state": verdict.state, "reasons": list(verdict.reasons)},
+        "content_matches": None if verdict.state == UNSIGNED else verdict.trusted,
         "conflict": bool(record.row.get("conflict")),
         "review_decisions": sorted(record.decisions, key=lambda d: str(d.get("at", ""))),
         "events": [event.to_dict() for event in session.events],
@@ -213,6 +255,7 @@ __all__ = [
     "ExportStats",
     "csv_rows",
     "rows_since",
+    "spreadsheet_cell",
     "visit_date",
     "visit_document",
     "write_csv",

@@ -218,14 +218,21 @@ def _decisions(decisions: tuple[Decision, ...], labels: dict[str, str]) -> list[
 
 def _integrity(data: ReportData) -> list[str]:
     labels = data.labels
-    check_class = ' class="altered"' if data.hash_state == "altered" else ""
+    # Anything short of trusted is marked like an alteration: the page is not to be relied on.
+    check_class = ' class="altered"' if data.integrity_reasons else ""
     rows = [
         f"<tr><th>{_e(labels['content_sha256'])}</th>"
         f'<td class="hash">{_e(data.content_sha256)}</td></tr>',
         f"<tr><th>{_e(labels['hash_check'])}</th>"
-        f'<td id="hash-check" data-state="{_e(data.hash_state)}"{check_class}>'
-        f"{_e(data.hash_label)}</td></tr>",
+        f'<td id="hash-check" data-state="{_e(data.integrity_state)}"{check_class}>'
+        f"{_e(data.integrity_label)}</td></tr>",
     ]
+    if data.integrity_reasons:
+        reasons = "<br>".join(_e(reason) for reason in data.integrity_reasons)
+        rows.append(
+            f"<tr><th>{_e(labels['integrity_reasons'])}</th>"
+            f'<td id="integrity-reasons"{check_class}>{reasons}</td></tr>'
+        )
     files = "<br>".join(
         f"{_e(s.checklist_id)} {_e(s.version)}{_e(labels['colon'])}"
         f'<span class="hash">{_e(s.sha256)}</span>'

@@ -117,13 +117,16 @@ def _decisions(data: ReportData) -> list[str]:
 
 def _integrity(data: ReportData) -> list[str]:
     labels = data.labels
-    check = md(data.hash_label)
-    if data.hash_state == "altered":
+    check = md(data.integrity_label)
+    if data.integrity_reasons:
         check = f"**⚠ {check}**"
     rows = [
         [md(labels["content_sha256"]), f"`{data.content_sha256}`" if data.content_sha256 else " "],
         [md(labels["hash_check"]), check],
     ]
+    if data.integrity_reasons:
+        reasons = "<br>".join(md(reason) for reason in data.integrity_reasons)
+        rows.append([md(labels["integrity_reasons"]), reasons])
     rows += [
         [
             md(labels["checklist_files"]),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos_tui.domain.checklist import Checklist, Item
+from pos_tui.domain.integrity import UNSIGNED, Integrity, integrity
 from pos_tui.domain.session import Outcome, Session, Status
 from pos_tui.reports import words
 from pos_tui.reports.masking import masked
@@ -93,9 +94,11 @@ class ReportData:
     signoff: tuple[Fact, ...]
     decisions: tuple[Decision, ...]
     content_sha256: str
-    hash_state: str
-    """"ok", "altered" or "none" (never signed)."""
-    hash_label: str
+    integrity_state: str
+    """The state from `domain.integrity` (intact, altered, unsigned...), for styling."""
+    integrity_label: str
+    integrity_reasons: tuple[str, ...]
+    """Why the record is not trusted, in words; empty when it is."""
 
 
 def when(stamp: str) -> str:
@@ -116,18 +119,16 @@ def build_report(record: VisitRecord, lang: str) -> ReportData:
     labels = {key: text.get(lang) for key, text in words.LABELS.items()}
     sections, failures = _sections(session, lang)
     decisions = tuple(_decision(d, lang) for d in sorted(record.decisions, key=_decided_at))
-    if session.content_sha256 is None:
-        hash_state = "none"
-    else:
-        hash_state = "altered" if session.altered else "ok"
+    # The review screen asks the same rule of the same record: they cannot disagree.
+    verdict_on_record = integrity(session, record.row)
     verdict = str(session.verdict())
-    problems = _problems(session, record.row)
+    problems = _problems(session, verdict_on_record)
     return ReportData(
         lang=lang,
         labels=labels,
         visit_uuid=session.uuid,
-        banners=tuple(words.BANNERS[key].get(lang) for key in problems),
-        watermark=words.WATERMARKS[problems[0]].get(lang) if problems else "",
+        banners=tuple(words.banner(key, lang) for key in problems),
+        watermark=words.watermark(problems[0], lang) if problems else "",
         merchant=_merchant(session, labels),
         terminal=_terminal(session, labels),
         visit=_visit(session, record, labels, lang),
@@ -139,19 +140,27 @@ def build_report(record: VisitRecord, lang: str) -> ReportData:
         signoff=_signoff(session, labels),
         decisions=decisions,
         content_sha256=session.content_sha256 or "",
-        hash_state=hash_state,
-        hash_label=labels[f"hash_{hash_state}"],
+        integrity_state=verdict_on_record.state,
+        integrity_label=words.integrity_sentence(verdict_on_record.state, lang),
+        integrity_reasons=_reasons(verdict_on_record, lang),
     )
 
 
-def _problems(session: Session, row: dict[str, Any]) -> list[str]:
-    """What makes this record unfit to rely on, worst first."""
-    found = []
-    if session.altered:
-        found.append("altered")
-    if row.get("conflict"):
-        found.append("conflict")
-    if session.signoff is None or session.status is Status.DRAFT:
+def _reasons(verdict: Integrity, lang: str) -> tuple[str, ...]:
+    # A draft is unsigned by nature: its banner says so, and "not signed yet" in red under
+    # the hash would look like an alarm where there is none.
+    if verdict.trusted or verdict.state == UNSIGNED:
+        return ()
+    return verdict.reason_text(lang)
+
+
+def _problems(session: Session, verdict: Integrity) -> list[str]:
+    """What makes this record unfit to rely on, worst first.
+
+    An unsigned record is a draft: the draft banner says so, once.
+    """
+    found = [warning for warning in verdict.warnings if warning != UNSIGNED]
+    if session.signoff is None or session.status is Status.DRAFT or verdict.state == UNSIGNED:
         found.append("draft")
     return found
 

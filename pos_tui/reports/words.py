@@ -7,6 +7,8 @@ uses live here.
 from __future__ import annotations
 
 from pos_tui.domain.checklist import Text
+from pos_tui.domain.integrity import ALTERED, INTACT, UNSIGNED, VERIFIED, state_name
+from pos_tui.domain.integrity import INTEGRITY_NAMES as INTEGRITY_NAMES
 from pos_tui.domain.names import DECISION_NAMES as DECISION_NAMES
 from pos_tui.domain.names import SEVERITY_NAMES as SEVERITY_NAMES
 from pos_tui.domain.names import STATUS_NAMES as STATUS_NAMES
@@ -75,15 +77,27 @@ LABELS: dict[str, Text] = {
     "integrity": Text("记录完整性", "Record integrity"),
     "content_sha256": Text("内容哈希（SHA-256）", "Content hash (SHA-256)"),
     "hash_check": Text("核对", "Check"),
-    "hash_ok": Text("与签署时的内容一致", "matches the content as signed"),
-    "hash_altered": Text(
-        "不一致：签署后记录内容已被改动", "DOES NOT MATCH: the record was changed after signing"
-    ),
-    "hash_none": Text("未签署，无哈希", "not signed, so no hash yet"),
+    "integrity_reasons": Text("原因", "Why"),
     "checklist_files": Text("检查表文件", "Checklist files"),
     "footer": Text("由 pos-tui 生成", "Produced by pos-tui"),
     "colon": Text("：", ": "),
 }
+
+INTEGRITY_SENTENCES: dict[str, Text] = {
+    INTACT: Text("与签署时的内容一致", "matches the content as signed"),
+    VERIFIED: Text("签名有效，与签署时的内容一致", "signature valid: the content as signed"),
+    ALTERED: Text(
+        "不一致：签署后记录内容已被改动", "DOES NOT MATCH: the record was changed after signing"
+    ),
+    UNSIGNED: Text("未签署，无哈希", "not signed, so no hash yet"),
+}
+"""The report's integrity check, by `domain.integrity` state."""
+
+
+def integrity_sentence(state: str, lang: str) -> str:
+    text = INTEGRITY_SENTENCES.get(state)
+    return state_name(state, lang) if text is None else text.get(lang)
+
 
 WATERMARKS: dict[str, Text] = {
     "draft": Text("草稿", "DRAFT"),
@@ -105,6 +119,21 @@ BANNERS: dict[str, Text] = {
         " must check which is right",
     ),
 }
+
+
+def banner(problem: str, lang: str) -> str:
+    """The banner of a problem code; an integrity state without its own banner still gets one."""
+    text = BANNERS.get(problem)
+    if text is not None:
+        return text.get(lang)
+    if lang == "zh":
+        return f"警告：记录完整性：{state_name(problem, lang)}，不能作为验收依据"
+    return f"WARNING: record integrity: {state_name(problem, lang)}; not valid as an acceptance"
+
+
+def watermark(problem: str, lang: str) -> str:
+    text = WATERMARKS.get(problem)
+    return state_name(problem, lang) if text is None else text.get(lang)
 
 
 def name_of(names: dict[str, Text], code: str, lang: str) -> str:

@@ -11,19 +11,28 @@ without parsing the whole index again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pos_tui.domain.checklist import Text
+from pos_tui.domain.integrity import Integrity, integrity, unreadable
 from pos_tui.domain.review import decision_request
 from pos_tui.domain.review_filter import ReviewRow, review_rows, review_states
 from pos_tui.locations import reports_dir
 from pos_tui.services.background import Background
 from pos_tui.store import checklist_copies
-from pos_tui.store.sources import SharedSource, VisitRecord, group_by_visit
+from pos_tui.store.sources import SharedSource, VisitRecord, file_position, group_by_visit
+from pos_tui.store.storage import StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +67,8 @@ class ReviewServices:
     """Where reports are written; None: `locations.reports_dir()`."""
     _decisions: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
     _prefetched: Future[list[ReviewRow]] | None = field(default=None, init=False)
+    _integrity: _IntegrityPass | None = field(default=None, init=False)
+    _integrity_executor: _Checkers | None = field(default=None, init=False)
 
     def rows(self) -> Future[list[ReviewRow]]:
         """Every visit's current version, with its review state; read afresh each call,
@@ -128,10 +139,280 @@ class ReviewServices:
 
         return self.worker.submit(write)
 
+    def check_integrity(
+        self,
+        rows: Sequence[ReviewRow],
+        found: Callable[[dict[str, Integrity]], None],
+        first: int = 0,
+    ) -> Future[int]:
+        """Check the record behind every row by `domain.integrity`, off the UI and off the
+        worker; a new call stops the pass before it.
+
+        `found` gets each chunk's verdicts by `ReviewRow.key`, from another thread (wrap it
+        with the screen's `from_worker`); the future gives the number checked once all are.
+        The first `first` rows go first, as given (what the screen shows); the rest in the
+        order they lie in the batch files, so each batch is read front to back once.
+        """
+        if self._integrity is not None:
+            self._integrity.stop()
+        if self._integrity_executor is None:
+            self._integrity_executor = _integrity_executor()
+        self._integrity = _IntegrityPass(
+            self._integrity_executor, str(self.source.folder), rows, first, found
+        )
+        return self._integrity.done
+
     def close(self) -> None:
+        if self._integrity is not None:
+            self._integrity.stop()
+        if self._integrity_executor is not None:
+            # Not waiting: the children only read, and a chunk's result is of no use now.
+            self._integrity_executor.shutdown()
         self.worker.close()
         self.source.close()
 
 
 def _version_key(version: str) -> tuple[tuple[int, str], ...]:
     return tuple((int(part), "") if part.isdigit() else (0, part) for part in version.split("."))
+
+
+# -- the integrity pass ----------------------------------------------------------------
+#
+# Checking a record means parsing it, rebuilding its session and hashing its content:
+# about 2 ms a visit, 20 s for 10,000, nearly all of it CPU. On the worker it would hold
+# up opening a visit for that long; on a thread of its own it holds the GIL against the
+# UI. Measured at 10,000 visits on two cores: on a thread, filter keystrokes took 10-30 %
+# longer while it ran (22 s); in one child process at low priority, no longer than
+# without it (18 s), and more cores check faster. So it runs in child processes fed over
+# pipes. Not multiprocessing: it cannot start under Textual, whose sys.stderr has no file
+# descriptor for the resource tracker, and its children would write on the app's terminal.
+# The list does not wait for any of this: rows say "checking" until their chunk is back.
+
+INTEGRITY_CHUNK = 200
+"""Rows per job: a few hundred milliseconds each, so results arrive steadily."""
+
+
+def _integrity_executor() -> _Checkers:
+    return _Checkers(min(4, max(1, (os.cpu_count() or 2) - 1)))
+
+
+class _Checkers:
+    """Worker processes that check chunks of rows, each fed by a thread of its own.
+
+    A child that will not start or dies (no interpreter, out of memory) costs speed, not
+    results: its thread checks the rest itself. Shutting down kills the children at once;
+    they only read.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._children: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._threads = [
+            threading.Thread(target=self._feed, name=f"pos-tui-integrity-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(
+        self, folder: str, chunk: list[tuple[str, dict[str, Any]]]
+    ) -> Future[list[_Verdict]]:
+        future: Future[list[_Verdict]] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the integrity checkers are shut down")
+            self._jobs.put((future, folder, chunk))
+        return future
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._closed = True
+            children = list(self._children)
+        for _ in self._threads:
+            self._jobs.put(None)
+        for child in children:
+            with contextlib.suppress(OSError):
+                child.kill()
+        while True:  # what no thread took any more
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].cancel()
+
+    def _start_child(self) -> subprocess.Popen[bytes] | None:
+        with self._lock:
+            if self._closed:
+                return None
+            try:
+                child = subprocess.Popen(
+                    [sys.executable, "-c", _CHILD],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=os.environ | {"PYTHONPATH": _import_path()},
+                )
+            except (OSError, ValueError, TypeError):  # no interpreter to start (embedded)
+                return None
+            self._children.append(child)
+            return child
+
+    def _feed(self) -> None:
+        child = self._start_child()
+        while (job := self._jobs.get()) is not None:
+            future, folder, chunk = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            verdicts = _ask(child, folder, chunk) if child is not None else None
+            if verdicts is None:
+                child = None  # gone: check here from now on
+                try:
+                    verdicts = _check_chunk(folder, chunk)
+                except BaseException as error:  # a bug: handed on, as the worker does
+                    future.set_exception(error)
+                    continue
+            future.set_result(verdicts)
+        if child is not None:
+            with contextlib.suppress(OSError):
+                child.kill()
+
+
+_Job = tuple[Future["list[_Verdict]"], str, list[tuple[str, dict[str, Any]]]]
+_CHILD = "from pos_tui.services.review import _serve_checks; _serve_checks()"
+
+
+def _import_path() -> str:
+    # The child must import this very pos_tui, installed or run from a checkout.
+    here = str(Path(__file__).resolve().parents[2])
+    return os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
+
+
+def _ask(
+    child: subprocess.Popen[bytes], folder: str, chunk: list[tuple[str, dict[str, Any]]]
+) -> list[_Verdict] | None:
+    """The child's verdicts on `chunk`; None when it is gone or answered nonsense."""
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        child.stdin.write(json.dumps([folder, chunk], ensure_ascii=False).encode("utf-8") + b"\n")
+        child.stdin.flush()
+        answer = json.loads(child.stdout.readline() or b"null")
+        return [
+            (key, state, tuple(reasons), bool(conflict)) for key, state, reasons, conflict in answer
+        ]
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _serve_checks() -> None:
+    """A child's loop: one JSON line in (folder, chunk), one JSON line of verdicts out."""
+    if hasattr(os, "nice"):
+        # Below the app: on a machine with few cores the supervisor's keystrokes come first.
+        with contextlib.suppress(OSError):
+            os.nice(10)
+    for line in sys.stdin.buffer:
+        folder, chunk = json.loads(line)
+        verdicts = _check_chunk(folder, [(key, row) for key, row in chunk])
+        sys.stdout.write(json.dumps(verdicts, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+class _IntegrityPass:
+    def __init__(
+        self,
+        executor: _Checkers,
+        folder: str,
+        rows: Sequence[ReviewRow],
+        first: int,
+        found: Callable[[dict[str, Integrity]], None],
+    ) -> None:
+        self.done: Future[int] = Future()
+        self._found = found
+        self._lock = threading.Lock()
+        self._jobs: list[Future[list[_Verdict]]] = []
+        self._checked = 0
+        self._seen: dict[tuple[str, tuple[str, ...], bool], Integrity] = {}
+        chunks = _chunks(rows, first)
+        self._left = len(chunks)
+        for chunk in chunks:
+            try:
+                job = executor.submit(folder, chunk)
+            except RuntimeError:  # shut down: the app is closing
+                break
+            self._jobs.append(job)
+            job.add_done_callback(self._chunk_done)
+        if len(self._jobs) < len(chunks):
+            self.stop()
+
+    def stop(self) -> None:
+        for job in self._jobs:
+            job.cancel()
+        self._finish()
+
+    def _finish(self, error: BaseException | None = None) -> bool:
+        """End the pass once: True for the call that did."""
+        with self._lock:
+            if self.done.done():
+                return False
+            if error is None:
+                self.done.set_result(self._checked)
+            else:
+                self.done.set_exception(error)
+            return True
+
+    def _chunk_done(self, job: Future[list[_Verdict]]) -> None:
+        if job.cancelled() or self.done.done():
+            return
+        error = job.exception()
+        if error is not None:  # a bug in the check: the screen raises it
+            if self._finish(error):
+                for other in self._jobs:
+                    other.cancel()
+            return
+        # Shared: nearly every row gets the same few verdicts, and they live as long as it.
+        verdicts = {
+            key: self._seen.setdefault(
+                (state, reasons, conflict), Integrity(state, reasons, conflict)
+            )
+            for key, state, reasons, conflict in job.result()
+        }
+        self._found(verdicts)
+        with self._lock:
+            self._checked += len(verdicts)
+            self._left -= 1
+            last = self._left == 0
+        if last:
+            self._finish()
+
+
+_Verdict = tuple[str, str, tuple[str, ...], bool]
+"""(row key, state, reasons, conflict): plain values, cheap to send between processes."""
+
+
+def _chunks(rows: Sequence[ReviewRow], first: int) -> list[list[tuple[str, dict[str, Any]]]]:
+    ordered = [(row.key, dict(row.row)) for row in rows[:first]]
+    rest = [(row.key, dict(row.row)) for row in rows[first:]]
+    ordered += sorted(rest, key=lambda pair: file_position(pair[1]))
+    return [ordered[i : i + INTEGRITY_CHUNK] for i in range(0, len(ordered), INTEGRITY_CHUNK)]
+
+
+_sources: dict[str, SharedSource] = {}
+
+
+def _check_chunk(folder: str, chunk: list[tuple[str, dict[str, Any]]]) -> list[_Verdict]:
+    """In a worker process: the verdict on each record, by the one rule."""
+    source = _sources.get(folder)
+    if source is None:
+        source = _sources[folder] = SharedSource(Path(folder))
+    keys = [key for key, _ in chunk]
+    # No decisions: they play no part in integrity, and reading them costs a file.
+    records = source.records((row for _, row in chunk), {})
+    verdicts: list[_Verdict] = []
+    for key, (row, record) in zip(keys, records, strict=True):
+        verdict = (
+            unreadable(row) if isinstance(record, StoreError) else integrity(record.session, row)
+        )
+        verdicts.append((key, verdict.state, verdict.reasons, verdict.conflict))
+    return verdicts

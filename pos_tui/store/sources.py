@@ -126,8 +126,38 @@ class SharedSource:
         known = self.decisions_by_visit() if decisions is None else decisions
         return VisitRecord(session, row, list(known.get(row["uuid"], [])))
 
+    def records(
+        self,
+        rows: Iterable[dict[str, Any]],
+        decisions: Mapping[str, list[dict[str, Any]]] | None = None,
+    ) -> Iterator[tuple[dict[str, Any], VisitRecord | StoreError]]:
+        """Many visits, in the order given, each paired with its record or why it has none.
+
+        For passes over the whole store: one unreadable record is reported beside the others
+        rather than ending the pass. Give the rows sorted by `file_position` and each batch
+        file is read front to back.
+        """
+        for row in rows:
+            try:
+                found: VisitRecord | StoreError = self.record(row, decisions)
+            except StoreError as error:
+                found = error
+            except (KeyError, TypeError, ValueError) as error:
+                # The store checks the shape of what it reads; this is the backstop.
+                where = self.folder / BATCHES_DIR / str(row.get("batch"))
+                found = StoreDamaged(
+                    where, f"the visit {row.get('uuid')} is unreadable ({error!r})"
+                )
+            yield row, found
+
     def close(self) -> None:
         self._reviews = None
+
+
+def file_position(row: Mapping[str, Any]) -> tuple[str, int]:
+    """Where a row's record lies in the shared store, to sort rows for `records` by."""
+    offset = row.get("offset")
+    return str(row.get("batch", "")), offset if isinstance(offset, int) else -1
 
 
 def group_by_visit(decisions: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -272,7 +272,7 @@ def test_the_html_report_holds_what_the_visit_holds(stores: Stores) -> None:
     assert "有问题" in decisions and "李主管" in decisions and "补拍小票" in decisions
     assert record.session.content_sha256 and record.session.content_sha256 in html
     [check] = [n for n in root.find_all("td") if n.attrs.get("id") == "hash-check"]
-    assert check.attrs["data-state"] == "ok"
+    assert check.attrs["data-state"] == "intact"
     assert "上海老王面馆 & <小吃>" in root.text and "<小吃>" not in html
     assert not list(root.find_all("div", "banner")) and not list(root.find_all("div", "watermark"))
     assert "王老板" in root.text and "2025-03-04" in root.text
@@ -312,6 +312,9 @@ def test_a_draft_says_it_is_not_signed(tmp_path: Path, checklists: list[Checklis
     [watermark] = page.root.find_all("div", "watermark")
     assert watermark.text == "DRAFT"
     assert "Not signed yet." in page.root.text
+    [check] = [n for n in page.root.find_all("td") if n.attrs.get("id") == "hash-check"]
+    assert check.attrs["data-state"] == "unsigned" and "class" not in check.attrs
+    assert not [n for n in page.root.find_all("td") if n.attrs.get("id") == "integrity-reasons"]
 
 
 def test_hand_edited_card_number_is_masked_and_the_change_is_flagged(
@@ -408,6 +411,8 @@ def test_csv_export_reads_back_in_excel_terms(
     assert {r["visit_date"] for r in mine.values()} == {"2025-03-04"}
     draft = [r for r in rows if r["visit_uuid"] == "d" * 8]
     assert {r["status"] for r in draft} == {"draft"} and draft[0]["content_sha256"] == ""
+    assert {(r["integrity"], r["integrity_reasons"]) for r in mine.values()} == {("intact", "")}
+    assert {(r["integrity"], r["integrity_reasons"]) for r in draft} == {("unsigned", "not_signed")}
     assert "Same-day void" in {r["item_title"] for r in draft}  # each visit's own language
 
 

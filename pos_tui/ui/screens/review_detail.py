@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from pos_tui.domain.integrity import Integrity
 from pos_tui.domain.review_filter import APPROVED, HAS_ISSUES, REJECTED, ReviewRow
 from pos_tui.store.sources import VisitRecord
 from pos_tui.ui.i18n import Text
@@ -42,6 +43,7 @@ class ReviewDetailScreen(PosScreen[None]):
         self.row = row
         self.on_decided = on_decided
         self.record: VisitRecord | None = None
+        self.integrity: Integrity | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -68,11 +70,14 @@ class ReviewDetailScreen(PosScreen[None]):
 
     def _loaded(self, record: VisitRecord) -> None:
         self.record = record
+        self.integrity = render.integrity_of(record)
+        # The list's row too, so its column agrees before the background pass reaches it.
+        self.row.checked(self.integrity)
         self.apply_language(self.lang)
 
     @property
     def warnings(self) -> list[str]:
-        return [] if self.record is None else render.warnings(self.record)
+        return [] if self.integrity is None else list(self.integrity.warnings)
 
     def apply_language(self, lang: str) -> None:
         row = self.row
@@ -86,10 +91,10 @@ class ReviewDetailScreen(PosScreen[None]):
             self.query_one("#detail-meta", Static).update(words.LOADING.get(lang))
             return
         banner = self.query_one("#detail-banner", Static)
-        found = self.warnings
-        banner.update("\n".join(render.WARNING_TEXT[w].get(lang) for w in found))
-        banner.display = bool(found)
-        banner.set_class("altered" in found, "-altered")
+        found = render.integrity_of(self.record) if self.integrity is None else self.integrity
+        banner.update(render.banner(found, lang))
+        banner.display = bool(found.warnings)
+        banner.set_class(not found.trusted, "-altered")
         self.query_one("#detail-meta", Static).update(
             render.meta(self.record, row.review_state, lang)
         )

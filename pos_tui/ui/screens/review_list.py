@@ -3,11 +3,19 @@
 One DataTable holds a page of `PAGE` matching rows, and another page whenever the cursor
 nears the end, so a keystroke in the filter never puts thousands of rows in the table;
 filtering itself is a pass over rows sorted once per order (`pos_tui.domain.review_filter`).
+
+The integrity column cannot come from the index: only the record can say whether it was
+altered, and reading 10,000 of them takes far longer than the list may. So the list shows
+at once with "checking" in that column, and a background pass (`ReviewServices.
+check_integrity`, in worker processes) fills it in, rows on screen first, the count line
+saying how far it has got; `i` then shows only the records that cannot be trusted.
 """
 
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from textual import on
@@ -15,15 +23,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
+from pos_tui.domain.integrity import ALTERED, Integrity
 from pos_tui.domain.progress import Verdict
 from pos_tui.domain.review_filter import (
     ATTENTION,
+    INTEGRITY_PROBLEM,
     Filter,
     ReviewRow,
     filter_rows,
     sort_rows,
 )
-from pos_tui.ui.i18n import tr
+from pos_tui.ui.i18n import BINDING_TEXT, Text, tr
 from pos_tui.ui.screens import review_text as words
 from pos_tui.ui.screens.base import PosScreen
 from pos_tui.ui.widgets.key_bar import KeyBar
@@ -33,9 +43,26 @@ from pos_tui.ui.widgets.title_bar import TitleBar
 
 PAGE = 100
 """Rows put in the table at a time: a keystroke re-fills one page, going down adds more."""
-SORT_ORDER = [ATTENTION, *(key for key, _ in words.COLUMNS)]
+INTEGRITY = "integrity"
+_INTEGRITY_AT = next(
+    (i for i, (key, _) in enumerate(words.COLUMNS) if key == "merchant_number"),
+    len(words.COLUMNS),
+)
+COLUMNS = list(words.COLUMNS)
+COLUMNS.insert(_INTEGRITY_AT, (INTEGRITY, Text("完整性", "Integrity")))
+"""The columns in order: integrity before the merchant number, the one off to the right."""
+SORT_ORDER = [ATTENTION, *(key for key, _ in COLUMNS)]
 DESCENDING_FIRST = {"date", "failures"}
 """Columns whose first click shows the biggest first; the others start from the smallest."""
+
+BINDING_TEXT["review.integrity"] = Text("完整性问题", "Integrity")
+CHECKING = Text("核对中", "checking")
+# Short: the count line is one line, cut at 80 columns.
+CHECKING_COUNT = Text("完整性核对中 {done}/{total}", "integrity: checking {done}/{total}")
+UNTRUSTED_COUNT = Text("{n} 条不可信", "{n} untrusted")
+ALL_INTACT = Text("全部完整", "all intact")
+ONLY_UNTRUSTED = Text("只看不可信，按 I 取消", "untrusted only, I for all")
+CHECK_STOPPED = Text("完整性核对未完成：{why}", "integrity check stopped: {why}")
 
 
 class ReviewListScreen(PosScreen[None]):
@@ -46,6 +73,7 @@ class ReviewListScreen(PosScreen[None]):
         Binding("S", "sort_reverse", "Reverse", id="review.reverse", show=False),
         Binding("t", "statistics", "Statistics", id="review.stats"),
         Binding("c", "clear_filters", "Clear", id="review.clear"),
+        Binding("i", "untrusted_only", "Integrity", id="review.integrity"),
         Binding("f5", "reload", "Reload", id="review.reload", show=False),
         Binding("escape", "focus_table", show=False),
     ]
@@ -61,6 +89,12 @@ class ReviewListScreen(PosScreen[None]):
         self.shown = 0
         self._sorted: list[ReviewRow] | None = None
         self._by_key: dict[str, ReviewRow] = {}
+        self._pass = 0
+        """Which integrity pass is current: results of an older one are dropped."""
+        self.integrity_checked = 0
+        self.integrity_done = False
+        self._integrity_error = ""
+        self._attention = self._untrusted = 0
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -91,7 +125,7 @@ class ReviewListScreen(PosScreen[None]):
         self.query_one(ReviewFilters).apply_language(lang)
         table = self.query_one("#review-table", DataTable)
         table.clear(columns=True)
-        for key, label in words.COLUMNS:
+        for key, label in COLUMNS:
             table.add_column(label.get(lang), key=key)
         self._show(keep=None)
 
@@ -114,6 +148,8 @@ class ReviewListScreen(PosScreen[None]):
         self.query_one(ReviewFilters).set_technicians(sorted({row.technician for row in rows}))
         self._refilter()
         self.list_ready()
+        # After the list is drawn: checking must not delay the list a supervisor waits for.
+        self.call_after_refresh(self._check_integrity)
 
     def decided(self, decision: dict[str, Any]) -> None:
         """A decision was written: the newest one sets the visit's state."""
@@ -123,17 +159,102 @@ class ReviewListScreen(PosScreen[None]):
         self._sorted = None
         self._refilter(keep=self._cursor_key())
 
+    # -- integrity ---------------------------------------------------------------------
+
+    def _check_integrity(self) -> None:
+        self._pass += 1
+        self.integrity_checked, self.integrity_done, self._integrity_error = 0, False, ""
+        self._untrusted = 0
+        shown = self.matches[: self.shown]
+        on_screen = {id(row) for row in shown}
+        ordered = shown + [row for row in self.rows if id(row) not in on_screen]
+        self.when_done(
+            self.pos_app.review.check_integrity(
+                ordered, self.from_worker(partial(self._integrity_found, self._pass)), len(shown)
+            ),
+            partial(self._integrity_finished, self._pass),
+            partial(self._integrity_failed, self._pass),
+        )
+
+    def _integrity_found(self, which: int, verdicts: dict[str, Integrity]) -> None:
+        if which != self._pass:
+            return
+        changed_order = False
+        for key, verdict in verdicts.items():
+            row = self._by_key.get(key)
+            if row is not None:
+                row.checked(verdict)
+                changed_order = changed_order or verdict.problem
+        self.integrity_checked += len(verdicts)
+        if changed_order:
+            self._count_attention()
+            self._count_untrusted()
+        if (
+            self.filter.integrity is not None
+            or self.sort_by == INTEGRITY
+            or (changed_order and self.sort_by == ATTENTION)
+        ):
+            self._sorted = None
+            self._refilter(keep=self._cursor_key())
+        else:
+            self._update_integrity_cells(verdicts)
+            self._show_count()
+
+    def _update_integrity_cells(self, keys: Any) -> None:
+        table = self.query_one("#review-table", DataTable)
+        if INTEGRITY not in table.columns:
+            return
+        for key in keys:
+            row = self._by_key.get(key)
+            if row is not None and key in table.rows:
+                cell = self._integrity_cell(row, self.lang)
+                table.update_cell(key, INTEGRITY, cell, update_width=False)
+                if row.untrusted:  # now needs attention: its review cell says so
+                    review = self._review_cell(row, self.lang)
+                    table.update_cell(key, "review", review, update_width=False)
+
+    def _integrity_finished(self, which: int, _checked: int) -> None:
+        if which == self._pass:
+            self.integrity_done = True
+            gc.freeze()  # the verdicts now live as long as the rows (see _loaded)
+            self._show_count()
+
+    def _integrity_failed(self, which: int, error: BaseException) -> None:
+        if which == self._pass:
+            self._integrity_error = str(error).splitlines()[0] if str(error) else repr(error)
+            self._show_count()
+
+    def on_screen_resume(self) -> None:
+        # Opening a visit checks it at once; its row may know more than the table shows.
+        self._update_integrity_cells(row.key for row in self.matches[: self.shown])
+        self._count_attention()
+        self._count_untrusted()
+        self._show_count()
+
+    def _count_attention(self) -> None:
+        """Counted when rows or matches change, not each time the count line is drawn."""
+        self._attention = sum(1 for row in self.matches if row.needs_attention)
+
+    def _count_untrusted(self) -> None:
+        self._untrusted = sum(1 for row in self.rows if row.untrusted)
+
+    def action_untrusted_only(self) -> None:
+        wanted = None if self.filter.integrity is not None else INTEGRITY_PROBLEM
+        self._refilter(keep=self._cursor_key(), chosen=replace(self.filter, integrity=wanted))
+
     # -- filtering and sorting ---------------------------------------------------------
 
     @on(ReviewFilters.Changed)
     def _filter_changed(self, event: ReviewFilters.Changed) -> None:
-        self._refilter(chosen=event.filter)
+        # The filter bar knows nothing of integrity: keep what `i` chose.
+        self._refilter(chosen=replace(event.filter, integrity=self.filter.integrity))
 
     def _refilter(self, keep: str | None = None, chosen: Filter | None = None) -> None:
         self.filter = chosen if chosen is not None else self.filter
         if self._sorted is None:
             self._sorted = sort_rows(self.rows, self.sort_by, self.descending)
         self.matches = filter_rows(self._sorted, self.filter)
+        self._count_attention()
         self._show(keep)
 
     def sort(self, by: str, descending: bool | None = None) -> None:
@@ -156,6 +277,7 @@ class ReviewListScreen(PosScreen[None]):
         self.sort(by, not self.descending if by == self.sort_by else None)
 
     def action_clear_filters(self) -> None:
+        self.filter = replace(self.filter, integrity=None)
         self.query_one(ReviewFilters).clear()
 
     def action_focus_filter(self) -> None:
@@ -223,34 +345,66 @@ class ReviewListScreen(PosScreen[None]):
                 shown=f"{len(self.matches):,}", total=f"{len(self.rows):,}"
             )
         ]
-        attention = sum(1 for row in self.matches if row.needs_attention)
+        attention = self._attention
         if attention:
             parts.append(words.ATTENTION_COUNT.get(lang).format(n=f"{attention:,}"))
+        parts.append(self._integrity_count(lang))
         if self.sort_by == ATTENTION:
             column = words.ATTENTION_ORDER.get(lang)
         else:
-            column = dict(words.COLUMNS)[self.sort_by].get(lang)
+            column = dict(COLUMNS)[self.sort_by].get(lang)
             column += words.DESCENDING.get(lang) if self.descending else ""
         parts.append(words.SORTED_BY.get(lang).format(column=column))
         self.query_one("#review-count", Static).update(" | ".join(parts), layout=False)
 
+    def _integrity_count(self, lang: str) -> str:
+        untrusted = self._untrusted
+        if self._integrity_error:
+            said = CHECK_STOPPED.get(lang).format(why=self._integrity_error)
+        elif not self.integrity_done:
+            said = CHECKING_COUNT.get(lang).format(
+                done=f"{self.integrity_checked:,}", total=f"{len(self.rows):,}"
+            )
+        else:
+            said = "" if untrusted else ALL_INTACT.get(lang)
+        if untrusted:
+            said += (" " if said else "") + UNTRUSTED_COUNT.get(lang).format(n=f"{untrusted:,}")
+        if self.filter.integrity is not None:
+            said += f" ({ONLY_UNTRUSTED.get(lang)})"
+        return said
+
     @staticmethod
-    def _cells(row: ReviewRow, lang: str) -> list[Cell]:
-        failed = row.verdict == Verdict.FAIL
-        verdict = tr(words.SHORT_VERDICTS.get(row.verdict), lang) or row.verdict
+    def _integrity_cell(row: ReviewRow, lang: str) -> Cell:
+        verdict = row.integrity
+        if verdict is None:
+            return Cell(CHECKING.get(lang), "dim")
+        if verdict.trusted:
+            return Cell(verdict.name(lang))
+        return Cell(verdict.name(lang), "bold red" if verdict.state == ALTERED else "bold yellow")
+
+    @staticmethod
+    def _review_cell(row: ReviewRow, lang: str) -> Cell:
         review = tr(words.REVIEW_STATE_NAMES.get(row.review_state), lang) or row.review_state
         if row.conflict:
             review += f" | {words.CONFLICT.get(lang)}"
-        return [
+        return Cell(review, "bold yellow" if row.needs_attention else "")
+
+    @classmethod
+    def _cells(cls, row: ReviewRow, lang: str) -> list[Cell]:
+        failed = row.verdict == Verdict.FAIL
+        verdict = tr(words.SHORT_VERDICTS.get(row.verdict), lang) or row.verdict
+        cells = [
             Cell(row.day),
             Cell(row.merchant_name),
             Cell(row.terminal_number),
             Cell(row.technician),
             Cell(verdict, "bold red" if failed else ""),
             Cell(str(row.failures), "bold red" if row.failures else "", right=True),
-            Cell(review, "bold yellow" if row.needs_attention else ""),
+            cls._review_cell(row, lang),
             Cell(row.merchant_number),
         ]
+        cells.insert(_INTEGRITY_AT, cls._integrity_cell(row, lang))
+        return cells
 
     # -- moving on ---------------------------------------------------------------------
 

@@ -9,6 +9,15 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.integrity import (
+    ALTERED,
+    STATES,
+    TRUSTED,
+    UNSIGNED,
+    Integrity,
+    integrity,
+    state_name,
+)
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import JOB_TYPE_NAMES, REASON_NAMES
 from pos_tui.store.sources import VisitRecord
@@ -58,9 +67,14 @@ SYNCED_TO = L(
     "into the shared store (host {host}, device {device})",
 )
 SIGNED_DETAIL = L("商户代表 {rep}；结论 {verdict}", "merchant: {rep}; verdict {verdict}")
-ALTERED = L(
+ALTERED_TEXT = L(
     "警告：此访问签署后内容已被改动！与签署时的哈希不符，内容不可信。",
     "WARNING: ALTERED AFTER SIGNING! Its content no longer matches the hash it was signed with.",
+)
+UNSIGNED_TEXT = L(
+    "警告：此记录没有签署哈希，无法证明它是技术员签署的内容。",
+    "WARNING: NOT SIGNED! This record carries no signed hash, so nothing shows it is what"
+    " the technician signed.",
 )
 CONFLICT = L(
     "冲突：同一版本同步了两份不同的记录，请核对两份。",
@@ -72,24 +86,45 @@ def when(at: str) -> str:
     return at[:19].replace("T", " ")
 
 
+def integrity_of(record: VisitRecord) -> Integrity:
+    """The one rule's verdict (`domain.integrity`), as reports and exports give it too."""
+    return integrity(record.session, record.row)
+
+
 def warnings(record: VisitRecord) -> list[str]:
-    """Why this visit cannot be trusted as it stands ("altered", "conflict"); empty if it can.
+    """What to warn about before this visit is relied on, worst first; empty if nothing.
 
-    Altered: the content no longer hashes to what was signed, as the visit, its "signed"
-    event or the shared index recorded it, so editing the hash in one place is not enough.
+    A state that cannot be trusted (altered, unsigned...), then "conflict"; each has its
+    line in `WARNING_TEXT`.
     """
-    session, found = record.session, []
-    actual = session.content_hash()
-    recorded = [session.content_sha256, record.row.get("content_sha256")]
-    recorded += [e.detail.get("content_sha256") for e in session.events if e.what == "signed"]
-    if session.altered or any(h and h != actual for h in recorded):
-        found.append("altered")
-    if record.row.get("conflict"):
-        found.append("conflict")
-    return found
+    return list(integrity_of(record).warnings)
 
 
-WARNING_TEXT = {"altered": ALTERED, "conflict": CONFLICT}
+def _untrusted(state: str) -> Text:
+    return L(
+        f"警告：记录完整性：{state_name(state, 'zh')}，内容不可信。",
+        f"WARNING: record integrity: {state_name(state, 'en')}. Do not rely on its content.",
+    )
+
+
+_SPECIFIC = {ALTERED: ALTERED_TEXT, UNSIGNED: UNSIGNED_TEXT}
+WARNING_TEXT: dict[str, Text] = {
+    **{
+        state: _SPECIFIC.get(state) or _untrusted(state) for state in STATES if state not in TRUSTED
+    },
+    "conflict": CONFLICT,
+}
+"""A line for every warning `warnings` can give: states added to the domain get one too."""
+REASONS = L("原因：", "Why: ")
+
+
+def banner(found: Integrity, lang: str) -> str:
+    """The detail's banner: each warning, then the reasons behind the state."""
+    lines = [(WARNING_TEXT.get(w) or _untrusted(w)).get(lang) for w in found.warnings]
+    if not found.trusted and found.reasons:
+        separator = "；" if lang == "zh" else "; "
+        lines.append(REASONS.get(lang) + separator.join(found.reason_text(lang)))
+    return "\n".join(lines)
 
 
 def meta(record: VisitRecord, review_state: str, lang: str) -> RenderableType:

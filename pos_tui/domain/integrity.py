@@ -1,0 +1,208 @@
+"""THE integrity rule: can a visit record be relied on as it was signed, and if not, why.
+
+Every place that shows or exports a visit (the review list and detail, both report formats,
+the CSV and JSON exports) asks `integrity()` and shows its one verdict, so a printed report
+can never say "matches as signed" while the review screen says "altered".
+
+A record names the hash of its content in three places: the visit itself, its "signed"
+event, and the shared index row it was synced under. Content that no longer hashes to any
+one of them is altered: someone who changes an answer and recomputes the visit's own hash
+still leaves the other two behind. What a hash cannot catch is someone who rewrites all
+three; signatures (Ed25519, next) will, by adding states to the same `Integrity`:
+"verified" (a trusted key signed exactly this content), "unknown_signer" (signed, by a key
+not on the bank's list or revoked) and "altered" for a forged signature too. Callers ask
+`trusted`, `problem` and the name tables, never compare states themselves, so those states
+arrive without changing them.
+
+Pure: takes a `Session` and the index row as plain values; no store, no UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pos_tui.domain.checklist import Text
+from pos_tui.domain.session import Session, Status
+
+INTACT = "intact"
+"""Signed, and the content hashes to what every place recorded; no signature checked yet."""
+VERIFIED = "verified"
+"""Reserved: a trusted key's signature over exactly this content."""
+ALTERED = "altered"
+UNKNOWN_SIGNER = "unknown_signer"
+"""Reserved: signed by a key that is not (or no longer) trusted."""
+UNSIGNED = "unsigned"
+UNREADABLE = "unreadable"
+"""The record could not be read or parsed at all, so nothing about it can be vouched for."""
+
+STATES = (ALTERED, UNREADABLE, UNKNOWN_SIGNER, UNSIGNED, INTACT, VERIFIED)
+"""Worst first: sorting by integrity puts what must not be relied on at the top."""
+TRUSTED = frozenset({INTACT, VERIFIED})
+STATE_ORDER = {state: rank for rank, state in enumerate(STATES)}
+
+# Why a record is not trusted: codes, so exports stay language-free.
+CONTENT_CHANGED = "content_changed"
+HASH_MISSING = "hash_missing"
+INDEX_DIFFERS = "index_differs"
+INDEX_HASH_MISSING = "index_hash_missing"
+SIGNED_EVENT_DIFFERS = "signed_event_differs"
+SIGNED_EVENT_MISSING = "signed_event_missing"
+NOT_SIGNED = "not_signed"
+RECORD_UNREADABLE = "record_unreadable"
+REASONS = (
+    CONTENT_CHANGED,
+    HASH_MISSING,
+    INDEX_DIFFERS,
+    INDEX_HASH_MISSING,
+    SIGNED_EVENT_DIFFERS,
+    SIGNED_EVENT_MISSING,
+    NOT_SIGNED,
+    RECORD_UNREADABLE,
+)
+
+INTEGRITY_NAMES: dict[str, Text] = {
+    INTACT: Text("完整", "Intact"),
+    VERIFIED: Text("签名已验证", "Verified"),
+    ALTERED: Text("已被改动", "ALTERED"),
+    UNKNOWN_SIGNER: Text("签名人未知", "Unknown signer"),
+    UNSIGNED: Text("未签署", "Unsigned"),
+    UNREADABLE: Text("无法读取", "Unreadable"),
+}
+"""One or two words, for a list column or a CSV reader; a state without a name shows its code."""
+
+REASON_NAMES: dict[str, Text] = {
+    CONTENT_CHANGED: Text(
+        "内容与访问自身记录的签署哈希不符", "the content no longer matches the visit's own hash"
+    ),
+    HASH_MISSING: Text(
+        "已签署的访问缺少内容哈希", "the visit is signed but its content hash has been removed"
+    ),
+    INDEX_DIFFERS: Text(
+        "内容与同步时共享索引记录的哈希不符",
+        "the content no longer matches the hash the shared index recorded at sync",
+    ),
+    INDEX_HASH_MISSING: Text(
+        "共享索引中的哈希已被删除", "the hash in the shared index has been removed"
+    ),
+    SIGNED_EVENT_DIFFERS: Text(
+        "内容与签署事件记录的哈希不符",
+        "the content no longer matches the hash its signing event recorded",
+    ),
+    SIGNED_EVENT_MISSING: Text(
+        "已签署的访问缺少签署事件", "the visit is signed but its signing event is missing"
+    ),
+    NOT_SIGNED: Text("尚未签署", "not signed yet"),
+    RECORD_UNREADABLE: Text(
+        "记录文件损坏或缺失，无法核对", "the record is damaged or missing and cannot be checked"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Integrity:
+    """One verdict about one record: its state, every reason behind it, and a conflict.
+
+    `conflict` is apart from the state: two different records synced under one revision
+    may each be intact, and a supervisor must still check which one is right.
+    """
+
+    state: str
+    reasons: tuple[str, ...] = ()
+    conflict: bool = False
+
+    @property
+    def trusted(self) -> bool:
+        return self.state in TRUSTED
+
+    @property
+    def problem(self) -> bool:
+        """Anything a supervisor should look at before relying on the record."""
+        return not self.trusted or self.conflict
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What to warn about, worst first: the state when untrusted, then the conflict."""
+        found = () if self.trusted else (self.state,)
+        return (*found, "conflict") if self.conflict else found
+
+    def name(self, lang: str) -> str:
+        return state_name(self.state, lang)
+
+    def reason_text(self, lang: str) -> tuple[str, ...]:
+        return tuple(reason_name(reason, lang) for reason in self.reasons)
+
+
+def state_name(state: str, lang: str) -> str:
+    text = INTEGRITY_NAMES.get(state)
+    return state if text is None else text.get(lang)
+
+
+def reason_name(reason: str, lang: str) -> str:
+    text = REASON_NAMES.get(reason)
+    return reason if text is None else text.get(lang)
+
+
+def unreadable(row: Mapping[str, Any] | None = None) -> Integrity:
+    """For a record the store could not read: the session never reached the rule."""
+    return Integrity(UNREADABLE, (RECORD_UNREADABLE,), bool((row or {}).get("conflict")))
+
+
+def integrity(session: Session, row: Mapping[str, Any] | None = None) -> Integrity:
+    """The verdict on `session` as read from a store, with the index `row` it came from.
+
+    `row` is the store's index row (its `content_sha256` and `conflict`), or None when
+    the session has no row (a visit open in the technician's app).
+    """
+    row = row or {}
+    conflict = bool(row.get("conflict"))
+    signed_events = [event for event in session.events if event.what == "signed"]
+    # Any sign of having been signed counts: stripping the hash and the sign-off off a
+    # record must not turn it into an innocent-looking draft.
+    was_signed = (
+        session.signoff is not None
+        or session.status is not Status.DRAFT
+        or session.content_sha256 is not None
+        or bool(row.get("content_sha256"))
+        or bool(signed_events)
+    )
+    if not was_signed:
+        return Integrity(UNSIGNED, (NOT_SIGNED,), conflict)
+    actual = session.content_hash()
+    reasons: list[str] = []
+    if session.content_sha256 is None:
+        reasons.append(HASH_MISSING)
+    elif session.content_sha256 != actual:
+        reasons.append(CONTENT_CHANGED)
+    if "content_sha256" in row:
+        if not row["content_sha256"]:
+            reasons.append(INDEX_HASH_MISSING)
+        elif row["content_sha256"] != actual:
+            reasons.append(INDEX_DIFFERS)
+    if not signed_events:
+        reasons.append(SIGNED_EVENT_MISSING)
+    elif any(event.detail.get("content_sha256") != actual for event in signed_events):
+        reasons.append(SIGNED_EVENT_DIFFERS)
+    return Integrity(ALTERED if reasons else INTACT, tuple(reasons), conflict)
+
+
+__all__ = [
+    "ALTERED",
+    "INTACT",
+    "INTEGRITY_NAMES",
+    "REASONS",
+    "REASON_NAMES",
+    "STATES",
+    "STATE_ORDER",
+    "TRUSTED",
+    "UNKNOWN_SIGNER",
+    "UNREADABLE",
+    "UNSIGNED",
+    "VERIFIED",
+    "Integrity",
+    "integrity",
+    "reason_name",
+    "state_name",
+    "unreadable",
+]

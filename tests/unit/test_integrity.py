@@ -1,0 +1,174 @@
+"""The one integrity rule (`pos_tui.domain.integrity`), on sessions rebuilt as a store would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from pos_tui.domain import integrity as rule
+from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.integrity import Integrity, integrity, unreadable
+from pos_tui.domain.session import Outcome, Session
+from pos_tui.domain.visit_info import VisitInfo
+
+
+def signed(info: VisitInfo, checklists: list[Checklist]) -> Session:
+    session = Session.start(info, checklists)
+    session.record("card", "void", Outcome.FAIL, note="撤销后没有打印小票")
+    session.record("receipt", "masked", Outcome.PASS)
+    session.sign("张伟", "王老板")
+    return session
+
+
+def stored(session: Session) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The visit and its events as JSON, the way a store file holds them."""
+    visit = json.loads(json.dumps(session.to_dict(), ensure_ascii=False))
+    return visit, [event.to_dict() for event in session.events]
+
+
+def rebuilt(session: Session, visit: dict[str, Any], events: list[dict[str, Any]]) -> Session:
+    return Session.from_dict(visit, session.checklists, events)
+
+
+def index_row(session: Session, **changes: Any) -> dict[str, Any]:
+    """What the shared index recorded at sync: the hash the laptop signed."""
+    return {"uuid": session.uuid, "content_sha256": session.content_sha256, "conflict": False} | (
+        changes
+    )
+
+
+def pass_the_failed_answer(visit: dict[str, Any]) -> None:
+    [answer] = [a for a in visit["answers"] if a["item_id"] == "void"]
+    answer["outcome"], answer["note"] = "pass", ""
+
+
+@pytest.fixture
+def visit(info: VisitInfo, checklists: list[Checklist]) -> Session:
+    return signed(info, checklists)
+
+
+def test_a_draft_is_unsigned_and_not_trusted(info: VisitInfo, checklists: list[Checklist]) -> None:
+    draft = Session.start(info, checklists)
+    draft.record("card", "void", Outcome.FAIL, note="没有小票")
+    found = integrity(draft)
+    assert found == Integrity("unsigned", ("not_signed",))
+    assert not found.trusted and found.problem and found.warnings == ("unsigned",)
+
+
+def test_a_signed_record_as_it_was_signed_is_intact(visit: Session) -> None:
+    row = index_row(visit)
+    visit_data, events = stored(visit)
+    for session in (visit, rebuilt(visit, visit_data, events)):
+        for given in (None, row):
+            found = integrity(session, given)
+            assert found == Integrity("intact")
+            assert found.trusted and not found.problem and found.warnings == ()
+
+
+def test_changing_an_answer_alone_is_caught_by_every_hash(visit: Session) -> None:
+    visit_data, events = stored(visit)
+    pass_the_failed_answer(visit_data)
+    found = integrity(rebuilt(visit, visit_data, events), index_row(visit))
+    assert found.state == "altered"
+    assert found.reasons == ("content_changed", "index_differs", "signed_event_differs")
+
+
+def test_recomputing_the_visits_own_hash_is_not_enough(visit: Session) -> None:
+    """The case that once had the review screen and the printed report disagree."""
+    visit_data, events = stored(visit)
+    pass_the_failed_answer(visit_data)
+    tampered = rebuilt(visit, visit_data, events)
+    visit_data["content_sha256"] = tampered.content_hash()
+    tampered = rebuilt(visit, visit_data, events)
+    assert not tampered.altered  # the old, visit-only check is fooled
+    found = integrity(tampered, index_row(visit))
+    assert found.state == "altered"
+    assert found.reasons == ("index_differs", "signed_event_differs")
+    assert integrity(tampered).reasons == ("signed_event_differs",)  # no row: still caught
+
+
+def test_rewriting_every_hash_is_beyond_a_hash(visit: Session) -> None:
+    """The limit of hashes, and why signatures come next: all three rewritten agree."""
+    visit_data, events = stored(visit)
+    pass_the_failed_answer(visit_data)
+    forged = rebuilt(visit, visit_data, events).content_hash()
+    visit_data["content_sha256"] = forged
+    for event in events:
+        if event["what"] == "signed":
+            event["detail"]["content_sha256"] = forged
+    found = integrity(rebuilt(visit, visit_data, events), index_row(visit, content_sha256=forged))
+    assert found.state == "intact"
+
+
+def test_removing_the_hashes_does_not_make_a_signed_record_a_draft(visit: Session) -> None:
+    visit_data, events = stored(visit)
+    visit_data["content_sha256"] = None
+    found = integrity(rebuilt(visit, visit_data, events), index_row(visit, content_sha256=None))
+    assert found.state == "altered"
+    assert found.reasons == ("hash_missing", "index_hash_missing")
+
+
+def test_a_signed_record_without_its_signing_event_is_altered(visit: Session) -> None:
+    visit_data, events = stored(visit)
+    events = [event for event in events if event["what"] != "signed"]
+    found = integrity(rebuilt(visit, visit_data, events), index_row(visit))
+    assert found == Integrity("altered", ("signed_event_missing",))
+
+
+def test_a_record_stripped_to_look_like_a_draft_is_still_not_trusted(visit: Session) -> None:
+    visit_data, events = stored(visit)
+    visit_data |= {"status": "draft", "signoff": None, "content_sha256": None}
+    events = [event for event in events if event["what"] != "signed"]
+    found = integrity(rebuilt(visit, visit_data, events), index_row(visit, content_sha256=None))
+    assert found.state == "unsigned" and not found.trusted
+    # Only the index row's hash left: the record was signed, and now cannot be.
+    found = integrity(rebuilt(visit, visit_data, events), index_row(visit))
+    assert found.state == "altered" and "hash_missing" in found.reasons
+
+
+def test_a_conflict_is_a_problem_beside_the_state(visit: Session) -> None:
+    found = integrity(visit, index_row(visit, conflict=True))
+    assert found == Integrity("intact", (), conflict=True)
+    assert found.trusted and found.problem and found.warnings == ("conflict",)
+    altered = Integrity("altered", ("content_changed",), conflict=True)
+    assert altered.warnings == ("altered", "conflict")
+
+
+def test_an_unreadable_record_is_not_trusted() -> None:
+    found = unreadable({"conflict": True})
+    assert found.state == "unreadable" and not found.trusted and found.conflict
+
+
+def test_every_state_and_reason_has_words_in_both_languages() -> None:
+    assert set(rule.INTEGRITY_NAMES) == set(rule.STATES)
+    assert set(rule.REASON_NAMES) == set(rule.REASONS)
+    for text in [*rule.INTEGRITY_NAMES.values(), *rule.REASON_NAMES.values()]:
+        assert text.zh and text.en and text.zh != text.en
+    assert Integrity("altered").name("zh") == "已被改动"
+    assert Integrity("altered", ("index_differs",)).reason_text("en") == (
+        "the content no longer matches the hash the shared index recorded at sync",
+    )
+    # A state or reason from a newer version shows its code rather than failing.
+    assert rule.state_name("forged", "en") == "forged"
+    assert rule.reason_name("bad_signature", "zh") == "bad_signature"
+
+
+def test_states_are_ordered_worst_first_and_only_good_ones_are_trusted() -> None:
+    assert rule.STATES[0] == "altered" and rule.STATES[-1] == "verified"
+    assert set(rule.TRUSTED) == {"intact", "verified"}
+    assert all(rule.STATE_ORDER[s] < rule.STATE_ORDER["intact"] for s in rule.STATES[:-2])
+
+
+def test_the_rule_imports_no_ui_and_no_store() -> None:
+    code = (
+        "import sys, pos_tui.domain.integrity;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'tinydb')"
+        " or m.startswith('pos_tui.store') or m.startswith('pos_tui.ui')];"
+        "print(bad)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
