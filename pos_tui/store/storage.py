@@ -112,6 +112,12 @@ def write_json_atomically(
 
 def _link_backup(path: Path) -> None:
     backup = backup_path(path)
+    # A writer killed between linking the backup and replacing the file leaves the two as
+    # names of one file: it is the backup already, and renaming a link onto another name
+    # of the same file does nothing, which would leave the staged link behind.
+    with contextlib.suppress(FileNotFoundError):
+        if os.path.samefile(path, backup):
+            return
     staged = path.with_name(f".{backup.name}.{os.getpid()}{TEMP_SUFFIX}")
     with contextlib.suppress(FileNotFoundError):
         staged.unlink()

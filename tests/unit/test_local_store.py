@@ -344,3 +344,16 @@ def test_write_failure_message_for_a_read_only_target(errno_value: int, reason: 
         str(error)
         == f"Could not save /mnt/share/index.json: {reason}. The previous version is intact."
     )
+
+
+def test_a_backup_that_is_already_the_file_leaves_no_staged_link(tmp_path: Path) -> None:
+    """A writer killed between linking the backup and replacing the file: the two are one."""
+    from pos_tui.store.storage import backup_path, write_json_atomically
+
+    path = tmp_path / "index.json"
+    write_json_atomically(path, {"visits": {}})
+    backup_path(path).unlink(missing_ok=True)
+    os.link(path, backup_path(path))
+    write_json_atomically(path, {"visits": {"1": {"uuid": "a"}}})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.json", "index.json.bak"]
+    assert json.loads(backup_path(path).read_text("utf-8")) == {"visits": {}}
