@@ -1,4 +1,4 @@
-"""`pos-tui shared check PATH`: is every record the shared index names there, as indexed?"""
+"""`pos-tui shared init PATH` makes a shared store; `shared check PATH` checks one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pos_tui.cli.common import not_a_file, plain_errors
+from pos_tui.cli.common import data_dir_option, local_folder, not_a_file, plain_errors
 
 
 @click.group(name="shared")
@@ -33,3 +33,27 @@ def check(path: Path) -> None:
         click.echo(line)
     if not report.ok:
         sys.exit(1)
+
+
+@shared.command(name="init")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--name", "admin_name", default="", help="The administrator's name, for the keyring.")
+@data_dir_option
+@click.pass_context
+@plain_errors
+def init(ctx: click.Context, path: Path, admin_name: str, data_dir: Path | None) -> None:
+    """Make a new shared store at PATH, with this machine's key as its administrator.
+
+    Laptops then sync into it (`pos-tui sync --to PATH`) and supervisors review from it.
+    The administrator's fingerprint printed here is what every laptop and reviewer will
+    check the store against: write it down.
+    """
+    from pos_tui.services.identity import init_shared_store
+
+    made = init_shared_store(path, local_folder(ctx, data_dir), admin_name)
+    click.echo(f"Made the shared store {made.folder} (id {made.store_id}).")
+    click.echo(f"Administrator key: {made.admin_fingerprint}")
+    click.echo(
+        "Next: each laptop syncs once, then trust it with"
+        " `pos-tui keys trust FINGERPRINT --role technician --name NAME --store PATH`."
+    )

@@ -37,6 +37,8 @@ def sync_command(
 ) -> None:
     """Copy signed visits to the shared store and bring review decisions back."""
     from pos_tui.config import load_settings
+    from pos_tui.services.identity import register_laptop
+    from pos_tui.store.keys import DEVICE, load_key
     from pos_tui.store.local import LocalStore
     from pos_tui.store.sync import pending, sync
 
@@ -68,5 +70,12 @@ def sync_command(
             if done == total:
                 bars.pop(stage).__exit__(None, None, None)
 
-        report = sync(store, target, progress, create=True, repair=repair)
+        report = sync(store, target, progress, repair=repair)
+        settings = load_settings()
+        if register_laptop(target, folder, settings.technician, settings.device_id):
+            key = load_key(folder, DEVICE)
+            click.echo(
+                "Asked the shared store's administrator to trust this laptop, key"
+                f" {key.fingerprint if key else '?'}: read it out to them."
+            )
     click.echo(f"{'Repair' if repair else 'Sync'} complete: {report.sentence()}")

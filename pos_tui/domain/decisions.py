@@ -24,6 +24,7 @@ from typing import Any
 
 from pos_tui.domain.checklist import Text
 from pos_tui.domain.keyring import REVIEWER, Keyring
+from pos_tui.domain.session import Session
 from pos_tui.domain.signatures import Signature, SignatureError, canonical, sha256_hex
 
 SIGNED_FIELDS = ("id", "uuid", "record_sha256", "decision", "comment", "at", "prev")
@@ -116,13 +117,21 @@ def _signature_state(row: Mapping[str, Any], ring: Keyring, reasons: list[str]) 
     return FORGED, ""
 
 
-def counted(checked: Iterable[CheckedDecision]) -> list[Mapping[str, Any]]:
+def counted(checked: Iterable[CheckedDecision]) -> list[dict[str, Any]]:
     """The decisions that decide review states, with the keyring's name for the reviewer."""
     return [dict(c.row) | {"reviewer": c.reviewer_name} for c in checked if c.counts]
 
 
 def has_gap(checked: Iterable[CheckedDecision]) -> bool:
     return any(GAP_BEFORE in c.reasons for c in checked)
+
+
+def record_sha256(session: Session) -> str:
+    """What a decision is about, exactly: the hash of the bytes the laptop signed (or, for
+    a record from before signatures, of its content)."""
+    if session.signature is not None:
+        return sha256_hex(session.signed_payload())
+    return session.content_hash()
 
 
 def reason_name(reason: str, lang: str) -> str:

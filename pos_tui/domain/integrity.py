@@ -8,13 +8,23 @@ A record names the hash of its content in three places: the visit itself, its "s
 event, and the shared index row it was synced under. Content that no longer hashes to any
 one of them is altered: someone who changes an answer and recomputes the visit's own hash
 still leaves the other two behind. What a hash cannot catch is someone who rewrites all
-three; signatures (Ed25519, next) will, by adding states to the same `Integrity`:
-"verified" (a trusted key signed exactly this content), "unknown_signer" (signed, by a key
-not on the bank's list or revoked) and "altered" for a forged signature too. Callers ask
-`trusted`, `problem` and the name tables, never compare states themselves, so those states
-arrive without changing them.
+three; the laptop's signature does: at sign-off its Ed25519 key signs the content and the
+events up to then (`Session.signed_payload`), and the shared store's keyring says whose key
+that is. So a record is:
 
-Pure: takes a `Session` and the index row as plain values; no store, no UI.
+* verified: the signature holds and a key the keyring trusts as a technician's made it
+  (also when that key was revoked later: "signed before revocation" is then a reason);
+* altered: the content or any hash disagrees, or the signature does not hold;
+* unknown_signer: the signature holds, but the key is pending, unknown, revoked before it
+  signed, or not a technician's: "from an unverified device";
+* unsigned: never signed off, or signed off before keys existed (hashes only, nothing
+  proves who signed it);
+* intact: the signature holds and no keyring was asked (the laptop's own store, which
+  holds its own key): what the technician's summary and report show.
+
+Callers ask `trusted`, `problem` and the name tables, never compare states themselves.
+
+Pure: takes a `Session`, the index row and the keyring as plain values; no store, no UI.
 """
 
 from __future__ import annotations
@@ -24,15 +34,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos_tui.domain.checklist import Text
+from pos_tui.domain.keyring import TECHNICIAN, Keyring
 from pos_tui.domain.session import Session, Status
 
 INTACT = "intact"
-"""Signed, and the content hashes to what every place recorded; no signature checked yet."""
+"""Signed, every hash agrees and the signature holds; no keyring was asked whose key it is."""
 VERIFIED = "verified"
-"""Reserved: a trusted key's signature over exactly this content."""
+"""A key the keyring trusts as a technician's signed exactly this content."""
 ALTERED = "altered"
 UNKNOWN_SIGNER = "unknown_signer"
-"""Reserved: signed by a key that is not (or no longer) trusted."""
+"""Signed by a key that is not (or no longer) trusted: from an unverified device."""
 UNSIGNED = "unsigned"
 UNREADABLE = "unreadable"
 """The record could not be read or parsed at all, so nothing about it can be vouched for."""
@@ -51,7 +62,22 @@ SIGNED_EVENT_DIFFERS = "signed_event_differs"
 SIGNED_EVENT_MISSING = "signed_event_missing"
 NOT_SIGNED = "not_signed"
 RECORD_UNREADABLE = "record_unreadable"
+SIGNATURE_FAILS = "signature_fails"
+NO_SIGNATURE = "no_signature"
+KEY_PENDING = "key_pending"
+KEY_UNKNOWN = "key_unknown"
+KEY_REVOKED = "key_revoked"
+KEY_WRONG_ROLE = "key_wrong_role"
+SIGNED_BEFORE_REVOCATION = "signed_before_revocation"
+"""Not a problem: said beside "verified" so an auditor knows the key is revoked now."""
 REASONS = (
+    SIGNATURE_FAILS,
+    NO_SIGNATURE,
+    KEY_PENDING,
+    KEY_UNKNOWN,
+    KEY_REVOKED,
+    KEY_WRONG_ROLE,
+    SIGNED_BEFORE_REVOCATION,
     CONTENT_CHANGED,
     HASH_MISSING,
     INDEX_DIFFERS,
@@ -97,6 +123,24 @@ REASON_NAMES: dict[str, Text] = {
     RECORD_UNREADABLE: Text(
         "记录文件损坏或缺失，无法核对", "the record is damaged or missing and cannot be checked"
     ),
+    SIGNATURE_FAILS: Text(
+        "设备签名与内容不符（内容或签名被改动）",
+        "the laptop's signature does not match the content (content or signature changed)",
+    ),
+    NO_SIGNATURE: Text(
+        "签署于启用签名之前，无法证明由谁签署",
+        "signed off before signatures existed: nothing proves who signed it",
+    ),
+    KEY_PENDING: Text(
+        "来自尚未验证的设备（管理员尚未信任其密钥）",
+        "from an unverified device: the administrator has not trusted its key yet",
+    ),
+    KEY_UNKNOWN: Text(
+        "签名密钥不在共享库的密钥清单中", "signed by a key the shared store's keyring does not know"
+    ),
+    KEY_REVOKED: Text("签名时密钥已被吊销", "signed by a key that had already been revoked"),
+    KEY_WRONG_ROLE: Text("签名密钥不属于技术员", "signed by a key that is not a technician's"),
+    SIGNED_BEFORE_REVOCATION: Text("签署于密钥吊销之前", "signed before the key was revoked"),
 }
 
 
@@ -149,11 +193,14 @@ def unreadable(row: Mapping[str, Any] | None = None) -> Integrity:
     return Integrity(UNREADABLE, (RECORD_UNREADABLE,), bool((row or {}).get("conflict")))
 
 
-def integrity(session: Session, row: Mapping[str, Any] | None = None) -> Integrity:
+def integrity(
+    session: Session, row: Mapping[str, Any] | None = None, keyring: Keyring | None = None
+) -> Integrity:
     """The verdict on `session` as read from a store, with the index `row` it came from.
 
     `row` is the store's index row (its `content_sha256` and `conflict`), or None when
-    the session has no row (a visit open in the technician's app).
+    the session has no row (a visit open in the technician's app). `keyring`: the shared
+    store's, to say whose key signed; None where none applies (the laptop's own store).
     """
     row = row or {}
     conflict = bool(row.get("conflict"))
@@ -166,9 +213,31 @@ def integrity(session: Session, row: Mapping[str, Any] | None = None) -> Integri
         or session.content_sha256 is not None
         or bool(row.get("content_sha256"))
         or bool(signed_events)
+        or session.signature is not None
     )
     if not was_signed:
         return Integrity(UNSIGNED, (NOT_SIGNED,), conflict)
+    reasons = _hash_reasons(session, row, signed_events)
+    signature = session.signature
+    if signature is not None and not signature.verifies(session.signed_payload()):
+        reasons.append(SIGNATURE_FAILS)
+    if reasons:
+        return Integrity(ALTERED, tuple(reasons), conflict)
+    if signature is None:
+        return Integrity(UNSIGNED, (NO_SIGNATURE,), conflict)
+    if keyring is None:
+        return Integrity(INTACT, (), conflict)
+    signed_at = session.signoff.at if session.signoff is not None else ""
+    standing = keyring.standing(signature.fingerprint, signed_at, TECHNICIAN)
+    if standing.state == "trusted":
+        return Integrity(VERIFIED, (), conflict)
+    if standing.state == "revoked_later":
+        return Integrity(VERIFIED, (SIGNED_BEFORE_REVOCATION,), conflict)
+    why = {"pending": KEY_PENDING, "revoked": KEY_REVOKED, "wrong_role": KEY_WRONG_ROLE}
+    return Integrity(UNKNOWN_SIGNER, (why.get(standing.state, KEY_UNKNOWN),), conflict)
+
+
+def _hash_reasons(session: Session, row: Mapping[str, Any], signed_events: list[Any]) -> list[str]:
     actual = session.content_hash()
     reasons: list[str] = []
     if session.content_sha256 is None:
@@ -184,7 +253,14 @@ def integrity(session: Session, row: Mapping[str, Any] | None = None) -> Integri
         reasons.append(SIGNED_EVENT_MISSING)
     elif any(event.detail.get("content_sha256") != actual for event in signed_events):
         reasons.append(SIGNED_EVENT_DIFFERS)
-    return Integrity(ALTERED if reasons else INTACT, tuple(reasons), conflict)
+    return reasons
+
+
+def signer_name(session: Session, keyring: Keyring | None) -> str:
+    """Who signed, as the keyring names the key; "" when it does not (or no keyring)."""
+    if keyring is None or session.signature is None:
+        return ""
+    return keyring.name_of(session.signature.fingerprint)
 
 
 __all__ = [
@@ -203,6 +279,7 @@ __all__ = [
     "Integrity",
     "integrity",
     "reason_name",
+    "signer_name",
     "state_name",
     "unreadable",
 ]

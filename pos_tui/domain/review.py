@@ -9,15 +9,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pos_tui.domain.checklist import Text
+from pos_tui.domain.integrity import ALTERED, UNKNOWN_SIGNER, UNREADABLE, Integrity
 from pos_tui.domain.redact import guard_text
-from pos_tui.domain.review_filter import DECISIONS, NEEDS_COMMENT
+from pos_tui.domain.review_filter import APPROVED, DECISIONS, NEEDS_COMMENT
 from pos_tui.domain.session import VisitError
 
 COMMENT_REQUIRED = Text(
     "「有问题」和「驳回」须填写意见，说明要技术员做什么。",
     "A comment is required for 'has issues' and 'reject': say what needs doing.",
 )
-NO_REVIEWER = Text("未设置审核人姓名。", "No reviewer name is set.")
+NO_REVIEWER = Text(
+    "本机的审核人密钥未获共享库信任，不能作出审核结论：请管理员信任此密钥。",
+    "This machine's reviewer key is not trusted by the shared store, so it cannot decide:"
+    " ask the administrator to trust it (pos-tui keys trust).",
+)
+APPROVE_FAILURES_NEEDS_COMMENT = Text(
+    "此访问有不通过的项目：批准时须填写意见，说明为何仍可接受。",
+    "This visit has failed items: approving it needs a comment saying why it is acceptable.",
+)
+UNSIGNED_NEEDS_COMMENT = Text(
+    "此记录签署于启用签名之前：批准时须填写意见，说明如何核实。",
+    "This record was signed before signatures existed: approving it needs a comment saying"
+    " how it was checked.",
+)
+
+
+def _cannot_approve(state: str, reasons: str) -> Text:
+    said = {
+        ALTERED: Text("记录签署后被改动", "the record was altered after it was signed"),
+        UNKNOWN_SIGNER: Text("记录来自未验证的设备", "the record comes from an unverified device"),
+        UNREADABLE: Text("记录无法读取", "the record cannot be read"),
+    }[state]
+    return Text(
+        f"不能批准：{said.zh}（{reasons}）。可选「有问题」或「驳回」。",
+        f"Cannot approve: {said.en} ({reasons}). Choose 'has issues' or 'reject'.",
+    )
 
 
 def _unknown_decision(decision: str) -> Text:
@@ -42,8 +68,19 @@ class DecisionRequest:
         }
 
 
-def decision_request(uuid: str, decision: str, comment: str, reviewer: str) -> DecisionRequest:
-    """Raises VisitError (or CardDataError, for track data in the comment) when refused."""
+def decision_request(
+    uuid: str,
+    decision: str,
+    comment: str,
+    reviewer: str,
+    record: Integrity | None = None,
+    failures: int = 0,
+) -> DecisionRequest:
+    """Raises VisitError (or CardDataError, for track data in the comment) when refused.
+
+    `reviewer` is the name the keyring gives this machine's reviewer key ("" when it
+    does not trust it); `record` the integrity of the record decided on, `failures` how
+    many of its items failed."""
     comment, reviewer = comment.strip(), reviewer.strip()
     if decision not in DECISIONS:
         raise VisitError(_unknown_decision(decision))
@@ -51,6 +88,13 @@ def decision_request(uuid: str, decision: str, comment: str, reviewer: str) -> D
         raise VisitError(COMMENT_REQUIRED)
     if not reviewer:
         raise VisitError(NO_REVIEWER)
+    if decision == APPROVED and record is not None:
+        if record.state in (ALTERED, UNKNOWN_SIGNER, UNREADABLE):
+            raise VisitError(_cannot_approve(record.state, ", ".join(record.reasons)))
+        if not record.trusted and not comment:
+            raise VisitError(UNSIGNED_NEEDS_COMMENT)
+    if decision == APPROVED and failures and not comment:
+        raise VisitError(APPROVE_FAILURES_NEEDS_COMMENT)
     return DecisionRequest(uuid, decision, guard_text(comment), guard_text(reviewer))
 
 

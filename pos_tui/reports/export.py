@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TextIO
 
-from pos_tui.domain.integrity import UNSIGNED, integrity
+from pos_tui.domain.integrity import UNSIGNED
 from pos_tui.domain.loader import ChecklistError
 from pos_tui.domain.session import Session
 from pos_tui.reports import words
@@ -108,7 +108,7 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
     info = session.info
     item_lang = words.report_language(lang, info.language)
     decision = _latest_decision(record)
-    verdict = integrity(session, record.row)
+    verdict = record.integrity
     visit = [
         session.uuid,
         visit_date(record.row) or session.created_at[:10],
@@ -204,7 +204,7 @@ def visit_document(record: VisitRecord) -> dict[str, Any]:
     """
     session: Session = record.session
     content = session.content()
-    verdict = integrity(session, record.row)
+    verdict = record.integrity
     document = {
         "uuid": session.uuid,
         "visit_date": visit_date(record.row) or session.created_at[:10],

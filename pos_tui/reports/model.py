@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos_tui.domain.checklist import Checklist, Item
-from pos_tui.domain.integrity import UNSIGNED, Integrity, integrity
+from pos_tui.domain.integrity import UNSIGNED, Integrity
 from pos_tui.domain.session import Outcome, Session, Status
 from pos_tui.reports import words
 from pos_tui.reports.masking import masked
@@ -120,7 +120,7 @@ def build_report(record: VisitRecord, lang: str) -> ReportData:
     sections, failures = _sections(session, lang)
     decisions = tuple(_decision(d, lang) for d in sorted(record.decisions, key=_decided_at))
     # The review screen asks the same rule of the same record: they cannot disagree.
-    verdict_on_record = integrity(session, record.row)
+    verdict_on_record = record.integrity
     verdict = str(session.verdict())
     problems = _problems(session, verdict_on_record)
     return ReportData(

@@ -136,3 +136,19 @@ def revoke(folder: Path, data_folder: Path, fingerprint: str, reason: str) -> Ke
         entry = {"action": REVOKE, "fingerprint": fingerprint, "reason": guard_text(reason)}
         append(folder, entry, admin, ring)
     return trusted_keyring(folder, data_folder).keys[fingerprint]
+
+
+def register_laptop(folder: Path, data_folder: Path, technician: str, device_id: str) -> bool:
+    """After a sync: ask the store's administrator, once, to trust this laptop's key."""
+    import socket
+
+    from pos_tui.store.keys import DEVICE
+
+    key, _made = ensure_key(data_folder, DEVICE)
+    detail = {
+        "host": socket.gethostname(),
+        "name": technician,
+        "role": "technician",
+        "device_id": device_id,
+    }
+    return register(folder, data_folder, key, detail)

@@ -22,10 +22,11 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pos_tui.domain.checklist import Text
-from pos_tui.domain.integrity import Integrity, integrity, unreadable
+from pos_tui.domain.decisions import counted, record_sha256
+from pos_tui.domain.integrity import Integrity, unreadable
 from pos_tui.domain.review import decision_request
 from pos_tui.domain.review_filter import ReviewRow, review_rows, review_states
 from pos_tui.locations import reports_dir
@@ -33,6 +34,9 @@ from pos_tui.services.background import Background
 from pos_tui.store import checklist_copies
 from pos_tui.store.sources import SharedSource, VisitRecord, file_position, group_by_visit
 from pos_tui.store.storage import StoreError
+
+if TYPE_CHECKING:
+    from pos_tui.store.keys import KeyFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +65,14 @@ def _failed_future(error: BaseException) -> Future[Any]:
 @dataclass
 class ReviewServices:
     source: SharedSource
-    reviewer: str
+    reviewer_key: KeyFile | None = None
+    """This machine's reviewer key (`pos-tui keys init --reviewer`); decisions are signed
+    with it, and only a key the store's keyring trusts as a reviewer may decide."""
     worker: Background = field(default_factory=lambda: Background("pos-tui-review"))
     reports_dir: Path | None = None
     """Where reports are written; None: `locations.reports_dir()`."""
     _decisions: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
+    _rows_by_uuid: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
     _prefetched: Future[list[ReviewRow]] | None = field(default=None, init=False)
     _integrity: _IntegrityPass | None = field(default=None, init=False)
     _integrity_executor: _Checkers | None = field(default=None, init=False)
@@ -83,10 +90,19 @@ class ReviewServices:
         if self._prefetched is None:
             self._prefetched = self.worker.submit(self._rows)
 
+    @property
+    def reviewer(self) -> str:
+        """The reviewer's name as the keyring gives it: never a login or settings name."""
+        if self.reviewer_key is None:
+            return ""
+        return self.source.keyring.name_of(self.reviewer_key.fingerprint)
+
     def _rows(self) -> list[ReviewRow]:
         rows = [row for row in self.source.store.rows() if not row.get("superseded")]
-        decisions = self.source.store.reviews()
+        # Only decisions that hold decide a state; forged ones are shown on their visit.
+        decisions = counted(self.source.checked_decisions(fresh=True))
         self._decisions = group_by_visit(decisions)
+        self._rows_by_uuid = {row["uuid"]: row for row in rows}
         return review_rows(rows, review_states(decisions))
 
     def record(self, row: Mapping[str, Any]) -> Future[VisitRecord]:
@@ -100,17 +116,34 @@ class ReviewServices:
         return self.source.record(row, self._decisions)
 
     def decide(self, uuid: str, decision: str, comment: str = "") -> Future[dict[str, Any]]:
-        """Append one decision to the shared store's log; the rules are checked at once."""
+        """Sign one decision and append it to the shared store's log.
+
+        The rules that need only the words are checked at once; those that need the record
+        (its integrity, its failures) on the worker, against the record as it is now."""
         try:
-            request = decision_request(uuid, decision, comment, self.reviewer)
+            decision_request(uuid, decision, comment, self.reviewer or "?")
         except ValueError as error:  # VisitError and CardDataError both
             return _failed_future(error)
-        return self.worker.submit(self._decide, request.to_dict())
+        return self.worker.submit(self._decide, uuid, decision, comment)
 
-    def _decide(self, review: dict[str, Any]) -> dict[str, Any]:
-        decision = self.source.store.add_review(review)
-        self._decisions.setdefault(decision["uuid"], []).append(decision)
-        return decision
+    def _decide(self, uuid: str, decision: str, comment: str) -> dict[str, Any]:
+        row = self._rows_by_uuid.get(uuid)
+        if row is None:
+            raise StoreError(f"No visit {uuid} in {self.source.folder}: reload the list (F5).")
+        record = self.source.record(row, self._decisions)
+        request = decision_request(
+            uuid,
+            decision,
+            comment,
+            self.reviewer,
+            record.integrity,
+            len(record.session.failures()),
+        )
+        assert self.reviewer_key is not None  # a reviewer name comes only from a key
+        body = request.to_dict() | {"record_sha256": record_sha256(record.session)}
+        added = self.source.store.add_review(body, self.reviewer_key)
+        self._decisions.setdefault(uuid, []).append(added | {"reviewer": self.reviewer})
+        return added
 
     def checklist_names(self) -> Future[ChecklistNames]:
         return self.worker.submit(self._checklist_names)
@@ -411,8 +444,6 @@ def _check_chunk(folder: str, chunk: list[tuple[str, dict[str, Any]]]) -> list[_
     records = source.records((row for _, row in chunk), {})
     verdicts: list[_Verdict] = []
     for key, (row, record) in zip(keys, records, strict=True):
-        verdict = (
-            unreadable(row) if isinstance(record, StoreError) else integrity(record.session, row)
-        )
+        verdict = unreadable(row) if isinstance(record, StoreError) else record.integrity
         verdicts.append((key, verdict.state, verdict.reasons, verdict.conflict))
     return verdicts

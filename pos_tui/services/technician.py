@@ -9,7 +9,6 @@ save that fails leaves nothing to roll back: the copy is simply dropped.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -206,10 +205,12 @@ class Services:
         """Signed visits to the shared store, review decisions back; on the worker."""
 
         def run() -> SyncReport:
+            from pos_tui.services.identity import register_laptop
             from pos_tui.store.sync import sync
 
-            report = sync(self.store, target, progress, create=True)
-            register_device(self, target)
+            report = sync(self.store, target, progress)
+            settings = self.settings
+            register_laptop(target, self.store.folder, settings.technician, settings.device_id)
             # Sync changes finished visits on disk (decisions arrive): read them afresh.
             self._saved = {u: s for u, s in self._saved.items() if s.editable}
             return report
@@ -219,17 +220,3 @@ class Services:
     def close(self) -> None:
         """Every save already asked for lands before this returns."""
         self.worker.close()
-
-
-def register_device(services: Services, target: Path) -> None:
-    """After a sync: ask the store's administrator to trust this laptop, once."""
-    from pos_tui.services.identity import register
-
-    settings = services.settings
-    detail = {
-        "host": socket.gethostname(),
-        "name": settings.technician,
-        "role": "technician",
-        "device_id": settings.device_id,
-    }
-    register(target, services.store.folder, services.device_key(), detail)

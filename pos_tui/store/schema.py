@@ -272,7 +272,14 @@ def record_location(row: Any, where: str = "the index row") -> dict[str, Any]:
 
 
 _REVIEW_REQUIRED: Fields = {"id": TEXT, "uuid": TEXT, "decision": TEXT}
-_REVIEW_OPTIONAL: Fields = {"at": TEXT, "comment": TEXT, "reviewer": TEXT}
+_REVIEW_OPTIONAL: Fields = {
+    "at": TEXT,
+    "comment": TEXT,
+    "reviewer": TEXT,
+    "prev": TEXT,
+    "record_sha256": TEXT,
+    "signature": MAPPING,
+}
 
 
 def review_row(row: Any, where: str = "the review decision") -> dict[str, Any]:

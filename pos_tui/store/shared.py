@@ -36,7 +36,9 @@ from typing import Any
 
 from tinydb import TinyDB
 
+from pos_tui.domain.decisions import decision_hash, signed_part
 from pos_tui.domain.safe_read import RefusedFile, read_slice
+from pos_tui.domain.signatures import Signer, canonical, sign
 from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
 from pos_tui.store.os_lock import FileLock, LockTimeout
@@ -392,8 +394,10 @@ class SharedStore:
                 removed += 1
         return removed
 
-    def add_review(self, review: dict[str, Any]) -> dict[str, Any]:
-        """Append one review decision; the laptops pick it up on their next sync."""
+    def add_review(self, review: dict[str, Any], signer: Signer) -> dict[str, Any]:
+        """Append one review decision, signed by the reviewer's key after the decision
+        before it (`prev`), so that one taken out or moved later shows; the laptops pick it
+        up on their next sync."""
         decision = {
             "id": uuid_module.uuid4().hex,
             "at": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -401,6 +405,10 @@ class SharedStore:
         with self.locked():
             db = TinyDB(self.reviews_path, storage=AtomicJSONStorage)
             try:
+                earlier = self.reviews()
+                decision["prev"] = decision_hash(earlier[-1]) if earlier else ""
+                signature = sign(signer, canonical(signed_part(decision)))
+                decision["signature"] = signature.to_dict()
                 db.table("reviews").insert(decision)
             finally:
                 db.close()

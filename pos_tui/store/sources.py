@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from pos_tui.domain.decisions import CheckedDecision, check_log, counted
+from pos_tui.domain.integrity import Integrity, integrity
+from pos_tui.domain.keyring import Keyring
 from pos_tui.domain.session import Session
 from pos_tui.store import checklist_copies
+from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import BATCHES_DIR, SharedStore
 from pos_tui.store.storage import StoreDamaged, StoreError
@@ -23,6 +27,19 @@ class VisitRecord:
     session: Session
     row: dict[str, Any]
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    """The decisions that count: signed by a trusted reviewer, named as the keyring names
+    them. The laptop's own store has its own log of what it applied."""
+    keyring: Keyring | None = None
+    """The shared store's keyring; None for the laptop's own store."""
+    forged: list[CheckedDecision] = field(default_factory=list)
+    """Decisions on this visit that do not count, with why: shown, never applied."""
+    log_has_gap: bool = False
+    """The store's decision log has a decision removed or moved somewhere."""
+
+    @property
+    def integrity(self) -> Integrity:
+        """The one rule's verdict on this record (`domain.integrity`)."""
+        return integrity(self.session, self.row, self.keyring)
 
     @property
     def latest_decision(self) -> dict[str, Any] | None:
@@ -93,10 +110,13 @@ class LocalSource:
 
 
 class SharedSource:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, data_folder: Path | None = None) -> None:
+        """`data_folder`: this machine's, where the store's administrator key is pinned;
+        None to read without pinning (a child process of a reader that pinned it)."""
         self.folder = folder
         self.store = SharedStore.open(folder)
-        self._reviews: dict[str, list[dict[str, Any]]] | None = None
+        self.keyring = trusted_keyring(folder, data_folder)
+        self._checked: list[CheckedDecision] | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         return _newest_first([row for row in self.store.rows() if not row.get("superseded")])
@@ -106,10 +126,14 @@ class SharedSource:
         """What `rows` had to leave out, to be said beside what it lists."""
         return self.store.damaged
 
+    def checked_decisions(self, fresh: bool = False) -> list[CheckedDecision]:
+        """Every decision of the store's log, each with what can be believed of it."""
+        if self._checked is None or fresh:
+            self._checked = check_log(self.store.reviews(), self.keyring)
+        return self._checked
+
     def decisions_by_visit(self) -> dict[str, list[dict[str, Any]]]:
-        if self._reviews is None:
-            self._reviews = group_by_visit(self.store.reviews())
-        return self._reviews
+        return group_by_visit(counted(self.checked_decisions()))
 
     def record(
         self,
@@ -124,7 +148,16 @@ class SharedSource:
         ]
         session = Session.from_dict(visit, checklists, data["events"])
         known = self.decisions_by_visit() if decisions is None else decisions
-        return VisitRecord(session, row, list(known.get(row["uuid"], [])))
+        checked = self._checked or []
+        forged = [c for c in checked if not c.counts and c.uuid == row["uuid"]]
+        return VisitRecord(
+            session,
+            row,
+            list(known.get(row["uuid"], [])),
+            self.keyring,
+            forged,
+            any("gap_before" in c.reasons for c in checked),
+        )
 
     def records(
         self,
@@ -151,7 +184,7 @@ class SharedSource:
             yield row, found
 
     def close(self) -> None:
-        self._reviews = None
+        self._checked = None
 
 
 def file_position(row: Mapping[str, Any]) -> tuple[str, int]:

@@ -23,9 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pos_tui.domain.decisions import check_log, counted, record_sha256
 from pos_tui.domain.session import Status
 from pos_tui.store import schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
+from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.ledger import Landed, SyncLedger
 from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import Outgoing, PushReport, SharedStore
@@ -45,6 +47,8 @@ class SyncReport:
     reviews_applied: int = 0
     settled: int = 0
     """Signed visits an earlier, interrupted sync had landed, marked synced by this one."""
+    forged_decisions: int = 0
+    """Decisions in the store that no trusted reviewer signed: seen, never applied."""
     target: Path | None = None
 
     def sentence(self) -> str:
@@ -64,6 +68,10 @@ class SyncReport:
             parts.append(f"{self.settled} visit(s) sent by an interrupted sync marked synced")
         if self.reviews_applied:
             parts.append(f"{self.reviews_applied} review decision(s) received")
+        if self.forged_decisions:
+            parts.append(
+                f"{self.forged_decisions} decision(s) not signed by a trusted reviewer ignored"
+            )
         return ", ".join(parts) + f" ({self.target})."
 
 
@@ -117,6 +125,8 @@ def sync(
     shared = SharedStore.open(target, create=create)
     if lock_timeout is not None:
         shared.lock_timeout = lock_timeout
+    # First, before anything is sent: a store whose keyring was replaced is refused here.
+    keyring = trusted_keyring(target, local.folder)
     ledger = SyncLedger(local.folder)
     report = SyncReport(target=target)
     survey = _survey(local, target, ledger)
@@ -140,7 +150,9 @@ def sync(
     report.settled = len(survey.settled)
     local.mark_synced(report.pushed.landed + survey.settled)
     decisions = report.pushed.reviews if outgoing else shared.reviews()
-    applied = pull_reviews(local, decisions)
+    checked = check_log(decisions, keyring)
+    report.forged_decisions = sum(1 for c in checked if not c.counts)
+    applied = pull_reviews(local, counted(checked))
     report.reviews_applied = len(applied)
     _record_decisions(ledger, target, applied)
     _remove_temp_files(local)
@@ -265,9 +277,15 @@ def _record_decisions(ledger: SyncLedger, target: Path, applied: list[Applied]) 
 
 
 def apply_review(local: LocalStore, decision: dict[str, Any]) -> Applied | None:
-    """Record a supervisor's decision on one of this laptop's visits; None if known."""
+    """Record a supervisor's decision on one of this laptop's visits; None if known, or if
+    it was made on another record than the one this laptop signed.
+
+    `decision` is one that counts (`domain.decisions.counted`): signed by a trusted
+    reviewer, with the reviewer's name as the keyring gives it."""
     session = local.load(decision["uuid"])
     if any(e.detail.get("decision_id") == decision["id"] for e in session.events):
+        return None
+    if decision.get("record_sha256") != record_sha256(session):
         return None
     before = session.revision
     session.mark(

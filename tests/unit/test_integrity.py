@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,15 +13,18 @@ import pytest
 from pos_tui.domain import integrity as rule
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.integrity import Integrity, integrity, unreadable
+from pos_tui.domain.keyring import TECHNICIAN, TRUST, KeyEntry, Keyring
 from pos_tui.domain.session import Outcome, Session
+from pos_tui.domain.signatures import Signer
 from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.store.keys import DEVICE, KeyFile, ensure_key
 
 
-def signed(info: VisitInfo, checklists: list[Checklist]) -> Session:
+def signed(info: VisitInfo, checklists: list[Checklist], signer: Signer | None) -> Session:
     session = Session.start(info, checklists)
     session.record("card", "void", Outcome.FAIL, note="撤销后没有打印小票")
     session.record("receipt", "masked", Outcome.PASS)
-    session.sign("张伟", "王老板")
+    session.sign("张伟", "王老板", signer=signer)
     return session
 
 
@@ -47,8 +51,13 @@ def pass_the_failed_answer(visit: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def visit(info: VisitInfo, checklists: list[Checklist]) -> Session:
-    return signed(info, checklists)
+def laptop(tmp_path: Path) -> KeyFile:
+    return ensure_key(tmp_path / "laptop", DEVICE)[0]
+
+
+@pytest.fixture
+def visit(info: VisitInfo, checklists: list[Checklist], laptop: KeyFile) -> Session:
+    return signed(info, checklists, laptop)
 
 
 def test_a_draft_is_unsigned_and_not_trusted(info: VisitInfo, checklists: list[Checklist]) -> None:
@@ -74,7 +83,12 @@ def test_changing_an_answer_alone_is_caught_by_every_hash(visit: Session) -> Non
     pass_the_failed_answer(visit_data)
     found = integrity(rebuilt(visit, visit_data, events), index_row(visit))
     assert found.state == "altered"
-    assert found.reasons == ("content_changed", "index_differs", "signed_event_differs")
+    assert found.reasons == (
+        "content_changed",
+        "index_differs",
+        "signed_event_differs",
+        "signature_fails",
+    )
 
 
 def test_recomputing_the_visits_own_hash_is_not_enough(visit: Session) -> None:
@@ -87,12 +101,13 @@ def test_recomputing_the_visits_own_hash_is_not_enough(visit: Session) -> None:
     assert not tampered.altered  # the old, visit-only check is fooled
     found = integrity(tampered, index_row(visit))
     assert found.state == "altered"
-    assert found.reasons == ("index_differs", "signed_event_differs")
-    assert integrity(tampered).reasons == ("signed_event_differs",)  # no row: still caught
+    assert found.reasons == ("index_differs", "signed_event_differs", "signature_fails")
+    # No row: still caught.
+    assert integrity(tampered).reasons == ("signed_event_differs", "signature_fails")
 
 
-def test_rewriting_every_hash_is_beyond_a_hash(visit: Session) -> None:
-    """The limit of hashes, and why signatures come next: all three rewritten agree."""
+def test_rewriting_every_hash_is_caught_by_the_signature(visit: Session) -> None:
+    """The limit of hashes: all three rewritten agree; the laptop's signature does not."""
     visit_data, events = stored(visit)
     pass_the_failed_answer(visit_data)
     forged = rebuilt(visit, visit_data, events).content_hash()
@@ -101,7 +116,16 @@ def test_rewriting_every_hash_is_beyond_a_hash(visit: Session) -> None:
         if event["what"] == "signed":
             event["detail"]["content_sha256"] = forged
     found = integrity(rebuilt(visit, visit_data, events), index_row(visit, content_sha256=forged))
-    assert found.state == "intact"
+    assert found == Integrity("altered", ("signature_fails",))
+
+
+def test_a_record_signed_before_keys_existed_is_unsigned_not_trusted(
+    info: VisitInfo, checklists: list[Checklist]
+) -> None:
+    legacy = signed(info, checklists, signer=None)
+    found = integrity(legacy, index_row(legacy))
+    assert found == Integrity("unsigned", ("no_signature",))
+    assert not found.trusted
 
 
 def test_removing_the_hashes_does_not_make_a_signed_record_a_draft(visit: Session) -> None:
@@ -123,6 +147,10 @@ def test_a_record_stripped_to_look_like_a_draft_is_still_not_trusted(visit: Sess
     visit_data, events = stored(visit)
     visit_data |= {"status": "draft", "signoff": None, "content_sha256": None}
     events = [event for event in events if event["what"] != "signed"]
+    # The signature left behind betrays it.
+    found = integrity(rebuilt(visit, visit_data, events), index_row(visit, content_sha256=None))
+    assert found.state == "altered" and "signature_fails" in found.reasons
+    visit_data["signature"] = None
     found = integrity(rebuilt(visit, visit_data, events), index_row(visit, content_sha256=None))
     assert found.state == "unsigned" and not found.trusted
     # Only the index row's hash left: the record was signed, and now cannot be.
@@ -172,3 +200,62 @@ def test_the_rule_imports_no_ui_and_no_store() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def keyring_with(key: KeyFile, **entry: str) -> Keyring:
+    """A keyring as replayed, holding one key in the given standing."""
+    ring = Keyring(store_id="s", admin="ADMIN")
+    ring.keys[key.fingerprint] = KeyEntry(key.fingerprint, key.public_key, **entry)  # type: ignore[arg-type]
+    return ring
+
+
+def test_signed_by_a_trusted_technician_is_verified(visit: Session, laptop: KeyFile) -> None:
+    ring = keyring_with(
+        laptop, role=TECHNICIAN, name="张伟", trusted_at="2020-01-01T00:00:00+08:00"
+    )
+    assert integrity(visit, index_row(visit), ring) == Integrity("verified")
+    assert rule.signer_name(visit, ring) == "张伟"
+    assert TRUST == "trust"
+
+
+def test_a_key_revoked_after_signing_leaves_the_record_verified_and_says_so(
+    visit: Session, laptop: KeyFile
+) -> None:
+    ring = keyring_with(
+        laptop,
+        role=TECHNICIAN,
+        trusted_at="2020-01-01T00:00:00+08:00",
+        revoked_at="2999-01-01T00:00:00+08:00",
+    )
+    found = integrity(visit, index_row(visit), ring)
+    assert found == Integrity("verified", ("signed_before_revocation",))
+    assert found.trusted
+
+
+@pytest.mark.parametrize(
+    ("standing", "reason"),
+    [
+        ({"pending_since": "2020-01-01T00:00:00+08:00"}, "key_pending"),
+        ({}, "key_unknown"),
+        (
+            {
+                "role": TECHNICIAN,
+                "trusted_at": "2020-01-01T00:00:00+08:00",
+                "revoked_at": "2020-06-01T00:00:00+08:00",
+            },
+            "key_revoked",
+        ),
+        ({"role": "reviewer", "trusted_at": "2020-01-01T00:00:00+08:00"}, "key_wrong_role"),
+    ],
+)
+def test_signed_by_a_key_the_bank_does_not_trust_is_from_an_unverified_device(
+    visit: Session, laptop: KeyFile, standing: dict[str, str], reason: str
+) -> None:
+    found = integrity(visit, index_row(visit), keyring_with(laptop, **standing))
+    assert found == Integrity("unknown_signer", (reason,))
+    assert not found.trusted
+
+
+def test_a_key_the_keyring_has_never_seen(visit: Session) -> None:
+    found = integrity(visit, index_row(visit), Keyring())
+    assert found == Integrity("unknown_signer", ("key_unknown",))

@@ -15,7 +15,6 @@ from pos_tui.domain.integrity import (
     TRUSTED,
     UNSIGNED,
     Integrity,
-    integrity,
     state_name,
 )
 from pos_tui.domain.session import Outcome, Session
@@ -88,7 +87,7 @@ def when(at: str) -> str:
 
 def integrity_of(record: VisitRecord) -> Integrity:
     """The one rule's verdict (`domain.integrity`), as reports and exports give it too."""
-    return integrity(record.session, record.row)
+    return record.integrity
 
 
 def warnings(record: VisitRecord) -> list[str]:
