@@ -71,6 +71,7 @@ def sync_command(
                 bars.pop(stage).__exit__(None, None, None)
 
         report = sync(store, target, progress, repair=repair)
+        click.echo(f"{'Repair' if repair else 'Sync'} complete: {report.sentence()}")
         settings = load_settings()
         if register_laptop(target, folder, settings.technician, settings.device_id):
             key = load_key(folder, DEVICE)
@@ -78,4 +79,3 @@ def sync_command(
                 "Asked the shared store's administrator to trust this laptop, key"
                 f" {key.fingerprint if key else '?'}: read it out to them."
             )
-    click.echo(f"{'Repair' if repair else 'Sync'} complete: {report.sentence()}")

@@ -51,6 +51,11 @@ CSV_COLUMNS = (
     "content_sha256",
     "integrity",
     "integrity_reasons",
+    "reviewer_key",
+    "forged_decision",
+    "forged_reviewer",
+    "forged_comment",
+    "forged_reasons",
 )
 
 Progress = Callable[[int], None]
@@ -117,17 +122,27 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
         masked(info.merchant_name),
         info.merchant_number,
         info.terminal_number,
-        info.terminal_serial,
-        info.model,
+        masked(info.terminal_serial),
+        masked(info.model),
         masked(info.technician),
         info.job_type,
     ]
+    # The latest decision that does not count, as it was written: a spreadsheet reader
+    # must see that someone tried, and that it was not taken.
+    forged = record.forged[-1] if record.forged else None
+    forged_row = forged.row if forged is not None else {}
+    signature = decision.get("signature") or {}
     tail = [
         str(decision.get("decision", "")),
         masked(str(decision.get("comment", ""))),
         session.content_sha256 or "",
         verdict.state,
         "; ".join(verdict.reasons),
+        str(signature.get("fingerprint", "")) if isinstance(signature, dict) else "",
+        masked(str(forged_row.get("decision", ""))),
+        masked(str(forged_row.get("reviewer", ""))),
+        masked(str(forged_row.get("comment", ""))),
+        "; ".join(forged.reasons) if forged is not None else "",
     ]
     for checklist, item in session.all_items():
         answer = session.answer(checklist.id, item.id)
@@ -226,6 +241,10 @@ def visit_document(record: VisitRecord) -> dict[str, Any]:
         "content_matches": None if verdict.state == UNSIGNED else verdict.trusted,
         "conflict": bool(record.row.get("conflict")),
         "review_decisions": sorted(record.decisions, key=lambda d: str(d.get("at", ""))),
+        "forged_decisions": [
+            dict(c.row) | {"state": c.state, "reasons": list(c.reasons)} for c in record.forged
+        ],
+        "decision_log_gap": record.log_has_gap,
         "events": [event.to_dict() for event in session.events],
     }
     return document

@@ -233,6 +233,10 @@ def _integrity(data: ReportData) -> list[str]:
             f"<tr><th>{_e(labels['integrity_reasons'])}</th>"
             f'<td id="integrity-reasons"{check_class}>{reasons}</td></tr>'
         )
+    if data.signer:
+        rows.append(
+            f'<tr><th>{_e(labels["signer"])}</th><td class="hash">{_e(data.signer)}</td></tr>'
+        )
     files = "<br>".join(
         f"{_e(s.checklist_id)} {_e(s.version)}{_e(labels['colon'])}"
         f'<span class="hash">{_e(s.sha256)}</span>'

@@ -127,6 +127,8 @@ def _integrity(data: ReportData) -> list[str]:
     if data.integrity_reasons:
         reasons = "<br>".join(md(reason) for reason in data.integrity_reasons)
         rows.append([md(labels["integrity_reasons"]), reasons])
+    if data.signer:
+        rows.append([md(labels["signer"]), md(data.signer)])
     rows += [
         [
             md(labels["checklist_files"]),

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pos_tui.domain.checklist import Checklist, Item
-from pos_tui.domain.integrity import UNSIGNED, Integrity
+from pos_tui.domain.decisions import DECISION_STATE_NAMES, CheckedDecision
+from pos_tui.domain.decisions import reason_name as decision_reason
+from pos_tui.domain.integrity import NOT_SIGNED, UNSIGNED, Integrity, signer_name
 from pos_tui.domain.session import Outcome, Session, Status
 from pos_tui.reports import words
 from pos_tui.reports.masking import masked
@@ -99,6 +101,8 @@ class ReportData:
     integrity_label: str
     integrity_reasons: tuple[str, ...]
     """Why the record is not trusted, in words; empty when it is."""
+    signer: str = ""
+    """The device key that signed, and whom the keyring says it belongs to; "" unsigned."""
 
 
 def when(stamp: str) -> str:
@@ -119,6 +123,9 @@ def build_report(record: VisitRecord, lang: str) -> ReportData:
     labels = {key: text.get(lang) for key, text in words.LABELS.items()}
     sections, failures = _sections(session, lang)
     decisions = tuple(_decision(d, lang) for d in sorted(record.decisions, key=_decided_at))
+    # Forged decisions are printed too, marked as such: a report that hid them would let
+    # a forged approval pass for a missing one.
+    decisions += tuple(_forged(c, lang) for c in record.forged)
     # The review screen asks the same rule of the same record: they cannot disagree.
     verdict_on_record = record.integrity
     verdict = str(session.verdict())
@@ -143,13 +150,35 @@ def build_report(record: VisitRecord, lang: str) -> ReportData:
         integrity_state=verdict_on_record.state,
         integrity_label=words.integrity_sentence(verdict_on_record.state, lang),
         integrity_reasons=_reasons(verdict_on_record, lang),
+        signer=_signer(record, lang),
+    )
+
+
+def _signer(record: VisitRecord, lang: str) -> str:
+    signature = record.session.signature
+    if signature is None:
+        return ""
+    name = signer_name(record.session, record.keyring)
+    return f"{signature.fingerprint} ({masked(name)})" if name else signature.fingerprint
+
+
+def _forged(checked: CheckedDecision, lang: str) -> Decision:
+    row = checked.row
+    said = DECISION_STATE_NAMES[checked.state].get(lang)
+    why = "; ".join(decision_reason(reason, lang) for reason in checked.reasons)
+    decision = words.name_of(words.DECISION_NAMES, str(row.get("decision", "")), lang)
+    return Decision(
+        decision=f"{said}: {decision}",
+        reviewer=masked(str(row.get("reviewer", ""))),
+        at=when(str(row.get("at", ""))),
+        comment=masked(f"{why}. {row.get('comment', '')}".strip(". ")),
     )
 
 
 def _reasons(verdict: Integrity, lang: str) -> tuple[str, ...]:
     # A draft is unsigned by nature: its banner says so, and "not signed yet" in red under
     # the hash would look like an alarm where there is none.
-    if verdict.trusted or verdict.state == UNSIGNED:
+    if verdict.trusted or verdict.reasons == (NOT_SIGNED,):
         return ()
     return verdict.reason_text(lang)
 
@@ -157,10 +186,12 @@ def _reasons(verdict: Integrity, lang: str) -> tuple[str, ...]:
 def _problems(session: Session, verdict: Integrity) -> list[str]:
     """What makes this record unfit to rely on, worst first.
 
-    An unsigned record is a draft: the draft banner says so, once.
+    A record never signed off is a draft: the draft banner says so, once.
     """
-    found = [warning for warning in verdict.warnings if warning != UNSIGNED]
-    if session.signoff is None or session.status is Status.DRAFT or verdict.state == UNSIGNED:
+    draft = session.signoff is None or session.status is Status.DRAFT
+    draft = draft or verdict.reasons == (NOT_SIGNED,)
+    found = [w for w in verdict.warnings if not (draft and w == UNSIGNED)]
+    if draft:
         found.append("draft")
     return found
 

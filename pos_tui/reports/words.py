@@ -7,7 +7,14 @@ uses live here.
 from __future__ import annotations
 
 from pos_tui.domain.checklist import Text
-from pos_tui.domain.integrity import ALTERED, INTACT, UNSIGNED, VERIFIED, state_name
+from pos_tui.domain.integrity import (
+    ALTERED,
+    INTACT,
+    UNKNOWN_SIGNER,
+    UNSIGNED,
+    VERIFIED,
+    state_name,
+)
 from pos_tui.domain.integrity import INTEGRITY_NAMES as INTEGRITY_NAMES
 from pos_tui.domain.names import DECISION_NAMES as DECISION_NAMES
 from pos_tui.domain.names import SEVERITY_NAMES as SEVERITY_NAMES
@@ -78,6 +85,7 @@ LABELS: dict[str, Text] = {
     "content_sha256": Text("内容哈希（SHA-256）", "Content hash (SHA-256)"),
     "hash_check": Text("核对", "Check"),
     "integrity_reasons": Text("原因", "Why"),
+    "signer": Text("设备签名", "Device signature"),
     "checklist_files": Text("检查表文件", "Checklist files"),
     "footer": Text("由 pos-tui 生成", "Produced by pos-tui"),
     "colon": Text("：", ": "),
@@ -89,7 +97,10 @@ INTEGRITY_SENTENCES: dict[str, Text] = {
     ALTERED: Text(
         "不一致：签署后记录内容已被改动", "DOES NOT MATCH: the record was changed after signing"
     ),
-    UNSIGNED: Text("未签署，无哈希", "not signed, so no hash yet"),
+    UNSIGNED: Text("没有设备签名", "no device signature"),
+    UNKNOWN_SIGNER: Text(
+        "签名有效，但来自未经验证的设备", "signature valid, but from an unverified device"
+    ),
 }
 """The report's integrity check, by `domain.integrity` state."""
 
@@ -112,6 +123,15 @@ BANNERS: dict[str, Text] = {
     "altered": Text(
         "警告：记录在签署后被改动，内容与签署时的哈希不符",
         "WARNING: this record was changed after it was signed; it no longer matches its hash",
+    ),
+    "unsigned": Text(
+        "注意：此记录签署于启用设备签名之前，无法证明由谁签署",
+        "NOTE: signed off before device signatures existed; nothing proves who signed it",
+    ),
+    "unknown_signer": Text(
+        "警告：记录来自未经验证的设备（密钥未获信任或已吊销），不能作为验收依据",
+        "WARNING: this record comes from an unverified device (its key is not trusted, or was"
+        " revoked); not valid as an acceptance",
     ),
     "conflict": Text(
         "冲突：共享库中同一版本有两份不同的记录，请主管核实",

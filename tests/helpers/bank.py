@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from pos_tui.domain.decisions import record_sha256
 from pos_tui.domain.keyring import REVIEWER, TECHNICIAN
 from pos_tui.services.identity import init_shared_store, register, register_laptop, trust
 from pos_tui.services.review import ReviewServices
-from pos_tui.store.keys import DEVICE, REVIEWER as REVIEWER_KEY, KeyFile, ensure_key
+from pos_tui.store.keys import DEVICE, KeyFile, ensure_key, key_path, load_key
+from pos_tui.store.keys import REVIEWER as REVIEWER_KEY
 from pos_tui.store.sources import SharedSource
 
 
@@ -36,12 +39,53 @@ class Bank:
         self.laptops[data_folder] = technician
         return key
 
+    def decide(self, uuid: str, decision: str, comment: str = "") -> dict[str, Any]:
+        """The supervisor decides on a synced visit, as the review screen does: signed."""
+        services = self.review_services()
+        try:
+            services.rows().result()
+            return services.decide(uuid, decision, comment).result()
+        finally:
+            services.close()
+
+    def decide_at(self, uuid: str, decision: str, comment: str, at: str) -> dict[str, Any]:
+        """A signed decision with a fixed time, for golden files: straight to the store."""
+        source = SharedSource(self.shared, self.reviewer)
+        [row] = [row for row in source.rows() if row["uuid"] == uuid]
+        body = {
+            "uuid": uuid,
+            "decision": decision,
+            "comment": comment,
+            "reviewer": self.reviewer_name,
+            "at": at,
+            "record_sha256": record_sha256(source.record(row).session),
+        }
+        return source.store.add_review(body, self.reviewer_key)
+
     def review_services(self, **options: object) -> ReviewServices:
         return ReviewServices(
             SharedSource(self.shared, self.reviewer),
             self.reviewer_key,
             **options,  # type: ignore[arg-type]
         )
+
+
+def fixed_key(folder: Path, role: str, seed: int) -> KeyFile:
+    """A key from a fixed seed: its fingerprint and signatures are the same every run, for
+    golden files (Ed25519 signing is deterministic)."""
+    import os
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    private = Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
+    path = key_path(folder, role)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.write_bytes(private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    os.chmod(path, 0o600)
+    found = load_key(folder, role)
+    assert found is not None
+    return found
 
 
 def open_bank(root: Path, reviewer_name: str = "王主管", shared: Path | None = None) -> Bank:

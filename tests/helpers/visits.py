@@ -7,6 +7,7 @@ services' worker thread, for tests that only need visits in a given state on dis
 from __future__ import annotations
 
 from pos_tui.domain.session import Answer, Outcome, Session, SignOff
+from pos_tui.domain.signatures import Signer
 from pos_tui.store.local import LocalStore
 
 
@@ -30,7 +31,13 @@ def save_undo(store: LocalStore, session: Session) -> tuple[str, str] | None:
     return key
 
 
-def save_sign(store: LocalStore, session: Session, technician: str, representative: str) -> SignOff:
-    signoff = session.sign(technician, representative)
+def save_sign(
+    store: LocalStore,
+    session: Session,
+    technician: str,
+    representative: str,
+    signer: Signer | None = None,
+) -> SignOff:
+    signoff = session.sign(technician, representative, signer=signer)
     store.save(session)
     return signoff

@@ -20,6 +20,7 @@ from pos_tui.ui.screens.note import NoteScreen
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
 from pos_tui.ui.screens.summary import SummaryScreen
+from tests.helpers.bank import open_bank
 from tests.helpers.ui import key_bar_text, settle, technician_app
 from tests.helpers.visits import save_answer, save_sign
 
@@ -198,10 +199,11 @@ async def test_sync_from_home_and_a_visit_sent_back_with_issues(
 ) -> None:
     from pos_tui.store.shared import SharedStore
 
-    shared = tmp_path / "shared"
-    shared.mkdir()
+    bank = open_bank(tmp_path, reviewer_name="李主管")
+    laptop_key = bank.trust_laptop(store.folder)
+    shared = bank.shared
     save_answer(store, session, "card", "void", Outcome.PASS)
-    save_sign(store, session, "张伟", "王老板")
+    save_sign(store, session, "张伟", "王老板", signer=laptop_key)
     settings = Settings(technician="张伟", device_id="laptop-1", shared_store=str(shared))
     services = Services(store, checklists, settings, settings_path=tmp_path / "settings.json")
     app = make_app(services, "en")
@@ -212,14 +214,10 @@ async def test_sync_from_home_and_a_visit_sent_back_with_issues(
         [row] = SharedStore.open(shared).rows()
         assert row["uuid"] == session.uuid
 
-        SharedStore.open(shared).add_review(
-            {
-                "uuid": session.uuid,
-                "decision": "has_issues",
-                "comment": "请补拍小票",
-                "reviewer": "李主管",
-            }
-        )
+        review = bank.review_services()
+        review.rows().result()
+        review.decide(session.uuid, "has_issues", "请补拍小票").result()
+        review.close()
         await pilot.press("y")
         await settle(app, pilot)
         table = app.screen.query_one("#recent", DataTable)

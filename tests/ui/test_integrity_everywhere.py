@@ -29,6 +29,7 @@ from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.services import review as review_services
 from pos_tui.services.review import ReviewServices
 from pos_tui.store import checklist_copies
+from pos_tui.store.keys import DEVICE, ensure_key
 from pos_tui.store.local import LocalStore
 from pos_tui.store.shared import SharedStore
 from pos_tui.store.sources import SharedSource
@@ -36,6 +37,7 @@ from pos_tui.store.sync import sync
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 from pos_tui.ui.screens.review_list import ReviewListScreen
+from tests.helpers.bank import open_bank
 from tests.helpers.visits import save_answer, save_sign
 
 VISITS = 4
@@ -46,12 +48,13 @@ TAMPERED = "20240002"
 def make_visits(folder: Path, info: VisitInfo, checklists: list[Checklist]) -> list[Session]:
     made = []
     with LocalStore.open(folder) as store:
+        laptop = ensure_key(folder, DEVICE)[0]
         for n in range(1, VISITS + 1):
             session = Session.start(replace(info, terminal_number=f"2024000{n}"), checklists)
             store.create(session)
             save_answer(store, session, "card", "void", Outcome.FAIL, note="撤销后没有打印小票")
             save_answer(store, session, "receipt", "masked", Outcome.PASS)
-            save_sign(store, session, info.technician, "王老板")
+            save_sign(store, session, info.technician, "王老板", signer=laptop)
             made.append(session)
     return made
 
@@ -81,12 +84,13 @@ def pass_the_failure_on_the_share(shared: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def shared(tmp_path: Path, info: VisitInfo, checklists: list[Checklist]) -> Path:
-    folder = tmp_path / "shared"
-    folder.mkdir()
+    """A bank's store: every visit signed by a laptop the administrator trusts."""
+    bank = open_bank(tmp_path)
     make_visits(tmp_path / "data", info, checklists)
+    bank.trust_laptop(tmp_path / "data")
     with LocalStore.open(tmp_path / "data") as store:
-        assert len(sync(store, folder, create=True).pushed.added) == VISITS
-    return folder
+        assert len(sync(store, bank.shared).pushed.added) == VISITS
+    return bank.shared
 
 
 def text_of(screen: Any, selector: str) -> str:
@@ -129,7 +133,7 @@ async def test_an_altered_record_is_altered_everywhere(shared: Path, tmp_path: P
     row = pass_the_failure_on_the_share(shared)
     uuid = row["uuid"]
     reports = tmp_path / "reports"
-    services = ReviewServices(SharedSource(shared), "王主管", reports_dir=reports)
+    services = ReviewServices(SharedSource(shared), reports_dir=reports)
 
     # -- the review list and detail, on the real app
     app = make_app(None, "en", review=services)
@@ -142,7 +146,7 @@ async def test_an_altered_record_is_altered_everywhere(shared: Path, tmp_path: P
             zip(column(screen, "terminal"), column(screen, "integrity"), strict=True)
         )
         assert by_terminal.pop(TAMPERED) == "ALTERED"
-        assert set(by_terminal.values()) == {"Intact"}
+        assert set(by_terminal.values()) == {"Verified"}
         assert "1 untrusted" in text_of(screen, "#review-count")
         screen.sort("integrity")
         assert screen.matches[0].terminal_number == TAMPERED  # worst first
@@ -186,7 +190,7 @@ async def test_an_altered_record_is_altered_everywhere(shared: Path, tmp_path: P
     assert tampered["integrity"]["state"] == "altered"
     assert "index_differs" in tampered["integrity"]["reasons"]
     assert tampered["content_matches"] is False
-    assert {d["integrity"]["state"] for d in documents.values()} == {"intact"}
+    assert {d["integrity"]["state"] for d in documents.values()} == {"verified"}
     assert {d["content_matches"] for d in documents.values()} == {True}
 
     out = tmp_path / "visits.csv"
@@ -196,8 +200,8 @@ async def test_an_altered_record_is_altered_everywhere(shared: Path, tmp_path: P
     states = {r["visit_uuid"]: set() for r in rows}
     for r in rows:
         states[r["visit_uuid"]].add((r["integrity"], r["integrity_reasons"]))
-    assert states.pop(uuid) == {("altered", "index_differs; signed_event_differs")}
-    assert set().union(*states.values()) == {("intact", "")}
+    assert states.pop(uuid) == {("altered", "index_differs; signed_event_differs; signature_fails")}
+    assert set().union(*states.values()) == {("verified", "")}
 
 
 async def test_the_list_shows_before_any_record_is_checked(
@@ -207,7 +211,7 @@ async def test_the_list_shows_before_any_record_is_checked(
     monkeypatch.setattr(
         review_services, "_integrity_executor", lambda: review_services._Checkers(0)
     )
-    app = make_app(None, "en", review=ReviewServices(SharedSource(shared), "王主管"))
+    app = make_app(None, "en", review=ReviewServices(SharedSource(shared)))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         screen = app.screen
@@ -222,7 +226,7 @@ async def test_the_list_shows_before_any_record_is_checked(
         assert isinstance(app.screen, ReviewDetailScreen)
         await pilot.press("escape")
         await pilot.pause()
-        assert column(screen, "integrity") == ["Intact"]
+        assert column(screen, "integrity") == ["Verified"]
 
 
 async def test_checkers_that_cannot_start_cost_speed_not_results(
@@ -230,7 +234,7 @@ async def test_checkers_that_cannot_start_cost_speed_not_results(
 ) -> None:
     pass_the_failure_on_the_share(shared)
     monkeypatch.setattr(review_services, "_CHILD", "raise SystemExit(3)")
-    app = make_app(None, "en", review=ReviewServices(SharedSource(shared), "王主管"))
+    app = make_app(None, "en", review=ReviewServices(SharedSource(shared)))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         screen = app.screen
@@ -240,18 +244,18 @@ async def test_checkers_that_cannot_start_cost_speed_not_results(
             zip(column(screen, "terminal"), column(screen, "integrity"), strict=True)
         )
         assert by_terminal.pop(TAMPERED) == "ALTERED"
-        assert set(by_terminal.values()) == {"Intact"}
+        assert set(by_terminal.values()) == {"Verified"}
 
 
 async def test_a_reload_checks_again(shared: Path) -> None:
-    app = make_app(None, "en", review=ReviewServices(SharedSource(shared), "王主管"))
+    app = make_app(None, "en", review=ReviewServices(SharedSource(shared)))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, ReviewListScreen)
         await until(pilot, lambda: screen.integrity_done)
-        assert set(column(screen, "integrity")) == {"Intact"}
-        assert "all intact" in text_of(screen, "#review-count")
+        assert set(column(screen, "integrity")) == {"Verified"}
+        assert "all verified" in text_of(screen, "#review-count")
         pass_the_failure_on_the_share(shared)
         await pilot.press("f5")
         await settle(app, pilot)

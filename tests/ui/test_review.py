@@ -32,6 +32,8 @@ from textual.widgets import DataTable, Input, Select, Static
 from pos_tui.cli import main
 from pos_tui.domain.stats import failure_stats
 from pos_tui.services.review import ReviewServices
+from pos_tui.store.keys import REVIEWER as REVIEWER_KEY
+from pos_tui.store.keys import load_key
 from pos_tui.store.local import LocalStore
 from pos_tui.store.shared import SharedStore
 from pos_tui.store.sources import SharedSource
@@ -42,6 +44,7 @@ from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 from pos_tui.ui.screens.review_list import PAGE, ReviewListScreen
 from pos_tui.ui.screens.review_stats import ReviewStatsScreen
 from pos_tui.ui.widgets.bar_chart import Bar, BarChart, chart
+from tests.helpers.bank import open_bank
 from tests.helpers.ui import settle
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,14 +58,20 @@ def pos_tui(*args: str, env: dict[str, str]) -> None:
     )
 
 
+MACHINES: dict[str, Path] = {}
+"""The reviewer's machine of the module's bank: its data folder holds the reviewer key."""
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("review")
     env = dict(os.environ, POS_TUI_CONFIG_FILE=str(home / "settings.json"))
-    (home / "shared").mkdir()
+    bank = open_bank(home, reviewer_name=REVIEWER)
+    MACHINES["reviewer"] = bank.reviewer
     pos_tui("demo", "--sessions", str(VISITS), "--data-dir", str(home / "data"), env=env)
-    pos_tui("sync", "--data-dir", str(home / "data"), "--to", str(home / "shared"), env=env)
-    return home / "shared"
+    pos_tui("sync", "--data-dir", str(home / "data"), "--to", str(bank.shared), env=env)
+    bank.trust_laptop(home / "data")
+    return bank.shared
 
 
 @pytest.fixture
@@ -73,7 +82,9 @@ def shared(made: Path, tmp_path: Path) -> Path:
 
 @asynccontextmanager
 async def review_app(folder: Path, lang: str = "en") -> AsyncIterator[tuple[PosApp, Pilot[None]]]:
-    app = make_app(None, lang, review=ReviewServices(SharedSource(folder), REVIEWER))
+    reviewer = MACHINES["reviewer"]
+    source = SharedSource(folder, reviewer)
+    app = make_app(None, lang, review=ReviewServices(source, load_key(reviewer, REVIEWER_KEY)))
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, ReviewListScreen) and app.screen.loaded

@@ -22,7 +22,6 @@ from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.reports.export import spreadsheet_cell
 from pos_tui.store.local import LocalStore
-from pos_tui.store.shared import SharedStore
 from pos_tui.store.sync import sync
 from tests.helpers.visits import save_answer, save_sign
 
@@ -97,9 +96,14 @@ def exported(tmp_path: Path, info: VisitInfo, checklists: list[Checklist]) -> li
 
             hand_edit(store.visit_path(uuid), poison)
         sync(store, shared, create=True)
-    for uuid, bad in zip(uuids, HOSTILE, strict=True):
-        review = {"uuid": uuid, "decision": bad, "comment": bad, "reviewer": bad}
-        SharedStore.open(shared).add_review(review)
+    # Written by hand into the decision log, as someone with the share could: not signed,
+    # so never counted, but exported (as forged) for the supervisor to see.
+    reviews = shared / "reviews.json"
+    table = {
+        str(n): {"id": f"{n:032x}", "uuid": uuid, "decision": bad, "comment": bad, "reviewer": bad}
+        for n, (uuid, bad) in enumerate(zip(uuids, HOSTILE, strict=True), start=1)
+    }
+    reviews.write_text(json.dumps({"reviews": table}, ensure_ascii=False), "utf-8")
     out = tmp_path / "visits.csv"
     args = ["export", "--store", str(shared), "--format", "csv", "--out", str(out)]
     done = CliRunner().invoke(main, args)
@@ -126,8 +130,9 @@ def test_hostile_text_stays_visible_behind_one_quote(exported: list[list[str]]) 
         "model",
         "technician",
         "job_type",
-        "review_decision",
-        "review_comment",
+        "forged_decision",
+        "forged_reviewer",
+        "forged_comment",
     ]
     seen: dict[str, set[str]] = {name: set() for name in [*free_text, "note", "values"]}
     for row in rows:

@@ -34,10 +34,11 @@ from pos_tui.reports.html import render_html
 from pos_tui.reports.markdown import render_markdown
 from pos_tui.reports.model import build_report
 from pos_tui.reports.report import record_of, render_report, write_report
+from pos_tui.store.keys import DEVICE
 from pos_tui.store.local import LocalStore
-from pos_tui.store.shared import SharedStore
 from pos_tui.store.sources import LocalSource, SharedSource, VisitRecord, find_row, open_source
 from pos_tui.store.sync import sync
+from tests.helpers.bank import fixed_key, open_bank
 from tests.helpers.visits import save_answer, save_sign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +105,8 @@ def make_visit(
     save_answer(store, session, "receipt", "masked", Outcome.PASS)
     save_answer(store, session, "receipt", "clock", Outcome.FAIL, note="终端时钟慢了7分钟")
     if sign:
-        save_sign(store, session, "张伟", "王老板")
+        # One laptop key for every run, so the report's signer line is golden too.
+        save_sign(store, session, "张伟", "王老板", signer=fixed_key(store.folder, DEVICE, 7))
     return session
 
 
@@ -119,19 +121,14 @@ class Stores:
 def stores(tmp_path: Path, checklists: list[Checklist]) -> Stores:
     """The visit signed, synced, reviewed by a supervisor, the decision pulled back and the
     reviewed revision synced again: local and shared stores both hold the whole story."""
-    shared = tmp_path / "shared"
-    shared.mkdir()
+    bank = open_bank(tmp_path, reviewer_name="李主管")
+    shared = bank.shared
     with LocalStore.open(tmp_path / "data") as store:
         make_visit(store, checklists)
+        bank.trust_laptop(store.folder)
         sync(store, shared, create=True)
-        SharedStore.open(shared).add_review(
-            {
-                "uuid": VISIT_UUID,
-                "decision": "has_issues",
-                "comment": "请复测撤销交易，并补拍小票",
-                "reviewer": "李主管",
-                "at": "2025-03-05T10:15:00+08:00",
-            }
+        bank.decide_at(
+            VISIT_UUID, "has_issues", "请复测撤销交易，并补拍小票", "2025-03-05T10:15:00+08:00"
         )
         assert sync(store, shared).reviews_applied == 1
         sync(store, shared)
@@ -180,9 +177,18 @@ def test_report_matches_its_golden_file(stores: Stores, lang: str, fmt: str) -> 
 
 @pytest.mark.parametrize("fmt", ["html", "md"])
 def test_the_shared_store_gives_the_same_report(stores: Stores, fmt: str) -> None:
+    """The same visit, the same words; only the shared store can say whose key signed it
+    (its keyring trusts the laptop), where the laptop's own copy says its signature holds."""
     from_local = render_report(read_record(stores.local), fmt, "zh")
     from_shared = render_report(read_record(stores.shared), fmt, "zh")
-    assert from_shared == from_local
+    fingerprint = "72AS-YEXT-VNGO-NLC5-W2NM-GUXZ-A3FR-WEPP"
+    assert "签名有效，与签署时的内容一致" in from_shared and f"{fingerprint} (张伟)" in from_shared
+    as_local = (
+        from_shared.replace("签名有效，与签署时的内容一致", "与签署时的内容一致")
+        .replace('data-state="verified"', 'data-state="intact"')
+        .replace(f"{fingerprint} (张伟)", fingerprint)
+    )
+    assert as_local == from_local
 
 
 # -- the HTML, parsed --------------------------------------------------------------------

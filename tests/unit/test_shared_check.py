@@ -20,6 +20,7 @@ from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.local import LocalStore
 from pos_tui.store.shared import BATCHES_DIR, SharedStore
 from pos_tui.store.sync import sync
+from tests.helpers.bank import Bank, open_bank
 from tests.helpers.visits import save_answer, save_sign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +58,8 @@ class Two:
     south: Path
     north_visits: list[str]
     south_visits: list[str]
+    bank: Bank
+    """Whose store it is: its supervisor decides there."""
 
     def rows(self) -> list[dict[str, Any]]:
         return SharedStore.open(self.shared).rows()
@@ -78,14 +81,15 @@ class Two:
 @pytest.fixture
 def two(tmp_path: Path, info: VisitInfo, checklists: list[Checklist]) -> Two:
     """Two laptops, each with its own batch in one shared store."""
-    shared = tmp_path / "shared"
-    shared.mkdir()
+    bank = open_bank(tmp_path, reviewer_name="李主管")
+    shared = bank.shared
     found = Two(
         shared,
         tmp_path / "north",
         tmp_path / "south",
         laptop_with_visits(tmp_path / "north", info, checklists, "laptop-north", 3),
         laptop_with_visits(tmp_path / "south", info, checklists, "laptop-south", 2),
+        bank,
     )
     for folder in (found.north, found.south):
         with LocalStore.open(folder) as store:
@@ -191,9 +195,7 @@ def test_check_names_each_damaged_record_and_its_laptop_and_repair_restores_it(
 
 def test_repair_rebuilds_the_signed_record_of_a_reviewed_visit(two: Two) -> None:
     uuid = two.north_visits[0]
-    SharedStore.open(two.shared).add_review(
-        {"uuid": uuid, "decision": "approved", "reviewer": "李"}
-    )
+    two.bank.decide(uuid, "approved", "已核对")
     with LocalStore.open(two.north) as store:
         assert sync(store, two.shared).reviews_applied == 1
     hurt = flip_a_byte(two) + remove_the_batch(two)

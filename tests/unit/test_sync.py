@@ -23,6 +23,7 @@ from pos_tui.store.os_lock import FileLock
 from pos_tui.store.shared import LOCK_NAME, SharedBusy, SharedMissing, SharedStore
 from pos_tui.store.storage import StoreError, read_json_document
 from pos_tui.store.sync import pending, signed_record, sync
+from tests.helpers.bank import Bank, open_bank
 from tests.helpers.visits import save_answer, save_sign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,10 +40,13 @@ def signed_visit(
 
 
 @pytest.fixture
-def shared_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    return folder
+def bank(tmp_path: Path) -> Bank:
+    return open_bank(tmp_path, reviewer_name="李主管")
+
+
+@pytest.fixture
+def shared_dir(bank: Bank) -> Path:
+    return bank.shared
 
 
 def test_signed_visits_sync_and_drafts_stay(
@@ -109,19 +113,12 @@ def test_same_version_with_other_content_is_kept_as_a_conflict(
 
 
 def test_review_decisions_come_back_and_are_not_sent_again(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path, bank: Bank
 ) -> None:
     session = signed_visit(store, info, checklists, "撤销失败")
     sync(store, shared_dir, create=True)
     shared = SharedStore.open(shared_dir)
-    shared.add_review(
-        {
-            "uuid": session.uuid,
-            "decision": "has_issues",
-            "comment": "请补拍小票",
-            "reviewer": "李主管",
-        }
-    )
+    bank.decide(session.uuid, "has_issues", "请补拍小票")
     report = sync(store, shared_dir)
     assert report.reviews_applied == 1
     reviewed = store.load(session.uuid)
@@ -141,14 +138,14 @@ def test_review_decisions_come_back_and_are_not_sent_again(
 
 
 def test_a_reviewed_visit_sent_again_is_its_signed_record(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path, bank: Bank
 ) -> None:
     session = signed_visit(store, info, checklists, "x")
     sync(store, shared_dir, create=True)
     signed_bytes = store.read_raw(session.uuid)
     shared = SharedStore.open(shared_dir)
     for decision in ("has_issues", "approved"):
-        shared.add_review({"uuid": session.uuid, "decision": decision, "reviewer": "李"})
+        bank.decide(session.uuid, decision, "已核对")
         sync(store, shared_dir)
     assert store.load(session.uuid).revision == session.revision + 2
     assert signed_record(store.read_raw(session.uuid)) == signed_bytes
@@ -254,7 +251,6 @@ with LocalStore.open(folder) as store:
 
 
 def test_two_laptops_syncing_at_once_both_land_everything(tmp_path: Path, shared_dir: Path) -> None:
-    (shared_dir / "batches").mkdir()
     laptops = [
         python(FILL_AND_SYNC, str(tmp_path / f"laptop{n}"), str(shared_dir), "5", str(n), "20")
         for n in (1, 2)
@@ -272,7 +268,6 @@ def test_two_laptops_syncing_at_once_both_land_everything(tmp_path: Path, shared
 
 
 def test_full_disk_on_the_share_loses_nothing(tmp_path: Path, shared_dir: Path) -> None:
-    (shared_dir / "batches").mkdir()
     laptop = tmp_path / "laptop"
     first = python(FILL_AND_SYNC, str(laptop), str(shared_dir), "3", "1", "1")
     assert first.wait(timeout=120) == 0
@@ -308,7 +303,6 @@ def test_full_disk_on_the_share_loses_nothing(tmp_path: Path, shared_dir: Path) 
 
 
 def test_sync_killed_at_random_moments_loses_nothing(tmp_path: Path, shared_dir: Path) -> None:
-    (shared_dir / "batches").mkdir()
     laptop = tmp_path / "laptop"
     rng = random.Random(5)
     expected = 0
@@ -356,7 +350,10 @@ def test_sync_command_reports_and_status_lists_pending(
     env = dict(os.environ, POS_TUI_SHARED_STORE=str(shared_dir))
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"Sync complete: 1 visit synced ({shared_dir})."
+    said, asked = done.stdout.strip().splitlines()
+    assert said == f"Sync complete: 1 visit synced ({shared_dir})."
+    # The first sync into a store with a keyring asks for this laptop to be trusted.
+    assert asked.startswith("Asked the shared store's administrator to trust this laptop")
     missing = subprocess.run(
         [*command, "--to", str(tmp_path / "gone")],
         cwd=ROOT,
@@ -371,7 +368,7 @@ def test_sync_command_reports_and_status_lists_pending(
 
 
 def test_sync_status_after_a_decision_lists_nothing_and_sync_sends_nothing(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path, bank: Bank
 ) -> None:
     session = signed_visit(store, info, checklists, "x")
     store.close()
@@ -386,9 +383,7 @@ def test_sync_status_after_a_decision_lists_nothing_and_sync_sends_nothing(
         return done.stdout
 
     assert run().startswith("Sync complete: 1 visit synced")
-    SharedStore.open(shared_dir).add_review(
-        {"uuid": session.uuid, "decision": "approved", "reviewer": "李主管"}
-    )
+    bank.decide(session.uuid, "approved", "已核对小票")
     assert "1 review decision(s) received" in run()
     assert run("--status").startswith(f"0 visit(s) not yet synced to {shared_dir}")
     batches = sorted((shared_dir / "batches").iterdir())

@@ -29,6 +29,7 @@ from pos_tui.store.shared import BATCHES_DIR, LOCK_NAME, Outgoing, SharedBusy, S
 from pos_tui.store.shared_check import check_store, orphan_batches, temp_files
 from pos_tui.store.storage import read_json_document
 from pos_tui.store.sync import apply_review, pending, sync
+from tests.helpers.bank import Bank, open_bank
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_CHECKLISTS = ROOT / "tests" / "fixtures" / "checklists"
@@ -42,10 +43,13 @@ def fixture_checklists() -> list[Checklist]:
 
 
 @pytest.fixture
-def shared_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "shared"
-    (folder / BATCHES_DIR).mkdir(parents=True)
-    return folder
+def bank(tmp_path: Path) -> Bank:
+    return open_bank(tmp_path, reviewer_name="李主管")
+
+
+@pytest.fixture
+def shared_dir(bank: Bank) -> Path:
+    return bank.shared
 
 
 def add_visits(laptop: Path, checklists: list[Checklist], count: int, seed: int) -> None:
@@ -101,7 +105,7 @@ def what_the_kill_left(laptop: Path, shared: Path) -> set[str]:
 
 
 def test_pos_tui_sync_killed_at_random_moments_is_put_right(
-    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist], bank: Bank
 ) -> None:
     laptop = tmp_path / "laptop"
     rng = random.Random(20261201)
@@ -114,9 +118,7 @@ def test_pos_tui_sync_killed_at_random_moments_is_put_right(
         shared = SharedStore.open(shared_dir)
         synced = sorted(row["uuid"] for row in shared.rows())
         if synced:
-            shared.add_review(
-                {"uuid": rng.choice(synced), "decision": "approved", "reviewer": "李主管"}
-            )
+            bank.decide(rng.choice(synced), "approved", "已核对")
         process = pos_tui_sync(laptop, shared_dir)
         assert process.stderr is not None
         mode = rng.random()
@@ -252,16 +254,14 @@ def test_a_sync_killed_after_its_ledger_leaves_no_visit_signed(
 
 
 def test_a_decision_applied_but_not_in_the_ledger_is_not_pending(
-    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist], bank: Bank
 ) -> None:
     laptop = tmp_path / "laptop"
     add_visits(laptop, fixture_checklists, 2, seed=5)
     with LocalStore.open(laptop) as store:
         sync(store, shared_dir)
         uuid = store.summaries()[0].uuid
-        decision = SharedStore.open(shared_dir).add_review(
-            {"uuid": uuid, "decision": "has_issues", "comment": "补拍", "reviewer": "李"}
-        )
+        decision = bank.decide(uuid, "has_issues", "补拍") | {"reviewer": "李主管"}
         assert apply_review(store, decision) is not None  # killed before the ledger row
         assert SyncLedger(laptop).synced(shared_dir)[uuid] < store.summaries()[0].revision
         assert pending(store, shared_dir) == []

@@ -60,7 +60,7 @@ CHECKING = Text("核对中", "checking")
 # Short: the count line is one line, cut at 80 columns.
 CHECKING_COUNT = Text("完整性核对中 {done}/{total}", "integrity: checking {done}/{total}")
 UNTRUSTED_COUNT = Text("{n} 条不可信", "{n} untrusted")
-ALL_INTACT = Text("全部完整", "all intact")
+ALL_INTACT = Text("全部可信", "all verified")
 ONLY_UNTRUSTED = Text("只看不可信，按 I 取消", "untrusted only, I for all")
 CHECK_STOPPED = Text("完整性核对未完成：{why}", "integrity check stopped: {why}")
 
