@@ -219,7 +219,7 @@ def _decisions(decisions: tuple[Decision, ...], labels: dict[str, str]) -> list[
 def _integrity(data: ReportData) -> list[str]:
     labels = data.labels
     # Anything short of trusted is marked like an alteration: the page is not to be relied on.
-    check_class = ' class="altered"' if data.integrity_reasons else ""
+    check_class = ' class="altered"' if data.integrity_alarm else ""
     rows = [
         f"<tr><th>{_e(labels['content_sha256'])}</th>"
         f'<td class="hash">{_e(data.content_sha256)}</td></tr>',

@@ -118,7 +118,7 @@ def _decisions(data: ReportData) -> list[str]:
 def _integrity(data: ReportData) -> list[str]:
     labels = data.labels
     check = md(data.integrity_label)
-    if data.integrity_reasons:
+    if data.integrity_alarm:
         check = f"**⚠ {check}**"
     rows = [
         [md(labels["content_sha256"]), f"`{data.content_sha256}`" if data.content_sha256 else " "],

@@ -100,7 +100,9 @@ class ReportData:
     """The state from `domain.integrity` (intact, altered, unsigned...), for styling."""
     integrity_label: str
     integrity_reasons: tuple[str, ...]
-    """Why the record is not trusted, in words; empty when it is."""
+    """Why the record is not trusted, in words, or a note on a trusted one; often empty."""
+    integrity_alarm: bool = False
+    """Whether the check is to be printed as a warning: untrusted, and not merely a draft."""
     signer: str = ""
     """The device key that signed, and whom the keyring says it belongs to; "" unsigned."""
 
@@ -150,6 +152,8 @@ def build_report(record: VisitRecord, lang: str) -> ReportData:
         integrity_state=verdict_on_record.state,
         integrity_label=words.integrity_sentence(verdict_on_record.state, lang),
         integrity_reasons=_reasons(verdict_on_record, lang),
+        integrity_alarm=not verdict_on_record.trusted
+        and verdict_on_record.reasons != (NOT_SIGNED,),
         signer=_signer(record, lang),
     )
 
@@ -178,7 +182,9 @@ def _forged(checked: CheckedDecision, lang: str) -> Decision:
 def _reasons(verdict: Integrity, lang: str) -> tuple[str, ...]:
     # A draft is unsigned by nature: its banner says so, and "not signed yet" in red under
     # the hash would look like an alarm where there is none.
-    if verdict.trusted or verdict.reasons == (NOT_SIGNED,):
+    # A trusted record may still carry a reason worth printing ("signed before the key
+    # was revoked"); the renderers style it as a note, not an alarm.
+    if verdict.reasons == (NOT_SIGNED,):
         return ()
     return verdict.reason_text(lang)
 

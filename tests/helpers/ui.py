@@ -46,3 +46,18 @@ def technician_app(
         store, checklists, settings, settings_path=tmp_path / "settings.json", **options
     )
     return make_app(services, lang)
+
+
+def static_text(screen: Any, selector: str, width: int = 116) -> str:
+    """What a Static shows, as plain text, whatever it was given (str, Text, a Rich table)."""
+    import io
+
+    from rich.console import Console
+    from textual.widgets import Static
+
+    content = screen.query_one(selector, Static).content
+    if isinstance(content, str):
+        return content
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(content)
+    return console.export_text()

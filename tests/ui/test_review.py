@@ -7,7 +7,6 @@ decisions or edit records work on their own copy of it.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import re
@@ -23,7 +22,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from rich.cells import cell_len
-from rich.console import Console
 from rich.text import Text as RichText
 from textual.coordinate import Coordinate
 from textual.pilot import Pilot
@@ -46,6 +44,7 @@ from pos_tui.ui.screens.review_stats import ReviewStatsScreen
 from pos_tui.ui.widgets.bar_chart import Bar, BarChart, chart
 from tests.helpers.bank import open_bank
 from tests.helpers.ui import settle
+from tests.helpers.ui import static_text as text_of
 
 ROOT = Path(__file__).resolve().parents[2]
 VISITS = 300
@@ -101,16 +100,6 @@ def table_column(screen: ReviewListScreen, column: str) -> list[str]:
     table = screen.query_one("#review-table", DataTable)
     index = table.get_column_index(column)
     return [str(table.get_cell_at(Coordinate(i, index))) for i in range(table.row_count)]
-
-
-def text_of(screen: Any, selector: str) -> str:
-    """What a Static shows, as plain text, whatever it was given (str, Text, a Rich table)."""
-    content = screen.query_one(selector, Static).content
-    if isinstance(content, str):
-        return content
-    console = Console(width=116, record=True, file=io.StringIO())
-    console.print(content)
-    return console.export_text()
 
 
 async def type_filter(pilot: Pilot[None], screen: ReviewListScreen, text: str) -> None:

@@ -92,9 +92,10 @@ class ReviewDetailScreen(PosScreen[None]):
             return
         banner = self.query_one("#detail-banner", Static)
         found = render.integrity_of(self.record) if self.integrity is None else self.integrity
-        banner.update(render.banner(found, lang))
-        banner.display = bool(found.warnings)
-        banner.set_class(not found.trusted, "-altered")
+        banner.update(render.banner(found, lang, self.record))
+        alarm = not found.trusted or bool(self.record.forged) or self.record.log_has_gap
+        banner.display = bool(found.warnings) or alarm
+        banner.set_class(alarm, "-altered")
         self.query_one("#detail-meta", Static).update(
             render.meta(self.record, row.review_state, lang)
         )

@@ -9,6 +9,8 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.decisions import DECISION_STATE_NAMES
+from pos_tui.domain.decisions import reason_name as decision_reason
 from pos_tui.domain.integrity import (
     ALTERED,
     STATES,
@@ -117,12 +119,27 @@ WARNING_TEXT: dict[str, Text] = {
 REASONS = L("原因：", "Why: ")
 
 
-def banner(found: Integrity, lang: str) -> str:
-    """The detail's banner: each warning, then the reasons behind the state."""
+FORGED_DECISIONS = L(
+    "警告：有 {n} 条审核结论不是受信任的审核人签署的，未予采信（见时间线）。",
+    "WARNING: {n} decision(s) on this visit were not signed by a trusted reviewer and do not"
+    " count (see the timeline).",
+)
+LOG_GAP = L(
+    "警告：共享库的审核记录有被删除或移动的条目。",
+    "WARNING: a decision was removed from, or moved in, the shared store's decision log.",
+)
+
+
+def banner(found: Integrity, lang: str, record: VisitRecord | None = None) -> str:
+    """The detail's banner: each warning, the reasons behind the state, forged decisions."""
     lines = [(WARNING_TEXT.get(w) or _untrusted(w)).get(lang) for w in found.warnings]
     if not found.trusted and found.reasons:
         separator = "；" if lang == "zh" else "; "
         lines.append(REASONS.get(lang) + separator.join(found.reason_text(lang)))
+    if record is not None and record.forged:
+        lines.append(FORGED_DECISIONS.get(lang).format(n=len(record.forged)))
+    if record is not None and record.log_has_gap:
+        lines.append(LOG_GAP.get(lang))
     return "\n".join(lines)
 
 
@@ -302,6 +319,11 @@ def timeline(record: VisitRecord, lang: str) -> RenderableType:
                 _decision_detail(decision, lang),
             )
         )
+    for checked in record.forged:
+        said = DECISION_STATE_NAMES[checked.state].get(lang)
+        why = "; ".join(decision_reason(reason, lang) for reason in checked.reasons)
+        detail = f"{said}: {_decision_detail(dict(checked.row), lang)} ({why})"
+        rows.append((str(checked.row.get("at", "")), "?", "reviewed", detail))
     rows.sort(key=lambda entry: entry[0])
     table = Table(box=None, padding=(0, 1), header_style="bold underline", expand=True)
     for column in TIMELINE_COLUMNS:
