@@ -357,3 +357,65 @@ def test_a_backup_that_is_already_the_file_leaves_no_staged_link(tmp_path: Path)
     write_json_atomically(path, {"visits": {"1": {"uuid": "a"}}})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.json", "index.json.bak"]
     assert json.loads(backup_path(path).read_text("utf-8")) == {"visits": {}}
+
+
+SIGN_WITH_A_FULL_INDEX = """
+import resource, signal, sys
+from pathlib import Path
+from pos_tui.config import Settings
+from pos_tui.services.technician import Services
+from pos_tui.store.local import LocalStore
+from pos_tui.store.storage import StoreWriteFailed
+folder, limit = Path(sys.argv[1]), int(sys.argv[2])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+with LocalStore.open(folder) as store:
+    services = Services(store, [], Settings())
+    [draft] = store.drafts()
+    session = services.load(draft.uuid).result()
+    services.device_key()
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    try:
+        services.sign(session, "张伟", "王老板").result()
+    except StoreWriteFailed as error:
+        print("refused:", error)
+        raise SystemExit(3)
+"""
+
+
+def test_a_sign_off_the_index_cannot_take_is_undone_whole(
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
+) -> None:
+    """The visit file fits on the disk but the index does not: all or nothing."""
+    from pos_tui.demo import demo_sessions
+
+    folder = tmp_path / "data"
+    with LocalStore.open(folder) as store:
+        store.bulk_add(demo_sessions(checklists, 40))
+        session = Session.start(info, checklists)
+        store.create(session)
+        save_answer(store, session, "card", "void", Outcome.PASS)
+    visit_file = folder / "visits" / f"{session.uuid}.json"
+    index_size = (folder / "index.json").stat().st_size
+    limit = visit_file.stat().st_size + 4096
+    assert limit < index_size  # the visit file can be written, the index cannot
+    done = subprocess.run(
+        [sys.executable, "-c", SIGN_WITH_A_FULL_INDEX, str(folder), str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "index.json" in done.stdout
+    with LocalStore.open(folder) as store:
+        reopened = store.load(session.uuid)
+        assert reopened.status is Status.DRAFT and reopened.signoff is None
+        assert [e.what for e in reopened.events] == ["created", "answered"]
+        assert [s.uuid for s in store.drafts()] == [session.uuid]
+        # Carrying on after the failure: the log holds no "signed" event left behind.
+        save_answer(store, reopened, "receipt", "masked", Outcome.PASS)
+        assert [e.what for e in store.load(session.uuid).events] == [
+            "created",
+            "answered",
+            "answered",
+        ]
