@@ -1,9 +1,10 @@
 """The review side on a big shared store: time to a ready list, and time per filter keystroke.
 
-    python bench/review.py [--sessions 10000] [--runs 5] [--store SHARED]
+    python bench/review.py [--sessions 10000] [--runs 5] [--store SHARED] [--compare-unsigned]
 
-Builds a shared store of N demo visits (`pos-tui demo` into a local store, then `pos-tui
-sync`; about a minute for 10,000), unless `--store` names one already made. Then:
+Builds a shared store of N demo visits (`pos-tui shared init`, `pos-tui demo` into a local
+store, then `pos-tui sync`; about a minute for 10,000), unless `--store` names one already
+made. The visits are signed with the demo laptop's key, as real ones are. Then:
 - `review_s`: process start to the review list showing the visits ("ready": the first
   refresh after `ReviewListScreen.list_ready`), `pos-tui review` in a real pseudo-terminal;
 - `minimal_textual_s`: the same for a one-label Textual app, in the same run;
@@ -12,6 +13,9 @@ sync`; about a minute for 10,000), unless `--store` names one already made. Then
 - `keystroke_ms_median` / `_p90` / `_max`: in-process (`run_test`, 120x36), the time from
   a key pressed in the filter box to the refilled table drawn, over a mix of typing and
   deleting Chinese and digits (target: at most 100 ms).
+With `--compare-unsigned`, the same store is also built with visits signed off without a
+key (as before signatures) and measured in the same run: `unsigned_review_s` and
+`signed_over_unsigned` (target: at most 1.2).
 Prints one JSON line.
 """
 
@@ -55,11 +59,12 @@ KEYS = ["上", "海", "backspace", "backspace", "a", "backspace", "张", "backsp
 KEYS += ["backspace", "backspace", "面", "馆", "backspace", "backspace"]
 
 
-def build_store(sessions: int, home: Path, env: dict[str, str]) -> Path:
+def build_store(sessions: int, home: Path, env: dict[str, str], unsigned: bool = False) -> Path:
     data, shared = home / "data", home / "shared"
-    shared.mkdir()
+    demo = ["demo", "--sessions", str(sessions), "--data-dir", str(data)]
     for command in (
-        ["demo", "--sessions", str(sessions), "--data-dir", str(data)],
+        ["shared", "init", str(shared), "--data-dir", str(home / "admin")],
+        demo + (["--unsigned"] if unsigned else []),
         ["sync", "--data-dir", str(data), "--to", str(shared)],
     ):
         subprocess.run(
@@ -100,7 +105,7 @@ async def keystrokes(shared: Path) -> list[float]:
         refilter(self, keep, chosen)
         refiltered.append(time.perf_counter())
 
-    services = ReviewServices(SharedSource(shared), "bench")
+    services = ReviewServices(SharedSource(shared))
     app = make_app(None, "zh", review=services)
     took: list[float] = []
     async with app.run_test(size=(120, 36)) as pilot:
@@ -133,6 +138,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--store", type=Path, help="an existing shared store to use instead")
+    parser.add_argument("--compare-unsigned", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch)
@@ -143,12 +149,18 @@ def main() -> None:
         visits = len(json.loads((shared / "index.json").read_text(encoding="utf-8"))["visits"])
         # One untimed start of each first (bytecode, file cache); then interleaved runs, so a
         # busy moment of the machine weighs on both alike.
+        unsigned = None
+        if args.compare_unsigned:
+            (home / "unsigned").mkdir()
+            unsigned = build_store(args.sessions, home / "unsigned", env, unsigned=True)
         run_probe(REVIEW_PROBE, str(shared), env=env)
         run_probe(MINIMAL_PROBE, env=env)
-        review, minimal = [], []
+        review, minimal, plain = [], [], []
         for _ in range(args.runs):
             review.append(run_probe(REVIEW_PROBE, str(shared), env=env))
             minimal.append(run_probe(MINIMAL_PROBE, env=env)[0])
+            if unsigned is not None:
+                plain.append(run_probe(REVIEW_PROBE, str(unsigned), env=env)[0])
         took = asyncio.run(keystrokes(shared))
     review_s = statistics.median(seconds for seconds, _ in review)
     minimal_s = statistics.median(minimal)
@@ -163,6 +175,9 @@ def main() -> None:
         "keystroke_ms_max": round(max(took), 1),
         "keystrokes": len(took),
     }
+    if plain:
+        figures["unsigned_review_s"] = round(statistics.median(plain), 3)
+        figures["signed_over_unsigned"] = round(review_s / statistics.median(plain), 2)
     print(json.dumps(figures))
 
 

@@ -64,9 +64,14 @@ def list_visits(
     "--sessions", "count", type=click.IntRange(1, 1_000_000), default=50, show_default=True
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same visits.")
+@click.option(
+    "--unsigned",
+    is_flag=True,
+    help="Sign off without the laptop's key, as visits from before keys were (for benchmarks).",
+)
 @click.pass_context
 @plain_errors
-def demo(ctx: click.Context, data_dir: Path | None, count: int, seed: int) -> None:
+def demo(ctx: click.Context, data_dir: Path | None, count: int, seed: int, unsigned: bool) -> None:
     """Fill a store with realistic signed visits, for trying the app and for benchmarks."""
     from pos_tui.demo import demo_sessions
     from pos_tui.domain.loader import load_checklists
@@ -81,7 +86,7 @@ def demo(ctx: click.Context, data_dir: Path | None, count: int, seed: int) -> No
         LocalStore.open(folder) as store,
         click.progressbar(length=count, label="Writing visits", file=sys.stderr) as bar,
     ):
-        key, _made = ensure_key(folder, DEVICE)
+        key = None if unsigned else ensure_key(folder, DEVICE)[0]
         visits = demo_sessions(loaded.checklists, count, seed=seed, signer=key)
         added = store.bulk_add(visits, progress=lambda _: bar.update(1))
     click.echo(f"Added {added} signed visits to {folder}.")
