@@ -41,6 +41,26 @@ class FieldKind(StrEnum):
     NUMBER = "number"
     CHOICE = "choice"
     LAST4 = "last4"
+    # Identifiers: each checked and kept whole by its own rule in `identifiers.py`, where the
+    # card-number guard would mask them (a 19-digit ICCID passes the Luhn check).
+    ICCID = "iccid"
+    TUSN = "tusn"
+    TERMINAL_NUMBER = "terminal_number"
+    MERCHANT_NUMBER = "merchant_number"
+    CREDIT_CODE = "credit_code"
+    MCC = "mcc"
+
+
+IDENTIFIER_KINDS: frozenset[FieldKind] = frozenset(
+    {
+        FieldKind.ICCID,
+        FieldKind.TUSN,
+        FieldKind.TERMINAL_NUMBER,
+        FieldKind.MERCHANT_NUMBER,
+        FieldKind.CREDIT_CODE,
+        FieldKind.MCC,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +92,15 @@ class Field:
     choices: tuple[str, ...] = ()
     pattern: str | None = None
     required: bool = False
+    fails: tuple[str, ...] = ()
+    """Choices that mean the check failed: recorded with a fail, never with a pass."""
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    """For numbers: a value outside the range is recorded with a fail, never with a pass."""
+    prefill: str | None = None
+    """A visit detail (a `VisitInfo` attribute) the note dialog starts the field with."""
+    expect: str | None = None
+    """A visit detail the value must equal for the item to pass."""
 
     def problem(self, value: str) -> Text | None:
         """Why `value` cannot be recorded in this field, or None when it can."""
@@ -97,6 +126,47 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class Condition:
+    """When an item (or a whole checklist) applies to a visit.
+
+    The terminal has every capability in `capabilities`; the job is one of `jobs` (None:
+    any job; an empty set: none, which the loader refuses); every visit detail named in
+    `details` is filled in.
+    """
+
+    capabilities: frozenset[str] = frozenset()
+    jobs: frozenset[str] | None = None
+    details: frozenset[str] = frozenset()
+
+    def holds(
+        self, capabilities: Iterable[str], job_type: str = "", filled: Iterable[str] = ()
+    ) -> bool:
+        return self.unmet(capabilities, job_type, filled) is None
+
+    def unmet(
+        self, capabilities: Iterable[str], job_type: str = "", filled: Iterable[str] = ()
+    ) -> Condition | None:
+        """The parts of this condition the visit does not meet, or None when it applies."""
+        missing_capabilities = self.capabilities - frozenset(capabilities)
+        wrong_job = self.jobs is not None and job_type not in self.jobs
+        missing_details = self.details - frozenset(filled)
+        if not (missing_capabilities or wrong_job or missing_details):
+            return None
+        return Condition(missing_capabilities, self.jobs if wrong_job else None, missing_details)
+
+    def __and__(self, other: Condition) -> Condition:
+        """Both conditions: how an item's own `when` combines with its checklist's."""
+        if self.jobs is None or other.jobs is None:
+            jobs = self.jobs if other.jobs is None else other.jobs
+        else:
+            jobs = self.jobs & other.jobs
+        return Condition(self.capabilities | other.capabilities, jobs, self.details | other.details)
+
+
+ALWAYS = Condition()
+
+
+@dataclass(frozen=True, slots=True)
 class Item:
     id: str
     title: Text
@@ -104,10 +174,18 @@ class Item:
     required: bool = True
     guidance: Text | None = None
     fields: tuple[Field, ...] = ()
-    when: frozenset[str] = frozenset()
+    when: Condition = ALWAYS
 
-    def applies_to(self, capabilities: Iterable[str]) -> bool:
-        return self.when <= frozenset(capabilities)
+    def applies_to(
+        self, capabilities: Iterable[str], job_type: str = "", filled: Iterable[str] = ()
+    ) -> bool:
+        return self.when.holds(capabilities, job_type, filled)
+
+    @property
+    def na_needs_reason(self) -> bool:
+        """Not applicable is a claim about the site that a reviewer must be able to check: on
+        an item that counts (required) or that could hide a risk (critical), it needs a note."""
+        return self.required or self.severity is Severity.CRITICAL
 
     def field(self, field_id: str) -> Field:
         for candidate in self.fields:
@@ -126,6 +204,8 @@ class Checklist:
     order: int = DEFAULT_ORDER
     source: Path | None = field(default=None, compare=False)
     sha256: str = ""
+    when: Condition = ALWAYS
+    """When the checklist is offered at all; every item's `when` already includes it."""
 
     def item(self, item_id: str) -> Item:
         for candidate in self.items:

@@ -29,17 +29,25 @@ from pos_tui.domain.redact import (
 
 __all__ = [
     "BRANDS",
+    "CREDIT_CODE",
     "FIELDS",
     "ICCID",
+    "KINDS",
     "LOOKS_LIKE_A_CARD",
+    "MCC",
     "MERCHANT_NUMBER",
     "MERCHANT_NUMBER_LENGTH",
+    "PINPAD_SERIAL",
     "TERMINAL_NUMBER",
     "TERMINAL_NUMBER_LENGTH",
     "TUSN",
+    "TUSN_NUMBER",
+    "WORK_ORDER",
     "Brand",
     "Identifier",
     "card_brand",
+    "credit_code_check",
+    "field_ids",
     "looks_like_a_card",
 ]
 
@@ -222,6 +230,57 @@ def _tusn(value: str) -> Text | None:
     )
 
 
+# GB 32100-2015: the unified social credit code (统一社会信用代码) is 18 characters from
+# these 31 (no I, O, S, V or Z, which are too easily read as digits); the last is a check
+# character over the first 17, weighted by 3**i mod 31.
+_CREDIT_CODE_CHARS: Final = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE_WEIGHTS: Final = tuple(pow(3, i, 31) for i in range(17))
+_CREDIT_CODE_SHAPE: Final = re.compile(f"[{_CREDIT_CODE_CHARS}]{{18}}")
+
+
+def credit_code_check(first17: str) -> str:
+    """The check character GB 32100-2015 gives to the first 17 characters of a code."""
+    total = sum(
+        _CREDIT_CODE_CHARS.index(char) * weight
+        for char, weight in zip(first17, _CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return _CREDIT_CODE_CHARS[-total % 31]
+
+
+def _credit_code(value: str) -> Text | None:
+    if not _CREDIT_CODE_SHAPE.fullmatch(value):
+        return Text(
+            "统一社会信用代码须为18位数字或大写字母（不含 I、O、S、V、Z）",
+            "a unified social credit code is 18 digits or capitals (no I, O, S, V or Z)",
+        )
+    if credit_code_check(value[:17]) != value[17]:
+        return Text(
+            "统一社会信用代码校验位不对，请对照营业执照逐位核对",
+            "the check character of this credit code is wrong: compare it with the licence",
+        )
+    return None
+
+
+_MCC_SHAPE: Final = re.compile(r"[0-9]{4}")
+
+
+def _mcc(value: str) -> Text | None:
+    if _MCC_SHAPE.fullmatch(value):
+        return None
+    return Text("MCC 须为4位数字", "an MCC is 4 digits")
+
+
+_WORK_ORDER_SHAPE: Final = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{3,39}")
+
+
+def _work_order(value: str) -> Text | None:
+    if _WORK_ORDER_SHAPE.fullmatch(value):
+        return None
+    return Text(
+        "工单号由字母、数字和连字符组成", "a work-order number is letters, digits and dashes"
+    )
+
+
 MERCHANT_NUMBER: Final = Identifier(
     "merchant_number",
     Text("商户号", "merchant number"),
@@ -232,15 +291,57 @@ TERMINAL_NUMBER: Final = Identifier(
     "terminal_number", Text("终端号", "terminal number"), _terminal_number
 )
 TUSN: Final = Identifier("terminal_serial", Text("终端序列号", "terminal serial"), _tusn, False)
+TUSN_NUMBER: Final = Identifier("tusn", Text("TUSN", "TUSN"), _tusn, False)
+"""The TUSN itself, as its own visit detail: the same rule as a serial that may be one."""
+# An external PIN pad has a serial of its own, often a TUSN as well.
+PINPAD_SERIAL: Final = Identifier(
+    "pinpad_serial", Text("密码键盘序列号", "PIN pad serial"), _tusn, False
+)
 ICCID: Final = Identifier("iccid", Text("SIM 卡 ICCID", "SIM card ICCID"), _iccid)
+CREDIT_CODE: Final = Identifier(
+    "credit_code", Text("统一社会信用代码", "unified social credit code"), _credit_code
+)
+MCC: Final = Identifier("mcc", Text("商户类别码 MCC", "MCC"), _mcc)
+# Not strict: each acquirer numbers its work orders its own way; kept whole unless it looks
+# like a card, as a sixteen-digit order number passes the Luhn check one time in ten.
+WORK_ORDER: Final = Identifier(
+    "work_order", Text("工单号", "work-order number"), _work_order, False
+)
 
 # By field name: visit details by attribute, checklist values and exported keys by field id.
 FIELDS: Final[dict[str, Identifier]] = {
     "merchant_number": MERCHANT_NUMBER,
+    "merchant-number": MERCHANT_NUMBER,
     "terminal_number": TERMINAL_NUMBER,
+    "terminal-number": TERMINAL_NUMBER,
     "terminal_serial": TUSN,
-    "tusn": TUSN,
+    "tusn": TUSN_NUMBER,
+    "pinpad_serial": PINPAD_SERIAL,
+    "pinpad-serial": PINPAD_SERIAL,
     "iccid": ICCID,
     "sim_iccid": ICCID,
     "sim-iccid": ICCID,
+    "credit_code": CREDIT_CODE,
+    "credit-code": CREDIT_CODE,
+    "mcc": MCC,
+    "work_order": WORK_ORDER,
+    "work-order": WORK_ORDER,
 }
+
+# By checklist field kind (`FieldKind` values): a field of one of these kinds is checked and
+# kept whole by the identifier's rule instead of going through the card-number guard.
+KINDS: Final[dict[str, Identifier]] = {
+    "iccid": ICCID,
+    "tusn": TUSN_NUMBER,
+    "terminal_number": TERMINAL_NUMBER,
+    "merchant_number": MERCHANT_NUMBER,
+    "credit_code": CREDIT_CODE,
+    "mcc": MCC,
+}
+
+
+def field_ids(identifier: Identifier) -> tuple[str, ...]:
+    """The field ids under which reports and exports show ``identifier`` whole: a checklist
+    field of its kind must use one of them, or its value would be stored whole and printed
+    masked."""
+    return tuple(name for name, rule in FIELDS.items() if rule is identifier)

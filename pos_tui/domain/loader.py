@@ -13,17 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pos_tui.domain.checklist import (
-    CAPABILITIES,
+    ALWAYS,
     DEFAULT_ORDER,
     Checklist,
-    Field,
-    FieldKind,
+    Condition,
     Item,
     Severity,
     in_visit_order,
 )
+from pos_tui.domain.field_reader import read_fields, read_when
 from pos_tui.domain.node_reader import NodeReader
-from pos_tui.domain.redact import is_forbidden_field_id
 from pos_tui.domain.safe_read import FileTooLarge, RefusedFile, read_regular_file
 from pos_tui.domain.yaml_nodes import (
     MAX_FILE_BYTES,
@@ -36,9 +35,8 @@ from pos_tui.domain.yaml_nodes import (
 
 CHECKLIST_SUFFIXES = (".yaml", ".yml")
 
-_TOP_KEYS = ("id", "version", "title", "description", "order", "items")
+_TOP_KEYS = ("id", "version", "title", "description", "order", "when", "items")
 _ITEM_KEYS = ("id", "title", "guidance", "severity", "required", "fields", "when")
-_FIELD_KEYS = ("id", "label", "kind", "choices", "pattern", "required")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +128,12 @@ def _read_checklist(
     title = reader.text(keys.get("title"), "title")
     description = reader.text(keys["description"], "description") if "description" in keys else None
     order = reader.integer(keys["order"], "order") if "order" in keys else DEFAULT_ORDER
-    items = _read_items(reader, keys.get("items"))
-    if None in (checklist_id, version, title, order) or items is None:
+    when = read_when(reader, keys["when"], "when") if "when" in keys else ALWAYS
+    items = _read_items(reader, keys.get("items"), when or ALWAYS)
+    if None in (checklist_id, version, title, order, when) or items is None:
         return None
     assert checklist_id is not None and version is not None and title is not None
-    assert order is not None
+    assert order is not None and when is not None
     return Checklist(
         id=checklist_id,
         version=version,
@@ -144,10 +143,13 @@ def _read_checklist(
         items=items,
         source=source,
         sha256=sha256,
+        when=when,
     )
 
 
-def _read_items(reader: NodeReader, node: object) -> tuple[Item, ...] | None:
+def _read_items(
+    reader: NodeReader, node: object, checklist_when: Condition
+) -> tuple[Item, ...] | None:
     entries = reader.sequence(node, "items", non_empty=True)
     if entries is None:
         return None
@@ -155,7 +157,7 @@ def _read_items(reader: NodeReader, node: object) -> tuple[Item, ...] | None:
     seen: dict[str, Position] = {}
     for index, entry in enumerate(entries):
         where = f"items[{index}]"
-        item = _read_item(reader, entry, where)
+        item = _read_item(reader, entry, where, checklist_when)
         if item is None:
             continue
         if item.id in seen:
@@ -170,7 +172,9 @@ def _read_items(reader: NodeReader, node: object) -> tuple[Item, ...] | None:
     return tuple(items) if len(items) == len(entries) else None
 
 
-def _read_item(reader: NodeReader, node: object, where: str) -> Item | None:
+def _read_item(
+    reader: NodeReader, node: object, where: str, checklist_when: Condition
+) -> Item | None:
     keys = reader.mapping(node, where, _ITEM_KEYS, required=("id", "title", "severity"))
     if keys is None:
         return None
@@ -179,8 +183,21 @@ def _read_item(reader: NodeReader, node: object, where: str) -> Item | None:
     guidance = reader.text(keys["guidance"], f"{where}.guidance") if "guidance" in keys else None
     severity = reader.choice(keys.get("severity"), f"{where}.severity", tuple(Severity))
     required = reader.boolean(keys["required"], f"{where}.required") if "required" in keys else True
-    fields = _read_fields(reader, keys["fields"], f"{where}.fields") if "fields" in keys else ()
-    when = _read_when(reader, keys["when"], f"{where}.when") if "when" in keys else frozenset()
+    fields = read_fields(reader, keys["fields"], f"{where}.fields") if "fields" in keys else ()
+    when = read_when(reader, keys["when"], f"{where}.when") if "when" in keys else ALWAYS
+    if when is not None:
+        # The checklist's condition holds for each of its items, so an item never has to
+        # repeat it, and `Session.applies` has one condition to look at.
+        combined = checklist_when & when
+        if combined.jobs is not None and not combined.jobs:
+            reader.problem_at(
+                keys["when"],
+                f"{where}.when: job {', '.join(sorted(when.jobs or ()))} never applies in a "
+                f"checklist for job {', '.join(sorted(checklist_when.jobs or ()))}",
+            )
+            when = None
+        else:
+            when = combined
     if None in (item_id, title, severity, required, fields, when):
         return None
     if "guidance" in keys and guidance is None:
@@ -196,79 +213,6 @@ def _read_item(reader: NodeReader, node: object, where: str) -> Item | None:
         fields=fields,
         when=when,
     )
-
-
-def _read_fields(reader: NodeReader, node: object, where: str) -> tuple[Field, ...] | None:
-    entries = reader.sequence(node, where, non_empty=True)
-    if entries is None:
-        return None
-    fields: list[Field] = []
-    seen: set[str] = set()
-    for index, entry in enumerate(entries):
-        spot = f"{where}[{index}]"
-        read = _read_field(reader, entry, spot)
-        if read is None:
-            continue
-        if read.id in seen:
-            reader.problem_at(reader.id_node(entry), f"{spot}.id: '{read.id}' is already used")
-            continue
-        seen.add(read.id)
-        fields.append(read)
-    return tuple(fields) if len(fields) == len(entries) else None
-
-
-def _read_field(reader: NodeReader, node: object, where: str) -> Field | None:
-    keys = reader.mapping(node, where, _FIELD_KEYS, required=("id", "label", "kind"))
-    if keys is None:
-        return None
-    field_id = reader.slug(keys.get("id"), f"{where}.id")
-    if field_id is not None and is_forbidden_field_id(field_id):
-        reader.problem_at(
-            keys["id"],
-            f"{where}.id: '{field_id}' would capture a PIN, CVV, track data or a full card "
-            "number, which must never be stored; capture the last 4 digits with kind: last4",
-        )
-        field_id = None
-    label = reader.text(keys.get("label"), f"{where}.label")
-    kind = reader.choice(keys.get("kind"), f"{where}.kind", tuple(FieldKind))
-    required = (
-        reader.boolean(keys["required"], f"{where}.required") if "required" in keys else False
-    )
-    choices: tuple[str, ...] | None = ()
-    if "choices" in keys:
-        if kind is not None and kind != FieldKind.CHOICE:
-            reader.problem_at(keys["choices"], f"{where}.choices: only allowed with kind: choice")
-            choices = None
-        else:
-            choices = reader.string_list(keys["choices"], f"{where}.choices")
-    elif kind == FieldKind.CHOICE:
-        reader.problem_at(node, f"{where}: kind: choice needs a 'choices' list")
-        choices = None
-    pattern = reader.regex(keys["pattern"], f"{where}.pattern") if "pattern" in keys else None
-    if None in (field_id, label, kind, required, choices) or (
-        "pattern" in keys and pattern is None
-    ):
-        return None
-    assert field_id is not None and label is not None and kind is not None
-    assert required is not None and choices is not None
-    return Field(
-        id=field_id,
-        label=label,
-        kind=FieldKind(kind),
-        choices=choices,
-        pattern=pattern,
-        required=required,
-    )
-
-
-def _read_when(reader: NodeReader, node: object, where: str) -> frozenset[str] | None:
-    names = reader.string_or_list(node, where)
-    if names is None:
-        return None
-    known = [reader.choice_value(name_node, name, where, CAPABILITIES) for name_node, name in names]
-    if None in known:
-        return None
-    return frozenset(name for name in known if name is not None)
 
 
 def checklist_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:

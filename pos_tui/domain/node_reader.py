@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 
 import yaml
 
@@ -17,6 +18,7 @@ from pos_tui.domain.yaml_nodes import Position, position_of
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _INT, _BOOL = _TAG + "str", _TAG + "int", _TAG + "bool"
+_FLOAT = _TAG + "float"
 _SLUG = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 _YAML_TYPE_NAMES = {
     _TAG + "int": "a number",
@@ -150,6 +152,20 @@ class NodeReader:
             except ValueError:
                 pass
         self.problem_at(node, f"{where}: expected a whole number, found {_shown(node)}")
+        return None
+
+    def number(self, node: object, where: str) -> Decimal | None:
+        """A whole or decimal number as written (1000.01 stays 1000.01, never a float)."""
+        if node is None:  # a missing key, already reported by mapping()
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag in (_INT, _FLOAT):
+            try:
+                number = Decimal(str(node.value).replace("_", ""))
+            except InvalidOperation:
+                number = None
+            if number is not None and number.is_finite():
+                return number
+        self.problem_at(node, f"{where}: expected a number, found {_shown(node)}")
         return None
 
     def boolean(self, node: object, where: str) -> bool | None:

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from pos_tui.domain import answer_checks
 from pos_tui.domain.checklist import Checklist, Item, Severity, Text
 from pos_tui.domain.progress import Progress, Verdict, verdict_of
 from pos_tui.domain.redact import guard_text
@@ -27,6 +28,10 @@ from pos_tui.domain.visit_info import VisitInfo
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
+
+REPRESENTATIVE_FIELD = "representative-name"
+"""A checklist field with this id names the merchant's representative: its latest answer
+fills the sign-off, so the name is not typed twice."""
 
 
 def local_now() -> datetime:
@@ -160,6 +165,9 @@ class Session:
         before keys existed."""
         # Each entry is the answer an item had before the change, to put back on undo.
         self._undo: list[tuple[tuple[str, str], Answer | None]] = []
+        # What `applies` asks of the visit, worked out once per `info` (it is asked for
+        # every line of every list drawn).
+        self._context: tuple[VisitInfo, frozenset[str], str, frozenset[str]] | None = None
 
     # -- starting ------------------------------------------------------------------
 
@@ -176,8 +184,14 @@ class Session:
             )
         # Every field, not a list to keep up to date; `info` too, as the event log names the
         # technician.
-        info = guarded = info.guarded()
-        chosen = list(checklists)
+        info = guarded = info.guarded().completed()
+        # A checklist for another kind of job (a relocation's) is not part of this visit.
+        filled = info.filled()
+        chosen = [
+            checklist
+            for checklist in checklists
+            if checklist.when.holds(info.capabilities, info.job_type, filled)
+        ]
         if not chosen:
             raise VisitError(Text("至少选择一份检查表", "choose at least one checklist"))
         # Imported here, not at the top: uuid costs 12 ms of the app's start-up.
@@ -230,7 +244,31 @@ class Session:
             ) from None
 
     def applies(self, item: Item) -> bool:
-        return item.applies_to(self.info.capabilities)
+        info = self.info
+        if self._context is None or self._context[0] is not info:
+            self._context = (info, frozenset(info.capabilities), info.job_type, info.filled())
+        _info, capabilities, job_type, filled = self._context
+        return item.when.holds(capabilities, job_type, filled)
+
+    @property
+    def arrived_at(self) -> str:
+        """When the technician arrived: the visit's start, recorded then, never typed."""
+        return self.created_at
+
+    @property
+    def departed_at(self) -> str | None:
+        """When the technician left: the sign-off's time, recorded then, never typed."""
+        return None if self.signoff is None else self.signoff.at
+
+    def representative_named(self) -> str:
+        """The merchant's representative as an answer recorded them (see
+        `REPRESENTATIVE_FIELD`), to offer at sign-off; "" when none did."""
+        named = ""
+        for checklist, item in self.all_items():
+            answer = self.answers.get((checklist.id, item.id))
+            if answer is not None and answer.outcome is not Outcome.NA:
+                named = answer.values.get(REPRESENTATIVE_FIELD, named)
+        return named
 
     def answer(self, checklist_id: str, item_id: str) -> Answer | None:
         return self.answers.get((checklist_id, item_id))
@@ -275,7 +313,13 @@ class Session:
         note = guard_text(note.strip())
         if outcome is Outcome.FAIL and not note:
             raise VisitError(Text("不通过须填写说明", "a failed item needs a note"))
+        if outcome is Outcome.NA and item.na_needs_reason and not note:
+            raise VisitError(NA_NEEDS_REASON)
         clean_values = self._checked_values(item, values or {}, outcome)
+        if outcome is Outcome.PASS:
+            blocked = answer_checks.pass_problems(item, clean_values, self.info)
+            if blocked:
+                raise VisitError(answer_checks.refusal(item, blocked))
         key = (checklist_id, item_id)
         previous = self.answers.get(key)
         answer = Answer(
@@ -303,12 +347,12 @@ class Session:
             raise VisitError(Text(f"未知字段：{names}", f"unknown fields: {names}"))
         clean: dict[str, str] = {}
         for item_field in item.fields:
-            value = guard_text(str(values.get(item_field.id, "")).strip())
+            value = answer_checks.cleaned(item_field, str(values.get(item_field.id, "")))
             # Required values are the evidence of a passed test; a failed or n/a test may
             # have none (a declined payment has no auth code).
             if outcome is not Outcome.PASS and not value:
                 continue
-            problem = item_field.problem(value)
+            problem = answer_checks.problem(item_field, value)
             if problem is not None:
                 raise VisitError(
                     Text(
@@ -366,20 +410,29 @@ class Session:
         self._log(self.signoff.technician, "signed", detail)
         return self.signoff
 
-    def signed_payload(self) -> bytes:
+    def signed_payload(self, canonical_content: bytes | None = None) -> bytes:
         """The exact bytes the laptop's key signs: the content and every event up to the
-        sign-off, so that neither an answer nor its history can change unseen."""
+        sign-off, so that neither an answer nor its history can change unseen.
+
+        The bytes are `canonical({"content": ..., "content_sha256": ..., "events": ...})`,
+        put together from the content's canonical bytes so that a verifier which has just
+        hashed them (`canonical_content`) does not encode the content twice."""
         before = self.events
         for index, event in enumerate(self.events):
             if event.what == "signed":
                 before = self.events[:index]
                 break
-        return canonical(
-            {
-                "content": self.content(),
-                "content_sha256": self.content_hash(),
-                "events": [event.to_dict() for event in before],
-            }
+        content = canonical_content or canonical(self.content())
+        events = canonical([event.to_dict() for event in before])
+        digest = sha256_hex(content).encode("ascii")
+        return (
+            b'{"content":'
+            + content
+            + b',"content_sha256":"'
+            + digest
+            + b'","events":'
+            + events
+            + b"}"
         )
 
     def mark(self, status: Status, who: str, detail: dict[str, Any] | None = None) -> None:
@@ -523,6 +576,12 @@ class Change(Generic[T]):
 
     session: Session
     result: T
+
+
+NA_NEEDS_REASON = Text(
+    "必做项或关键项判为不适用，须在备注中说明原因",
+    "n/a on a required or critical item needs the reason in the note",
+)
 
 
 def ref_to_dict(ref: ChecklistRef) -> dict[str, str]:

@@ -1,8 +1,14 @@
-"""What a visit is about: the merchant, the terminal and why the technician is there."""
+"""What a visit is about: the merchant, the terminal and why the technician is there.
+
+The details follow what acquirers must record for each terminal (PBOC 银发〔2021〕259号):
+the terminal's serial and TUSN bound to the merchant's number, registered name, unified
+social credit code and install address, and where the terminal is.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -44,6 +50,36 @@ REASON_NAMES: dict[str, Text] = {
 
 _REQUIRED = ("merchant_name", "merchant_number", "terminal_number", "technician")
 
+# What a checklist may name in `prefill`, `expect` and `when: {visit: ...}`, with the words a
+# message uses for it. Technician, laptop and language are about who ran the visit, not the
+# site, so no checklist compares with them.
+DETAIL_NAMES: dict[str, Text] = {
+    "work_order": Text("工单号", "work-order number"),
+    "merchant_name": Text("商户名称", "merchant name"),
+    "registered_name": Text("商户注册名称", "registered name"),
+    "merchant_number": Text("商户号", "merchant number"),
+    "credit_code": Text("统一社会信用代码", "unified social credit code"),
+    "mcc": Text("商户类别码 MCC", "MCC"),
+    "terminal_number": Text("终端号", "terminal number"),
+    "terminal_serial": Text("终端序列号", "terminal serial number"),
+    "model": Text("终端型号", "terminal model"),
+    "tusn": Text("TUSN", "TUSN"),
+    "pinpad_serial": Text("密码键盘序列号", "PIN pad serial number"),
+    "sim_iccid": Text("SIM 卡 ICCID", "SIM card ICCID"),
+    "site_address": Text("布放地址", "install address"),
+    "province": Text("省", "province"),
+    "city": Text("市", "city"),
+    "district": Text("区县", "district"),
+    "street": Text("街道", "street"),
+    "street_number": Text("门牌号", "street number"),
+    "latitude": Text("纬度", "latitude"),
+    "longitude": Text("经度", "longitude"),
+    "accuracy_m": Text("定位精度（米）", "location accuracy (m)"),
+    "merchant_contact": Text("商户联系人", "merchant contact"),
+}
+VISIT_DETAILS: tuple[str, ...] = tuple(DETAIL_NAMES)
+ADDRESS_PARTS = ("province", "city", "district", "street", "street_number")
+
 
 @dataclass(frozen=True, slots=True)
 class VisitInfo:
@@ -62,6 +98,44 @@ class VisitInfo:
     notes: str = field(default="")
     language: str = ""
     """The language the visit was run in (zh or en): its report is written in it."""
+    # Added later: `to_dict` leaves them out while empty, so that a visit stored before
+    # them hashes (and verifies) exactly as it was signed.
+    work_order: str = ""
+    registered_name: str = ""
+    """The name on the business licence, which the shop sign need not show."""
+    credit_code: str = ""
+    mcc: str = ""
+    tusn: str = ""
+    pinpad_serial: str = ""
+    sim_iccid: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    street: str = ""
+    street_number: str = ""
+    latitude: str = ""
+    longitude: str = ""
+    accuracy_m: str = ""
+    """How far off the position may be, in metres, as the phone or GPS said."""
+    # Arrival and departure are not typed details: they are the visit's start
+    # (`Session.arrived_at`) and its sign-off (`Session.departed_at`), recorded then.
+
+    @property
+    def install_address(self) -> str:
+        """The install address (布放地址) in one line: its parts, or the old single field."""
+        parts = [getattr(self, name) for name in ADDRESS_PARTS if getattr(self, name)]
+        return " ".join(parts) if parts else self.site_address
+
+    def detail(self, name: str) -> str:
+        """A detail by the name a checklist uses for it (see `VISIT_DETAILS`)."""
+        if name == "site_address":
+            return self.install_address
+        value = getattr(self, name, "")
+        return value if isinstance(value, str) else ""
+
+    def filled(self) -> frozenset[str]:
+        """The details that hold something, for `when: {visit: ...}`."""
+        return frozenset(name for name in VISIT_DETAILS if self.detail(name).strip())
 
     def trimmed(self) -> VisitInfo:
         """Without the stray spaces a quick typist leaves around numbers and names."""
@@ -70,7 +144,15 @@ class VisitInfo:
             for f in fields(self)
             if isinstance(getattr(self, f.name), str)
         }
+        # Printed in capitals on the licence; typed in either.
+        changes["credit_code"] = changes["credit_code"].upper()
         return replace(self, **changes)
+
+    def completed(self) -> VisitInfo:
+        """With the one-line address filled from its parts, for what reads only that."""
+        if self.site_address or not any(getattr(self, name) for name in ADDRESS_PARTS):
+            return self
+        return replace(self, site_address=self.install_address)
 
     def problems(self) -> dict[str, Text]:
         """Errors that stop a visit from starting, by field name."""
@@ -92,6 +174,33 @@ class VisitInfo:
                 f"未知功能：{', '.join(sorted(unknown))}",
                 f"unknown capabilities: {', '.join(sorted(unknown))}",
             )
+        for name, problem in self._position_problems().items():
+            found.setdefault(name, problem)
+        return found
+
+    def _position_problems(self) -> dict[str, Text]:
+        found: dict[str, Text] = {}
+        for name, limit in (("latitude", 90), ("longitude", 180)):
+            value = getattr(self, name)
+            if value and not _within(value, -limit, limit):
+                found[name] = Text(
+                    f"须为 -{limit} 到 {limit} 之间的数（度）",
+                    f"must be a number of degrees from -{limit} to {limit}",
+                )
+        if bool(self.latitude) != bool(self.longitude):
+            missing = "longitude" if self.latitude else "latitude"
+            found.setdefault(
+                missing, Text("经度和纬度须同时填写", "give both latitude and longitude")
+            )
+        if self.accuracy_m:
+            if not _within(self.accuracy_m, 0, 100_000):
+                found["accuracy_m"] = Text(
+                    "须为不小于0的米数", "must be a number of metres, 0 or more"
+                )
+            elif not (self.latitude or self.longitude):
+                found["accuracy_m"] = Text(
+                    "先填写经纬度，再填精度", "an accuracy needs the latitude and longitude"
+                )
         return found
 
     def warnings(self) -> dict[str, Text]:
@@ -118,16 +227,33 @@ class VisitInfo:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["capabilities"] = list(self.capabilities)
+        for name in _LATER_FIELDS:
+            if not data[name]:
+                del data[name]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VisitInfo:
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
+        for name in _LATER_FIELDS:
+            # The store's schema checks the original fields only: a hand-edited file may put
+            # anything in the later ones.
+            if name in values and not isinstance(values[name], str):
+                values[name] = ""
         values["capabilities"] = tuple(values.get("capabilities", ()))
         return cls(**values)
 
 
+def _within(text: str, low: int, high: int) -> bool:
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return False
+    return number.is_finite() and low <= number <= high
+
+
 # Every text field, so that one added later is guarded without anyone remembering to.
 _TEXT_FIELDS = tuple(f.name for f in fields(VisitInfo) if f.type in {"str", str})
+_LATER_FIELDS = _TEXT_FIELDS[_TEXT_FIELDS.index("work_order") :]
 _IDENTIFIER_FIELDS = tuple(name for name in _TEXT_FIELDS if name in IDENTIFIERS)

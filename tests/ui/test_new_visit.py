@@ -8,10 +8,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, SelectionList, Static
 
 from pos_tui.domain.checklist import CAPABILITIES, Checklist
+from pos_tui.domain.loader import load_checklist
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp
 from pos_tui.ui.i18n import CAPABILITY_NAMES
-from pos_tui.ui.screens.new_visit import NewVisitScreen
+from pos_tui.ui.screens.new_visit import ROWS, NewVisitScreen
+from tests.conftest import FIXTURES
 from tests.helpers.ui import settle, technician_app
 
 VALID = {
@@ -152,7 +154,14 @@ async def test_typed_chinese_and_chosen_capabilities_and_checklists_are_stored(
         await fill_valid(pilot, screen)
         screen.query_one("#merchant_name", Input).clear()
         await type_into(pilot, screen, "merchant_name", "上海老王面馆")  # key by key
-        await type_into(pilot, screen, "site_address", "上海市徐汇区漕溪北路 88 号")
+        for field, text in (
+            ("province", "上海市"),
+            ("city", "上海市"),
+            ("district", "徐汇区"),
+            ("street", "漕溪北路"),
+            ("street_number", "88号"),
+        ):
+            await type_into(pilot, screen, field, text)
         capabilities = screen.query_one("#capabilities", SelectionList)
         assert capabilities.selected == list(CAPABILITIES)  # all, until told otherwise
         capabilities.deselect_all()
@@ -168,7 +177,9 @@ async def test_typed_chinese_and_chosen_capabilities_and_checklists_are_stored(
         (draft,) = store.drafts()
         session = store.load(draft.uuid)
         assert session.info.merchant_name == "上海老王面馆"
-        assert session.info.site_address == "上海市徐汇区漕溪北路 88 号"
+        assert (session.info.district, session.info.street_number) == ("徐汇区", "88号")
+        # The one-line address, for what reads only that, is made of the parts.
+        assert session.info.site_address == "上海市 上海市 徐汇区 漕溪北路 88号"
         assert session.info.capabilities == ("chip", "contactless")
         assert [c.id for c in session.checklists] == ["card"]
         assert (session.info.technician, session.info.device_id) == ("张伟", "laptop-1")
@@ -219,6 +230,10 @@ async def test_enter_moves_on_and_escape_goes_home(
         assert app.focused is screen.query_one("#merchant_number", Input)
         await pilot.press("enter")
         assert app.focused is screen.query_one("#terminal_number", Input)
+        await pilot.press("enter")
+        assert app.focused is screen.query_one("#model", Input)  # on the same row
+        await pilot.press("enter", "enter")
+        assert app.focused is screen.query_one("#registered_name", Input)
         await pilot.press("escape")  # something was typed: one Esc only warns
         await pilot.pause()
         assert app.screen is screen
@@ -258,3 +273,117 @@ async def test_switching_language_keeps_what_was_typed(
         assert screen.query_one("#capabilities", SelectionList).selected == ["printer"]
         assert screen.query_one("#checklists", SelectionList).selected == ["card", "receipt"]
         assert screen.query_one("#merchant_number", Input).value == "123"
+
+
+# -- the details acquirers require ---------------------------------------------------------
+
+CREDIT_CODE = "91350100M000100Y43"  # the example of GB 32100-2015, check character 3
+ICCID = "8986001234567890120"  # 19 digits that pass the Luhn check, as every ICCID does
+REQUIRED_DETAILS = {
+    "work_order": "GD-20250314-0007",
+    "registered_name": "上海老王餐饮管理有限公司",
+    "credit_code": CREDIT_CODE.lower(),  # typed in small letters: stored as printed
+    "mcc": "5812",
+    "terminal_serial": "N910A0012345",
+    "tusn": "000002N910A0012345",
+    "pinpad_serial": "000003SP30123456",
+    "sim_iccid": ICCID,
+    "latitude": "31.1905",
+    "longitude": "121.4378",
+    "accuracy_m": "15",
+}
+
+
+async def test_the_details_acquirers_require_are_stored(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = technician_app(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        await fill_valid(pilot, screen)
+        for field, text in REQUIRED_DETAILS.items():
+            await type_into(pilot, screen, field, text)
+        assert all(shown(screen, row) == "" for row in ("credit_code", "pinpad_serial"))
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen.__class__.__name__ == "RunnerScreen"
+        (draft,) = store.drafts()
+        session = store.load(draft.uuid)
+    info = session.info
+    assert {name: getattr(info, name) for name in REQUIRED_DETAILS} == REQUIRED_DETAILS | {
+        "credit_code": CREDIT_CODE
+    }
+    assert info.sim_iccid == ICCID  # whole: an ICCID is no card number, whatever Luhn says
+    assert session.arrived_at == session.created_at  # recorded when it started, not typed
+    assert session.departed_at is None  # that is the sign-off's time
+
+
+async def test_identifiers_with_a_wrong_check_are_marked_under_their_row(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = technician_app(store, checklists, tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        await fill_valid(pilot, screen)
+        await type_into(pilot, screen, "credit_code", CREDIT_CODE[:-1] + "4")
+        await type_into(pilot, screen, "sim_iccid", ICCID[:-1] + "1")
+        await type_into(pilot, screen, "mcc", "581")
+        await type_into(pilot, screen, "latitude", "131.2")
+        assert "check character" in shown(screen, "credit_code")
+        assert shown(screen, "pinpad_serial").startswith("ICCID: ")  # named: it shares a row
+        assert "check digit" in shown(screen, "pinpad_serial")
+        assert "MCC: an MCC is 4 digits" in shown(screen, "credit_code")
+        position = "Latitude: must be a number of degrees from -90 to 90"
+        assert shown(screen, "position") == position  # longitude untouched: no nagging yet
+        assert screen.query_one("#sim_iccid", Input).has_class("-invalid")
+        assert not screen.query_one("#pinpad_serial", Input).has_class("-invalid")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is screen
+        assert (
+            shown(screen, "position") == f"{position}; Longitude: give both latitude and longitude"
+        )
+        assert app.focused is screen.query_one("#credit_code", Input)  # the first in the form
+        assert store.drafts() == []
+
+
+async def test_the_relocation_checklist_is_offered_only_for_a_relocation(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    relocation = load_checklist(FIXTURES / "checklists" / "rules" / "relocation.yaml")
+    app = technician_app(store, [*checklists, relocation], tmp_path, "en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        listed = screen.query_one("#checklists", SelectionList)
+        offered = [listed.get_option_at_index(i).value for i in range(listed.option_count)]
+        assert offered == ["card", "receipt"]  # a new install: no relocation checklist
+        job_type = screen.query_one("#job_type", Select)
+        job_type.value = "relocation"
+        await pilot.pause()
+        assert listed.selected == ["card", "move", "receipt"]  # offered, and ticked
+        job_type.value = "replacement"
+        await pilot.pause()
+        assert listed.selected == ["card", "receipt"]
+        job_type.value = "relocation"
+        await pilot.pause()
+        await fill_valid(pilot, screen)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        (draft,) = store.drafts()
+        assert [c.id for c in store.load(draft.uuid).checklists] == ["card", "move", "receipt"]
+
+
+async def test_every_field_of_the_form_fits_80_columns(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    app = technician_app(store, checklists, tmp_path, "zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_form(app, pilot)
+        for field in screen.query(Input):
+            region = field.region
+            assert region.width >= 8, field.id
+            assert region.right <= 80, field.id
+            assert region.height == 1, field.id  # compact: one line a field
+        # Every row of typed details is one line, two with its message.
+        rows = [screen.query_one(f"#{row}-row") for row, _names in ROWS]
+        assert all(row.region.height == 1 for row in rows)

@@ -102,12 +102,26 @@ async def open_runner(app: PosApp, pilot: Pilot[None], session: Session) -> Runn
     return runner(app)
 
 
+NO_CHIP = "商户只受理挥卡"
+
+
+async def na_with_reason(app: PosApp, pilot: Pilot[None], reason: str = NO_CHIP) -> None:
+    """n on a required or critical item: the dialog asks why, the reason is typed, saved."""
+    await pilot.press("n")
+    await pilot.pause()
+    note = app.screen
+    assert isinstance(note, NoteScreen)
+    assert note.focused is note.query_one("#note-note", Input)
+    await pilot.press(*reason, "ctrl+s")
+    await pilot.pause()
+
+
 async def test_na_and_pass_save_and_move_on(store, checklists, tmp_path, clock, visit):
     app = make(store, checklists, tmp_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_runner(app, pilot, visit)
         assert current(app) == CHIP
-        await pilot.press("n")
+        await na_with_reason(app, pilot)
         assert current(app) == VOID  # moved on at once, past the item that does not apply
         await pilot.press("p")
         assert current(app) == SHIELD
@@ -247,7 +261,8 @@ async def test_undo_takes_back_the_last_answer(store, checklists, tmp_path, cloc
     async with app.run_test(size=(80, 24)) as pilot:
         await open_runner(app, pilot, visit)
         assert "u" not in app.screen.active_bindings  # nothing to undo yet: not shown
-        await pilot.press("n", "p")
+        await na_with_reason(app, pilot)
+        await pilot.press("p")
         await settle(app, pilot)
         assert app.screen.active_bindings["u"].enabled
         await pilot.press("u")
@@ -264,7 +279,7 @@ async def test_undo_takes_back_the_last_answer(store, checklists, tmp_path, cloc
 
 
 async def test_resumes_where_work_stopped(store, checklists, tmp_path, clock, visit):
-    save_answer(store, visit, *CHIP, Outcome.NA)
+    save_answer(store, visit, *CHIP, Outcome.NA, note=NO_CHIP)
     save_answer(store, visit, *MASKED, Outcome.PASS)
     save_answer(store, visit, *VOID, Outcome.PASS)
     resumed = store.load(visit.uuid)
@@ -285,7 +300,7 @@ async def test_chinese_at_the_press_of_f2(store, checklists, tmp_path, clock, vi
     app = make(store, checklists, tmp_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_runner(app, pilot, visit)
-        await pilot.press("n")
+        await na_with_reason(app, pilot)
         await settle(app, pilot)
         assert text_of(screen, "#runner-overall-label") == "Overall"
         await pilot.press("f2")
@@ -305,7 +320,7 @@ async def test_chinese_at_the_press_of_f2(store, checklists, tmp_path, clock, vi
 
 
 async def test_a_signed_visit_is_read_only(store, checklists, tmp_path, clock, visit):
-    save_answer(store, visit, *CHIP, Outcome.NA)
+    save_answer(store, visit, *CHIP, Outcome.NA, note=NO_CHIP)
     save_sign(store, visit, "张伟", "王老板")
     app = make(store, checklists, tmp_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -330,7 +345,7 @@ async def test_a_failed_save_is_shown_and_nothing_changes(
         app = make(read_only, checklists, tmp_path, clock)
         async with app.run_test(size=(80, 24)) as pilot:
             screen = await open_runner(app, pilot, visit)
-            await pilot.press("n")
+            await na_with_reason(app, pilot)
             await settle(app, pilot)
             assert screen.session.answer(*CHIP) is None  # the unsaved copy was dropped
             assert current(app) == CHIP  # back on the item that was not saved

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pos_tui.domain.checklist import FieldKind, Severity, Text
+from pos_tui.domain.checklist import Condition, FieldKind, Severity, Text
 from pos_tui.domain.loader import (
     ChecklistError,
     load_checklist,
@@ -68,12 +68,12 @@ def test_good_file_loads_every_part(tmp_path: Path) -> None:
     assert first.severity is Severity.CRITICAL
     assert first.required is True
     assert first.guidance == Text.same("Check both copies.")
-    assert first.when == frozenset({"printer", "chip"})
+    assert first.when == Condition(capabilities=frozenset({"printer", "chip"}))
     assert [f.kind for f in first.fields] == [FieldKind.LAST4, FieldKind.CHOICE]
     assert first.fields[0].required is True
     assert first.fields[1].choices == ("1", "2")
     assert second.required is False
-    assert second.when == frozenset()
+    assert second.when == Condition()
     assert second.applies_to([]) and not first.applies_to(["printer"])
 
 
@@ -130,7 +130,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path: Path) -> None:
         f"{path}:12:21: items[0].when: must be one of chip, magstripe, contactless, pinpad, "
         "printer, qr_display, qr_scanner, ethernet, wifi, cellular, not 'nfc'",
         f"{path}:16:15: items[0].fields[0].kind: must be one of text, number, choice, last4,"
-        " not 'digits'",
+        " iccid, tusn, terminal_number, merchant_number, credit_code, mcc, not 'digits'",
         f"{path}:25:15: items[1].required: expected true or false, found the text 'nope'",
     ]
 
@@ -292,6 +292,8 @@ def test_the_shipped_checklists_are_valid_and_bilingual() -> None:
     assert result.problems == []
     assert [c.id for c in result.checklists] == [
         "preflight",
+        "merchant-registration",
+        "relocation",
         "card-acceptance",
         "qr-payment",
         "receipt-printing",

@@ -278,6 +278,12 @@ FREE_TEXT_DETAILS = (
     "notes",
     "reason",
     "language",
+    "registered_name",
+    "province",
+    "city",
+    "district",
+    "street",
+    "street_number",
 )
 CARD_WRITTEN_AS = [
     "6222021234567890128",
@@ -321,7 +327,13 @@ def test_start_refuses_track_data_in_any_detail(checklists: list[Checklist], nam
         )
 
 
-@pytest.mark.parametrize("name", ["merchant_number", "terminal_number", "terminal_serial"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        *("merchant_number", "terminal_number", "terminal_serial", "tusn", "pinpad_serial"),
+        *("sim_iccid", "credit_code", "mcc", "work_order"),
+    ],
+)
 def test_track_data_in_an_identifier_is_a_problem_of_that_field(name: str) -> None:
     info = make_info(**{name: ";4111111111111111=2512101?"})
     assert info.problems()[name] == LOOKS_LIKE_A_CARD
@@ -439,3 +451,110 @@ def test_iccid_rule(value: str, valid: bool | None) -> None:
         problem = identifiers.ICCID.problem(value)
         assert problem is not None
         assert "ICCID" in problem.en and "ICCID" in problem.zh
+
+
+# -- what acquirers require (PBOC 银发〔2021〕259号) ------------------------------------------
+
+ICCID = "8986001234567890120"  # passes the Luhn check, as an ICCID's check digit must
+
+
+def test_the_new_details_are_optional() -> None:
+    assert make_info().problems() == {}
+
+
+def test_an_iccid_is_checked_by_its_own_digit_and_kept_whole(checklists: list[Checklist]) -> None:
+    assert set(make_info(sim_iccid=ICCID[:-1] + "1").problems()) == {"sim_iccid"}
+    session = Session.start(make_info(sim_iccid=ICCID), checklists, clock=fixed_clock)
+    # Nineteen digits that pass the Luhn check: as free text they would be masked.
+    assert session.info.sim_iccid == ICCID
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"latitude": "31.2304", "longitude": "121.4737", "accuracy_m": "15"}, set()),
+        ({"latitude": "-33.86", "longitude": "151.21"}, set()),
+        ({"latitude": "91", "longitude": "121"}, {"latitude"}),
+        ({"latitude": "31", "longitude": "181"}, {"longitude"}),
+        ({"latitude": "北纬31", "longitude": "121"}, {"latitude"}),
+        ({"latitude": "31.2"}, {"longitude"}),
+        ({"longitude": "121.4"}, {"latitude"}),
+        ({"accuracy_m": "15"}, {"accuracy_m"}),
+        ({"latitude": "31", "longitude": "121", "accuracy_m": "-3"}, {"accuracy_m"}),
+        ({"latitude": "NaN", "longitude": "121"}, {"latitude"}),
+    ],
+)
+def test_a_position_is_two_numbers_in_range(changes: dict[str, str], fields: set[str]) -> None:
+    assert set(make_info(**changes).problems()) == fields
+
+
+def test_the_address_is_kept_in_parts_and_in_one_line(checklists: list[Checklist]) -> None:
+    info = make_info(
+        province="北京市", city="北京市", district="朝阳区", street="建国路", street_number="88号"
+    )
+    session = Session.start(info, checklists, clock=fixed_clock)
+    assert session.info.district == "朝阳区"
+    assert session.info.site_address == "北京市 北京市 朝阳区 建国路 88号"
+    assert session.info.detail("site_address") == session.info.install_address
+    # A visit from before the parts keeps its one line.
+    assert (
+        make_info(site_address="北京市朝阳区建国路88号").install_address == "北京市朝阳区建国路88号"
+    )
+
+
+def test_the_arrival_is_recorded_at_the_start_not_typed(checklists: list[Checklist]) -> None:
+    session = Session.start(make_info(), checklists, clock=fixed_clock)
+    assert session.arrived_at == "2024-05-06T09:00:00+08:00" == session.created_at
+    assert session.departed_at is None
+    session.record("preflight", "power", "pass")
+    session.sign("陈静", "王老板")
+    assert session.departed_at == session.signoff.at  # type: ignore[union-attr]
+
+
+def test_a_visit_stored_before_the_new_details_reads_and_hashes_as_it_was(
+    checklists: list[Checklist],
+) -> None:
+    # What VisitInfo.to_dict wrote before: a signed visit's hash covers exactly these keys.
+    old = {
+        "job_type": "new_install",
+        "reason": "",
+        "merchant_name": "北京朝阳便利店",
+        "merchant_number": "898110053990012",
+        "terminal_number": "87654321",
+        "terminal_serial": "",
+        "model": "",
+        "capabilities": ["chip"],
+        "site_address": "北京市朝阳区建国路88号",
+        "merchant_contact": "",
+        "technician": "陈静",
+        "device_id": "",
+        "notes": "",
+        "language": "zh",
+    }
+    info = VisitInfo.from_dict(old)
+    assert info.work_order == info.sim_iccid == info.province == ""
+    assert info.to_dict() == old
+    session = Session.start(make_info(), checklists, clock=fixed_clock)
+    data = session.to_dict() | {"info": old}
+    assert Session.from_dict(data, checklists).content()["info"] == old
+
+
+def test_a_hand_edited_later_detail_of_the_wrong_type_reads_as_empty() -> None:
+    info = VisitInfo.from_dict({"merchant_name": "小店", "sim_iccid": 8986, "latitude": ["x"]})
+    assert (info.sim_iccid, info.latitude) == ("", "")
+
+
+def test_new_details_are_written_only_when_filled() -> None:
+    data = make_info(work_order="GD-0001", mcc="5411").to_dict()
+    assert (data["work_order"], data["mcc"]) == ("GD-0001", "5411")
+    assert "tusn" not in data and "latitude" not in data
+    assert VisitInfo.from_dict(data) == make_info(work_order="GD-0001", mcc="5411")
+
+
+@pytest.mark.parametrize("number", ["GD-20250314-0007", "WO2025031400001234", "3301-A-000123"])
+def test_a_work_order_number_is_kept_whole(number: str) -> None:
+    assert make_info(work_order=number).guarded().work_order == number
+
+
+def test_a_work_order_number_that_is_a_card_number_is_refused() -> None:
+    assert make_info(work_order="4111111111111111").problems() == {"work_order": LOOKS_LIKE_A_CARD}

@@ -1,4 +1,5 @@
-"""Pieces the forms share: a labelled field with its message under it, and Select options."""
+"""Pieces the forms share: a labelled field (or a row of them) with its message under it,
+and Select options."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def field_row(name: str, widget: Widget) -> Horizontal:
         id=f"{name}-row",
         classes="field-row",
     )
+
+
+def inline_label(name: str) -> Static:
+    """`#{name}-inline`: the short label before a field that shares its row with another."""
+    return Static(id=f"{name}-inline", classes="inline-label")
 
 
 def label_text(label: Text, lang: str, required: bool) -> str:

@@ -23,26 +23,61 @@ CHOOSE_CHECKLIST = Text("至少选择一份检查表", "choose at least one chec
 CHOOSE_REASON = Text("请选择原因", "Choose the reason")
 TECHNICIAN = Text("技术员：{name}", "Technician: {name}")
 
+# A row's label: its first field's, or the group's for a row of parts.
 LABELS: dict[str, Text] = {
     "job_type": Text("作业类型", "Job type"),
     "reason": Text("激活原因", "Reason"),
+    "work_order": Text("工单号", "Work order"),
     "merchant_name": Text("商户名称", "Merchant name"),
+    "registered_name": Text("注册名称", "Registered name"),
     "merchant_number": Text("商户号", "Merchant no."),
+    "credit_code": Text("信用代码", "Credit code"),
     "terminal_number": Text("终端号", "Terminal no."),
     "terminal_serial": Text("终端序列号", "Serial no."),
-    "model": Text("终端型号", "Model"),
-    "site_address": Text("安装地址", "Site address"),
+    "pinpad_serial": Text("密码键盘 S/N", "PIN pad S/N"),
+    "address": Text("布放地址", "Install address"),
+    "street": Text("街道门牌", "Street, number"),
+    "position": Text("经纬度", "Position"),
     "merchant_contact": Text("商户联系人", "Contact"),
     "capabilities": Text("终端功能", "Capabilities"),
     "checklists": Text("检查表", "Checklists"),
 }
 
+# The short label in front of a field that shares its row, also naming it in the row's message.
+INLINE: dict[str, Text] = {
+    "mcc": Text("MCC", "MCC"),
+    "model": Text("型号", "Model"),
+    "tusn": Text("TUSN", "TUSN"),
+    "sim_iccid": Text("ICCID", "ICCID"),
+    "province": Text("省", "Province"),
+    "city": Text("市", "City"),
+    "district": Text("区县", "District"),
+    "street_number": Text("门牌号", "Number"),
+    "latitude": Text("纬度", "Latitude"),
+    "longitude": Text("经度", "Longitude"),
+    "accuracy_m": Text("精度", "Accuracy"),
+}
+
 PLACEHOLDERS: dict[str, Text] = {
+    "work_order": Text("派工单上的编号", "From the dispatch order"),
     "merchant_name": Text("招牌上的名称", "As on the shop sign"),
+    "registered_name": Text("营业执照上的名称", "As on the business licence"),
     "merchant_number": Text("15位，见商户协议", "15 characters, from the agreement"),
+    "mcc": Text("4位", "4 digits"),
+    "credit_code": Text("统一社会信用代码，18位", "Unified social credit code, 18 characters"),
     "terminal_number": Text("8位数字", "8 digits"),
-    "terminal_serial": Text("机身背面的 S/N", "S/N on the back of the device"),
-    "model": Text("例如 PAX A920", "e.g. PAX A920"),
-    "site_address": Text("街道、门牌号", "Street and number"),
+    "model": Text("如 PAX A920", "e.g. PAX A920"),
+    "terminal_serial": Text("机身背面的 S/N", "S/N on the back"),
+    "tusn": Text("银联终端唯一序列号", "UnionPay terminal serial"),
+    "pinpad_serial": Text("外接键盘的 S/N", "S/N of an external PIN pad"),
+    "sim_iccid": Text("SIM 卡上的19或20位", "19 or 20 digits on the SIM"),
+    "province": Text("省", "Province"),
+    "city": Text("市", "City"),
+    "district": Text("区县", "District"),
+    "street": Text("街道、路", "Street or road"),
+    "street_number": Text("门牌号", "Number"),
+    "latitude": Text("纬度，如 31.2304", "e.g. 31.2304"),
+    "longitude": Text("经度，如 121.4737", "e.g. 121.4737"),
+    "accuracy_m": Text("米", "metres"),
     "merchant_contact": Text("姓名和电话", "Name and phone"),
 }

@@ -204,10 +204,16 @@ class RunnerScreen(PosScreen[None]):
 
     def action_na_item(self) -> None:
         key = self._answerable()
-        if key is not None:
-            answer = self.session.answer(*key)
-            note, values = (answer.note, dict(answer.values)) if answer else ("", {})
-            self.record(key, Outcome.NA, note, values, advance=True)
+        if key is None:
+            return
+        if self.session.item(*key).na_needs_reason:
+            # The reason is asked for in the dialog, where an earlier answer's note (which may
+            # explain something else) is shown to confirm or change, never taken silently.
+            self._ask(key, Outcome.NA, advance=True)
+            return
+        answer = self.session.answer(*key)
+        note, values = (answer.note, dict(answer.values)) if answer else ("", {})
+        self.record(key, Outcome.NA, note, values, advance=True)
 
     def action_details(self) -> None:
         key = self._answerable()
@@ -217,7 +223,8 @@ class RunnerScreen(PosScreen[None]):
     def _ask(self, key: Key, outcome: Outcome | None, advance: bool) -> None:
         if not self.session.editable:
             return
-        screen = NoteScreen(self.session.item(*key), outcome, self.session.answer(*key))
+        session = self.session
+        screen = NoteScreen(session.item(*key), outcome, session.answer(*key), session.info)
         self.app.push_screen(screen, partial(self._noted, key, advance))
 
     def _noted(self, key: Key, advance: bool, result: NoteResult | None) -> None:

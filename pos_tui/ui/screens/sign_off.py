@@ -19,6 +19,9 @@ VERDICT = Text("结论：{verdict}", "Verdict: {verdict}")
 TECHNICIAN = Text("技术员", "Technician")
 REPRESENTATIVE = Text("商户代表", "Merchant rep.")
 REPRESENTATIVE_PLACEHOLDER = Text("在场商户代表的姓名", "Name of the merchant's representative")
+FROM_ACKNOWLEDGEMENT = Text(
+    "取自商户确认项，请与本人核对", "From the merchant's acknowledgement: check it with them"
+)
 REQUIRED = Text("必填", "required")
 INCOMPLETE_WARNING = Text(
     "还有 {count} 个必填项未作答。签署后访问将以「未完成」结束，不能再修改。",
@@ -45,6 +48,8 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
         super().__init__()
         self.verdict = session.verdict()
         self.missing = len(session.missing_required())
+        # Recorded once in the walkthrough's acknowledgement: offered here, not typed again.
+        self.representative = session.representative_named()
         self._submitted = False
 
     @property
@@ -63,7 +68,9 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
             yield field_row(
                 "signoff-technician", Input(technician, id="signoff-technician", max_length=40)
             )
-            yield field_row("signoff-rep", Input(id="signoff-rep", max_length=40))
+            yield field_row(
+                "signoff-rep", Input(self.representative, id="signoff-rep", max_length=40)
+            )
             with Horizontal(id="signoff-buttons"):
                 yield Button(id="signoff-cancel")
                 yield Button(id="signoff-sign", variant="success")
@@ -115,6 +122,10 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
             show_message(message, problem.get(self.lang) if problem else "")
             if field != "confirm":
                 self.query_one(f"#signoff-{field}-row").set_class(bool(problem), "has-error")
+        if "rep" not in problems and self.representative:
+            offered = self._names()[1] == self.representative
+            note = FROM_ACKNOWLEDGEMENT.get(self.lang) if offered else ""
+            show_message(self.query_one("#signoff-rep-message", Static), note, "field-warning")
 
     @on(Input.Changed)
     @on(Checkbox.Changed)

@@ -37,7 +37,9 @@ def field_widget(item_field: Field, value: str, prompt: str) -> Widget:
         )
         return select
     if item_field.kind is FieldKind.LAST4:
-        return Input(value, restrict=r"[0-9]{0,4}", max_length=4, compact=True, id=widget_id)
+        # Not limited to four characters: a full card number typed or scanned here must end
+        # as its last four digits, not its first (the note dialog keeps the last four).
+        return Input(value, compact=True, id=widget_id)
     if item_field.kind is FieldKind.NUMBER:
         return Input(value, type="number", compact=True, id=widget_id, valid_empty=True)
     return Input(value, compact=True, id=widget_id)

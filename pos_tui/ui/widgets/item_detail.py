@@ -8,8 +8,9 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from pos_tui.domain.checklist import Item
+from pos_tui.domain.checklist import Condition, Item
 from pos_tui.domain.session import Answer, Session
+from pos_tui.domain.visit_info import DETAIL_NAMES, JOB_TYPE_NAMES, VisitInfo
 from pos_tui.ui.i18n import CAPABILITY_NAMES, OUTCOME_NAMES, SEVERITY_NAMES, Text
 
 REQUIRED = Text("必做", "Required")
@@ -18,6 +19,14 @@ SEVERITY = Text("严重程度", "Severity")
 DOES_NOT_APPLY = Text(
     "本终端不适用（需要：{needs}），无需作答。", "Does not apply to this terminal (needs {needs})."
 )
+OTHER_JOB = Text(
+    "本次作业不适用（仅限：{jobs}），无需作答。", "Does not apply to this job (only for {jobs})."
+)
+NO_DETAIL = Text(
+    "访问信息中没有{details}，无需作答。",
+    "Does not apply: the visit details have no {details}.",
+)
+EXPECTED = Text("应为 {value}", "must be {value}")
 SIGNED = Text("此访问已签署，只能查看。", "This visit is signed: it can be read, not changed.")
 VALUES = Text("需记录的数据", "Values to record")
 NOT_CAPTURED = Text("（未记录）", "(not recorded)")
@@ -57,17 +66,18 @@ class ItemDetail(VerticalScroll):
         self._set("detail-title", item.title.get(lang))
         self._set("detail-meta", self._meta(item, lang))
         notice = ""
-        if not applies:
-            missing = sorted(item.when - set(session.info.capabilities))
-            needs = "、".join(_capability(name, lang) for name in missing)
-            notice = DOES_NOT_APPLY.get(lang).format(needs=needs)
+        unmet = item.when.unmet(
+            session.info.capabilities, session.info.job_type, session.info.filled()
+        )
+        if unmet is not None:
+            notice = _why_not(unmet, lang)
         elif not session.editable:
             notice = SIGNED.get(lang)
         self._set("detail-notice", notice)
         self._set("detail-guidance", item.guidance.get(lang) if item.guidance else "")
         answer = session.answer(*key)
         self._set("detail-values-title", VALUES.get(lang) if item.fields else "")
-        self._set("detail-values", self._values(item, answer, lang))
+        self._set("detail-values", self._values(item, answer, session.info, lang))
         self._set("detail-answer-title", ANSWER.get(lang) if applies else "")
         self._set("detail-answer", self._answer(answer, lang) if applies else "")
         self.scroll_home(animate=False)
@@ -89,7 +99,7 @@ class ItemDetail(VerticalScroll):
         )
 
     @staticmethod
-    def _values(item: Item, answer: Answer | None, lang: str) -> Content:
+    def _values(item: Item, answer: Answer | None, info: VisitInfo, lang: str) -> Content:
         if not item.fields:
             return Content("")
         labels = [f.label.get(lang) + (" *" if f.required else "") for f in item.fields]
@@ -103,7 +113,14 @@ class ItemDetail(VerticalScroll):
                 if value
                 else Content.styled(NOT_CAPTURED.get(lang), "$text-muted italic")
             )
-            lines.append(Content.assemble((padded, "$text-muted"), "  ", shown))
+            # What the value is compared with, so the technician knows before typing it.
+            expected = info.detail(item_field.expect) if item_field.expect else ""
+            hint = EXPECTED.get(lang).format(value=expected) if expected else ""
+            lines.append(
+                Content.assemble((padded, "$text-muted"), "  ", shown, ("  " + hint, "$text-muted"))
+                if hint
+                else Content.assemble((padded, "$text-muted"), "  ", shown)
+            )
         return Content("\n").join(lines)
 
     @staticmethod
@@ -123,6 +140,26 @@ class ItemDetail(VerticalScroll):
         return Content("\n").join(parts)
 
 
-def _capability(name: str, lang: str) -> str:
-    text = CAPABILITY_NAMES.get(name)
+def _why_not(unmet: Condition, lang: str) -> str:
+    """Why an item does not apply, in the words of each part of its condition not met."""
+
+    def listed(names: dict[str, Text], codes: frozenset[str]) -> str:
+        return ("、" if lang == "zh" else ", ").join(
+            _named(names, code, lang) for code in sorted(codes)
+        )
+
+    sentences: list[str] = []
+    if unmet.capabilities:
+        needs = listed(CAPABILITY_NAMES, unmet.capabilities)
+        sentences.append(DOES_NOT_APPLY.get(lang).format(needs=needs))
+    if unmet.jobs is not None:
+        sentences.append(OTHER_JOB.get(lang).format(jobs=listed(JOB_TYPE_NAMES, unmet.jobs)))
+    if unmet.details:
+        details = listed(DETAIL_NAMES, unmet.details)
+        sentences.append(NO_DETAIL.get(lang).format(details=details))
+    return " ".join(sentences)
+
+
+def _named(names: dict[str, Text], name: str, lang: str) -> str:
+    text = names.get(name)
     return text.get(lang) if text else name
