@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from pos_tui.domain.answer_checks import pass_problem, problem
 from pos_tui.domain.checklist import CAPABILITIES, Checklist, Field, FieldKind, Item
-from pos_tui.domain.identifiers import looks_like_a_card
+from pos_tui.domain.identifiers import credit_code_check, looks_like_a_card
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.signatures import Signer
 from pos_tui.domain.visit_info import JobType, ReactivationReason, VisitInfo
@@ -54,18 +55,30 @@ _FAIL_NOTES = [
     "Terminal showed an error; reported to the help desk",
     "商户不在场，未能完成演示",
 ]
+# Not applicable on a required or critical item needs its reason.
+_NA_NOTE = "本次作业不涉及此项"
 # Checks that fail more often in the field than the rest: worn printers, weak signal, clocks.
 _TROUBLESOME = re.compile(r"clock|time|paper|print|backup|comm|signal|network|settle|tamper|seal")
 
 
-def _value_for(field: Field, rng: random.Random) -> str:
+def _value_for(field: Field, rng: random.Random, info: VisitInfo) -> str:
+    """A value that passes: what the visit holds where the field is compared with it."""
+    known = info.detail(field.expect or field.prefill or "")
+    if known:
+        return known
     candidates: list[str]
     if field.kind is FieldKind.LAST4:
         return f"{rng.randrange(10000):04d}"
     if field.kind is FieldKind.NUMBER:
-        candidates = [str(Decimal(rng.randrange(1, 200000)) / 100), str(rng.randrange(1, 50))]
+        low = field.minimum if field.minimum is not None else Decimal("0.01")
+        high = field.maximum if field.maximum is not None else low + 2000
+        step = rng.randrange(0, int((high - low) * 100) + 1)
+        candidates = [str(low + Decimal(step) / 100), str(rng.randrange(1, 50))]
     elif field.kind is FieldKind.CHOICE:
-        return rng.choice(field.choices)
+        return rng.choice([choice for choice in field.choices if choice not in field.fails])
+    elif field.kind is FieldKind.CREDIT_CODE:
+        first = f"91{rng.randrange(110000, 660000)}{rng.randrange(10**9):09d}"
+        return first + credit_code_check(first)
     else:
         candidates = [
             f"{rng.randrange(10**12):012d}",
@@ -75,20 +88,22 @@ def _value_for(field: Field, rng: random.Random) -> str:
             "正常",
         ]
     for candidate in candidates:
-        if field.problem(candidate) is None:
+        if problem(field, candidate) is None and pass_problem(field, candidate, info) is None:
             return candidate
     return ""
 
 
-def _answer(item: Item, rng: random.Random, failure_rate: float) -> tuple[str, str, dict[str, str]]:
+def _answer(
+    item: Item, rng: random.Random, failure_rate: float, info: VisitInfo
+) -> tuple[str, str, dict[str, str]]:
     if not item.required and rng.random() < 0.3:
-        return Outcome.NA, "", {}
+        return Outcome.NA, _NA_NOTE if item.na_needs_reason else "", {}
     rate = failure_rate * (6 if _TROUBLESOME.search(item.id) else 1)
     if rng.random() < rate:
         return Outcome.FAIL, rng.choice(_FAIL_NOTES), {}
-    values = {f.id: v for f in item.fields if (v := _value_for(f, rng))}
+    values = {f.id: v for f in item.fields if (v := _value_for(f, rng, info))}
     if any(f.required and f.id not in values for f in item.fields):
-        return Outcome.NA, "", {}
+        return Outcome.NA, _NA_NOTE, {}
     return Outcome.PASS, "", values
 
 
@@ -146,7 +161,7 @@ def demo_sessions(
         for checklist in checklists:
             for item in checklist.items:
                 if session.applies(item):
-                    outcome, note, values = _answer(item, rng, failure_rate)
+                    outcome, note, values = _answer(item, rng, failure_rate, session.info)
                     session.record(checklist.id, item.id, outcome, note, values)
         session.sign(technician, rng.choice(_REPRESENTATIVES), signer=signer)
         yield session
