@@ -36,6 +36,7 @@ from typing import Any
 from pos_tui.domain.checklist import Text
 from pos_tui.domain.keyring import TECHNICIAN, Keyring
 from pos_tui.domain.session import Session, Status
+from pos_tui.domain.signatures import canonical, sha256_hex
 
 INTACT = "intact"
 """Signed, every hash agrees and the signature holds; no keyring was asked whose key it is."""
@@ -217,9 +218,11 @@ def integrity(
     )
     if not was_signed:
         return Integrity(UNSIGNED, (NOT_SIGNED,), conflict)
-    reasons = _hash_reasons(session, row, signed_events)
+    content = canonical(session.content())
+    actual = sha256_hex(content)
+    reasons = _hash_reasons(session, row, signed_events, actual)
     signature = session.signature
-    if signature is not None and not signature.verifies(session.signed_payload()):
+    if signature is not None and not signature.verifies(session.signed_payload(content)):
         reasons.append(SIGNATURE_FAILS)
     if reasons:
         return Integrity(ALTERED, tuple(reasons), conflict)
@@ -237,8 +240,9 @@ def integrity(
     return Integrity(UNKNOWN_SIGNER, (why.get(standing.state, KEY_UNKNOWN),), conflict)
 
 
-def _hash_reasons(session: Session, row: Mapping[str, Any], signed_events: list[Any]) -> list[str]:
-    actual = session.content_hash()
+def _hash_reasons(
+    session: Session, row: Mapping[str, Any], signed_events: list[Any], actual: str
+) -> list[str]:
     reasons: list[str] = []
     if session.content_sha256 is None:
         reasons.append(HASH_MISSING)

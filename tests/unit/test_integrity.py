@@ -259,3 +259,16 @@ def test_signed_by_a_key_the_bank_does_not_trust_is_from_an_unverified_device(
 def test_a_key_the_keyring_has_never_seen(visit: Session) -> None:
     found = integrity(visit, index_row(visit), Keyring())
     assert found == Integrity("unknown_signer", ("key_unknown",))
+
+
+def test_the_signed_bytes_are_the_canonical_form_of_content_hash_and_events(
+    visit: Session,
+) -> None:
+    from pos_tui.domain.signatures import canonical
+
+    events = [e.to_dict() for e in visit.events if e.what != "signed"]
+    expected = canonical(
+        {"content": visit.content(), "content_sha256": visit.content_hash(), "events": events}
+    )
+    assert visit.signed_payload() == expected
+    assert visit.signed_payload(canonical(visit.content())) == expected
