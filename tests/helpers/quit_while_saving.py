@@ -37,7 +37,8 @@ async def main(folder: Path, checklist_dir: Path) -> None:
             await app.push_screen(RunnerScreen(session))
             await pilot.pause()
             services.worker.submit(hold.wait)
-            await pilot.press(*["n"] * ANSWERS)
+            # Past Chip and PIN (it needs values): three items a plain pass answers.
+            await pilot.press("j", *["p"] * ANSWERS)
             await pilot.press("ctrl+q")
             hold.set()
         print(f"exited {ANSWERS}", flush=True)

@@ -66,7 +66,8 @@ async def test_a_whole_visit_by_keys(
         assert isinstance(note, NoteScreen)
         for field_id, value in (("reference", "000012345678"), ("amount", "0.01")):
             await type_into(pilot, note.query_one(f"#field-{field_id}", Input), value)
-        await type_into(pilot, note.query_one("#field-last4", Input), "12345")  # 4 at most
+        # Last 4 keeps the last four digits typed, however many are typed.
+        await type_into(pilot, note.query_one("#field-last4", Input), "12345")
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert app.screen is runner
@@ -106,7 +107,7 @@ async def test_a_whole_visit_by_keys(
         assert stored.answer("card", "chip-pin").values == {  # type: ignore[union-attr]
             "reference": "000012345678",
             "amount": "0.01",
-            "last4": "1234",
+            "last4": "2345",
         }
         assert stored.answer("card", "void").note == "撤销后小票未打印"  # type: ignore[union-attr]
         assert stored.verdict() is Verdict.FAIL

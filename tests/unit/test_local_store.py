@@ -32,7 +32,7 @@ def test_answers_survive_closing_and_reopening(
         store.create(session)
         save_answer(store, session, "card", "chip-pin", Outcome.PASS, values=CHIP_VALUES)
         save_answer(store, session, "card", "void", Outcome.FAIL, note="撤销后小票未打印")
-        save_answer(store, session, "receipt", "clock", Outcome.NA)
+        save_answer(store, session, "receipt", "clock", Outcome.NA, note="终端无时钟显示")
     with LocalStore.open(folder) as store:
         reopened = store.load(session.uuid)
         [draft] = store.drafts()
