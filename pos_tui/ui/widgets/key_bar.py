@@ -39,15 +39,21 @@ class KeyBar(Widget):
 
         lang = str(getattr(self.app, "lang", "en"))
         pieces: list[Content] = []
+        room = self.size.width - 1
         for shown, words, binding, enabled in screen_keys(self.screen, lang):
             if not binding.show:
                 continue
             style = "" if enabled else "dim"
-            pieces.append(
-                Content.assemble(
-                    (shown, f"bold $footer-key-foreground {style}".strip()),
-                    " ",
-                    (words, style),
-                ).stylize(f"@click=app.simulate_key('{binding.key}')")
-            )
+            piece = Content.assemble(
+                (shown, f"bold $footer-key-foreground {style}".strip()),
+                " ",
+                (words, style),
+            ).stylize(f"@click=app.simulate_key('{binding.key}')")
+            # Whole keys or none: at 80 columns in Chinese the last of the app's own keys
+            # (help and the palette are in F1 too) give way rather than show cut in half.
+            needed = piece.cell_length + (2 if pieces else 0)
+            if room and needed > room:
+                break
+            room -= needed
+            pieces.append(piece)
         return Content(" ") + Content("  ").join(pieces)
