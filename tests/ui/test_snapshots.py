@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,10 +15,14 @@ from pos_tui.config import Settings
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.services.review import ReviewServices
 from pos_tui.services.technician import Services
 from pos_tui.store.local import LocalStore
+from pos_tui.store.sources import SharedSource
+from pos_tui.store.sync import sync
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.runner import RunnerScreen
+from tests.helpers.ui import settle
 from tests.helpers.visits import save_answer, save_sign
 
 CHINA = timezone(timedelta(hours=8))
@@ -43,6 +49,7 @@ def visit_store(
         finished = Session.start(
             info, checklists, clock=ticking_clock(datetime(2026, 11, 20, 9, tzinfo=CHINA))
         )
+        finished.uuid = "3479f53c-c5e2-421c-b1b4-6d0416457c83"  # the review detail shows it
         store.create(finished)
         for item_id in ("chip-pin", "void"):
             values = {"reference": "000012345678", "amount": "0.01", "last4": "1234"}
@@ -108,3 +115,48 @@ def test_summary(snap_compare: SnapCompare, visit_store, checklists, tmp_path: P
 
     app = app_for(store, checklists, tmp_path, "en")
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_summary)
+
+
+@pytest.fixture
+def review_services(visit_store) -> Iterator[ReviewServices]:  # type: ignore[no-untyped-def]
+    """The finished visit synced into a shared store at a fixed path: the list's sub-title
+    names the folder, so a temporary one would make every run's picture different."""
+    store, _ = visit_store
+    folder = Path(tempfile.gettempdir()) / "pos-tui-snapshots" / "shared"
+    shutil.rmtree(folder.parent, ignore_errors=True)
+    folder.mkdir(parents=True)
+    sync(store, folder, create=True)
+    services = ReviewServices(SharedSource(folder))
+    yield services
+    services.close()
+    shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+async def checked_list(pilot: Pilot[None]) -> None:
+    from pos_tui.ui.screens.review_list import ReviewListScreen
+
+    await settle(pilot.app, pilot)  # type: ignore[arg-type]
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewListScreen)
+    for _ in range(500):  # the integrity pass runs in child processes: wait for its answer
+        if screen.integrity_done:
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_review_list(snap_compare: SnapCompare, review_services: ReviewServices, lang: str) -> None:
+    app = make_app(None, lang, review=review_services)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=checked_list)
+
+
+def test_review_detail(snap_compare: SnapCompare, review_services: ReviewServices) -> None:
+    async def open_detail(pilot: Pilot[None]) -> None:
+        await checked_list(pilot)
+        pilot.app.screen.query_one("#review-table").focus()
+        await pilot.press("enter")
+        await settle(pilot.app, pilot)  # type: ignore[arg-type]
+
+    app = make_app(None, "en", review=review_services)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_detail)

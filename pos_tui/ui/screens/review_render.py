@@ -73,9 +73,8 @@ ALTERED_TEXT = L(
     "WARNING: ALTERED AFTER SIGNING! Its content no longer matches the hash it was signed with.",
 )
 UNSIGNED_TEXT = L(
-    "警告：此记录没有签署哈希，无法证明它是技术员签署的内容。",
-    "WARNING: NOT SIGNED! This record carries no signed hash, so nothing shows it is what"
-    " the technician signed.",
+    "警告：此记录没有设备签名，无法证明它是技术员签署的内容。",
+    "WARNING: NO DEVICE SIGNATURE! Nothing proves this record is what the technician signed.",
 )
 CONFLICT = L(
     "冲突：同一版本同步了两份不同的记录，请核对两份。",
