@@ -6,7 +6,7 @@ uses live here.
 
 from __future__ import annotations
 
-from pos_tui.domain.checklist import Text
+from pos_tui.domain.checklist import LANGUAGES, Text
 from pos_tui.domain.integrity import (
     ALTERED,
     INTACT,
@@ -23,7 +23,6 @@ from pos_tui.domain.progress import VERDICT_NAMES
 from pos_tui.domain.session import Outcome
 from pos_tui.domain.visit_info import JOB_TYPE_NAMES, REASON_NAMES
 
-LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 """For visits recorded before they remembered their language: the bank's working language."""
 

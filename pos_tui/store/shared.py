@@ -122,7 +122,6 @@ class PushReport:
     conflicts: list[str] = field(default_factory=list)
     repointed: list[str] = field(default_factory=list)
     """Visits whose index rows pointed at a missing or damaged record, now at a fresh copy."""
-    superseded: int = 0
     batch: str | None = None
     reviews: list[dict[str, Any]] = field(default_factory=list)
     adopted: int = 0
@@ -289,7 +288,6 @@ class SharedStore:
                     setattr(report, outcome, getattr(plan, outcome))
                 report.adopted = len(plan.placed)
                 report.replaced_rows = len(replaced)
-                report.superseded = len(plan.supersede)
                 report.removed_orphans = self._remove_redundant(
                     name
                     for name, (found, complete) in orphans.items()
