@@ -212,11 +212,22 @@ def _merchant(session: Session, labels: dict[str, str]) -> tuple[Fact, ...]:
         labels,
         [
             ("merchant_name", masked(info.merchant_name)),
+            ("registered_name", masked(info.registered_name)),
             ("merchant_number", info.merchant_number),
-            ("site_address", masked(info.site_address)),
+            ("credit_code", info.credit_code),
+            ("mcc", info.mcc),
+            ("site_address", masked(info.install_address)),
+            ("position", _position(info)),
             ("merchant_contact", masked(info.merchant_contact)),
         ],
     )
+
+
+def _position(info: Any) -> str:
+    if not (info.latitude and info.longitude):
+        return ""
+    accuracy = f" (±{info.accuracy_m} m)" if info.accuracy_m else ""
+    return f"{info.latitude}, {info.longitude}{accuracy}"
 
 
 def _terminal(session: Session, labels: dict[str, str]) -> tuple[Fact, ...]:
@@ -225,8 +236,11 @@ def _terminal(session: Session, labels: dict[str, str]) -> tuple[Fact, ...]:
         labels,
         [
             ("terminal_number", info.terminal_number),
-            ("terminal_serial", info.terminal_serial),
-            ("model", info.model),
+            ("terminal_serial", masked(info.terminal_serial)),
+            ("tusn", info.tusn),
+            ("model", masked(info.model)),
+            ("pinpad_serial", masked(info.pinpad_serial)),
+            ("sim_iccid", info.sim_iccid),
             ("capabilities", ", ".join(info.capabilities)),
         ],
     )
@@ -241,10 +255,12 @@ def _visit(
         labels,
         [
             ("visit_id", session.uuid),
+            ("work_order", info.work_order),
             ("job_type", words.job_type_name(info.job_type, info.reason, lang)),
             ("started", when(session.created_at)),
+            ("departed_at", when(session.departed_at or "")),
             ("technician", masked(info.technician)),
-            ("device_id", info.device_id),
+            ("device_id", masked(info.device_id)),
             ("status", words.name_of(words.STATUS_NAMES, status, lang)),
             ("visit_notes", masked(info.notes)),
         ],

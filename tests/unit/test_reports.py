@@ -616,3 +616,38 @@ def test_reports_do_not_load_the_ui_toolkit() -> None:
     )
     loaded = set(json.loads(done.stdout))
     assert {"textual", "pos_tui.ui"}.isdisjoint(loaded)
+
+
+def test_the_report_holds_the_details_acquirers_require(
+    tmp_path: Path, checklists: list[Checklist]
+) -> None:
+    details = visit_info(
+        work_order="WO-2025-0304-17",
+        registered_name="上海老王餐饮管理有限公司",
+        credit_code="91350100M000100Y43",
+        mcc="5812",
+        sim_iccid="8986001234567890120",
+        province="上海市",
+        city="上海市",
+        district="徐汇区",
+        street="漕溪北路",
+        street_number="88号",
+        latitude="31.1880",
+        longitude="121.4370",
+        accuracy_m="12",
+    )
+    with LocalStore.open(tmp_path / "data") as store:
+        session = make_visit(store, checklists, info=details)
+    facts = {
+        fact.label: fact.value
+        for part in ("merchant", "terminal", "visit")
+        for fact in getattr(build_report(record_of(session), "en"), part)
+    }
+    assert facts["Work order"] == "WO-2025-0304-17"
+    assert facts["Registered name"] == "上海老王餐饮管理有限公司"
+    assert facts["Unified social credit code"] == "91350100M000100Y43"
+    assert facts["MCC"] == "5812"
+    assert facts["SIM ICCID"] == "8986001234567890120"  # an identifier: never masked
+    assert "徐汇区" in facts["Address"] and "88号" in facts["Address"]
+    assert facts["Position (accuracy)"] == "31.1880, 121.4370 (±12 m)"
+    assert facts["Departed"] == session.departed_at.replace("T", " ")  # type: ignore[union-attr]
