@@ -7,6 +7,7 @@ shared store's lock so that two administrators never append after the same head.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,10 +101,8 @@ def trust(
         raise StoreError(f"unknown role {role}: one of {', '.join(ROLES)}")
     if not name.strip():
         raise StoreError("give the person's name (--name), as it will show on every record.")
-    shared = SharedStore.open(folder)
-    with shared.locked():
-        ring = trusted_keyring(folder, data_folder)
-        admin = _admin_key(data_folder, ring, folder)
+
+    def entry(ring: Keyring) -> dict[str, str]:
         known = ring.keys.get(fingerprint)
         if known is None:
             raise StoreError(
@@ -112,29 +111,43 @@ def trust(
             )
         if known.revoked_at:
             raise StoreError(f"{fingerprint} was revoked ({known.revoke_reason}): make a new key.")
-        entry = {
+        return {
             "action": TRUST,
             "public_key": encode(known.public_key),
             "role": role,
             "name": guard_text(name.strip()),
             "employee_no": guard_text(employee_no.strip()),
         }
-        append(folder, entry, admin, ring)
-    return trusted_keyring(folder, data_folder).keys[fingerprint]
+
+    return _as_administrator(folder, data_folder, fingerprint, entry)
 
 
 def revoke(folder: Path, data_folder: Path, fingerprint: str, reason: str) -> KeyEntry:
     fingerprint = normalise_fingerprint(fingerprint)
     if not reason.strip():
         raise StoreError("give the reason (--reason): it stays in the keyring for auditors.")
+
+    def entry(ring: Keyring) -> dict[str, str]:
+        if fingerprint not in ring.keys:
+            raise StoreError(f"The keyring does not know {fingerprint}.")
+        return {"action": REVOKE, "fingerprint": fingerprint, "reason": guard_text(reason)}
+
+    return _as_administrator(folder, data_folder, fingerprint, entry)
+
+
+def _as_administrator(
+    folder: Path,
+    data_folder: Path,
+    fingerprint: str,
+    entry: Callable[[Keyring], dict[str, str]],
+) -> KeyEntry:
+    """Append `entry(ring)`, signed by this machine's administrator key, under the shared
+    lock (so no other administrator appends after the same head); the key's new standing."""
     shared = SharedStore.open(folder)
     with shared.locked():
         ring = trusted_keyring(folder, data_folder)
         admin = _admin_key(data_folder, ring, folder)
-        if fingerprint not in ring.keys:
-            raise StoreError(f"The keyring does not know {fingerprint}.")
-        entry = {"action": REVOKE, "fingerprint": fingerprint, "reason": guard_text(reason)}
-        append(folder, entry, admin, ring)
+        append(folder, entry(ring), admin, ring)
     return trusted_keyring(folder, data_folder).keys[fingerprint]
 
 

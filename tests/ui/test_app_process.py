@@ -73,6 +73,18 @@ class Terminal:
         os.close(self.master)
 
 
+def app_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of the real app in a test: its own settings, the fixture checklists."""
+    settings_file = tmp_path / "settings.json"
+    settings_file.write_text(json.dumps({"technician": "张伟", "language": "en"}), "utf-8")
+    return dict(
+        os.environ,
+        POS_TUI_CONFIG_FILE=str(settings_file),
+        POS_TUI_CHECKLISTS=str(FIXTURE_CHECKLISTS),
+        TERM="xterm-256color",
+    )
+
+
 def saved_answers(folder: Path, uuid: str) -> list[dict[str, object]]:
     document = read_json_document(folder / "visits" / f"{uuid}.json") or {}
     [visit] = document["visit"].values()
@@ -83,8 +95,6 @@ async def test_killed_app_resumes_with_every_saved_answer(
     tmp_path: Path, checklists: list[Checklist]
 ) -> None:
     folder = tmp_path / "data"
-    settings_file = tmp_path / "settings.json"
-    settings_file.write_text(json.dumps({"technician": "张伟", "language": "en"}), "utf-8")
     info = VisitInfo(
         merchant_name="Laowang Noodles",
         merchant_number="310104000000001",
@@ -95,12 +105,7 @@ async def test_killed_app_resumes_with_every_saved_answer(
     with LocalStore.open(folder) as store:
         session = Session.start(info, checklists)
         store.create(session)
-    env = dict(
-        os.environ,
-        POS_TUI_CONFIG_FILE=str(settings_file),
-        POS_TUI_CHECKLISTS=str(FIXTURE_CHECKLISTS),
-        TERM="xterm-256color",
-    )
+    env = app_env(tmp_path)
     terminal = Terminal(["--data-dir", str(folder), "run"], env)
     try:
         terminal.wait_for_text("Laowang Noodles")
@@ -136,14 +141,7 @@ async def test_killed_app_resumes_with_every_saved_answer(
 def test_a_burst_of_typing_lands_in_the_right_fields(tmp_path: Path) -> None:
     """A barcode scanner or a fast typist: Enter and the next field's text in one burst."""
     folder = tmp_path / "data"
-    settings_file = tmp_path / "settings.json"
-    settings_file.write_text(json.dumps({"technician": "张伟", "language": "en"}), "utf-8")
-    env = dict(
-        os.environ,
-        POS_TUI_CONFIG_FILE=str(settings_file),
-        POS_TUI_CHECKLISTS=str(FIXTURE_CHECKLISTS),
-        TERM="xterm-256color",
-    )
+    env = app_env(tmp_path)
     terminal = Terminal(["--data-dir", str(folder), "run"], env)
     try:
         terminal.wait_for_text("No unfinished visits")
@@ -212,15 +210,8 @@ def test_quitting_in_a_terminal_right_after_answering_keeps_every_answer(
 ) -> None:
     """The keys and ctrl+q arrive in one burst: the saves are still on their way at the quit."""
     folder = tmp_path / "data"
-    settings_file = tmp_path / "settings.json"
-    settings_file.write_text(json.dumps({"technician": "张伟", "language": "en"}), "utf-8")
     session = draft_visit(folder, checklists)
-    env = dict(
-        os.environ,
-        POS_TUI_CONFIG_FILE=str(settings_file),
-        POS_TUI_CHECKLISTS=str(FIXTURE_CHECKLISTS),
-        TERM="xterm-256color",
-    )
+    env = app_env(tmp_path)
     terminal = Terminal(["--data-dir", str(folder), "run"], env)
     try:
         terminal.wait_for_text("Laowang Noodles")
