@@ -94,7 +94,11 @@ def _record(source: LocalSource | SharedSource, row: dict[str, Any]) -> VisitRec
     type=click.Choice(["html", "md"]),
     help="html (printable, the default) or md; guessed from --out's extension when not given.",
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (.html or .md); - for standard output. Default: the reports folder.",
+)
 @lang_option
 @click.pass_context
 @plain_errors
@@ -108,17 +112,44 @@ def report(
     lang: str | None,
 ) -> None:
     """Write the acceptance report of one visit (VISIT: its id or the start of it)."""
-    from pos_tui.reports.report import format_for, render_report, write_report
+    from pos_tui.reports.report import render_report, write_report
     from pos_tui.store.sources import find_row
 
+    chosen = _report_format(out, fmt)
     with _source(ctx, store, data_dir) as source:
         record = _record(source, find_row(source, visit))
-    if out is None:
-        text = render_report(record, format_for(None, fmt), lang)
-        _write_stdout(text)
+    if out == Path("-"):
+        _write_stdout(render_report(record, chosen, lang))
         return
-    write_report(record, out, fmt, lang)
+    if out is None:
+        # Not into the terminal: a page of HTML there helps nobody at the counter.
+        from pos_tui.locations import reports_dir
+        from pos_tui.reports.report import default_name
+
+        folder = reports_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / default_name(record.session, chosen)
+    write_report(record, out, chosen, lang)
     click.echo(f"Wrote the report of visit {record.session.uuid[:8]} to {out}.")
+
+
+REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+
+
+def _report_format(out: Path | None, fmt: str | None) -> str:
+    """The format to write: --format, else the file's extension; refused when the two
+    disagree, or when the extension names a format pos-tui does not write (.pdf, .txt)."""
+    if out is None or out == Path("-"):
+        return fmt or "html"
+    by_name = REPORT_SUFFIXES.get(out.suffix.lower())
+    if by_name is None:
+        fail(
+            f"{out.name}: reports are written as .html (print it to PDF from a browser) or"
+            " .md; give --out a file with one of those extensions."
+        )
+    if fmt is not None and fmt != by_name:
+        fail(f"--format {fmt} and {out.name} disagree: give one or the other.")
+    return by_name
 
 
 @click.command(name="export")

@@ -533,10 +533,13 @@ def test_write_report_writes_the_file_whole(stores: Stores, tmp_path: Path) -> N
 # -- the command line, as a user runs it ---------------------------------------------------
 
 
-def pos_tui(*args: str) -> subprocess.CompletedProcess[str]:
+def pos_tui(
+    *args: str, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pos_tui", *args],
         cwd=ROOT,
+        env=dict(os.environ, **(env_extra or {})),
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -546,7 +549,7 @@ def pos_tui(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_report_command_by_prefix(stores: Stores, tmp_path: Path) -> None:
-    args = ["--store", str(stores.shared), "--format", "md", "--lang", "en"]
+    args = ["--store", str(stores.shared), "--format", "md", "--lang", "en", "--out", "-"]
     done = pos_tui("report", VISIT_UUID[:5], *args)
     assert done.returncode == 0, done.stderr
     assert done.stdout == render_report(read_record(stores.shared), "md", "en")
@@ -584,7 +587,7 @@ def test_report_command_errors_are_plain(
         unwritable.stderr.strip() == f"pos-tui: cannot write {nowhere}: No such file or directory."
     )
     report_nowhere = pos_tui(
-        "report", "5f0c2a", "--store", str(stores.local), "--out", str(nowhere)
+        "report", "5f0c2a", "--store", str(stores.local), "--out", str(nowhere.with_suffix(".html"))
     )
     assert report_nowhere.returncode == 1 and "Cannot write the report to" in report_nowhere.stderr
     empty = tmp_path / "empty"
@@ -651,3 +654,37 @@ def test_the_report_holds_the_details_acquirers_require(
     assert "徐汇区" in facts["Address"] and "88号" in facts["Address"]
     assert facts["Position (accuracy)"] == "31.1880, 121.4370 (±12 m)"
     assert facts["Departed"] == session.departed_at.replace("T", " ")  # type: ignore[union-attr]
+
+
+def test_a_report_without_out_goes_to_the_reports_folder_not_the_terminal(
+    stores: Stores, tmp_path: Path
+) -> None:
+    folder = tmp_path / "reports"
+    done = pos_tui(
+        "report",
+        VISIT_UUID[:5],
+        "--store",
+        str(stores.local),
+        env_extra={"POS_TUI_REPORTS_DIR": str(folder)},
+    )
+    assert done.returncode == 0, done.stderr
+    [written] = list(folder.iterdir())
+    assert written.suffix == ".html" and f"to {written}" in done.stdout
+    assert "<!DOCTYPE" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--out", "{dir}/report.pdf"], "reports are written as .html"),
+        (["--out", "{dir}/report.txt"], "reports are written as .html"),
+        (["--format", "md", "--out", "{dir}/report.html"], "--format md and report.html disagree"),
+    ],
+)
+def test_an_output_the_report_cannot_be_is_refused(
+    stores: Stores, tmp_path: Path, args: list[str], said: str
+) -> None:
+    args = [arg.replace("{dir}", str(tmp_path)) for arg in args]
+    done = pos_tui("report", VISIT_UUID[:5], "--store", str(stores.local), *args)
+    assert done.returncode == 1 and said in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.glob("report.*")) == []
