@@ -174,8 +174,12 @@ async def test_an_altered_record_is_altered_everywhere(shared: Path, tmp_path: P
 
     # -- both report formats, and both exports, from the same share
     html = from_screen.read_text("utf-8")
-    markdown = invoke("report", uuid, "--store", str(shared), "--format", "md", "--lang", "en")
-    cli_html = invoke("report", uuid, "--store", str(shared), "--format", "html", "--lang", "en")
+    markdown = invoke(
+        "report", uuid, "--store", str(shared), "--format", "md", "--lang", "en", "--out", "-"
+    )
+    cli_html = invoke(
+        "report", uuid, "--store", str(shared), "--format", "html", "--lang", "en", "--out", "-"
+    )
     for page in (html, cli_html):
         assert 'data-state="altered"' in page
         assert "WARNING: this record was changed after it was signed" in page
