@@ -95,16 +95,7 @@ async def test_killed_app_resumes_with_every_saved_answer(
     tmp_path: Path, checklists: list[Checklist]
 ) -> None:
     folder = tmp_path / "data"
-    info = VisitInfo(
-        merchant_name="Laowang Noodles",
-        merchant_number="310104000000001",
-        terminal_number="20240001",
-        technician="张伟",
-        capabilities=("chip", "contactless", "printer"),
-    )
-    with LocalStore.open(folder) as store:
-        session = Session.start(info, checklists)
-        store.create(session)
+    session = draft_visit(folder, checklists)
     env = app_env(tmp_path)
     terminal = Terminal(["--data-dir", str(folder), "run"], env)
     try:
