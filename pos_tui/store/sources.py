@@ -74,11 +74,6 @@ def find_row(source: VisitSource, prefix: str) -> dict[str, Any]:
     return matches[0]
 
 
-def iter_records(source: VisitSource, rows: Iterable[dict[str, Any]]) -> Iterator[VisitRecord]:
-    for row in rows:
-        yield source.record(row)
-
-
 def _newest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: row.get("updated_at", ""), reverse=True)
 
