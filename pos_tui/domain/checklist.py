@@ -166,6 +166,26 @@ class Condition:
 ALWAYS = Condition()
 
 
+class EvidenceKind(StrEnum):
+    PHOTO = "photo"
+    FILE = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRule:
+    """What an item asks for: `minimum` files to pass when `required`, at most `maximum`."""
+
+    kind: EvidenceKind = EvidenceKind.PHOTO
+    minimum: int = 1
+    maximum: int = 5
+    required: bool = True
+
+    @property
+    def needed(self) -> int:
+        """How many files a pass needs."""
+        return self.minimum if self.required else 0
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     id: str
@@ -175,6 +195,8 @@ class Item:
     guidance: Text | None = None
     fields: tuple[Field, ...] = ()
     when: Condition = ALWAYS
+    evidence: EvidenceRule | None = None
+    """The photos or files the item asks for; None when it asks for none."""
 
     def applies_to(
         self, capabilities: Iterable[str], job_type: str = "", filled: Iterable[str] = ()

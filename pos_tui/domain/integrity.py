@@ -69,6 +69,8 @@ KEY_PENDING = "key_pending"
 KEY_UNKNOWN = "key_unknown"
 KEY_REVOKED = "key_revoked"
 KEY_WRONG_ROLE = "key_wrong_role"
+EVIDENCE_MISSING = "evidence_missing"
+EVIDENCE_REPLACED = "evidence_replaced"
 SIGNED_BEFORE_REVOCATION = "signed_before_revocation"
 """Not a problem: said beside "verified" so an auditor knows the key is revoked now."""
 REASONS = (
@@ -87,6 +89,8 @@ REASONS = (
     SIGNED_EVENT_MISSING,
     NOT_SIGNED,
     RECORD_UNREADABLE,
+    EVIDENCE_MISSING,
+    EVIDENCE_REPLACED,
 )
 
 INTEGRITY_NAMES: dict[str, Text] = {
@@ -142,6 +146,14 @@ REASON_NAMES: dict[str, Text] = {
     KEY_REVOKED: Text("签名时密钥已被吊销", "signed by a key that had already been revoked"),
     KEY_WRONG_ROLE: Text("签名密钥不属于技术员", "signed by a key that is not a technician's"),
     SIGNED_BEFORE_REVOCATION: Text("签署于密钥吊销之前", "signed before the key was revoked"),
+    EVIDENCE_MISSING: Text(
+        "记录所附的照片或文件在库中缺失",
+        "a photo or file the record names is missing from the store",
+    ),
+    EVIDENCE_REPLACED: Text(
+        "记录所附的照片或文件已被替换（哈希不符）",
+        "a photo or file the record names has been replaced (its hash differs)",
+    ),
 }
 
 
@@ -195,13 +207,19 @@ def unreadable(row: Mapping[str, Any] | None = None) -> Integrity:
 
 
 def integrity(
-    session: Session, row: Mapping[str, Any] | None = None, keyring: Keyring | None = None
+    session: Session,
+    row: Mapping[str, Any] | None = None,
+    keyring: Keyring | None = None,
+    files: Mapping[str, str] | None = None,
 ) -> Integrity:
     """The verdict on `session` as read from a store, with the index `row` it came from.
 
     `row` is the store's index row (its `content_sha256` and `conflict`), or None when
     the session has no row (a visit open in the technician's app). `keyring`: the shared
     store's, to say whose key signed; None where none applies (the laptop's own store).
+    `files`: what the store found wrong with the evidence files the record names, by
+    hash ("missing" or "replaced"); the record's hash covers each file's hash, and this
+    says whether the files still have them.
     """
     row = row or {}
     conflict = bool(row.get("conflict"))
@@ -221,6 +239,8 @@ def integrity(
     content = canonical(session.content())
     actual = sha256_hex(content)
     reasons = _hash_reasons(session, row, signed_events, actual)
+    found = set((files or {}).values())
+    reasons += [reason for problem, reason in _FILE_REASONS if problem in found]
     signature = session.signature
     if signature is not None and not signature.verifies(session.signed_payload(content)):
         reasons.append(SIGNATURE_FAILS)
@@ -238,6 +258,9 @@ def integrity(
         return Integrity(VERIFIED, (SIGNED_BEFORE_REVOCATION,), conflict)
     why = {"pending": KEY_PENDING, "revoked": KEY_REVOKED, "wrong_role": KEY_WRONG_ROLE}
     return Integrity(UNKNOWN_SIGNER, (why.get(standing.state, KEY_UNKNOWN),), conflict)
+
+
+_FILE_REASONS = (("missing", EVIDENCE_MISSING), ("replaced", EVIDENCE_REPLACED))
 
 
 def _hash_reasons(

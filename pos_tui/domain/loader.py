@@ -21,6 +21,7 @@ from pos_tui.domain.checklist import (
     Severity,
     in_visit_order,
 )
+from pos_tui.domain.evidence_reader import read_evidence
 from pos_tui.domain.field_reader import read_fields, read_when
 from pos_tui.domain.node_reader import NodeReader
 from pos_tui.domain.safe_read import FileTooLarge, RefusedFile, read_regular_file
@@ -36,7 +37,7 @@ from pos_tui.domain.yaml_nodes import (
 CHECKLIST_SUFFIXES = (".yaml", ".yml")
 
 _TOP_KEYS = ("id", "version", "title", "description", "order", "when", "items")
-_ITEM_KEYS = ("id", "title", "guidance", "severity", "required", "fields", "when")
+_ITEM_KEYS = ("id", "title", "guidance", "severity", "required", "fields", "when", "evidence")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +186,9 @@ def _read_item(
     required = reader.boolean(keys["required"], f"{where}.required") if "required" in keys else True
     fields = read_fields(reader, keys["fields"], f"{where}.fields") if "fields" in keys else ()
     when = read_when(reader, keys["when"], f"{where}.when") if "when" in keys else ALWAYS
+    evidence = (
+        read_evidence(reader, keys["evidence"], f"{where}.evidence") if "evidence" in keys else None
+    )
     if when is not None:
         # The checklist's condition holds for each of its items, so an item never has to
         # repeat it, and `Session.applies` has one condition to look at.
@@ -200,7 +204,7 @@ def _read_item(
             when = combined
     if None in (item_id, title, severity, required, fields, when):
         return None
-    if "guidance" in keys and guidance is None:
+    if ("guidance" in keys and guidance is None) or ("evidence" in keys and evidence is None):
         return None
     assert item_id is not None and title is not None and severity is not None
     assert required is not None and fields is not None and when is not None
@@ -212,6 +216,7 @@ def _read_item(
         guidance=guidance,
         fields=fields,
         when=when,
+        evidence=evidence,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from pos_tui.domain import answer_checks
 from pos_tui.domain.checklist import Checklist, Item, Severity, Text
+from pos_tui.domain.evidence import EvidenceRef, accepts, needs_more, over_limit
 from pos_tui.domain.progress import Progress, Verdict, verdict_of
 from pos_tui.domain.redact import guard_text
 from pos_tui.domain.signatures import (
@@ -155,6 +156,9 @@ class Session:
         self.status = Status.DRAFT
         self.revision = 0
         self.answers: dict[tuple[str, str], Answer] = {}
+        self.evidence: dict[tuple[str, str], tuple[EvidenceRef, ...]] = {}
+        """The files attached to each item, in the order they came; apart from the answer,
+        since a photo is usually taken before the technician decides pass or fail."""
         self.events: list[Event] = []
         self.signoff: SignOff | None = None
         self.content_sha256: str | None = None
@@ -207,6 +211,7 @@ class Session:
         twin.status = self.status
         twin.revision = self.revision
         twin.answers = dict(self.answers)
+        twin.evidence = dict(self.evidence)
         twin.events = list(self.events)
         twin.signoff = self.signoff
         twin.content_sha256 = self.content_sha256
@@ -316,11 +321,14 @@ class Session:
         if outcome is Outcome.NA and item.na_needs_reason and not note:
             raise VisitError(NA_NEEDS_REASON)
         clean_values = self._checked_values(item, values or {}, outcome)
+        key = (checklist_id, item_id)
         if outcome is Outcome.PASS:
             blocked = answer_checks.pass_problems(item, clean_values, self.info)
             if blocked:
                 raise VisitError(answer_checks.refusal(item, blocked))
-        key = (checklist_id, item_id)
+            short = needs_more(item.evidence, len(self.evidence.get(key, ())))
+            if short is not None:
+                raise VisitError(short)
         previous = self.answers.get(key)
         answer = Answer(
             checklist_id=checklist_id,
@@ -363,6 +371,83 @@ class Session:
             if value:
                 clean[item_field.id] = value
         return clean
+
+    def attach(
+        self, checklist_id: str, item_id: str, refs: Iterable[EvidenceRef]
+    ) -> tuple[EvidenceRef, ...]:
+        """Attach files (already kept by the store under their hashes) to an item; the ones
+        newly attached. A file already on the item is not attached twice."""
+        self._require_draft()
+        item = self.item(checklist_id, item_id)
+        key = (checklist_id, item_id)
+        present = self.evidence.get(key, ())
+        known = {ref.sha256 for ref in present}
+        new: list[EvidenceRef] = []
+        for ref in refs:
+            if not accepts(item.evidence, ref.media_type):
+                raise VisitError(
+                    Text(
+                        f"此项只接受照片（JPEG、PNG、HEIC），{ref.name} 不是照片",
+                        f"this item takes photos (JPEG, PNG, HEIC); {ref.name} is not one",
+                    )
+                )
+            if ref.sha256 not in known:
+                known.add(ref.sha256)
+                new.append(ref)
+        if not new:
+            return ()
+        too_many = over_limit(item.evidence, len(present), len(new))
+        if too_many is not None:
+            raise VisitError(too_many)
+        self.evidence[key] = (*present, *new)
+        self.position = key
+        self._log(
+            self.info.technician,
+            "attached",
+            {"checklist_id": checklist_id, "item_id": item_id, "files": [r.to_dict() for r in new]},
+        )
+        return tuple(new)
+
+    def detach(self, checklist_id: str, item_id: str, sha256: str) -> EvidenceRef:
+        """Take a file off an item; the file stays in the store (files are never deleted,
+        and the event log names it)."""
+        self._require_draft()
+        item = self.item(checklist_id, item_id)
+        key = (checklist_id, item_id)
+        present = self.evidence.get(key, ())
+        found = next((ref for ref in present if ref.sha256 == sha256), None)
+        if found is None:
+            raise VisitError(Text("此项没有该文件", "no such file on this item"))
+        left = tuple(ref for ref in present if ref.sha256 != sha256)
+        answer = self.answers.get(key)
+        passed = answer is not None and answer.outcome is Outcome.PASS
+        if passed and needs_more(item.evidence, len(left)) is not None:
+            raise VisitError(
+                Text(
+                    "此项已凭该照片判为通过；先改判或再附一份",
+                    "this item passed on this evidence: change the answer or attach another first",
+                )
+            )
+        if left:
+            self.evidence[key] = left
+        else:
+            self.evidence.pop(key, None)
+        self.position = key
+        self._log(
+            self.info.technician,
+            "detached",
+            {"checklist_id": checklist_id, "item_id": item_id, "sha256": sha256},
+        )
+        return found
+
+    def evidence_of(self, checklist_id: str, item_id: str) -> tuple[EvidenceRef, ...]:
+        return self.evidence.get((checklist_id, item_id), ())
+
+    def all_evidence(self) -> list[tuple[tuple[str, str], EvidenceRef]]:
+        """Every attached file with its item, in visit order."""
+        order = {(c.id, i.id): n for n, (c, i) in enumerate(self.all_items())}
+        keys = sorted(self.evidence, key=lambda key: (order.get(key, len(order)), key))
+        return [(key, ref) for key in keys for ref in self.evidence[key]]
 
     def undo(self) -> tuple[str, str] | None:
         """Take back the last answer; returns the item it was on, or None with nothing to undo."""
@@ -500,6 +585,22 @@ class Session:
             "checklists": [ref_to_dict(ref) for ref in self.refs],
             "answers": [self.answers[key].to_dict() for key in sorted(self.answers)],
             "signoff": None if self.signoff is None else signoff_to_dict(self.signoff),
+        } | self._evidence_content()
+
+    def _evidence_content(self) -> dict[str, Any]:
+        # Only when there is some: a visit without evidence keeps the content (and so the
+        # hash and signature) it had before evidence existed.
+        if not self.evidence:
+            return {}
+        return {
+            "evidence": [
+                {
+                    "checklist_id": key[0],
+                    "item_id": key[1],
+                    "files": [ref.to_dict() for ref in self.evidence[key]],
+                }
+                for key in sorted(self.evidence)
+            ]
         }
 
     def content_hash(self) -> str:
@@ -554,6 +655,9 @@ class Session:
         for answer_data in data.get("answers", []):
             answer = Answer.from_dict(answer_data)
             session.answers[answer.key] = answer
+        for entry in data.get("evidence", []):
+            key = (entry["checklist_id"], entry["item_id"])
+            session.evidence[key] = tuple(EvidenceRef.from_dict(f) for f in entry["files"])
         signoff = data.get("signoff")
         if signoff:
             session.signoff = SignOff(**signoff)

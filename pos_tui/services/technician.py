@@ -10,7 +10,7 @@ save that fails leaves nothing to roll back: the copy is simply dropped.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pos_tui.config import Settings, save_settings
-from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.checklist import Checklist, Text
+from pos_tui.domain.evidence import EvidenceError, EvidenceRef
 from pos_tui.domain.session import Answer, Outcome, Session, local_now
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.services.background import Background
@@ -44,6 +45,15 @@ class Undone:
     session: Session
     key: tuple[str, str] | None
     """The item whose answer was taken back; None when there was nothing to undo."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    session: Session
+    added: tuple[EvidenceRef, ...]
+    """The files newly on the item (one already there is not attached twice)."""
+    refused: tuple[tuple[str, Text], ...] = ()
+    """Each file not taken in, by name, with why."""
 
 
 @dataclass
@@ -139,6 +149,50 @@ class Services:
             return draft.sign(technician, representative, signer=self.device_key())
 
         return self._change(session, command, lambda signed, _signoff: signed)
+
+    def attach(
+        self,
+        session: Session,
+        checklist_id: str,
+        item_id: str,
+        paths: Sequence[Path] = (),
+        uploads: Sequence[tuple[str, bytes]] = (),
+        source: str = "laptop",
+    ) -> Future[Attached]:
+        """Take files in (paths on this laptop, or uploaded bytes with their names) and
+        attach those that pass to the item, in one save. A refused file is reported and
+        the others are attached all the same."""
+        refused: list[tuple[str, Text]] = []
+
+        def command(draft: Session) -> tuple[EvidenceRef, ...]:
+            from pos_tui.services.intake import take_in_bytes, take_in_file
+            from pos_tui.store.evidence_files import EvidenceFiles
+
+            files = EvidenceFiles(self.store.folder)
+            refs: list[EvidenceRef] = []
+            for path in paths:
+                try:
+                    refs.append(take_in_file(files, path, source, self.clock))
+                except EvidenceError as error:
+                    refused.append((path.name, error.text))
+            for name, data in uploads:
+                try:
+                    refs.append(take_in_bytes(files, data, name, source, self.clock))
+                except EvidenceError as error:
+                    refused.append((name, error.text))
+            return draft.attach(checklist_id, item_id, refs) if refs else ()
+
+        return self._change(
+            session, command, lambda after, added: Attached(after, added, tuple(refused))
+        )
+
+    def detach(
+        self, session: Session, checklist_id: str, item_id: str, sha256: str
+    ) -> Future[Session]:
+        def command(draft: Session) -> EvidenceRef:
+            return draft.detach(checklist_id, item_id, sha256)
+
+        return self._change(session, command, lambda after, _ref: after)
 
     def _change(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -16,6 +17,7 @@ from pos_tui.domain.integrity import Integrity, integrity
 from pos_tui.domain.keyring import Keyring
 from pos_tui.domain.session import Session
 from pos_tui.store import checklist_copies
+from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import BATCHES_DIR, SharedStore
@@ -35,11 +37,29 @@ class VisitRecord:
     """Decisions on this visit that do not count, with why: shown, never applied."""
     log_has_gap: bool = False
     """The store's decision log has a decision removed or moved somewhere."""
+    files: EvidenceFiles | None = None
+    """The store's evidence files, which the record names by hash."""
+    thorough: bool = True
+    """Hash every evidence file (a record shown or reported); False for a pass over the
+    whole store, which checks that each file is there with its size."""
 
-    @property
+    @cached_property
+    def file_problems(self) -> dict[str, str]:
+        """What is wrong with the files the record names, by hash."""
+        if self.files is None:
+            return {}
+        check = self.files.check if self.thorough else self.files.quick_check
+        found: dict[str, str] = {}
+        for _key, ref in self.session.all_evidence():
+            problem = check(ref.sha256, ref.size)
+            if problem is not None:
+                found[ref.sha256] = problem
+        return found
+
+    @cached_property
     def integrity(self) -> Integrity:
         """The one rule's verdict on this record (`domain.integrity`)."""
-        return integrity(self.session, self.row, self.keyring)
+        return integrity(self.session, self.row, self.keyring, self.file_problems)
 
     @property
     def latest_decision(self) -> dict[str, Any] | None:
@@ -98,17 +118,22 @@ class LocalSource:
             for event in session.events
             if event.what == "reviewed"
         ]
-        return VisitRecord(session, row, decisions)
+        return VisitRecord(session, row, decisions, files=EvidenceFiles(self.folder))
 
     def close(self) -> None:
         self.store.close()
 
 
 class SharedSource:
-    def __init__(self, folder: Path, data_folder: Path | None = None) -> None:
+    def __init__(
+        self, folder: Path, data_folder: Path | None = None, thorough: bool = True
+    ) -> None:
         """`data_folder`: this machine's, where the store's administrator key is pinned;
-        None to read without pinning (a child process of a reader that pinned it)."""
+        None to read without pinning (a child process of a reader that pinned it).
+        `thorough`: hash each evidence file of a record (see `VisitRecord.thorough`)."""
         self.folder = folder
+        self.files = EvidenceFiles(folder)
+        self.thorough = thorough
         self.store = SharedStore.open(folder)
         self.keyring = trusted_keyring(folder, data_folder)
         self._checked: list[CheckedDecision] | None = None
@@ -152,6 +177,8 @@ class SharedSource:
             self.keyring,
             forged,
             any("gap_before" in c.reasons for c in checked),
+            self.files,
+            self.thorough,
         )
 
     def records(

@@ -47,3 +47,13 @@ def test_store_module_imports_no_ui(module: str) -> None:
 def test_services_import_no_ui(module: str) -> None:
     loaded = imported_by(module)
     assert {"textual", "rich", "pos_tui.ui", "pos_tui.cli"}.isdisjoint(loaded)
+
+
+@pytest.mark.parametrize(
+    "module", ["pos_tui.ui.app", "pos_tui.domain.session", "pos_tui.services.technician"]
+)
+def test_pictures_and_keys_libraries_stay_off_the_start_up_path(module: str) -> None:
+    # Pillow, pillow-heif and textual-image cost tens of milliseconds; they are imported
+    # when the first photo is taken in or shown (the start-up bench guards the figure).
+    loaded = imported_by(module)
+    assert {"PIL", "pillow_heif", "textual_image", "cryptography"}.isdisjoint(loaded)

@@ -1,0 +1,198 @@
+"""Evidence files kept by content: `evidence/<first two hex>/<sha256>`, written once.
+
+The laptop's store and the shared one keep their files the same way, so a file's name is
+its hash and a record names it by that hash: nothing can swap a photo without the record
+saying so (`check`). A file appears under its name only whole: it is written to a `.part`
+beside it, hashed, then renamed. On a share a `.part` left by a killed sync is carried on
+from where it stopped (`copy_from`), so a photo is not sent twice over a slow line.
+
+A hash from a record is checked before it becomes a path: a record is data from outside.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from pos_tui.domain.evidence import is_sha256
+from pos_tui.domain.media import MAX_EVIDENCE_BYTES
+from pos_tui.domain.safe_read import RefusedFile, read_regular_file
+from pos_tui.store.storage import StoreError, fsync_folder
+
+EVIDENCE_DIR = "evidence"
+PART_SUFFIX = ".part"
+_CHUNK = 1024 * 1024
+
+MISSING = "missing"
+REPLACED = "replaced"
+
+
+class EvidenceFiles:
+    def __init__(self, store_folder: Path) -> None:
+        self.folder = store_folder / EVIDENCE_DIR
+
+    def path(self, sha256: str) -> Path:
+        if not is_sha256(sha256):
+            raise StoreError(f"'{sha256[:80]}' is not the SHA-256 of a file.")
+        return self.folder / sha256[:2] / sha256
+
+    def has(self, sha256: str, size: int | None = None) -> bool:
+        """The file is there (with `size` bytes, when given): cheap, no hashing."""
+        return self.quick_check(sha256, size) is None
+
+    def quick_check(self, sha256: str, size: int | None) -> str | None:
+        """MISSING, REPLACED (the wrong size, or not a plain file), or None: a stat only,
+        for passes over thousands of records; `check` reads and hashes."""
+        try:
+            status = os.lstat(self.path(sha256))
+        except (FileNotFoundError, NotADirectoryError, StoreError):
+            return MISSING
+        if not _is_plain(status.st_mode) or (size is not None and status.st_size != size):
+            return REPLACED
+        return None
+
+    def check(self, sha256: str, size: int | None = None) -> str | None:
+        """None when the file is there and hashes to its name; else MISSING or REPLACED."""
+        quick = self.quick_check(sha256, size)
+        if quick is not None:
+            return quick
+        try:
+            actual = _hash_file(self.path(sha256))
+        except (OSError, RefusedFile):
+            return MISSING
+        return None if actual == sha256 else REPLACED
+
+    def read(self, sha256: str) -> bytes:
+        """The file's bytes, checked against its name; StoreError when it is not whole."""
+        path = self.path(sha256)
+        try:
+            data = read_regular_file(path, MAX_EVIDENCE_BYTES, follow_links=False)
+        except FileNotFoundError:
+            raise StoreError(f"The evidence file {sha256[:12]}… is missing.") from None
+        except (OSError, RefusedFile) as error:
+            raise StoreError(f"Cannot read the evidence file {sha256[:12]}…: {error}.") from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise StoreError(f"The evidence file {sha256[:12]}… has been replaced.")
+        return data
+
+    def keep(self, data: bytes) -> str:
+        """Keep `data`; its SHA-256. Keeping what is already kept costs a stat."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        if self.check(sha256, len(data)) is None:
+            return sha256
+        final = self.path(sha256)
+        part = self._fresh_part(final)
+        try:
+            with open(part, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            self._publish(part, final)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                part.unlink()
+            raise StoreError(f"Cannot keep the evidence file: {error.strerror or error}.") from None
+        return sha256
+
+    def copy_from(
+        self,
+        source: EvidenceFiles,
+        sha256: str,
+        size: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> bool:
+        """Copy one file from another store, carrying on a `.part` a killed copy left;
+        False when it was here already. StoreError when the source's file is not whole
+        (nothing is published then)."""
+        if self.check(sha256, size) is None:
+            return False
+        final = self.path(sha256)
+        for attempt in range(2):
+            part = final.with_name(final.name + PART_SUFFIX)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            done = _resumable_size(part, size) if attempt == 0 else _restart(part)
+            try:
+                with open(source.path(sha256), "rb") as reader, open(part, "ab") as writer:
+                    reader.seek(done)
+                    for chunk in iter(lambda: reader.read(_CHUNK), b""):
+                        writer.write(chunk)
+                        done += len(chunk)
+                        if done > size:
+                            break
+                        if progress is not None:
+                            progress(len(chunk))
+                    writer.flush()
+                    os.fsync(writer.fileno())
+            except FileNotFoundError:
+                raise StoreError(f"The evidence file {sha256[:12]}… is missing here.") from None
+            except OSError as error:
+                raise StoreError(
+                    f"Cannot copy the evidence file {sha256[:12]}…: {error.strerror or error}."
+                ) from None
+            if done == size and _hash_file(part) == sha256:
+                self._publish(part, final)
+                return True
+            # A part written by someone else, or the tail lost in a power cut: start over once.
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise StoreError(f"The evidence file {sha256[:12]}… does not match its hash.")
+
+    def _fresh_part(self, final: Path) -> Path:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        return final.with_name(f".{final.name}.{os.getpid()}{PART_SUFFIX}")
+
+    @staticmethod
+    def _publish(part: Path, final: Path) -> None:
+        os.chmod(part, 0o444)  # kept, never changed: a slip of a tool shows as an error
+        os.replace(part, final)
+        fsync_folder(final.parent)
+
+    def stored(self) -> Iterator[str]:
+        """Every published file's hash (not the parts)."""
+        if not self.folder.is_dir():
+            return
+        for bucket in sorted(self.folder.iterdir()):
+            if bucket.is_dir():
+                for path in sorted(bucket.iterdir()):
+                    if is_sha256(path.name):
+                        yield path.name
+
+
+def _is_plain(mode: int) -> bool:
+    return stat.S_ISREG(mode)
+
+
+def _resumable_size(part: Path, size: int) -> int:
+    try:
+        status = os.lstat(part)
+    except FileNotFoundError:
+        return 0
+    if _is_plain(status.st_mode) and status.st_size <= size:
+        return status.st_size
+    return _restart(part)
+
+
+def _restart(part: Path) -> int:
+    with contextlib.suppress(FileNotFoundError):
+        part.unlink()
+    return 0
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RefusedFile(path, "it is not a regular file")
+        while chunk := os.read(fd, _CHUNK):
+            digest.update(chunk)
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
+
+
+__all__ = ["EVIDENCE_DIR", "MISSING", "REPLACED", "EvidenceFiles"]
