@@ -46,3 +46,20 @@ def session(store: LocalStore, info: VisitInfo, checklists: list[Checklist]) -> 
     started = Session.start(info, checklists)
     store.create(started)
     return started
+
+
+@pytest.fixture
+def evidence_checklists() -> list[Checklist]:
+    """The card and receipt checklists, and one that asks for photos and a file."""
+    result = load_checklists([FIXTURES / "evidence", FIXTURES / "checklists"])
+    assert result.ok, result.problems
+    return result.checklists
+
+
+@pytest.fixture
+def photo_session(
+    store: LocalStore, info: VisitInfo, evidence_checklists: list[Checklist]
+) -> Session:
+    started = Session.start(info, evidence_checklists)
+    store.create(started)
+    return started
