@@ -166,7 +166,7 @@ def _difference_hash(image: Any) -> str:
 
     image.draft("L", (64, 64))  # JPEG decodes at 1/8 scale: a 5 MB photo in milliseconds
     grey = image.convert("L").resize((9, 8), Image.Resampling.BILINEAR)
-    pixels = list(grey.getdata())
+    pixels = grey.tobytes()  # one byte a pixel in mode L
     bits = 0
     for row in range(8):
         for column in range(8):
