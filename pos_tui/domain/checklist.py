@@ -101,6 +101,9 @@ class Field:
     """A visit detail (a `VisitInfo` attribute) the note dialog starts the field with."""
     expect: str | None = None
     """A visit detail the value must equal for the item to pass."""
+    hint: Text | None = None
+    """The format in words ("12 digits"), where the pattern is not one that can be put
+    into words by itself (`pattern_words.py`)."""
 
     def problem(self, value: str) -> Text | None:
         """Why `value` cannot be recorded in this field, or None when it can."""
@@ -121,7 +124,10 @@ class Field:
             options = ", ".join(self.choices)
             return Text(f"须为以下之一：{options}", f"must be one of: {options}")
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
-            return Text(f"格式不符：{self.pattern}", f"does not match the format {self.pattern}")
+            # Imported here: pattern_words builds its sentences from this module's Text.
+            from pos_tui.domain.pattern_words import format_problem
+
+            return format_problem(self.pattern, self.hint)
         return None
 
 

@@ -25,7 +25,7 @@ from pos_tui.domain.visit_info import VISIT_DETAILS, JobType
 
 _FIELD_KEYS = (
     *("id", "label", "kind", "choices", "fails", "pattern", "required"),
-    *("min", "max", "prefill", "expect"),
+    *("min", "max", "prefill", "expect", "hint"),
 )
 _WHEN_KEYS = ("capabilities", "job", "visit")
 JOB_TYPES: tuple[str, ...] = tuple(str(job) for job in JobType)
@@ -92,11 +92,13 @@ def _read_field(reader: NodeReader, node: object, where: str) -> Field | None:
     bounds = _read_bounds(reader, keys, where, kind)
     prefill = _read_detail(reader, keys, "prefill", where, kind)
     expect = _read_detail(reader, keys, "expect", where, kind)
+    hint = reader.text(keys["hint"], f"{where}.hint") if "hint" in keys else None
     if (
         None in (field_id, label, kind, required, choices, fails, bounds)
         or ("pattern" in keys and pattern is None)
         or ("prefill" in keys and prefill is None)
         or ("expect" in keys and expect is None)
+        or ("hint" in keys and hint is None)
     ):
         return None
     assert field_id is not None and label is not None and kind is not None
@@ -114,6 +116,7 @@ def _read_field(reader: NodeReader, node: object, where: str) -> Field | None:
         maximum=bounds[1],
         prefill=prefill,
         expect=expect,
+        hint=hint,
     )
 
 
