@@ -17,6 +17,7 @@ QUESTION = Text(
     "Your name, as the technician: it goes on every visit you record.",
 )
 PLACEHOLDER = Text("姓名", "Name")
+CONFIRM = Text("输入后按 Enter 确认。", "Type it, then press Enter.")
 REQUIRED = Text("请输入姓名", "Please type your name")
 
 
@@ -28,11 +29,13 @@ class FirstRunScreen(PosModal[str]):
             yield Static(id="first-run-title", classes="dialog-title")
             yield Static(id="first-run-question")
             yield Input(id="technician-name", max_length=40)
+            yield Static(id="first-run-confirm", classes="hint")
             yield Static(id="first-run-error", classes="field-error")
 
     def apply_language(self, lang: str) -> None:
         self.query_one("#first-run-title", Static).update(TITLE.get(lang))
         self.query_one("#first-run-question", Static).update(QUESTION.get(lang))
+        self.query_one("#first-run-confirm", Static).update(CONFIRM.get(lang))
         self.query_one("#technician-name", Input).placeholder = PLACEHOLDER.get(lang)
 
     @on(Input.Submitted)
