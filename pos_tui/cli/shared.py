@@ -19,7 +19,8 @@ def shared() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @plain_errors
 def check(path: Path) -> None:
-    """Check every record of the shared store at PATH against its index.
+    """Check every record of the shared store at PATH against its index, and every
+    evidence file a record names against its hash.
 
     Says what is missing or damaged and which laptop sent it; exit 1 when anything is.
     """

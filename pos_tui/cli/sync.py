@@ -59,19 +59,14 @@ def sync_command(
         visits_table(waiting)
         return
     with LocalStore.open(folder) as store:
-        bars: dict[str, Any] = {}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage not in bars:
-                label = {"reading": "Reading visits", "writing": "Writing"}.get(stage, stage)
-                bars[stage] = click.progressbar(length=total, label=label, file=sys.stderr)
-                bars[stage].__enter__()
-            bars[stage].update(1)
-            if done == total:
-                bars.pop(stage).__exit__(None, None, None)
-
-        report = sync(store, target, progress, repair=repair)
+        bars = _ProgressBars()
+        try:
+            report = sync(store, target, bars, repair=repair)
+        finally:
+            bars.close()
         click.echo(f"{'Repair' if repair else 'Sync'} complete: {report.sentence()}")
+        for line in report.refusals():
+            click.echo(line, err=True)
         settings = load_settings()
         if register_laptop(target, folder, settings.technician, settings.device_id):
             key = load_key(folder, DEVICE)
@@ -79,3 +74,42 @@ def sync_command(
                 "Asked the shared store's administrator to trust this laptop, key"
                 f" {key.fingerprint if key else '?'}: read it out to them."
             )
+        if report.refused:
+            sys.exit(1)
+
+
+LABELS = {"reading": "Reading visits", "bytes": "Copying evidence files", "writing": "Writing"}
+
+
+class _ProgressBars:
+    """One bar per stage on standard error. The bytes of evidence files move the bar by
+    what was written, so a large photo on a slow share shows it moving; the file count is
+    in the bar's label, not a bar of its own: two bars at once would overwrite each other."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+        self.done: dict[str, int] = {}
+        self.files = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "files":
+            self.files = f" ({done}/{total})"
+            bar = self.bars.get("bytes")
+            if bar is not None:
+                bar.label = LABELS["bytes"] + self.files
+            return
+        if stage not in self.bars:
+            label = LABELS.get(stage, stage) + (self.files if stage == "bytes" else "")
+            self.bars[stage] = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bars[stage].__enter__()
+            self.done[stage] = 0
+        step = done - self.done[stage] if stage == "bytes" else 1
+        self.done[stage] = done
+        self.bars[stage].update(step)
+        if done >= total:
+            self.bars.pop(stage).__exit__(None, None, None)
+
+    def close(self) -> None:
+        """A copy started over (its part was not what it should be) counts past its total."""
+        while self.bars:
+            self.bars.popitem()[1].__exit__(None, None, None)

@@ -8,6 +8,7 @@ Layout of the data folder:
     index.json                 TinyDB; table "visits": one summary row per visit
     visits/<uuid>.json         TinyDB; table "visit": the session, table "events": its log
     checklists/<sha256>.yaml   the exact checklist files the visits ran, by content
+    evidence/<2 hex>/<sha256>  the photos and files attached to visits, by content
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pos_tui.store.schema import (
     table_rows,
     visit_document,
 )
+from pos_tui.store.shared_check import evidence_parts
 from pos_tui.store.storage import (
     AtomicJSONStorage,
     StoreDamaged,
@@ -141,8 +143,22 @@ class LocalStore:
         removed = remove_stray_temp_files(self.folder) + remove_stray_temp_files(
             self.folder / VISITS_DIR
         )
-        self.report.removed_temp_files = len(removed)
+        self.report.removed_temp_files = len(removed) + self._remove_evidence_parts()
         self.report.reindexed, self.report.damaged = self._reconcile_index()
+
+    def _remove_evidence_parts(self) -> int:
+        """Parts (`.<sha256>.<pid>.part`) of files being kept when the app was killed. Only
+        this process keeps files here (it holds the writer lock), so none is being written
+        now, and no visit names the file: attaching comes after keeping. A copy's resumable
+        `<sha256>.part` is left for the copy to carry on."""
+        removed = 0
+        for part in evidence_parts(self.folder):
+            if not part.name.startswith("."):
+                continue
+            with contextlib.suppress(OSError):
+                part.unlink()
+                removed += 1
+        return removed
 
     def _reconcile_index(self) -> tuple[int, tuple[StoreDamaged, ...]]:
         """Bring the index in line with the visit files after a crash between the two writes."""

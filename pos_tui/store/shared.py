@@ -6,6 +6,7 @@ Layout of the shared folder (a network share or a USB stick):
     reviews.json         TinyDB: table "reviews", one row per review decision; apart from
                          the index so a decision rewrites a small file, not 10,000 rows
     batches/<name>.jsonl one immutable file per sync, one visit record per line
+    evidence/<2 hex>/<sha256>  the photos and files the records name, by content
     .shared.lock         held only while a sync or a decision is being written
 
 A sync writes its batch file once (fsynced), then rewrites the index once: the cost is one
@@ -14,6 +15,10 @@ byte offset and length, so opening one visit reads a few kilobytes, never a whol
 Nothing is ever overwritten: a different record under a uuid and revision already present
 is kept beside it and both are flagged as a conflict; a later revision marks the earlier
 ones superseded.
+
+The evidence files a record names are copied in before the batch that holds the record,
+so an index row never names a record whose files are not all there; only the files the
+store lacks are sent, and a copy cut off is carried on by the next sync from its `.part`.
 
 Every write starts by tidying, under the lock: temporary files are removed (their writers
 held the lock, so they are gone) and the records of an orphan batch (written by a sync
@@ -41,13 +46,17 @@ from pos_tui.domain.safe_read import RefusedFile, read_slice
 from pos_tui.domain.signatures import Signer, canonical, sign
 from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
+from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.os_lock import FileLock, LockTimeout
 from pos_tui.store.shared_check import (
     BATCHES_DIR,
     INDEX_NAME,
     REVIEWS_NAME,
     BatchRecord,
+    NamedFile,
     bad_row_damage,
+    evidence_parts,
+    evidence_problem,
     orphan_batches,
     read_batch_records,
     record_hash,
@@ -67,6 +76,10 @@ from pos_tui.store.storage import (
 
 LOCK_NAME = ".shared.lock"
 LOCK_TIMEOUT_S = 30.0
+
+FileProgress = Callable[[str, int, int], None]
+"""Called with ("files", done, total) as each evidence file lands and ("bytes", done, total)
+as its bytes are written: totals of what this write copies."""
 
 
 class SharedBusy(StoreError):
@@ -102,6 +115,12 @@ class Outgoing:
 
     row: dict[str, Any]
     raw: bytes
+    files: tuple[NamedFile, ...] = ()
+    """The evidence files the record names, which must be in the store before it is."""
+
+    @property
+    def uuid(self) -> str:
+        return str(self.row.get("uuid", ""))
 
     @property
     def line(self) -> bytes:
@@ -129,6 +148,11 @@ class PushReport:
     removed_orphans: int = 0
     removed_temp_files: int = 0
     replaced_rows: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    """(uuid, why) of visits not sent: an evidence file they name is not whole here."""
+    files_copied: int = 0
+    bytes_copied: int = 0
+    """Bytes written by this sync: a copy carried on from its `.part` counts only the rest."""
 
     @property
     def landed(self) -> list[str]:
@@ -236,13 +260,19 @@ class SharedStore:
         origin: dict[str, str],
         progress: Callable[[int, int], None] | None = None,
         checklists: Iterable[tuple[str, Path]] = (),
+        evidence: EvidenceFiles | None = None,
+        file_progress: FileProgress | None = None,
     ) -> PushReport:
         """Add visit records; safe to repeat, never overwrites, one index write in all.
 
         `checklists` are the (sha256, file) copies the records may need, written under the
         lock like everything else, so that while it is held every temporary file is stale.
+        `evidence`: the sending store's files, of which those the records name and this
+        store lacks are copied first; a record one of whose files is not whole there is
+        refused (`PushReport.refused`), the others go on.
         """
-        return self._write(records, origin, progress, checklists, repair=False)
+        sending = _Sending(records, evidence, file_progress)
+        return self._write(sending, origin, progress, checklists, repair=False)
 
     def repair(
         self,
@@ -250,15 +280,20 @@ class SharedStore:
         origin: dict[str, str],
         progress: Callable[[int, int], None] | None = None,
         checklists: Iterable[tuple[str, Path]] = (),
+        evidence: EvidenceFiles | None = None,
+        file_progress: FileProgress | None = None,
     ) -> PushReport:
         """A push that also verifies the index rows of these records' visits, and points
         each row whose record is missing or damaged at a fresh copy, when `records` holds
-        the same bytes (same record hash). A new batch; no batch is ever overwritten."""
-        return self._write(records, origin, progress, checklists, repair=True)
+        the same bytes (same record hash). A new batch; no batch is ever overwritten.
+        Evidence files already here are hashed, not only looked at, and sent again when
+        they no longer hash to their names."""
+        sending = _Sending(records, evidence, file_progress, thorough=True)
+        return self._write(sending, origin, progress, checklists, repair=True)
 
     def _write(
         self,
-        records: list[Outgoing],
+        sending: _Sending,
         origin: dict[str, str],
         progress: Callable[[int, int], None] | None,
         checklists: Iterable[tuple[str, Path]],
@@ -268,6 +303,8 @@ class SharedStore:
         with self.locked():
             report.removed_temp_files = self._remove_temp_files()
             self._copy_checklists(checklists)
+            # Under the lock: the `.part` a copy carries on from has one writer at a time.
+            records = sending.copy_into(EvidenceFiles(self.folder), report)
             # Cached: while the lock is held nobody else writes the index, so it is parsed
             # once per sync, the biggest single cost of a sync.
             db = TinyDB(self.index_path, storage=AtomicJSONStorage, cache=True)
@@ -374,7 +411,7 @@ class SharedStore:
         for place in temp_folders(self.folder):
             if place.is_dir():
                 removed += len(remove_stray_temp_files(place))
-        return removed
+        return removed + _remove_stale_parts(self.folder)
 
     def _copy_checklists(self, checklists: Iterable[tuple[str, Path]]) -> None:
         try:
@@ -437,3 +474,124 @@ class SharedStore:
                 temp.unlink()
             raise StoreWriteFailed(path, error) from None
         return name
+
+
+PART_KEPT_DAYS = 30
+"""A copy's `.part` not carried on for this long is given up: its laptop has either sent
+the file since (the part is then beside it) or is gone, and would start over if it came."""
+
+
+def _remove_stale_parts(folder: Path) -> int:
+    """Under the lock. A `.<sha256>.<pid>.part` is a file being kept by one process, never
+    carried on: left, it is stale. A copy's `<sha256>.part` is kept for the next sync,
+    unless the file it was to become is there or nobody has touched it for a month."""
+    removed = 0
+    cutoff = datetime.now().timestamp() - PART_KEPT_DAYS * 86400
+    for part in evidence_parts(folder):
+        if part.name.startswith(".") or _settled(part, cutoff):
+            with contextlib.suppress(OSError):
+                part.unlink()
+                removed += 1
+    return removed
+
+
+def _settled(part: Path, cutoff: float) -> bool:
+    try:
+        return part.with_suffix("").exists() or part.lstat().st_mtime < cutoff
+    except OSError:
+        return False
+
+
+class _Sending:
+    """The records of one write and the evidence files they need, copied in first."""
+
+    def __init__(
+        self,
+        records: list[Outgoing],
+        source: EvidenceFiles | None,
+        progress: FileProgress | None,
+        thorough: bool = False,
+    ) -> None:
+        self.records = records
+        self.source = source
+        self.progress = progress
+        self.thorough = thorough
+
+    def copy_into(self, target: EvidenceFiles, report: PushReport) -> list[Outgoing]:
+        """The records whose files are all in `target` now; the others go to `refused`."""
+        if self.source is None:
+            return self.records
+        lacking = self._lacking(target)
+        failed: dict[str, str] = {}
+        meter = _Meter(self.progress, len(lacking), sum(f.size for f in lacking))
+        for file in lacking:
+            why = self._copy(target, file, meter)
+            if why is not None:
+                failed[file.sha256] = why
+        report.files_copied, report.bytes_copied = meter.files, meter.written
+        kept = []
+        for record in self.records:
+            whys = [failed[f.sha256] for f in record.files if f.sha256 in failed]
+            if whys:
+                report.refused.append((record.uuid, "; ".join(whys)))
+            else:
+                kept.append(record)
+        return kept
+
+    def _lacking(self, target: EvidenceFiles) -> list[NamedFile]:
+        # A stat per file in a plain sync: hashing every photo of the share again on each
+        # sync would cost more than sending them. A repair hashes (`shared check` found it).
+        check = target.check if self.thorough else target.quick_check
+        wanted: dict[str, NamedFile] = {}
+        for record in self.records:
+            for file in record.files:
+                if file.sha256 not in wanted and check(file.sha256, file.size) is not None:
+                    wanted[file.sha256] = file
+        return list(wanted.values())
+
+    def _copy(self, target: EvidenceFiles, file: NamedFile, meter: _Meter) -> str | None:
+        """Why the file cannot be sent, or None once it is in `target`."""
+        assert self.source is not None
+        try:
+            target.copy_from(self.source, file.sha256, file.size, meter.wrote)
+        except StoreError:
+            # The copy checks the bytes it wrote: say which side is at fault. When the
+            # laptop's own file is whole, the share is (full, or gone): the sync stops.
+            problem = self.source.check(file.sha256, file.size)
+            if problem is None:
+                raise
+            return evidence_problem(file, problem, " on this laptop")
+        except OSError as error:
+            raise StoreWriteFailed(target.path(file.sha256), error) from None
+        meter.landed(file.size)
+        return None
+
+
+class _Meter:
+    """Counts for the progress callback: files landed, and bytes of the files done so far
+    plus those being written (a file carried on from its part jumps to its size)."""
+
+    def __init__(self, progress: FileProgress | None, total_files: int, total_bytes: int) -> None:
+        self.progress = progress
+        self.total_files = total_files
+        self.total_bytes = total_bytes
+        self.files = 0
+        self.written = 0
+        self._done_bytes = 0
+        self._current = 0
+        if progress is not None and total_files:
+            progress("files", 0, total_files)
+
+    def wrote(self, count: int) -> None:
+        self.written += count
+        self._current += count
+        if self.progress is not None:
+            self.progress("bytes", self._done_bytes + self._current, self.total_bytes)
+
+    def landed(self, size: int) -> None:
+        self.files += 1
+        self._done_bytes += size
+        self._current = 0
+        if self.progress is not None:
+            self.progress("bytes", self._done_bytes, self.total_bytes)
+            self.progress("files", self.files, self.total_files)

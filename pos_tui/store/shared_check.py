@@ -3,23 +3,30 @@
 A batch file has no previous generation: once it is damaged, the only good copy of its
 records is on the laptop that sent them. So every record that is missing or damaged is
 named with the laptop it came from (the device id and host its index row carries), and
-`pos-tui sync --repair` on that laptop sends those records again.
+`pos-tui sync --repair` on that laptop sends those records again. The same goes for the
+evidence files a record names: a share keeps them under their hash, and one missing or no
+longer hashing to its name is said against every record that names it.
 
 Nothing here writes; `shared.py` calls the tidying helpers while it holds the lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterator, Mapping
+import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pos_tui.domain.evidence import is_sha256
+from pos_tui.domain.media import MAX_EVIDENCE_BYTES
 from pos_tui.domain.safe_read import RefusedFile, read_regular_file, read_slice
 from pos_tui.store import schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
+from pos_tui.store.evidence_files import EVIDENCE_DIR, MISSING, PART_SUFFIX, EvidenceFiles
 from pos_tui.store.storage import (
     MAX_DOCUMENT_BYTES,
     TEMP_SUFFIX,
@@ -86,6 +93,10 @@ class CheckReport:
     """Whole files of the store that cannot be read, each said as a sentence."""
     orphans: list[str] = field(default_factory=list)
     temp_files: list[Path] = field(default_factory=list)
+    evidence_files: int = 0
+    """Distinct evidence files the records name, each checked by its hash."""
+    parts: list[Path] = field(default_factory=list)
+    """Evidence files partly copied by an interrupted sync, kept for the next one."""
 
     @property
     def ok(self) -> bool:
@@ -114,11 +125,21 @@ class CheckReport:
                 f"Note: {len(self.temp_files)} temporary file(s) left by interrupted writes;"
                 " the next sync removes them."
             )
+        if self.parts:
+            lines.append(
+                f"Note: {len(self.parts)} evidence file(s) partly copied by an interrupted"
+                " sync; the next sync of their laptop carries on from where it stopped."
+            )
         if self.ok:
             lines.insert(
                 0,
                 f"The shared store at {self.folder} is sound: {self.records} record(s) in"
-                f" {self.batches} batch file(s) match the index.",
+                f" {self.batches} batch file(s) match the index"
+                + (
+                    f", and the {self.evidence_files} evidence file(s) they name their hashes."
+                    if self.evidence_files
+                    else "."
+                ),
             )
         else:
             wrong = len(self.damage) + len(self.unreadable)
@@ -133,7 +154,10 @@ def check_store(folder: Path) -> CheckReport:
     document = read_json_document(folder / INDEX_NAME) or {}
     good, bad = schema.table_rows(document, "visits", schema.shared_row)
     report.damage.extend(bad_row_damage(document, bad))
-    report.damage.extend(verify_rows(folder / BATCHES_DIR, good))
+    evidence = _EvidenceCheck(EvidenceFiles(folder))
+    report.damage.extend(verify_rows(folder / BATCHES_DIR, good, evidence.record))
+    report.damage.extend(evidence.damage)
+    report.evidence_files = len(evidence.seen)
     report.records = len(good)
     report.batches = len({row["batch"] for row in good.values()})
     try:
@@ -149,10 +173,17 @@ def check_store(folder: Path) -> CheckReport:
         )
     report.orphans = orphan_batches(folder / BATCHES_DIR, document)
     report.temp_files = temp_files(folder)
+    report.parts = [part for part in evidence_parts(folder) if not part.name.startswith(".")]
     return report
 
 
-def verify_rows(batches: Path, rows: Mapping[str, dict[str, Any]]) -> list[Damage]:
+SoundRecord = Callable[[str, dict[str, Any], bytes], None]
+"""Told of each record that is as indexed: (doc id, row, its bytes)."""
+
+
+def verify_rows(
+    batches: Path, rows: Mapping[str, dict[str, Any]], sound: SoundRecord | None = None
+) -> list[Damage]:
     """The rows (of the right shape) whose record is missing or not as indexed."""
     damage: list[Damage] = []
     by_batch: dict[str, list[tuple[str, dict[str, Any]]]] = {}
@@ -161,35 +192,37 @@ def verify_rows(batches: Path, rows: Mapping[str, dict[str, Any]]) -> list[Damag
     for name, members in sorted(by_batch.items()):
         path = batches / name
         for doc_id, row in members:
-            why = _record_problem(path, row)
+            why, data = _record_problem(path, row)
             if why is not None:
                 damage.append(Damage(doc_id, row, why))
+            elif sound is not None:
+                sound(doc_id, row, data)
     return damage
 
 
-def _record_problem(path: Path, row: dict[str, Any]) -> str | None:
+def _record_problem(path: Path, row: dict[str, Any]) -> tuple[str | None, bytes]:
     # A slice per record, not the whole batch: the first sync of 10,000 visits makes one
     # batch of hundreds of megabytes, and a record is bounded (schema.MAX_RECORD_BYTES).
     name, end = path.name, row["offset"] + row["length"]
     try:
         data = read_slice(path, row["offset"], row["length"])
     except FileNotFoundError:
-        return f"its batch file {name} is missing"
+        return f"its batch file {name} is missing", b""
     except RefusedFile as refused:
-        return f"its batch file {name} cannot be read ({refused.reason})"
+        return f"its batch file {name} cannot be read ({refused.reason})", b""
     except OSError as error:
-        return f"its batch file {name} cannot be read ({error.strerror or error})"
+        return f"its batch file {name} cannot be read ({error.strerror or error})", b""
     if len(data) < row["length"]:
         return (
             f"its record runs to byte {end}, but the batch file {name} ends at byte"
             f" {_size(path)} (the file was cut short, or the row points past its end)"
-        )
+        ), data
     if record_hash(data) != row["record_hash"]:
         return (
             f"its record in the batch file {name} (bytes {row['offset']} to {end}) does not"
             " match its record hash: the bytes were changed"
-        )
-    return None
+        ), data
+    return None, data
 
 
 def _size(path: Path) -> int:
@@ -239,14 +272,123 @@ def _batch_names(batches: Path) -> Iterator[str]:
             yield path.name
 
 
+@dataclass(frozen=True)
+class NamedFile:
+    """An evidence file as a record names it: what a sync copies and a check looks for."""
+
+    sha256: str
+    size: int
+    name: str
+
+    @property
+    def words(self) -> str:
+        return f"{self.sha256[:12]}…" + (f" ({self.name})" if self.name else "")
+
+
+def named_files(visit: Mapping[str, Any]) -> tuple[NamedFile, ...]:
+    """The evidence files a visit record names, each once; ShapeError when it names one in
+    a way no kept file can have: a record is data from outside, and what it calls a hash
+    must never become a path."""
+    entries = visit.get("evidence", [])
+    if not isinstance(entries, list):
+        raise schema.ShapeError("its evidence is not a list")
+    found: dict[tuple[str, int], NamedFile] = {}
+    for entry in entries:
+        files = entry.get("files") if isinstance(entry, dict) else None
+        if not isinstance(files, list):
+            raise schema.ShapeError("an entry of its evidence has no list of files")
+        for ref in files:
+            named = _named_file(ref)
+            found.setdefault((named.sha256, named.size), named)
+    return tuple(found.values())
+
+
+def _named_file(ref: object) -> NamedFile:
+    if not isinstance(ref, dict):
+        raise schema.ShapeError("its evidence names a file by something that describes none")
+    sha256, size, name = ref.get("sha256"), ref.get("size"), ref.get("name")
+    if not is_sha256(sha256):
+        shown = str(sha256)[:80]
+        raise schema.ShapeError(
+            f"its evidence names a file by {shown!r}, which is not the SHA-256 of a file"
+        )
+    assert isinstance(sha256, str)
+    if type(size) is not int or not 0 <= size <= MAX_EVIDENCE_BYTES:
+        raise schema.ShapeError(f"its evidence file {sha256[:12]}… has no size a file can have")
+    # Said in sentences on a terminal: nothing in it may move the cursor or change colour.
+    shown = (
+        "".join(c if c.isprintable() else "?" for c in name[:80]) if isinstance(name, str) else ""
+    )
+    return NamedFile(sha256, size, shown)
+
+
+class _EvidenceCheck:
+    """Each file hashed once, however many records name it (a storefront photo reused)."""
+
+    def __init__(self, files: EvidenceFiles) -> None:
+        self.files = files
+        self.seen: dict[tuple[str, int], str | None] = {}
+        self.damage: list[Damage] = []
+
+    def record(self, doc_id: str, row: dict[str, Any], data: bytes) -> None:
+        try:
+            visit, _events = schema.visit_document(schema.tinydb_document(schema.parse_json(data)))
+        except schema.ShapeError:
+            return  # not a record that names anything; the review list says what it is
+        try:
+            named = named_files(visit)
+        except schema.ShapeError as error:
+            self.damage.append(
+                Damage(doc_id, row, f"its record names no file a store keeps ({error})")
+            )
+            return
+        for file in named:
+            key = (file.sha256, file.size)
+            if key not in self.seen:
+                self.seen[key] = self.files.check(file.sha256, file.size)
+            problem = self.seen[key]
+            if problem is not None:
+                self.damage.append(Damage(doc_id, row, evidence_problem(file, problem, "")))
+
+
+def evidence_problem(file: NamedFile, problem: str, where: str) -> str:
+    """`problem` (MISSING or REPLACED) said of one file; `where`: " on this laptop", say."""
+    if problem == MISSING:
+        return f"its evidence file {file.words} is missing{where}"
+    return (
+        f"its evidence file {file.words}{where} no longer hashes to its name: it was"
+        " replaced or damaged"
+    )
+
+
+def evidence_parts(store_folder: Path) -> list[Path]:
+    """Every `.part` in the evidence buckets: `.<sha256>.<pid>.part` of a kept file being
+    written, `<sha256>.part` of a copy from another store, carried on by the next one."""
+    folder = store_folder / EVIDENCE_DIR
+    try:
+        buckets = [entry for entry in os.scandir(folder) if entry.is_dir(follow_symlinks=False)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found: list[Path] = []
+    for bucket in sorted(buckets, key=lambda entry: entry.name):
+        with contextlib.suppress(OSError):
+            found.extend(
+                Path(e.path) for e in os.scandir(bucket.path) if e.name.endswith(PART_SUFFIX)
+            )
+    return found
+
+
 def temp_folders(folder: Path) -> list[Path]:
     return [folder, folder / BATCHES_DIR, folder / CHECKLISTS_DIR]
 
 
 def temp_files(folder: Path) -> list[Path]:
+    """Temporary files of interrupted writes, the kept-file parts of evidence among them
+    (a copy's resumable part is not one: `evidence_parts`)."""
     found: list[Path] = []
     for place in temp_folders(folder):
         found.extend(sorted(place.glob(f".*{TEMP_SUFFIX}")))
+    found.extend(part for part in evidence_parts(folder) if part.name.startswith("."))
     return found
 
 

@@ -13,6 +13,12 @@ revision; that revision is not news to the shared store. So the ledger records i
 represented by the signed record already there, and it is neither pending nor sent again.
 When it has to be sent after all (the ledger was lost, or a repair), what is sent is the
 signed record, rebuilt byte for byte from the visit file (`signed_record`).
+
+The evidence files a record names go with it, before it (`SharedStore.push`): only those the
+shared store lacks, each checked against its hash. A visit one of whose files is missing or
+replaced on this laptop is not sent: on the share its record would be altered, and the
+supervisor would see a broken visit where the laptop has a problem to mend. It stays
+pending, said in `SyncReport.refusals`, and the other visits go.
 """
 
 from __future__ import annotations
@@ -27,15 +33,18 @@ from pos_tui.domain.decisions import check_log, counted, record_sha256
 from pos_tui.domain.session import Status
 from pos_tui.store import schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
+from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.ledger import Landed, SyncLedger
 from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import Outgoing, PushReport, SharedStore
+from pos_tui.store.shared_check import NamedFile, named_files
 from pos_tui.store.storage import StoreError, remove_stray_temp_files
 from pos_tui.store.summary import VisitSummary, summarize
 
 Progress = Callable[[str, int, int], None]
-"""Called with (stage, done, total); stages: "reading", "writing", "reviews"."""
+"""Called with (stage, done, total); stages: "reading" (visits), "files" (evidence files
+copied), "bytes" (their bytes), "writing" (records)."""
 
 LOCAL_EVENTS = frozenset({str(Status.REVIEWED), str(Status.SYNCED)})
 """Events that only record what became of a signed visit; they change no signed content."""
@@ -50,10 +59,30 @@ class SyncReport:
     forged_decisions: int = 0
     """Decisions in the store that no trusted reviewer signed: seen, never applied."""
     target: Path | None = None
+    unsendable: list[tuple[str, str]] = field(default_factory=list)
+    """(uuid, why) of visits whose record names evidence no store can keep."""
+
+    @property
+    def refused(self) -> list[tuple[str, str]]:
+        """(uuid, why) of every visit not sent because of its evidence: still pending."""
+        return self.unsendable + self.pushed.refused
+
+    def refusals(self) -> list[str]:
+        """One sentence per visit not sent, saying what to mend."""
+        return [
+            f"Visit {uuid} was not sent: {why}. Sent as it is, its record would be altered;"
+            " attach the file again (or detach it) on this laptop, then sync."
+            for uuid, why in self.refused
+        ]
 
     def sentence(self) -> str:
         pushed = self.pushed
         parts = [f"{len(pushed.added)} visit{'s' if len(pushed.added) != 1 else ''} synced"]
+        if pushed.files_copied:
+            megabytes = pushed.bytes_copied / (1024 * 1024)
+            parts.append(f"{pushed.files_copied} evidence file(s) copied ({megabytes:.1f} MB)")
+        if self.refused:
+            parts.append(f"{len(self.refused)} not sent: an evidence file is not whole")
         if pushed.unchanged:
             parts.append(f"{len(pushed.unchanged)} already there")
         if pushed.conflicts:
@@ -131,21 +160,28 @@ def sync(
     report = SyncReport(target=target)
     survey = _survey(local, target, ledger)
     todo = [s for s in local.summaries() if s.status != Status.DRAFT] if repair else survey.pending
-    outgoing = []
+    outgoing: list[tuple[VisitSummary, Outgoing]] = []
     for done, summary in enumerate(todo, start=1):
-        outgoing.append(_outgoing(local, summary))
+        try:
+            outgoing.append((summary, _outgoing(local, summary)))
+        except _Unsendable as why:
+            report.unsendable.append((summary.uuid, str(why)))
         if progress is not None:
             progress("reading", done, len(todo))
     landed = list(survey.caught_up)
     if outgoing:
+        records = [record for _summary, record in outgoing]
         write = shared.repair if repair else shared.push
         report.pushed = write(
-            outgoing,
-            {"device_id": str(outgoing[0].row.get("device_id", ""))},
+            records,
+            {"device_id": str(records[0].row.get("device_id", ""))},
             None if progress is None else lambda done, total: progress("writing", done, total),
             _checklist_files(local),
+            EvidenceFiles(local.folder),
+            progress,
         )
-        landed += [(s.uuid, s.revision, o.digest) for s, o in zip(todo, outgoing, strict=True)]
+        refused = {uuid for uuid, _why in report.pushed.refused}
+        landed += [(s.uuid, s.revision, o.digest) for s, o in outgoing if s.uuid not in refused]
     ledger.add(target, landed)
     report.settled = len(survey.settled)
     local.mark_synced(report.pushed.landed + survey.settled)
@@ -168,20 +204,40 @@ def _remove_temp_files(local: LocalStore) -> None:
         remove_stray_temp_files(folder)
 
 
+class _Unsendable(Exception):
+    """A visit whose record names evidence in a way no store keeps; says why."""
+
+
 def _outgoing(local: LocalStore, summary: VisitSummary) -> Outgoing:
     raw = local.read_raw(summary.uuid)
     signed = _signed_version(raw) if summary.status == Status.REVIEWED else None
-    if signed is not None:
-        try:
-            visit, _events = schema.visit_document(
-                schema.tinydb_document(schema.parse_json(signed[1]))
-            )
-        except schema.ShapeError:
-            pass  # not a visit file this can take apart: sent as it is, like any other
-        else:
-            # The row describes what is sent: the signed revision, not the reviewed one.
-            return Outgoing(summarize(visit).to_row(), signed[1])
-    return Outgoing(summary.to_row(), raw)
+    sent = raw if signed is None else signed[1]
+    # Most visits name no file, and parsing each costs more than sending it. Our own files
+    # spell the key plainly; a hand-edit that hides it sends the record without its files,
+    # which the share then shows as altered (a file missing), never as sound.
+    visit = _visit_of(sent) if signed is not None or b'"evidence"' in sent else None
+    files = _files_of(visit)
+    if signed is not None and visit is not None:
+        # The row describes what is sent: the signed revision, not the reviewed one.
+        return Outgoing(summarize(visit).to_row(), sent, files)
+    return Outgoing(summary.to_row(), raw, files)
+
+
+def _visit_of(raw: bytes) -> dict[str, Any] | None:
+    try:
+        visit, _events = schema.visit_document(schema.tinydb_document(schema.parse_json(raw)))
+    except schema.ShapeError:
+        return None  # not a visit file this can take apart: sent as it is, like any other
+    return visit
+
+
+def _files_of(visit: dict[str, Any] | None) -> tuple[NamedFile, ...]:
+    if visit is None:
+        return ()
+    try:
+        return named_files(visit)
+    except schema.ShapeError as error:
+        raise _Unsendable(str(error)) from None
 
 
 def _checklist_files(local: LocalStore) -> list[tuple[str, Path]]:
