@@ -1,8 +1,9 @@
 """The acceptance report as one self-contained HTML page that prints on A4.
 
-No scripts, no web fonts, no images, no links: the page must open and print the same on a
-merchant's office PC with no network. Every piece of text from a visit goes through
-`html.escape`, since notes and merchant names are typed by people.
+No scripts, no web fonts, no links, and no image but the visit's own photos, embedded as
+data: URIs: the page must open and print the same on a merchant's office PC with no
+network. Every piece of text from a visit goes through `html.escape`, since notes,
+merchant names and the names of attached files come from people and their phones.
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from pos_tui.reports.model import Decision, Fact, ItemRow, ReportData, Section
+from pos_tui.reports.model import (
+    Decision,
+    EvidenceFile,
+    EvidenceGroup,
+    Fact,
+    ItemRow,
+    ReportData,
+    Section,
+)
 
 # thead repeats on every printed page; rows never split across pages; the failure marks
 # are a word and a thick border as well as a colour, so they survive a grey printout.
@@ -70,6 +79,20 @@ tr.missing .outcome { font-style: italic; font-weight: bold; }
 footer { margin-top: 6mm; font-size: 8pt; color: #555; }
 """
 
+# Only in reports that have evidence, so a report without any is the page it always was.
+# Two photos side by side fill the A4 width; a photo never splits across pages.
+EVIDENCE_CSS = """\
+h3 { font-size: 10.5pt; margin: 4mm 0 1.5mm; break-after: avoid; page-break-after: avoid; }
+.evidence-file {
+  display: inline-block; vertical-align: top; width: 88mm; margin: 0 0 3mm;
+  break-inside: avoid; page-break-inside: avoid;
+}
+.evidence-file img { display: block; max-width: 100%; max-height: 90mm; margin: 0 0 1mm; }
+.evidence-file th { width: 28%; white-space: nowrap; }
+.evidence-warning { border: 0.6mm solid #b00020; color: #b00020; font-weight: bold; padding: 2mm; }
+.evidence-note { border: 0.25mm dashed #999; color: #555; padding: 2mm; }
+"""
+
 
 def render_html(data: ReportData) -> str:
     labels = data.labels
@@ -79,7 +102,7 @@ def render_html(data: ReportData) -> str:
         "<head>",
         '<meta charset="utf-8">',
         f"<title>{_e(labels['title'])} {_e(data.visit_uuid[:8])}</title>",
-        f"<style>\n{CSS}</style>",
+        f"<style>\n{CSS}{EVIDENCE_CSS if data.evidence else ''}</style>",
         "</head>",
         "<body>",
         f"<h1>{_e(labels['title'])}</h1>",
@@ -101,6 +124,7 @@ def render_html(data: ReportData) -> str:
     parts += _signoff(data)
     parts += _decisions(data.decisions, labels)
     parts += _integrity(data)
+    parts += _evidence(data)
     parts += [f"<footer>{_e(labels['footer'])}</footer>", "</body>", "</html>", ""]
     return "\n".join(parts)
 
@@ -244,3 +268,55 @@ def _integrity(data: ReportData) -> list[str]:
     )
     rows.append(f"<tr><th>{_e(labels['checklist_files'])}</th><td>{files}</td></tr>")
     return [f"<h2>{_e(labels['integrity'])}</h2>", '<table class="integrity">', *rows, "</table>"]
+
+
+def _evidence(data: ReportData) -> list[str]:
+    """The attached files, item by item, after the record: an annex that may run to pages."""
+    if not data.evidence:
+        return []
+    labels = data.labels
+    count = sum(len(group.files) for group in data.evidence)
+    out = [f'<h2 id="evidence">{_e(labels["evidence"])} ({count})</h2>']
+    for group in data.evidence:
+        out += _evidence_group(group, labels)
+    return out
+
+
+def _evidence_group(group: EvidenceGroup, labels: dict[str, str]) -> list[str]:
+    heading = f"{group.number} {group.title}".strip()
+    out = [
+        f'<section class="evidence-item" data-checklist="{_e(group.checklist_id)}"'
+        f' data-item="{_e(group.item_id)}">',
+        f"<h3>{_e(heading)}</h3>",
+    ]
+    out += [_evidence_file(file, labels) for file in group.files]
+    return [*out, "</section>"]
+
+
+def _evidence_file(file: EvidenceFile, labels: dict[str, str]) -> str:
+    state = file.problem or "ok"
+    if file.picture:
+        # The URI is base64 (letters, digits, + / =), made here: nothing from outside.
+        shown = f'<img src="{_e(file.picture)}" alt="{_e(file.name)}">'
+    elif file.problem in ("missing", "replaced", "unreadable"):
+        shown = f'<p class="evidence-warning">{_e(file.problem_label)}</p>'
+    elif file.problem:
+        shown = f'<p class="evidence-note">{_e(file.problem_label)}</p>'
+    else:
+        shown = ""  # a PDF: listed, not pictured
+    facts = [
+        ("file_name", file.name),
+        ("file_type", f"{file.kind}, {file.size}"),
+        ("taken_at", file.taken_at),
+        ("camera", file.camera),
+        ("place", file.place),
+        ("attached_at", file.attached_at),
+    ]
+    rows = [f"<tr><th>{_e(labels[k])}</th><td>{_e(v)}</td></tr>" for k, v in facts if v]
+    rows.append(
+        f'<tr><th>{_e(labels["file_sha256"])}</th><td class="hash">{_e(file.sha256)}</td></tr>'
+    )
+    return (
+        f'<figure class="evidence-file" data-sha256="{_e(file.sha256)}" data-state="{_e(state)}">'
+        f"{shown}<figcaption><table>{''.join(rows)}</table></figcaption></figure>"
+    )

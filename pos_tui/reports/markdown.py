@@ -41,6 +41,7 @@ def render_markdown(data: ReportData) -> str:
         out += [f"## {md(labels['signoff'])}", "", md(labels["not_signed"]), ""]
     out += _decisions(data)
     out += _integrity(data)
+    out += _evidence(data)
     out.append(f"*{md(labels['footer'])}*")
     return "\n".join(out) + "\n"
 
@@ -137,3 +138,39 @@ def _integrity(data: ReportData) -> list[str]:
         for s in data.sections
     ]
     return [f"## {md(labels['integrity'])}", "", *_table([" ", " "], rows)]
+
+
+def _evidence(data: ReportData) -> list[str]:
+    """The attached files, listed: Markdown carries no pictures (mail strips them anyway)."""
+    if not data.evidence:
+        return []
+    labels = data.labels
+    count = sum(len(group.files) for group in data.evidence)
+    keys = ("number", "item", "file_name", "file_type", "taken_at", "place", "file_sha256")
+    rows = []
+    for group in data.evidence:
+        for file in group.files:
+            name = md(file.name)
+            if file.problem:
+                name += f"<br>**{md(file.problem_label)}**"
+            rows.append(
+                [
+                    md(group.number),
+                    md(group.title),
+                    name,
+                    md(f"{file.kind}, {file.size}"),
+                    md(file.taken_at),
+                    md(file.place),
+                    f"`{file.sha256}`" if _plain_hash(file.sha256) else md(file.sha256),
+                ]
+            )
+    return [
+        f"## {md(labels['evidence'])} ({count})",
+        "",
+        *_table([md(labels[k]) for k in keys], rows),
+    ]
+
+
+def _plain_hash(text: str) -> bool:
+    # A hash from a hand-edited record could hold a backtick and break out of the code span.
+    return re.fullmatch(r"[0-9a-f]{64}", text) is not None

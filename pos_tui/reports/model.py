@@ -12,11 +12,14 @@ from typing import Any
 from pos_tui.domain.checklist import Checklist, Item
 from pos_tui.domain.decisions import DECISION_STATE_NAMES, CheckedDecision
 from pos_tui.domain.decisions import reason_name as decision_reason
+from pos_tui.domain.evidence import EvidenceRef
 from pos_tui.domain.integrity import NOT_SIGNED, UNSIGNED, Integrity, signer_name
 from pos_tui.domain.session import Outcome, Session, Status
 from pos_tui.reports import words
+from pos_tui.reports.evidence import PictureError, data_uri, size_text, thumbnail
 from pos_tui.reports.masking import masked
 from pos_tui.store.sources import VisitRecord
+from pos_tui.store.storage import StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,39 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """One attached file as a report prints it: free text masked, times in words."""
+
+    sha256: str
+    name: str
+    media_type: str
+    kind: str
+    size: str
+    taken_at: str
+    camera: str
+    place: str
+    """"latitude, longitude" as the photo's EXIF gave them; "" when it had none."""
+    attached_at: str
+    is_photo: bool
+    problem: str
+    """"" when the file is whole; missing, replaced, not_at_hand or unreadable."""
+    problem_label: str
+    picture: str = ""
+    """A data: URI of the small copy (HTML reports only); "" for a PDF or a problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceGroup:
+    """The files of one item, under the item's number and title."""
+
+    number: str
+    checklist_id: str
+    item_id: str
+    title: str
+    files: tuple[EvidenceFile, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReportData:
     lang: str
     labels: dict[str, str]
@@ -105,6 +141,8 @@ class ReportData:
     """Whether the check is to be printed as a warning: untrusted, and not merely a draft."""
     signer: str = ""
     """The device key that signed, and whom the keyring says it belongs to; "" unsigned."""
+    evidence: tuple[EvidenceGroup, ...] = ()
+    """Each item's attached files, in visit order; empty for a visit without any."""
 
 
 def when(stamp: str) -> str:
@@ -120,10 +158,12 @@ def _time_of(stamp: str, started: str) -> str:
     return when(stamp)
 
 
-def build_report(record: VisitRecord, lang: str) -> ReportData:
+def build_report(record: VisitRecord, lang: str, pictures: bool = False) -> ReportData:
+    """`pictures`: make the small copies of the photos (for HTML; they cost a decode each)."""
     session = record.session
     labels = {key: text.get(lang) for key, text in words.LABELS.items()}
     sections, failures = _sections(session, lang)
+    evidence = _evidence(record, sections, lang, pictures)
     decisions = tuple(_decision(d, lang) for d in sorted(record.decisions, key=_decided_at))
     # Forged decisions are printed too, marked as such: a report that hid them would let
     # a forged approval pass for a missing one.
@@ -155,7 +195,79 @@ def build_report(record: VisitRecord, lang: str) -> ReportData:
         integrity_alarm=not verdict_on_record.trusted
         and verdict_on_record.reasons != (NOT_SIGNED,),
         signer=_signer(record, lang),
+        evidence=evidence,
     )
+
+
+def _evidence(
+    record: VisitRecord, sections: list[Section], lang: str, pictures: bool
+) -> tuple[EvidenceGroup, ...]:
+    session = record.session
+    if not session.evidence:
+        return ()
+    numbers = {
+        (s.checklist_id, row.item_id): (row.number, row.title) for s in sections for row in s.rows
+    }
+    groups: dict[tuple[str, str], list[EvidenceFile]] = {}
+    for key, ref in session.all_evidence():
+        groups.setdefault(key, []).append(_evidence_file(record, ref, lang, pictures))
+    other = words.LABELS["other_evidence"].get(lang)
+    # A key no checklist of the visit knows (a hand-edited record): printed all the same,
+    # since a report that dropped a file would hide it from the merchant.
+    return tuple(
+        EvidenceGroup(
+            number=numbers.get(key, ("", ""))[0],
+            checklist_id=key[0],
+            item_id=key[1],
+            title=numbers[key][1] if key in numbers else masked(f"{other}: {key[0]} {key[1]}"),
+            files=tuple(files),
+        )
+        for key, files in groups.items()
+    )
+
+
+def _evidence_file(
+    record: VisitRecord, ref: EvidenceRef, lang: str, pictures: bool
+) -> EvidenceFile:
+    problem = record.file_problems.get(ref.sha256, "")
+    picture = ""
+    if not problem and ref.is_photo and pictures:
+        picture, problem = _picture(record, ref)
+    elif not problem and record.files is None:
+        # The app's screens build a record from a session alone: nothing was checked.
+        problem = "not_at_hand"
+    place = f"{ref.latitude}, {ref.longitude}" if ref.has_position else ""
+    return EvidenceFile(
+        sha256=ref.sha256,
+        name=masked(ref.name),
+        media_type=ref.media_type,
+        kind=words.name_of(words.FILE_KINDS, ref.media_type, lang),
+        size=size_text(ref.size),
+        taken_at=when(ref.taken_at),
+        camera=masked(ref.camera),
+        place=masked(place),
+        attached_at=when(ref.attached_at),
+        is_photo=ref.is_photo,
+        problem=problem,
+        problem_label=words.name_of(words.EVIDENCE_PROBLEMS, problem, lang) if problem else "",
+        picture=picture,
+    )
+
+
+def _picture(record: VisitRecord, ref: EvidenceRef) -> tuple[str, str]:
+    """The data: URI of a photo's small copy and "", or "" and why there is none."""
+    if record.files is None:
+        return "", "not_at_hand"
+    try:
+        # The copy is made from the bytes read and checked against the record's hash here,
+        # never from a path: what is printed is what was signed.
+        data = record.files.read(ref.sha256)
+    except StoreError:
+        return "", record.files.check(ref.sha256, ref.size) or "unreadable"
+    try:
+        return data_uri(thumbnail(data, ref.media_type)), ""
+    except PictureError:
+        return "", "unreadable"
 
 
 def _signer(record: VisitRecord, lang: str) -> str:
@@ -312,6 +424,10 @@ def item_row(session: Session, checklist: Checklist, item: Item, number: str, la
             Fact(_field_label(item, key, lang), masked(value))
             for key, value in answer.values.items()
         )
+    attached = len(session.evidence_of(checklist.id, item.id))
+    if attached:
+        # The pictures follow the tables (too big for a row): the row says how many to look for.
+        values += (Fact(words.LABELS["evidence_count"].get(lang), str(attached)),)
     return ItemRow(
         number=number,
         item_id=item.id,

@@ -46,7 +46,9 @@ def format_for(path: Path | None, asked: str | None) -> str:
 
 
 def render_report(record: VisitRecord, fmt: str = "html", lang: str | None = None) -> str:
-    data = build_report(record, words.report_language(lang, record.session.info.language))
+    language = words.report_language(lang, record.session.info.language)
+    # Markdown lists the files without pictures: no photo is decoded for it.
+    data = build_report(record, language, pictures=fmt != "md")
     return render_markdown(data) if fmt == "md" else render_html(data)
 
 

@@ -98,7 +98,43 @@ LABELS: dict[str, Text] = {
     "checklist_files": Text("检查表文件", "Checklist files"),
     "footer": Text("由 pos-tui 生成", "Produced by pos-tui"),
     "colon": Text("：", ": "),
+    "evidence": Text("照片与文件", "Photos and files"),
+    "evidence_count": Text("附件", "Attached"),
+    "file_name": Text("文件名", "File name"),
+    "file_type": Text("类型", "Type"),
+    "file_size": Text("大小", "Size"),
+    "taken_at": Text("拍摄时间", "Taken"),
+    "camera": Text("相机", "Camera"),
+    "place": Text("拍摄地点（纬度, 经度）", "Place (latitude, longitude)"),
+    "attached_at": Text("附加时间", "Attached at"),
+    "file_sha256": Text("文件哈希（SHA-256）", "File hash (SHA-256)"),
+    "file_state": Text("文件", "File"),
+    "other_evidence": Text("其他附件", "Other attachments"),
 }
+
+EVIDENCE_PROBLEMS: dict[str, Text] = {
+    "missing": Text(
+        "⚠ 文件缺失：存储中没有此文件，无法显示", "⚠ MISSING: the store does not hold this file"
+    ),
+    "replaced": Text(
+        "⚠ 文件已被替换：存储中的文件与记录的哈希不符，不予显示",
+        "⚠ REPLACED: the file in the store does not have the hash the record names; not shown",
+    ),
+    "not_at_hand": Text(
+        "未附图片：生成报告时未读取存储中的文件",
+        "Not shown: the store's files were not at hand when this report was made",
+    ),
+    "unreadable": Text("⚠ 此图片无法显示", "⚠ This picture cannot be shown"),
+}
+"""What stands in a report where a file's picture would be, by problem code."""
+
+FILE_KINDS: dict[str, Text] = {
+    "image/jpeg": Text("JPEG 照片", "JPEG photo"),
+    "image/png": Text("PNG 图片", "PNG picture"),
+    "image/heic": Text("HEIC 照片", "HEIC photo"),
+    "application/pdf": Text("PDF 文件", "PDF file"),
+}
+FILE_OK = Text("完好（哈希一致）", "whole (hash matches)")
 
 INTEGRITY_SENTENCES: dict[str, Text] = {
     INTACT: Text("与签署时的内容一致", "matches the content as signed"),
