@@ -56,6 +56,10 @@ CSV_COLUMNS = (
     "forged_reviewer",
     "forged_comment",
     "forged_reasons",
+    "evidence_count",
+    "evidence_names",
+    "evidence_sha256",
+    "evidence_problems",
 )
 
 Progress = Callable[[int], None]
@@ -82,7 +86,7 @@ def rows_since(rows: Iterable[dict[str, Any]], since: date | None) -> list[dict[
     return [row for row in rows if visit_date(row) >= first]
 
 
-def _records(
+def visit_records(
     source: VisitSource,
     rows: Iterable[dict[str, Any]],
     stats: ExportStats,
@@ -144,9 +148,11 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
         masked(str(forged_row.get("comment", ""))),
         "; ".join(forged.reasons) if forged is not None else "",
     ]
+    problems = record.file_problems
     for checklist, item in session.all_items():
         answer = session.answer(checklist.id, item.id)
         values = "; ".join(f"{k}={masked(v)}" for k, v in answer.values.items()) if answer else ""
+        refs = session.evidence_of(checklist.id, item.id)
         yield [
             *visit,
             checklist.id,
@@ -160,6 +166,16 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
             values,
             answer.at if answer else "",
             *tail,
+            str(len(refs)),
+            # File names come from phones and file managers: masked, then (as every cell)
+            # made safe for spreadsheets by the writer.
+            "; ".join(masked(ref.name) for ref in refs),
+            "; ".join(ref.sha256 for ref in refs),
+            "; ".join(
+                f"{ref.sha256[:12]}={problems[ref.sha256]}"
+                for ref in refs
+                if ref.sha256 in problems
+            ),
         ]
 
 
@@ -174,7 +190,7 @@ def write_csv(
     stats = ExportStats()
     writer = csv.writer(out)
     writer.writerow([spreadsheet_cell(column) for column in CSV_COLUMNS])
-    for record in _records(source, rows, stats, progress):
+    for record in visit_records(source, rows, stats, progress):
         for line in csv_rows(record, lang):
             writer.writerow([spreadsheet_cell(cell) for cell in line])
             stats.rows += 1
@@ -246,8 +262,41 @@ def visit_document(record: VisitRecord) -> dict[str, Any]:
         ],
         "decision_log_gap": record.log_has_gap,
         "events": [event.to_dict() for event in session.events],
+        "evidence": evidence_document(record),
     }
     return document
+
+
+EVIDENCE_FIELDS = (
+    "sha256",
+    "name",
+    "size",
+    "media_type",
+    "taken_at",
+    "camera",
+    "latitude",
+    "longitude",
+    "width",
+    "height",
+    "source",
+    "attached_at",
+)
+
+
+def evidence_document(record: VisitRecord) -> list[dict[str, Any]]:
+    """Each item's attached files, every field present ("" when unknown) so a reader need
+    not guess, and `file`: whether the store still holds the file whole (ok, missing,
+    replaced), by the same check as the integrity state."""
+    problems = record.file_problems
+    by_item: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for key, ref in record.session.all_evidence():
+        entry = {name: getattr(ref, name) for name in EVIDENCE_FIELDS}
+        entry["file"] = problems.get(ref.sha256, "ok" if record.files is not None else "")
+        by_item.setdefault(key, []).append(entry)
+    return [
+        {"checklist_id": key[0], "item_id": key[1], "files": files}
+        for key, files in by_item.items()
+    ]
 
 
 def write_json(
@@ -260,7 +309,7 @@ def write_json(
     stats = ExportStats()
     out.write("[")
     separator = "\n"
-    for record in _records(source, rows, stats, progress):
+    for record in visit_records(source, rows, stats, progress):
         out.write(separator)
         out.write(dumps_masked(visit_document(record)))
         stats.rows += 1
@@ -271,12 +320,15 @@ def write_json(
 
 __all__ = [
     "CSV_COLUMNS",
+    "EVIDENCE_FIELDS",
     "ExportStats",
     "csv_rows",
+    "evidence_document",
     "rows_since",
     "spreadsheet_cell",
     "visit_date",
     "visit_document",
+    "visit_records",
     "write_csv",
     "write_json",
 ]
