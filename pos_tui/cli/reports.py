@@ -168,6 +168,13 @@ def _report_format(out: Path | None, fmt: str | None) -> str:
     help="Only visits last worked on this day (YYYY-MM-DD) or later.",
 )
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option(
+    "--evidence",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Also copy the visits' photos and files into DIR (new or empty), with a manifest;"
+    " alone (no --out or --format), only that.",
+)
 @lang_option
 @click.pass_context
 @plain_errors
@@ -178,37 +185,126 @@ def export_command(
     data_dir: Path | None,
     since: date | None,
     out: Path | None,
+    evidence: Path | None,
     lang: str | None,
 ) -> None:
     """Export visits for spreadsheets (CSV, UTF-8 with BOM) or other programs (JSON)."""
-    from pos_tui.reports.export import rows_since, write_csv, write_json
+    from pos_tui.reports.export import rows_since
 
+    # --evidence alone is a request for the files: a CSV poured onto the terminal beside
+    # them would only be in the way.
+    table = evidence is None or out is not None or fmt is not None
     if fmt is None:
         fmt = "json" if out is not None and out.suffix.lower() == ".json" else "csv"
     with _source(ctx, store, data_dir) as source:
+        if evidence is not None:
+            _check_evidence_folder(evidence, source.folder)
         rows = rows_since(source.rows(), since)
         say_damaged(source.damaged)
-        with _output(out, "utf-8-sig" if fmt == "csv" else "utf-8") as stream:
-            bar = _progress_bar(len(rows)) if out is not None else None
-            with bar or contextlib.nullcontext():
-                tick = None if bar is None else (lambda _done: bar.update(1))
-                if fmt == "csv":
-                    stats = write_csv(source, rows, stream, lang, tick)
-                else:
-                    stats = write_json(source, rows, stream, tick)
+        skipped = set(_export_table(source, rows, fmt, out, lang) if table else [])
+        not_copied = ""
+        if evidence is not None:
+            # Beside a table on stdout, the summary goes to stderr: never into the data.
+            found, not_copied = _export_evidence(source, rows, evidence, lang, table, out is None)
+            skipped |= set(found)
+    ending = [sentence for sentence in (_skipped_sentence(len(skipped)), not_copied) if sentence]
+    for sentence in ending[:-1]:
+        click.echo(f"pos-tui: {sentence}", err=True)
+    if ending:
+        fail(ending[-1])
+
+
+def _skipped_sentence(count: int) -> str:
+    return f"{count} visit(s) could not be read and are missing from the export." if count else ""
+
+
+def _export_table(
+    source: LocalSource | SharedSource,
+    rows: list[dict[str, Any]],
+    fmt: str,
+    out: Path | None,
+    lang: str | None,
+) -> list[tuple[str, str]]:
+    """The CSV or JSON export; the visits it had to skip, each already named on stderr."""
+    from pos_tui.reports.export import write_csv, write_json
+
+    with _output(out, "utf-8-sig" if fmt == "csv" else "utf-8") as stream:
+        bar = _progress_bar(len(rows)) if out is not None else None
+        with bar or contextlib.nullcontext():
+            tick = None if bar is None else (lambda _done: bar.update(1))
+            if fmt == "csv":
+                stats = write_csv(source, rows, stream, lang, tick)
+            else:
+                stats = write_json(source, rows, stream, tick)
     for uuid, why in stats.skipped:
         click.echo(f"pos-tui: skipped visit {uuid}: {why}", err=True)
     if out is not None:
         lines = f" ({stats.rows} rows)" if fmt == "csv" else ""
         click.echo(f"Exported {stats.visits} visit(s){lines} to {out}.")
-    if stats.skipped:
-        fail(f"{len(stats.skipped)} visit(s) could not be read and are missing from the export.")
+    return stats.skipped
 
 
-def _progress_bar(count: int) -> Any:
+def _check_evidence_folder(folder: Path, store_folder: Path) -> None:
+    """Refuse DIR before anything is written: a non-empty folder, a link, the store itself."""
+    from pos_tui.reports.evidence_export import prepare_folder
+
+    target, store_at = folder.absolute(), store_folder.resolve()
+    if target.resolve() == store_at or store_at in target.resolve().parents:
+        fail(f"{folder} is inside the store; give --evidence a folder outside it.")
+    prepare_folder(target)
+
+
+def _export_evidence(
+    source: LocalSource | SharedSource,
+    rows: list[dict[str, Any]],
+    folder: Path,
+    lang: str | None,
+    table: bool,
+    to_stdout: bool,
+) -> tuple[list[tuple[str, str]], str]:
+    """Copy the files: the visits skipped, and a sentence naming each file not copied ("" when
+    all were). `table`: a CSV or JSON export ran first (and went to stdout, `to_stdout`)."""
+    to_stderr = table and to_stdout
+    from pos_tui.reports.evidence import size_text
+    from pos_tui.reports.evidence_export import MANIFEST_CSV, MANIFEST_JSON, write_evidence
+
+    bar = _progress_bar(len(rows), "Copying evidence")
+    with bar or contextlib.nullcontext():
+        tick = None if bar is None else (lambda _done: bar.update(1))
+        stats = write_evidence(source, rows, folder, lang, tick)
+    if not table:
+        # Named once: a table export before this has named them already.
+        for uuid, why in stats.skipped:
+            click.echo(f"pos-tui: skipped visit {uuid}: {why}", err=True)
+    click.echo(
+        f"Copied {stats.copied} of {stats.files} evidence file(s) of {stats.visits} visit(s)"
+        f" ({size_text(stats.bytes_copied)}) to {folder}, listed in {MANIFEST_CSV} and"
+        f" {MANIFEST_JSON}.",
+        err=to_stderr,
+    )
+    if not stats.problems:
+        return stats.skipped, ""
+    named = "; ".join(
+        f"{name} of visit {uuid[:8]} ({_FILE_STATE.get(state, state)})"
+        for uuid, name, state in stats.problems[:5]
+    )
+    more = f" and {len(stats.problems) - 5} more" if len(stats.problems) > 5 else ""
+    return stats.skipped, (
+        f"{len(stats.problems)} evidence file(s) could not be copied: {named}{more}."
+        " The manifest lists them; the other files were copied."
+    )
+
+
+_FILE_STATE = {
+    "missing": "missing from the store",
+    "replaced": "replaced in the store: its hash no longer matches",
+}
+
+
+def _progress_bar(count: int, label: str = "Exporting visits") -> Any:
     if count <= PROGRESS_AFTER:
         return None
-    return click.progressbar(length=count, label="Exporting visits", file=sys.stderr)
+    return click.progressbar(length=count, label=label, file=sys.stderr)
 
 
 @contextlib.contextmanager
