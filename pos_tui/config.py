@@ -38,6 +38,10 @@ class Settings:
     theme: str = ""
     """The Textual theme last chosen from the command palette; empty: the app's default."""
 
+    photo_folder: str = ""
+    """The folder the technician's photos arrive in (a phone's camera folder over USB, a
+    synced folder), chosen once in the attach dialog; empty: none, only paths are taken."""
+
     keymap: dict[str, str] = field(default_factory=dict)
     """Other keys for the app's actions, by binding id, as Textual's `App.set_keymap` takes
     them: {"item.pass": "space", "item.fail": "x,F"}."""

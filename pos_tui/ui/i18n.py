@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from pos_tui.domain.checklist import LANGUAGES, Text
+from pos_tui.domain.checklist import LANGUAGES, EvidenceKind, EvidenceRule, Text
+from pos_tui.domain.evidence import EvidenceRef
 from pos_tui.domain.names import CAPABILITY_NAMES, SEVERITY_NAMES, STATUS_NAMES
 from pos_tui.domain.progress import VERDICT_NAMES
 from pos_tui.domain.session import Outcome
@@ -38,6 +39,7 @@ BINDING_TEXT: dict[str, Text] = {
     "item.undo": Text("撤销", "Undo"),
     "item.next_open": Text("下一未答", "Next open"),
     "item.details": Text("备注", "Note"),
+    "item.attach": Text("附件", "Attach"),
     "item.down": Text("下一项", "Down"),
     "item.up": Text("上一项", "Up"),
     "visit.summary": Text("汇总", "Summary"),
@@ -47,10 +49,58 @@ BINDING_TEXT: dict[str, Text] = {
     "form.save": Text("保存", "Save"),
     "form.cancel": Text("取消", "Cancel"),
     "form.start": Text("开始", "Start"),
+    "attach.add": Text("附上", "Attach"),
+    "attach.remove": Text("移除", "Remove"),
+    "attach.folder": Text("相机文件夹", "Camera folder"),
+    "attach.close": Text("关闭", "Close"),
 }
 
 SAVING = Text("保存中...", "Saving...")  # "…" is drawn two cells wide by CJK terminals
 READ_ONLY = Text("只读", "Read-only")
+
+
+EVIDENCE_KIND_NAMES: dict[str, Text] = {
+    EvidenceKind.PHOTO: Text("照片", "photos"),
+    EvidenceKind.FILE: Text("文件", "files"),
+}
+
+
+def evidence_count(rule: EvidenceRule, attached: int) -> Text:
+    """How many files an item has against what it asks for: "照片 1/1", "photos 1 of 1
+    needed"; optional evidence says so, with its limit."""
+    what = EVIDENCE_KIND_NAMES[rule.kind]
+    if rule.needed:
+        return Text(
+            f"{what.zh} {attached}/{rule.needed}", f"{what.en} {attached} of {rule.needed} needed"
+        )
+    return Text(
+        f"{what.zh} {attached}（选附，最多{rule.maximum}）",
+        f"{what.en} {attached} (optional, up to {rule.maximum})",
+    )
+
+
+def size_text(size: int) -> str:
+    """A file's size as people say it; the same in both languages."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} B"
+
+
+TAKEN = Text("拍摄于 {at}", "taken {at}")
+NO_EXIF = Text("无拍摄时间", "no time taken")
+
+
+def file_line(ref: EvidenceRef, lang: str) -> str:
+    """One attached file: its name, size and when it was taken (from its EXIF)."""
+    if ref.taken_at:
+        when = TAKEN.get(lang).format(at=ref.taken_at[:16].replace("T", " "))
+    elif ref.is_photo:
+        when = NO_EXIF.get(lang)
+    else:
+        when = ""
+    return "  ".join(part for part in (ref.name, size_text(ref.size), when) if part)
 
 
 def tr(text: Text | None, lang: str) -> str:
@@ -66,6 +116,7 @@ def describe(binding: Binding, lang: str) -> str:
 __all__ = [
     "BINDING_TEXT",
     "CAPABILITY_NAMES",
+    "EVIDENCE_KIND_NAMES",
     "LANGUAGE_NAMES",
     "OUTCOME_NAMES",
     "SEVERITY_NAMES",
@@ -73,5 +124,8 @@ __all__ = [
     "VERDICT_NAMES",
     "Text",
     "describe",
+    "evidence_count",
+    "file_line",
+    "size_text",
     "tr",
 ]

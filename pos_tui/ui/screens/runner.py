@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import OptionList
 
 if TYPE_CHECKING:
+    from pos_tui.services.technician import Attached
     from pos_tui.ui.screens.summary import SummaryResult
 
 from pos_tui.domain.session import Outcome, Session
@@ -36,7 +38,7 @@ UNDONE = Text("已撤销：{title}", "Undone: {title}")
 ALL_DONE = Text(
     "所有适用项都已作答：按 s 查看汇总", "Every item is answered: press s for the summary"
 )
-CHANGING = ("pass_item", "fail_item", "na_item", "undo", "details")
+CHANGING = ("pass_item", "fail_item", "na_item", "undo", "details", "attach")
 
 
 class RunnerScreen(PosScreen[None]):
@@ -48,6 +50,7 @@ class RunnerScreen(PosScreen[None]):
         Binding("u", "undo", "Undo", id="item.undo"),
         Binding("g", "next_open", "Next open", id="item.next_open", show=False),
         Binding("enter", "details", "Note/values", id="item.details"),
+        Binding("a", "attach", "Attach", id="item.attach"),
         Binding("j,down", "down", "Down", id="item.down", show=False),
         Binding("k,up", "up", "Up", id="item.up", show=False),
         Binding("s", "summary", "Summary", id="visit.summary"),
@@ -128,6 +131,7 @@ class RunnerScreen(PosScreen[None]):
     @on(OptionList.OptionHighlighted, "#runner-items")
     def _highlighted(self) -> None:
         self._show_current()
+        self.refresh_bindings()  # a shows only on an item that takes evidence
 
     # -- moving ---------------------------------------------------------------------
 
@@ -174,7 +178,17 @@ class RunnerScreen(PosScreen[None]):
         # there is something to take back, so every key on the bar does something.
         if action in CHANGING and not self.session.editable:
             return False
+        if action == "attach":
+            return self._takes_evidence() is not None
         return not (action == "undo" and not self.session.can_undo)
+
+    def _takes_evidence(self) -> Key | None:
+        """The item under the cursor, when it asks for photos or files and applies."""
+        key = self.items.current_key if self.is_mounted else None
+        if key is None:
+            return None
+        item = self.session.item(*key)
+        return key if item.evidence is not None and self.session.applies(item) else None
 
     def _answerable(self) -> Key | None:
         key = self.items.current_key
@@ -291,6 +305,61 @@ class RunnerScreen(PosScreen[None]):
             self.header.show_save(self.save_state, self.lang)
             self.refresh_bindings()
 
+    # -- evidence -------------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        from pos_tui.ui.screens.attach import AttachScreen
+
+        key = self._takes_evidence()
+        if key is None or not self.session.editable:
+            return
+        self.app.push_screen(AttachScreen(self.session, key, partial(self._evidence_changed, key)))
+
+    def _evidence_changed(self, key: Key, session: Session) -> None:
+        """A save of the item's files came back (from the dialog, or a paste here)."""
+        self.session = session
+        if self.is_attached:
+            self._redraw(key)
+            self.refresh_bindings()
+
+    def on_paste(self, event: events.Paste) -> None:
+        """A terminal pastes a file dragged onto it as its path: attach it to the item
+        under the cursor. Pasted text that is not paths of files is none of our business."""
+        from pos_tui.services.intake import pasted_paths
+
+        key = self._takes_evidence()
+        if key is None or not self.session.editable:
+            return
+        paths = pasted_paths(event.text)
+        # Dragged files arrive as whole paths; words pasted by mistake are not paths.
+        if not paths or not all(path.is_absolute() for path in paths):
+            return
+        event.stop()
+        self._saving_started()
+        job = self.services.worker.submit(_existing, paths)
+        self.when_done(job, partial(self._paste_checked, key), self._not_attached)
+
+    def _paste_checked(self, key: Key, paths: list[Path]) -> None:
+        if not paths:  # looked like paths, but none is a file here: ignored, as text is
+            self._saving_finished(None)
+            return
+        future = self.services.attach(self.session, key[0], key[1], paths=paths, source="laptop")
+        self.when_done(future, partial(self._pasted, key), self._not_attached)
+
+    def _pasted(self, key: Key, attached: Attached) -> None:
+        from pos_tui.ui.screens.attach_text import attached_text
+
+        self._saving_finished(None)
+        self._evidence_changed(key, attached.session)
+        if attached.added or not attached.refused:
+            self.notify(attached_text(attached.added).get(self.lang))
+        for _name, text in attached.refused:
+            self.notify(text.get(self.lang), severity="warning", timeout=8)
+
+    def _not_attached(self, error: BaseException) -> None:
+        self._saving_finished(error)
+        self.notify(error_text(error, self.lang), severity="error", timeout=8)
+
     # -- elsewhere ------------------------------------------------------------------
 
     def action_summary(self) -> None:
@@ -310,3 +379,9 @@ class RunnerScreen(PosScreen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _existing(paths: list[Path]) -> list[Path]:
+    """On the worker (a stat can hang on a share): all the pasted paths when any is a file
+    here, so one that is not is named as refused; none when no path is a file."""
+    return paths if any(path.is_file() for path in paths) else []

@@ -11,7 +11,14 @@ from textual.widgets import Static
 from pos_tui.domain.checklist import Condition, Item
 from pos_tui.domain.session import Answer, Session
 from pos_tui.domain.visit_info import DETAIL_NAMES, JOB_TYPE_NAMES, VisitInfo
-from pos_tui.ui.i18n import CAPABILITY_NAMES, OUTCOME_NAMES, SEVERITY_NAMES, Text
+from pos_tui.ui.i18n import (
+    CAPABILITY_NAMES,
+    OUTCOME_NAMES,
+    SEVERITY_NAMES,
+    Text,
+    evidence_count,
+    file_line,
+)
 
 REQUIRED = Text("必做", "Required")
 OPTIONAL = Text("选做", "Optional")
@@ -34,6 +41,9 @@ ANSWER = Text("结果", "Answer")
 UNANSWERED = Text("未作答：按 p 通过、f 不通过、n 不适用", "Not answered: p pass, f fail, n n/a")
 AT = Text("记录于 {at}", "at {at}")
 NOTE = Text("备注：", "Note: ")
+ATTACH_HINT = Text(
+    "按 a 附上（也可直接把文件拖入终端）", "a attaches (or drop files on the terminal)"
+)
 NO_ITEM = Text("请选择一个检查项。", "Choose an item on the left.")
 SEVERITY_STYLE = {"critical": "$error bold", "major": "$warning bold", "minor": "$text-muted"}
 OUTCOME_STYLE = {"pass": "$success bold", "fail": "$error bold", "na": "$text-muted bold"}
@@ -48,13 +58,24 @@ class ItemDetail(VerticalScroll):
         yield Static(id="detail-guidance", markup=False)
         yield Static(id="detail-values-title", classes="detail-heading")
         yield Static(id="detail-values")
+        yield Static(id="detail-evidence-title", classes="detail-heading")
+        yield Static(id="detail-evidence", markup=False)
         yield Static(id="detail-answer-title", classes="detail-heading")
         yield Static(id="detail-answer")
 
     def show(self, session: Session, key: tuple[str, str] | None, lang: str) -> None:
         if key is None:
             self._set("detail-title", NO_ITEM.get(lang))
-            for name in ("checklist", "meta", "notice", "guidance", "values-title", "values"):
+            for name in (
+                "checklist",
+                "meta",
+                "notice",
+                "guidance",
+                "values-title",
+                "values",
+                "evidence-title",
+                "evidence",
+            ):
                 self._set(f"detail-{name}", "")
             self._set("detail-answer-title", "")
             self._set("detail-answer", "")
@@ -78,6 +99,9 @@ class ItemDetail(VerticalScroll):
         answer = session.answer(*key)
         self._set("detail-values-title", VALUES.get(lang) if item.fields else "")
         self._set("detail-values", self._values(item, answer, session.info, lang))
+        title, files = self._evidence(session, item, key, lang) if applies else ("", "")
+        self._set("detail-evidence-title", title)
+        self._set("detail-evidence", files)
         self._set("detail-answer-title", ANSWER.get(lang) if applies else "")
         self._set("detail-answer", self._answer(answer, lang) if applies else "")
         self.scroll_home(animate=False)
@@ -122,6 +146,18 @@ class ItemDetail(VerticalScroll):
                 else Content.assemble((padded, "$text-muted"), "  ", shown)
             )
         return Content("\n").join(lines)
+
+    @staticmethod
+    def _evidence(session: Session, item: Item, key: tuple[str, str], lang: str) -> tuple[str, str]:
+        """The heading says how many files the item has against what it needs; the files
+        follow, one a line, then how to add more while the visit can change."""
+        if item.evidence is None:
+            return "", ""
+        refs = session.evidence_of(*key)
+        lines = [file_line(ref, lang) for ref in refs]
+        if session.editable and len(refs) < item.evidence.maximum:
+            lines.append(ATTACH_HINT.get(lang))
+        return evidence_count(item.evidence, len(refs)).get(lang), "\n".join(lines)
 
     @staticmethod
     def _answer(answer: Answer | None, lang: str) -> Content:

@@ -149,8 +149,24 @@ class ItemList(OptionList, inherit_bindings=False):
                 STATUS_WORDS[answer.outcome].get(lang),
                 style=self._style(f"item-list--{answer.outcome}"),
             )
+        marker = self._evidence_marker(session, item, (checklist.id, item.id))
+        if marker is not None:
+            title.append_text(marker)
         grid.add_row(status, title)
         return grid
+
+    def _evidence_marker(self, session: Session, item: Item, key: Key) -> RichText | None:
+        """[1/1] after the title of an item that asks for files: how many it has against
+        what a pass needs ([2] when they are optional). ASCII, so both languages align."""
+        rule = item.evidence
+        if rule is None:
+            return None
+        attached = len(session.evidence_of(*key))
+        if not rule.needed and not attached:
+            return None
+        shown = f" [{attached}/{rule.needed}]" if rule.needed else f" [{attached}]"
+        component = "item-list--done" if attached >= rule.needed else "item-list--pending"
+        return RichText(shown, style=self._style(component))
 
     def _style(self, component: str) -> Style:
         # The full style, for colours with alpha blended in, less the background: the
