@@ -16,6 +16,7 @@ from pos_tui.reports import words
 from pos_tui.reports.html import render_html
 from pos_tui.reports.markdown import render_markdown
 from pos_tui.reports.model import build_report
+from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.sources import VisitRecord
 from pos_tui.store.storage import StoreError
 
@@ -31,9 +32,10 @@ def _from_event(session: Session, event: Event) -> dict[str, Any]:
     return {"uuid": session.uuid, "reviewer": event.who} | event.detail
 
 
-def record_of(session: Session) -> VisitRecord:
-    """For the app's screens, which hold a session rather than a store row."""
-    return VisitRecord(session, {"uuid": session.uuid}, decisions_from_events(session))
+def record_of(session: Session, files: EvidenceFiles | None = None) -> VisitRecord:
+    """For the app's screens, which hold a session rather than a store row; `files`: the
+    store's evidence files, so that the report shows the photos and checks them."""
+    return VisitRecord(session, {"uuid": session.uuid}, decisions_from_events(session), files=files)
 
 
 def format_for(path: Path | None, asked: str | None) -> str:

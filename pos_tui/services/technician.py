@@ -248,7 +248,10 @@ class Services:
             folder = self.store.folder / "reports"
             folder.mkdir(exist_ok=True)
             path = folder / default_name(session, "html")
-            write_report(record_of(session), path, "html", session.info.language or lang)
+            from pos_tui.store.evidence_files import EvidenceFiles
+
+            record = record_of(session, EvidenceFiles(self.store.folder))
+            write_report(record, path, "html", session.info.language or lang)
             return path
 
         return self.worker.submit(write)

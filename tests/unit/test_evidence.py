@@ -303,3 +303,20 @@ def test_a_record_edited_to_name_another_photo_fails_its_hash_and_signature(
     verdict = integrity(session)
     assert verdict.state == ALTERED
     assert {CONTENT_CHANGED, SIGNATURE_FAILS} <= set(verdict.reasons)
+
+
+def test_the_report_the_technician_writes_shows_the_photos_from_the_laptops_store(
+    store: LocalStore, photo_session: Session, tmp_path: Path
+) -> None:
+    from pos_tui.config import Settings
+    from pos_tui.services.technician import Services
+
+    signed_with_photo(store, photo_session)
+    services = Services(store, [], Settings(technician="张伟"), settings_path=tmp_path / "s.json")
+    try:
+        path = services.write_report(store.load(photo_session.uuid), "en").result()
+    finally:
+        services.close()
+    html = path.read_text(encoding="utf-8")
+    assert html.count('src="data:image/jpeg;base64,') == 1
+    assert "not at hand" not in html
