@@ -352,3 +352,85 @@ def test_a_folder_named_like_a_checklist_is_reported_and_the_rest_load(tmp_path:
     assert [str(p) for p in result.problems] == [
         f"{tmp_path / 'x.yaml'}:1:1: not a checklist file: it is a folder, not a regular file"
     ]
+
+
+EVIDENCE = """\
+id: site-photos
+version: "1.0"
+title: Site photographs
+items:
+  - id: storefront
+    title: {{zh: 门头照, en: Storefront}}
+    severity: major
+    evidence: {evidence}
+"""
+
+
+def with_evidence(tmp_path: Path, evidence: str) -> Path:
+    return write(tmp_path, EVIDENCE.format(evidence=evidence))
+
+
+def test_evidence_rules_load_with_their_defaults(tmp_path: Path) -> None:
+    text = EVIDENCE.format(evidence="{kind: photo, min: 2, max: 4, required: true}")
+    text += "\n".join(
+        [
+            "  - id: plate",
+            "    title: Serial plate",
+            "    severity: critical",
+            "    evidence: {kind: photo}",
+            "  - id: slip",
+            "    title: Parameter slip",
+            "    severity: minor",
+            "    evidence: {kind: file, max: 2, required: false}",
+            "",
+        ]
+    )
+    checklist = load_checklist(write(tmp_path, text))
+    storefront, plate, slip = (item.evidence for item in checklist.items)
+    assert storefront is not None and plate is not None and slip is not None
+    assert (storefront.kind, storefront.minimum, storefront.maximum, storefront.needed) == (
+        "photo",
+        2,
+        4,
+        2,
+    )
+    # An item that names evidence wants it: required, at least one, at most five.
+    assert (plate.minimum, plate.maximum, plate.required, plate.needed) == (1, 5, True, 1)
+    assert (slip.kind, slip.minimum, slip.maximum, slip.needed) == ("file", 0, 2, 0)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        (
+            "{kind: photo, count: 2}",
+            "8:29: items[0].evidence: unknown key 'count'",
+        ),
+        (
+            "{kind: photo, min: 3, max: 2}",
+            "8:42: items[0].evidence.max: 2 is less than min 3",
+        ),
+        (
+            "{kind: photo, min: 1, required: false}",
+            "8:34: items[0].evidence.min: 1 with required: false; optional evidence has no "
+            "minimum (set required: true, or remove min)",
+        ),
+        (
+            "{kind: photo, max: 21}",
+            "8:34: items[0].evidence.max: must be from 1 to 20, not 21",
+        ),
+        (
+            "{kind: video}",
+            "8:22: items[0].evidence.kind: must be one of photo, file, not 'video'",
+        ),
+        (
+            "{min: 1}",
+            "8:15: items[0].evidence: missing key 'kind'",
+        ),
+    ],
+)
+def test_evidence_problems_say_where_and_what_to_write(
+    tmp_path: Path, evidence: str, expected: str
+) -> None:
+    path = with_evidence(tmp_path, evidence)
+    assert problems_of(path) == [f"{path}:{expected}"]
