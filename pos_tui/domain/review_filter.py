@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pos_tui.domain.evidence_checks import CODES, REUSE
 from pos_tui.domain.integrity import STATE_ORDER, Integrity
 
 UNREVIEWED = "unreviewed"
@@ -62,6 +63,11 @@ class ReviewRow:
     untrusted: bool = False
     """Checked, and found not to be trusted; False while not yet checked. Kept beside
     `integrity` (see `checked`) because filters and counts ask it of every row."""
+
+    evidence: frozenset[str] | None = None
+    """The photo warnings (`domain.evidence_checks` codes) on the visit's evidence; None
+    until the background pass has read its record. Reuse codes grow as the pass reads the
+    visits that share a photo with it."""
 
     def checked(self, verdict: Integrity) -> None:
         self.integrity, self.untrusted = verdict, not verdict.trusted
@@ -137,6 +143,9 @@ class Filter:
     integrity: str | None = None
     """An integrity state, or `INTEGRITY_PROBLEM` for any record that cannot be trusted;
     rows not checked yet match neither."""
+    evidence: str | None = None
+    """A photo warning's code, `REUSED` for either kind of reuse, or `ANY_EVIDENCE_WARNING`
+    for any; rows whose evidence is not checked yet match none."""
 
     @property
     def empty(self) -> bool:
@@ -172,11 +181,25 @@ def filter_rows(rows: Sequence[ReviewRow], chosen: Filter) -> list[ReviewRow]:
     elif chosen.integrity is not None:
         state = chosen.integrity
         found = [r for r in found if r.integrity is not None and r.integrity.state == state]
+    if chosen.evidence is not None:
+        wanted = EVIDENCE_FILTERS.get(chosen.evidence, frozenset({chosen.evidence}))
+        found = [r for r in found if r.evidence and not r.evidence.isdisjoint(wanted)]
     return found
 
 
 INTEGRITY_PROBLEM = "problem"
 """`Filter.integrity` for every record that is not trusted, whatever its state."""
+
+
+ANY_EVIDENCE_WARNING = "any"
+REUSED = "reused"
+EVIDENCE_FILTERS: dict[str, frozenset[str]] = {
+    ANY_EVIDENCE_WARNING: frozenset(CODES),
+    REUSED: REUSE,
+    **{code: frozenset({code}) for code in CODES if code not in REUSE},
+}
+"""`Filter.evidence`'s choices, in the order the filter bar offers them, and the codes
+each keeps: the two kinds of reuse are one choice, as a supervisor asks for them."""
 
 
 def integrity_rank(row: ReviewRow) -> int:

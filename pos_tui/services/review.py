@@ -31,11 +31,21 @@ from pos_tui.domain.review import decision_request
 from pos_tui.domain.review_filter import ReviewRow, review_rows, review_states
 from pos_tui.locations import reports_dir
 from pos_tui.services.background import Background
+from pos_tui.services.review_evidence import (
+    EvidenceLedger,
+    EvidenceReport,
+    Summary,
+    Viewer,
+    empty_summary,
+    evidence_report,
+    summary_of,
+)
 from pos_tui.store import checklist_copies
 from pos_tui.store.sources import SharedSource, VisitRecord, file_position, group_by_visit
 from pos_tui.store.storage import StoreError
 
 if TYPE_CHECKING:
+    from pos_tui.domain.evidence import EvidenceRef
     from pos_tui.store.keys import KeyFile
 
 
@@ -71,11 +81,16 @@ class ReviewServices:
     worker: Background = field(default_factory=lambda: Background("pos-tui-review"))
     reports_dir: Path | None = None
     """Where reports are written; None: `locations.reports_dir()`."""
+    viewer_command: Sequence[str] | None = None
+    """What opens evidence (the file's path added at the end); None: `POS_TUI_VIEWER`, else
+    the system's viewer."""
     _decisions: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
     _rows_by_uuid: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
     _prefetched: Future[list[ReviewRow]] | None = field(default=None, init=False)
     _integrity: _IntegrityPass | None = field(default=None, init=False)
     _integrity_executor: _Checkers | None = field(default=None, init=False)
+    _ledger: EvidenceLedger = field(default_factory=EvidenceLedger, init=False)
+    _viewer: Viewer | None = field(default=None, init=False)
 
     def rows(self) -> Future[list[ReviewRow]]:
         """Every visit's current version, with its review state; read afresh each call,
@@ -114,6 +129,24 @@ class ReviewServices:
         # decision made since. A damaged record or checklist copy is a StoreDamaged from the
         # store, with the file it is in.
         return self.source.record(row, self._decisions)
+
+    def evidence(self, key: str, record: VisitRecord) -> Future[EvidenceReport]:
+        """The visit's files with their warnings, reuse against every visit read so far."""
+        return self.worker.submit(
+            evidence_report, record, self._ledger, key, dict(self._rows_by_uuid)
+        )
+
+    def picture(self, sha256: str) -> Future[Any]:
+        """One photo, verified and made small (a PIL image), for the detail to draw."""
+        from pos_tui.services.review_evidence import picture
+
+        return self.worker.submit(picture, self.source.files, sha256)
+
+    def open_evidence(self, ref: EvidenceRef) -> Future[Path]:
+        """Hand a verified copy of the file to the viewer; the copy's path."""
+        if self._viewer is None:
+            self._viewer = Viewer(self.viewer_command)
+        return self.worker.submit(self._viewer.open, self.source.files, ref)
 
     def decide(self, uuid: str, decision: str, comment: str = "") -> Future[dict[str, Any]]:
         """Sign one decision and append it to the shared store's log.
@@ -177,6 +210,7 @@ class ReviewServices:
         rows: Sequence[ReviewRow],
         found: Callable[[dict[str, Integrity]], None],
         first: int = 0,
+        evidence_found: Callable[[dict[str, frozenset[str]]], None] | None = None,
     ) -> Future[int]:
         """Check the record behind every row by `domain.integrity`, off the UI and off the
         worker; a new call stops the pass before it.
@@ -185,13 +219,24 @@ class ReviewServices:
         with the screen's `from_worker`); the future gives the number checked once all are.
         The first `first` rows go first, as given (what the screen shows); the rest in the
         order they lie in the batch files, so each batch is read front to back once.
+
+        `evidence_found` gets the photo warnings (`domain.evidence_checks` codes) of each
+        row whose warnings the chunk made known or changed, by key, from another thread:
+        the rows of the chunk, and earlier rows that share a photo with one of them.
         """
         if self._integrity is not None:
             self._integrity.stop()
         if self._integrity_executor is None:
             self._integrity_executor = _integrity_executor()
+        self._ledger.forget()
         self._integrity = _IntegrityPass(
-            self._integrity_executor, str(self.source.folder), rows, first, found
+            self._integrity_executor,
+            str(self.source.folder),
+            rows,
+            first,
+            found,
+            self._ledger,
+            evidence_found,
         )
         return self._integrity.done
 
@@ -202,6 +247,8 @@ class ReviewServices:
             # Not waiting: the children only read, and a chunk's result is of no use now.
             self._integrity_executor.shutdown()
         self.worker.close()
+        if self._viewer is not None:
+            self._viewer.close()
         self.source.close()
 
 
@@ -333,7 +380,8 @@ def _ask(
         child.stdin.flush()
         answer = json.loads(child.stdout.readline() or b"null")
         return [
-            (key, state, tuple(reasons), bool(conflict)) for key, state, reasons, conflict in answer
+            (key, state, tuple(reasons), bool(conflict), summary)
+            for key, state, reasons, conflict, summary in answer
         ]
     except (OSError, ValueError, TypeError):
         return None
@@ -360,9 +408,13 @@ class _IntegrityPass:
         rows: Sequence[ReviewRow],
         first: int,
         found: Callable[[dict[str, Integrity]], None],
+        ledger: EvidenceLedger,
+        evidence_found: Callable[[dict[str, frozenset[str]]], None] | None,
     ) -> None:
         self.done: Future[int] = Future()
         self._found = found
+        self._ledger = ledger
+        self._evidence_found = evidence_found
         self._lock = threading.Lock()
         self._jobs: list[Future[list[_Verdict]]] = []
         self._checked = 0
@@ -409,9 +461,13 @@ class _IntegrityPass:
             key: self._seen.setdefault(
                 (state, reasons, conflict), Integrity(state, reasons, conflict)
             )
-            for key, state, reasons, conflict in job.result()
+            for key, state, reasons, conflict, _summary in job.result()
         }
         self._found(verdicts)
+        # Indexed whether or not anyone listens: the detail asks the ledger for reuse.
+        warnings = self._ledger.add([(key, summary) for key, *_, summary in job.result()])
+        if self._evidence_found is not None:
+            self._evidence_found(warnings)
         with self._lock:
             self._checked += len(verdicts)
             self._left -= 1
@@ -420,8 +476,10 @@ class _IntegrityPass:
             self._finish()
 
 
-_Verdict = tuple[str, str, tuple[str, ...], bool]
-"""(row key, state, reasons, conflict): plain values, cheap to send between processes."""
+_Verdict = tuple[str, str, tuple[str, ...], bool, Summary]
+"""(row key, state, reasons, conflict, evidence summary): plain values, cheap to send
+between processes. The summary (`review_evidence.summary_of`) is read here because this
+pass is the one that reads every record: the reused-photo check needs all of them."""
 
 
 def _chunks(rows: Sequence[ReviewRow], first: int) -> list[list[tuple[str, dict[str, Any]]]]:
@@ -435,7 +493,8 @@ _sources: dict[str, SharedSource] = {}
 
 
 def _check_chunk(folder: str, chunk: list[tuple[str, dict[str, Any]]]) -> list[_Verdict]:
-    """In a worker process: the verdict on each record, by the one rule."""
+    """In a worker process: the verdict on each record, by the one rule, and what its
+    evidence says (`review_evidence.summary_of`)."""
     source = _sources.get(folder)
     if source is None:
         # A stat of each evidence file, not a hash: the detail hashes the files it shows.
@@ -445,6 +504,9 @@ def _check_chunk(folder: str, chunk: list[tuple[str, dict[str, Any]]]) -> list[_
     records = source.records((row for _, row in chunk), {})
     verdicts: list[_Verdict] = []
     for key, (row, record) in zip(keys, records, strict=True):
-        verdict = unreadable(row) if isinstance(record, StoreError) else record.integrity
-        verdicts.append((key, verdict.state, verdict.reasons, verdict.conflict))
+        if isinstance(record, StoreError):
+            verdict, summary = unreadable(row), empty_summary(str(row.get("uuid", "")))
+        else:
+            verdict, summary = record.integrity, summary_of(record)
+        verdicts.append((key, verdict.state, verdict.reasons, verdict.conflict, summary))
     return verdicts

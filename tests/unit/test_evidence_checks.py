@@ -221,3 +221,24 @@ def test_every_code_and_filter_has_words_in_both_languages() -> None:
     assert finding_text(Finding(OUTSIDE_TIME, "a", minutes=135), "zh") == (
         "拍摄时间在访问期间之外 2小时15分"
     )
+
+
+def test_the_list_filters_on_photo_warnings() -> None:
+    from pos_tui.domain.review_filter import Filter, filter_rows, review_rows
+
+    rows = review_rows([{"uuid": f"u{n}", "terminal_number": str(n)} for n in range(5)], {})
+    rows[0].evidence = frozenset({SAME_FILE})
+    rows[1].evidence = frozenset({SIMILAR_PHOTO, NO_EXIF})
+    rows[2].evidence = frozenset({OUTSIDE_TIME})
+    rows[3].evidence = frozenset()  # checked: nothing to warn about
+    # rows[4] is not checked yet: it matches no photo filter until the pass reaches it.
+
+    def kept(choice: str | None) -> list[str]:
+        return [row.uuid for row in filter_rows(rows, Filter(evidence=choice))]
+
+    assert kept(None) == ["u0", "u1", "u2", "u3", "u4"]
+    assert kept("any") == ["u0", "u1", "u2"]
+    assert kept("reused") == ["u0", "u1"]
+    assert kept(NO_EXIF) == ["u1"]
+    assert kept(OUTSIDE_TIME) == ["u2"]
+    assert kept(FAR_AWAY) == []

@@ -8,7 +8,9 @@ The integrity column cannot come from the index: only the record can say whether
 altered, and reading 10,000 of them takes far longer than the list may. So the list shows
 at once with "checking" in that column, and a background pass (`ReviewServices.
 check_integrity`, in worker processes) fills it in, rows on screen first, the count line
-saying how far it has got; `i` then shows only the records that cannot be trusted.
+saying how far it has got; `i` then shows only the records that cannot be trusted. The
+same pass brings each visit's photo warnings (the reused-photo check needs every visit),
+which the filter bar's photo choice filters on as they arrive.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ UNTRUSTED_COUNT = Text("{n} 条不可信", "{n} untrusted")
 ALL_INTACT = Text("全部可信", "all verified")
 ONLY_UNTRUSTED = Text("只看不可信，按 I 取消", "untrusted only, I for all")
 CHECK_STOPPED = Text("完整性核对未完成：{why}", "integrity check stopped: {why}")
+PHOTO_WARNED = Text("{n} 条照片警告", "{n} with photo warnings")
 
 
 class ReviewListScreen(PosScreen[None]):
@@ -94,7 +97,7 @@ class ReviewListScreen(PosScreen[None]):
         self.integrity_checked = 0
         self.integrity_done = False
         self._integrity_error = ""
-        self._attention = self._untrusted = 0
+        self._attention = self._untrusted = self._photo_warned = 0
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -164,13 +167,16 @@ class ReviewListScreen(PosScreen[None]):
     def _check_integrity(self) -> None:
         self._pass += 1
         self.integrity_checked, self.integrity_done, self._integrity_error = 0, False, ""
-        self._untrusted = 0
+        self._untrusted = self._photo_warned = 0
         shown = self.matches[: self.shown]
         on_screen = {id(row) for row in shown}
         ordered = shown + [row for row in self.rows if id(row) not in on_screen]
         self.when_done(
             self.pos_app.review.check_integrity(
-                ordered, self.from_worker(partial(self._integrity_found, self._pass)), len(shown)
+                ordered,
+                self.from_worker(partial(self._integrity_found, self._pass)),
+                len(shown),
+                self.from_worker(partial(self._evidence_found, self._pass)),
             ),
             partial(self._integrity_finished, self._pass),
             partial(self._integrity_failed, self._pass),
@@ -199,6 +205,22 @@ class ReviewListScreen(PosScreen[None]):
         else:
             self._update_integrity_cells(verdicts)
             self._show_count()
+
+    def _evidence_found(self, which: int, warnings: dict[str, frozenset[str]]) -> None:
+        if which != self._pass:
+            return
+        for key, codes in warnings.items():
+            row = self._by_key.get(key)
+            if row is not None:
+                row.evidence = codes
+        self._count_photo_warnings()
+        if self.filter.evidence is not None:
+            self._refilter(keep=self._cursor_key())
+        else:
+            self._show_count()
+
+    def _count_photo_warnings(self) -> None:
+        self._photo_warned = sum(1 for row in self.rows if row.evidence)
 
     def _update_integrity_cells(self, keys: Any) -> None:
         table = self.query_one("#review-table", DataTable)
@@ -229,6 +251,9 @@ class ReviewListScreen(PosScreen[None]):
         self._update_integrity_cells(row.key for row in self.matches[: self.shown])
         self._count_attention()
         self._count_untrusted()
+        self._count_photo_warnings()
+        if self.filter.evidence is not None:
+            self._refilter(keep=self._cursor_key())
         self._show_count()
 
     def _count_attention(self) -> None:
@@ -369,6 +394,9 @@ class ReviewListScreen(PosScreen[None]):
             said = "" if untrusted else ALL_INTACT.get(lang)
         if untrusted:
             said += (" " if said else "") + UNTRUSTED_COUNT.get(lang).format(n=f"{untrusted:,}")
+        if self._photo_warned:
+            warned = PHOTO_WARNED.get(lang).format(n=f"{self._photo_warned:,}")
+            said += (" " if said else "") + warned
         if self.filter.integrity is not None:
             said += f" ({ONLY_UNTRUSTED.get(lang)})"
         return said

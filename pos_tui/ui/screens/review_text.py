@@ -44,6 +44,15 @@ SEARCH = Text("搜索：商户、号码、技术员", "Search merchant, no., tec
 ANY_STATE = Text("审核状态：全部", "Review: any")
 ANY_VERDICT = Text("结论：全部", "Verdict: any")
 ANY_TECHNICIAN = Text("技术员：全部", "Technician: any")
+ANY_PHOTOS = Text("照片：全部", "Photos: any")
+PHOTO_FILTER_NAMES = {
+    "any": Text("任何照片警告", "Any photo warning"),
+    "reused": Text("重复使用的照片", "Reused photo"),
+    "outside_time": Text("拍摄时间不符", "Taken outside time"),
+    "far_away": Text("拍摄地点过远", "Taken far away"),
+    "no_exif": Text("照片无 EXIF", "No EXIF"),
+}
+"""The filter bar's words for `review_filter.EVIDENCE_FILTERS` (a test checks each has one)."""
 DATE_FROM = Text("起 YYYY-MM-DD", "From YYYY-MM-DD")
 DATE_TO = Text("止 YYYY-MM-DD", "To YYYY-MM-DD")
 BAD_DATE = Text("日期须为 YYYY-MM-DD", "Dates are YYYY-MM-DD")

@@ -1,4 +1,5 @@
-"""The review list's filter bar: text, review state, verdict, technician and a date range.
+"""The review list's filter bar: text, review state, verdict, photo warnings, technician and
+a date range.
 
 Posts `ReviewFilters.Changed` with the whole `Filter` on every change that can be used; a
 date that is not YYYY-MM-DD is flagged inline and leaves the filter as it was.
@@ -15,11 +16,11 @@ from textual.message import Message
 from textual.widgets import Input, Select, Static
 
 from pos_tui.domain.progress import VERDICT_NAMES, Verdict
-from pos_tui.domain.review_filter import REVIEW_STATES, Filter, parse_day
+from pos_tui.domain.review_filter import EVIDENCE_FILTERS, REVIEW_STATES, Filter, parse_day
 from pos_tui.ui.screens import review_text as words
 
 DATES = ("#filter-from", "#filter-to")
-SELECTS = ("#filter-state", "#filter-verdict", "#filter-technician")
+SELECTS = ("#filter-state", "#filter-verdict", "#filter-photos", "#filter-technician")
 
 
 class ReviewFilters(Vertical):
@@ -37,6 +38,7 @@ class ReviewFilters(Vertical):
             yield Input(id="filter-text", compact=True)
             yield Select[str]([], id="filter-state", compact=True)
             yield Select[str]([], id="filter-verdict", compact=True)
+            yield Select[str]([], id="filter-photos", compact=True)
         with Horizontal(id="review-filters-2"):
             yield Select[str]([], id="filter-technician", compact=True)
             yield Input(id="filter-from", compact=True, restrict=r"[0-9-]*", max_length=10)
@@ -52,6 +54,8 @@ class ReviewFilters(Vertical):
         verdicts = [(VERDICT_NAMES[v].get(lang), str(v)) for v in Verdict]
         self._set_options("#filter-state", words.ANY_STATE.get(lang), states)
         self._set_options("#filter-verdict", words.ANY_VERDICT.get(lang), verdicts)
+        photos = [(words.PHOTO_FILTER_NAMES[f].get(lang), f) for f in EVIDENCE_FILTERS]
+        self._set_options("#filter-photos", words.ANY_PHOTOS.get(lang), photos)
         self.set_technicians(self.technicians)
         self._dates_ok()
 
@@ -124,6 +128,7 @@ class ReviewFilters(Vertical):
             text=self.query_one("#filter-text", Input).value,
             review_state=chosen("#filter-state"),
             verdict=chosen("#filter-verdict"),
+            evidence=chosen("#filter-photos"),
             technician=chosen("#filter-technician"),
             date_from=dates[0],
             date_to=dates[1],
