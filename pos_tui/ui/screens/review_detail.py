@@ -1,4 +1,11 @@
-"""One visit in full, for the supervisor: details, every answer, the log, and the decision."""
+"""One visit in full, for the supervisor: details, its evidence, every answer, the log, and
+the decision.
+
+The evidence comes in steps, each off the UI thread: the record (its files hashed), then
+the warnings on each file (reuse against every visit the background pass has read), then
+the picture shown, one at a time: a detail with ten 5 MB photos is readable before any of
+them is decoded.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +19,14 @@ from textual.widgets import Static
 
 from pos_tui.domain.integrity import Integrity
 from pos_tui.domain.review_filter import APPROVED, HAS_ISSUES, REJECTED, ReviewRow
+from pos_tui.services.review_evidence import EvidenceLine, EvidenceReport, ViewerError
 from pos_tui.store.sources import VisitRecord
-from pos_tui.ui.i18n import Text
+from pos_tui.store.storage import StoreError
+from pos_tui.ui.i18n import BINDING_TEXT, Text
 from pos_tui.ui.screens import review_render as render
 from pos_tui.ui.screens import review_text as words
 from pos_tui.ui.screens.base import PosScreen
+from pos_tui.ui.widgets.evidence_picture import EvidencePicture
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.title_bar import TitleBar
 
@@ -26,6 +36,30 @@ FAILURES = Text("不通过项（{n}）", "Failed items ({n})")
 ANSWERS = Text("全部检查结果", "All answers")
 TIMELINE = Text("时间线", "Timeline")
 SAVED = Text("已记录：{state}", "Recorded: {state}")
+EVIDENCE = Text("凭证（{n}）", "Evidence ({n})")
+CAPTION = Text(
+    "第 {n}/{total} 份：{name}（[ ] 切换，v 用系统查看器打开）",
+    "File {n} of {total}: {name} ([ ] for another, v opens it in the viewer)",
+)
+PICTURE_LOADING = Text("正在读取照片…", "Reading the photo...")
+NOT_A_PICTURE = Text(
+    "这是 PDF 文件：按 v 用系统查看器打开。", "A PDF: press v to open it in the viewer."
+)
+WHY_MISSING = Text("共享库中缺少此文件", "the file is missing from the shared store")
+WHY_REPLACED = Text(
+    "共享库中的此文件已被替换，与记录的哈希不符",
+    "the file in the shared store was replaced and no longer matches the record",
+)
+WHY_BROKEN = Text("文件无法读取或解码", "the file cannot be read or decoded")
+WHY_NO_VIEWER = Text("查看器无法启动", "the viewer could not be started")
+PICTURE_FAILED = Text("无法显示：{why}。", "Cannot show it: {why}.")
+VIEW_FAILED = Text("未交给查看器：{why}。", "Not handed to the viewer: {why}.")
+OPENED = Text("已交给查看器：{path}", "Handed to the viewer: {path}")
+
+BINDING_TEXT["review.view"] = Text("查看器", "Viewer")
+BINDING_TEXT["review.previous_file"] = Text("上一份", "Previous file")
+BINDING_TEXT["review.next_file"] = Text("下一份", "Next file")
+_EVIDENCE_ACTIONS = frozenset({"view", "other_file"})
 
 
 class ReviewDetailScreen(PosScreen[None]):
@@ -36,6 +70,22 @@ class ReviewDetailScreen(PosScreen[None]):
         Binding("i", "decide('has_issues')", "Has issues", id="review.issues"),
         Binding("x", "decide('rejected')", "Reject", id="review.reject"),
         Binding("ctrl+r", "report", "Report", id="visit.report"),
+        Binding("v", "view", "Viewer", id="review.view"),
+        Binding(
+            "left_square_bracket",
+            "other_file(-1)",
+            "Previous file",
+            id="review.previous_file",
+            key_display="[",
+            show=False,
+        ),
+        Binding(
+            "right_square_bracket",
+            "other_file(1)",
+            "Next file",
+            id="review.next_file",
+            key_display="]",
+        ),
     ]
 
     def __init__(self, row: ReviewRow, on_decided: Callable[[dict[str, Any]], None]) -> None:
@@ -44,6 +94,13 @@ class ReviewDetailScreen(PosScreen[None]):
         self.on_decided = on_decided
         self.record: VisitRecord | None = None
         self.integrity: Integrity | None = None
+        self.evidence: EvidenceReport | None = None
+        self.file_at = 0
+        """Which of the evidence's files the picture and the viewer key are on."""
+        self.picture_ready = False
+        """The current file's picture, or the sentence instead of it, is on screen."""
+        self._pictures: dict[str, Any] = {}
+        """Decoded photos by hash, so going back and forth decodes each once."""
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -53,6 +110,10 @@ class ReviewDetailScreen(PosScreen[None]):
             yield Static(id="detail-meta")
             yield Static(id="detail-failures-title", classes="section-title")
             yield Static(id="detail-failures")
+            yield Static(id="detail-evidence-title", classes="section-title")
+            yield Static(id="detail-evidence")
+            yield Static(id="detail-picture-caption", classes="subtle")
+            yield EvidencePicture(id="detail-picture")
             yield Static(id="detail-answers-title", classes="section-title")
             yield Static(id="detail-answers")
             yield Static(id="detail-timeline-title", classes="section-title")
@@ -62,6 +123,7 @@ class ReviewDetailScreen(PosScreen[None]):
     def on_mount(self) -> None:
         # LanguageMixin.on_mount runs too (Textual calls every class's handler).
         self.query_one("#detail-banner", Static).display = False
+        self._show_evidence_parts(False)
         self.query_one("#detail-body", VerticalScroll).focus()
         self._load()
 
@@ -74,6 +136,124 @@ class ReviewDetailScreen(PosScreen[None]):
         # The list's row too, so its column agrees before the background pass reaches it.
         self.row.checked(self.integrity)
         self.apply_language(self.lang)
+        if record.session.evidence:
+            self.when_done(self.pos_app.review.evidence(self.row.key, record), self._evidence)
+        else:
+            self.row.evidence = frozenset()
+
+    def _evidence(self, report: EvidenceReport) -> None:
+        self.evidence = report
+        # The list's row learns what the detail found, as it does of the integrity.
+        self.row.evidence = report.codes
+        self.file_at = min(self.file_at, max(0, len(report.lines) - 1))
+        self.apply_language(self.lang)
+        self.refresh_bindings()
+        self.evidence_shown()
+        self._load_picture()
+
+    def evidence_shown(self) -> None:
+        """Called when the evidence list is on screen; the bench hooks it."""
+
+    def picture_shown(self) -> None:
+        """Called when a picture (or the sentence instead of one) is on screen; the bench
+        hooks it."""
+
+    @property
+    def current_file(self) -> EvidenceLine | None:
+        if self.evidence is None or not self.evidence.lines:
+            return None
+        return self.evidence.lines[self.file_at]
+
+    def _load_picture(self) -> None:
+        line = self.current_file
+        if line is None:
+            return
+        self._caption()
+        picture = self.query_one(EvidencePicture)
+        sha = line.ref.sha256
+        if not line.ref.is_photo:
+            picture.say(NOT_A_PICTURE.get(self.lang))
+            self._picture_on_screen()
+        elif sha in self._pictures:
+            picture.show(sha, self._pictures[sha])
+            self._picture_on_screen()
+        else:
+            self.picture_ready = False
+            picture.say(PICTURE_LOADING.get(self.lang))
+            self.when_done(
+                self.pos_app.review.picture(sha),
+                lambda image: self._picture(line, image),
+                lambda error: self._no_picture(line, error),
+            )
+
+    def _picture(self, line: EvidenceLine, image: Any) -> None:
+        self._pictures[line.ref.sha256] = image
+        if self.current_file is line:
+            self.query_one(EvidencePicture).show(line.ref.sha256, image)
+            self._picture_on_screen()
+
+    def _no_picture(self, line: EvidenceLine, error: BaseException) -> None:
+        if self.current_file is not line:
+            return
+        said = PICTURE_FAILED.get(self.lang).format(why=self._why(line, error))
+        self.query_one(EvidencePicture).say(said)
+        self._picture_on_screen()
+
+    def _why(self, line: EvidenceLine, error: BaseException) -> str:
+        """Why a file cannot be shown or opened, in the screen's language: the store's
+        errors are written in English for logs and the command line."""
+        if isinstance(error, ViewerError):
+            return WHY_NO_VIEWER.get(self.lang)
+        problem = line.problem
+        if problem is None and isinstance(error, StoreError):
+            text = str(error)
+            problem = "missing" if "missing" in text else "replaced" if "replaced" in text else None
+        why = {"missing": WHY_MISSING, "replaced": WHY_REPLACED}.get(problem or "", WHY_BROKEN)
+        return why.get(self.lang)
+
+    def _picture_on_screen(self) -> None:
+        self.picture_ready = True
+        self.picture_shown()
+
+    def _caption(self) -> None:
+        line = self.current_file
+        if line is None or self.evidence is None:
+            return
+        self.query_one("#detail-picture-caption", Static).update(
+            CAPTION.get(self.lang).format(
+                n=self.file_at + 1, total=len(self.evidence.lines), name=line.ref.name
+            )
+        )
+
+    def _show_evidence_parts(self, shown: bool) -> None:
+        for selector in (
+            "#detail-evidence-title",
+            "#detail-evidence",
+            "#detail-picture-caption",
+            "#detail-picture",
+        ):
+            self.query_one(selector).display = shown
+
+    def action_other_file(self, step: int) -> None:
+        if self.evidence is None or not self.evidence.lines:
+            return
+        self.file_at = (self.file_at + step) % len(self.evidence.lines)
+        self._load_picture()
+
+    def action_view(self) -> None:
+        """A verified copy of the file to the system viewer, off the UI thread."""
+        line = self.current_file
+        if line is None:
+            return
+        self.when_done(
+            self.pos_app.review.open_evidence(line.ref),
+            lambda path: self.notify(OPENED.get(self.lang).format(path=path)),
+            lambda error: self.notify(
+                VIEW_FAILED.get(self.lang).format(why=self._why(line, error)),
+                severity="error",
+                timeout=8,
+            ),
+        )
 
     @property
     def warnings(self) -> list[str]:
@@ -110,6 +290,16 @@ class ReviewDetailScreen(PosScreen[None]):
             render.checklists(self.record.session, lang)
         )
         self.query_one("#detail-timeline", Static).update(render.timeline(self.record, lang))
+        report = self.evidence
+        self._show_evidence_parts(report is not None and bool(report.lines))
+        if report is not None and report.lines:
+            self.query_one("#detail-evidence-title", Static).update(
+                EVIDENCE.get(lang).format(n=len(report.lines))
+            )
+            self.query_one("#detail-evidence", Static).update(
+                render.evidence(report, self.record.session, lang)
+            )
+            self._caption()
 
     def action_back(self) -> None:
         self.dismiss()
@@ -117,6 +307,9 @@ class ReviewDetailScreen(PosScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "decide":
             return True if self.record is not None else None
+        if action in _EVIDENCE_ACTIONS:
+            # Hidden, not greyed out, on a visit with no files: most visits have none yet.
+            return self.evidence is not None and bool(self.evidence.lines)
         return True
 
     def action_report(self) -> None:

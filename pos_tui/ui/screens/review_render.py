@@ -21,6 +21,7 @@ from pos_tui.domain.integrity import (
 )
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import JOB_TYPE_NAMES, REASON_NAMES
+from pos_tui.services.review_evidence import EvidenceReport
 from pos_tui.store.sources import VisitRecord
 from pos_tui.ui.i18n import OUTCOME_NAMES, SEVERITY_NAMES, VERDICT_NAMES, Text, tr
 from pos_tui.ui.screens.review_text import REVIEW_STATE_NAMES
@@ -358,3 +359,94 @@ def _event_detail(what: str, detail: dict[str, Any], lang: str) -> str:
     if what == "reviewed":
         return _decision_detail(detail, lang)
     return ", ".join(f"{key}={value}" for key, value in detail.items())
+
+
+# -- evidence ------------------------------------------------------------------------
+
+EVIDENCE_TAKEN = L("拍摄 {at}", "taken {at}")
+EVIDENCE_NO_TIME = L("无拍摄时间", "no time taken")
+EVIDENCE_PLACE = L("位置 {lat}, {lon}", "at {lat}, {lon}")
+EVIDENCE_FROM_VISIT = L("（距访问位置 {far}）", " ({far} from the visit)")
+EVIDENCE_NO_PLACE = L("无位置", "no position")
+EVIDENCE_HASH = L("SHA-256 {sha}", "SHA-256 {sha}")
+EVIDENCE_MISSING = L(
+    "警告：共享库中缺少此文件，无法核对。", "WARNING: the file is missing from the shared store."
+)
+EVIDENCE_REPLACED = L(
+    "警告：共享库中的此文件已被替换，与记录的哈希不符。",
+    "WARNING: the file in the shared store was replaced: it does not match the record's hash.",
+)
+REUSE_PARTIAL = L(
+    "重复照片核对：已比对 {n}/{total} 个访问，其余待后台核对完成。",
+    "Reused photos: compared with {n} of {total} visits so far; the rest when the check ends.",
+)
+_PROBLEM_TEXT = {"missing": EVIDENCE_MISSING, "replaced": EVIDENCE_REPLACED}
+
+
+def item_title(session: Session, key: tuple[str, str], lang: str) -> str:
+    checklist_id, item_id = key
+    for checklist in session.checklists:
+        if checklist.id == checklist_id:
+            try:
+                return str(checklist.item(item_id).title.get(lang))
+            except KeyError:
+                break
+    return f"{checklist_id}/{item_id}"  # a checklist copy the store lost: its ids
+
+
+def size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def evidence(report: EvidenceReport, session: Session, lang: str) -> RenderableType:
+    """Each attached file on three or four lines: what and which item, when and where it
+    was taken, then each warning; a few Texts, not a widget per file."""
+    from pos_tui.domain.evidence_checks import REUSE, finding_text
+
+    parts: list[RenderableType] = []
+    separator = "，" if lang == "zh" else ", "
+    for n, line in enumerate(report.lines, 1):
+        ref = line.ref
+        head = RichText(f"{n}. ", style="bold")
+        head.append(item_title(session, line.item, lang), style="bold")
+        head.append(f"  {ref.name}  {size_text(ref.size)}  ", style="")
+        head.append(EVIDENCE_HASH.get(lang).format(sha=ref.sha256[:12]), style="dim")
+        facts = []
+        if ref.is_photo:
+            taken = EVIDENCE_TAKEN.get(lang).format(at=when(ref.taken_at)) if ref.taken_at else ""
+            facts.append(taken or EVIDENCE_NO_TIME.get(lang))
+            if ref.has_position:
+                place = EVIDENCE_PLACE.get(lang).format(lat=ref.latitude, lon=ref.longitude)
+                if line.metres is not None:
+                    far = _metres(line.metres)
+                    place += EVIDENCE_FROM_VISIT.get(lang).format(far=far)
+                facts.append(place)
+            else:
+                facts.append(EVIDENCE_NO_PLACE.get(lang))
+            if ref.camera:
+                facts.append(ref.camera)
+            if ref.width:
+                facts.append(f"{ref.width}×{ref.height}")
+        else:
+            facts.append(ref.media_type)
+        body = RichText("   " + separator.join(facts), style="dim")
+        parts += [head, body]
+        if line.problem is not None:
+            parts.append(RichText("   " + _PROBLEM_TEXT[line.problem].get(lang), style="bold red"))
+        for finding in line.findings:
+            style = "bold red" if finding.code in REUSE else "bold yellow"
+            words = finding_text(finding, lang, dict(report.names))
+            parts.append(RichText("   ! " + words, style=style))
+    if report.compared < report.total:
+        parts.append(
+            RichText(
+                REUSE_PARTIAL.get(lang).format(n=report.compared, total=report.total), style="dim"
+            )
+        )
+    return Group(*parts)
+
+
+def _metres(metres: float) -> str:
+    return f"{metres / 1000:.1f} km" if metres >= 1000 else f"{metres:.0f} m"
