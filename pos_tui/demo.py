@@ -98,6 +98,9 @@ def _answer(
 ) -> tuple[str, str, dict[str, str]]:
     if not item.required and rng.random() < 0.3:
         return Outcome.NA, _NA_NOTE if item.na_needs_reason else "", {}
+    if item.evidence is not None and item.evidence.needed:
+        # The demo keeps no photos, and a pass would need them: n/a, with its reason.
+        return Outcome.NA, _NA_NOTE, {}
     rate = failure_rate * (6 if _TROUBLESOME.search(item.id) else 1)
     if rng.random() < rate:
         return Outcome.FAIL, rng.choice(_FAIL_NOTES), {}

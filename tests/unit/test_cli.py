@@ -47,7 +47,7 @@ def test_validate_passes_on_the_shipped_checklists() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("ok  ") == 8
     assert "card-acceptance version 1.1, 9 items" in done.stdout
-    assert "relocation version 1.0, 4 items" in done.stdout
+    assert "relocation version 1.1, 4 items" in done.stdout
 
 
 def test_validate_reports_every_problem_of_a_broken_folder(tmp_path: Path) -> None:
