@@ -136,11 +136,12 @@ class ReviewServices:
             evidence_report, record, self._ledger, key, dict(self._rows_by_uuid)
         )
 
-    def picture(self, sha256: str) -> Future[Any]:
-        """One photo, verified and made small (a PIL image), for the detail to draw."""
+    def picture(self, sha256: str, longest: int = 640) -> Future[Any]:
+        """One photo, verified and made at most `longest` pixels (a PIL image), for the
+        detail to draw."""
         from pos_tui.services.review_evidence import picture
 
-        return self.worker.submit(picture, self.source.files, sha256)
+        return self.worker.submit(picture, self.source.files, sha256, longest)
 
     def open_evidence(self, ref: EvidenceRef) -> Future[Path]:
         """Hand a verified copy of the file to the viewer; the copy's path."""

@@ -42,8 +42,8 @@ VIEWER_ENV = "POS_TUI_VIEWER"
 """A command to open evidence with instead of the system's (`xdg-open`, `open`): split as
 a shell would, the file's path added at the end."""
 PICTURE_PIXELS = 640
-"""The longest side of the picture the detail is given: more than a terminal can show,
-half-blocks or Sixel, at a fraction of the memory of a 12-megapixel photo."""
+"""The longest side of the picture the detail is given unless it asks: enough for a Kitty
+or Sixel terminal's pane, at a fraction of the memory of a 12-megapixel photo."""
 
 Summary = list[Any]
 """[uuid, [[sha256, phash], ...], [own warning codes]]: plain values, sent between
@@ -172,7 +172,7 @@ def evidence_report(
     return EvidenceReport(tuple(lines), compared, len(rows_by_uuid), names)
 
 
-def picture(files: EvidenceFiles, sha256: str) -> Any:
+def picture(files: EvidenceFiles, sha256: str, longest: int = PICTURE_PIXELS) -> Any:
     """The photo, verified against its hash and made small (a PIL image); StoreError when
     the file is missing or replaced, or its bytes are not a picture."""
     from PIL import Image, ImageOps
@@ -190,9 +190,9 @@ def picture(files: EvidenceFiles, sha256: str) -> Any:
             register_heif_opener()
         with Image.open(io.BytesIO(data)) as image:
             # JPEG decodes at 1/2 to 1/8 scale straight away: a 5 MB photo in milliseconds.
-            image.draft("RGB", (PICTURE_PIXELS, PICTURE_PIXELS))
+            image.draft("RGB", (longest, longest))
             small = ImageOps.exif_transpose(image).convert("RGB")
-            small.thumbnail((PICTURE_PIXELS, PICTURE_PIXELS))
+            small.thumbnail((longest, longest))
             return small
     except Exception:  # Pillow has many kinds; each means the same to the supervisor
         raise StoreError(f"The evidence file {sha256[:12]}… cannot be shown.") from None

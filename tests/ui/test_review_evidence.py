@@ -298,3 +298,16 @@ async def test_a_replaced_or_missing_file_is_said_plainly(
         await pilot.press("v")  # refused: the viewer never gets a file that is not the one
         await settle(app, pilot)
         assert not out.exists()
+
+
+def test_the_picture_protocol_comes_from_the_environment() -> None:
+    """textual-image asks the terminal when imported, which cannot work under a running
+    Textual: the terminal's own variables (or POS_TUI_PICTURES) choose instead."""
+    from pos_tui.ui.widgets.evidence_picture import CELLS, KITTY, SIXEL, protocol
+
+    assert protocol({"TERM": "xterm-kitty"}) == KITTY
+    assert protocol({"TERM": "xterm-256color", "KITTY_WINDOW_ID": "1"}) == KITTY
+    assert protocol({"TERM": "foot"}) == SIXEL
+    assert protocol({"TERM_PROGRAM": "WezTerm"}) == SIXEL
+    assert protocol({"TERM": "xterm-256color"}) == CELLS
+    assert protocol({"TERM": "xterm-kitty", "POS_TUI_PICTURES": "cells"}) == CELLS

@@ -25,7 +25,7 @@ from pos_tui.store.storage import StoreError
 from pos_tui.ui.i18n import BINDING_TEXT, Text
 from pos_tui.ui.screens import review_render as render
 from pos_tui.ui.screens import review_text as words
-from pos_tui.ui.screens.base import PosScreen
+from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.widgets.evidence_picture import EvidencePicture
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.title_bar import TitleBar
@@ -101,6 +101,8 @@ class ReviewDetailScreen(PosScreen[None]):
         """The current file's picture, or the sentence instead of it, is on screen."""
         self._pictures: dict[str, Any] = {}
         """Decoded photos by hash, so going back and forth decodes each once."""
+        self._requested: set[str] = set()
+        """Photos asked of the worker, arrived or not."""
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -135,21 +137,48 @@ class ReviewDetailScreen(PosScreen[None]):
         self.integrity = render.integrity_of(record)
         # The list's row too, so its column agrees before the background pass reaches it.
         self.row.checked(self.integrity)
-        self.apply_language(self.lang)
-        if record.session.evidence:
-            self.when_done(self.pos_app.review.evidence(self.row.key, record), self._evidence)
-        else:
+        if not self.is_attached:  # closed while it loaded: the row's verdict is all to keep
+            return
+        if not record.session.evidence:
             self.row.evidence = frozenset()
+            self.apply_language(self.lang)
+            self.record_shown()
+            return
+        # Drawn once with its evidence, a millisecond of the worker's later: drawing the
+        # detail and then again with the evidence in it would lay out the whole screen twice.
+        self.when_done(
+            self.pos_app.review.evidence(self.row.key, record),
+            self._evidence,
+            lambda error: self._without_evidence(error),
+        )
+        # Asked for now, behind the warnings on the worker: decoding a 5 MB photo takes as
+        # long as the rest, and the first file is known before its warnings are.
+        first = record.session.all_evidence()[0][1]
+        if first.is_photo:
+            self._request_picture(first.sha256)
+
+    def _without_evidence(self, error: BaseException) -> None:
+        """The record without its files' warnings, and why: better than no record."""
+        if self.is_attached:
+            self.apply_language(self.lang)
+            self.record_shown()
+            self.notify(error_text(error, self.lang), severity="error", timeout=8)
 
     def _evidence(self, report: EvidenceReport) -> None:
         self.evidence = report
         # The list's row learns what the detail found, as it does of the integrity.
         self.row.evidence = report.codes
+        if not self.is_attached:
+            return
         self.file_at = min(self.file_at, max(0, len(report.lines) - 1))
         self.apply_language(self.lang)
         self.refresh_bindings()
+        self.record_shown()
         self.evidence_shown()
         self._load_picture()
+
+    def record_shown(self) -> None:
+        """Called when the record's details and answers are on screen; the bench hooks it."""
 
     def evidence_shown(self) -> None:
         """Called when the evidence list is on screen; the bench hooks it."""
@@ -180,20 +209,29 @@ class ReviewDetailScreen(PosScreen[None]):
         else:
             self.picture_ready = False
             picture.say(PICTURE_LOADING.get(self.lang))
-            self.when_done(
-                self.pos_app.review.picture(sha),
-                lambda image: self._picture(line, image),
-                lambda error: self._no_picture(line, error),
-            )
+            self._request_picture(sha)
 
-    def _picture(self, line: EvidenceLine, image: Any) -> None:
-        self._pictures[line.ref.sha256] = image
-        if self.current_file is line:
-            self.query_one(EvidencePicture).show(line.ref.sha256, image)
+    def _request_picture(self, sha: str) -> None:
+        if sha in self._requested:
+            return  # on its way: shown when it comes if it is still the current one
+        self._requested.add(sha)
+        self.when_done(
+            self.pos_app.review.picture(sha, self.query_one(EvidencePicture).pixels),
+            lambda image: self._picture(sha, image),
+            lambda error: self._no_picture(sha, error),
+        )
+
+    def _picture(self, sha: str, image: Any) -> None:
+        self._pictures[sha] = image
+        line = self.current_file
+        if self.is_attached and line is not None and line.ref.sha256 == sha:
+            self.query_one(EvidencePicture).show(sha, image)
             self._picture_on_screen()
 
-    def _no_picture(self, line: EvidenceLine, error: BaseException) -> None:
-        if self.current_file is not line:
+    def _no_picture(self, sha: str, error: BaseException) -> None:
+        self._requested.discard(sha)  # asked again when shown again: it may be mended
+        line = self.current_file
+        if not self.is_attached or line is None or line.ref.sha256 != sha:
             return
         said = PICTURE_FAILED.get(self.lang).format(why=self._why(line, error))
         self.query_one(EvidencePicture).say(said)
@@ -290,7 +328,12 @@ class ReviewDetailScreen(PosScreen[None]):
             render.checklists(self.record.session, lang)
         )
         self.query_one("#detail-timeline", Static).update(render.timeline(self.record, lang))
+        self._show_evidence(lang)
+
+    def _show_evidence(self, lang: str) -> None:
         report = self.evidence
+        if self.record is None:
+            return
         self._show_evidence_parts(report is not None and bool(report.lines))
         if report is not None and report.lines:
             self.query_one("#detail-evidence-title", Static).update(

@@ -76,15 +76,21 @@ class HalfBlocks:
 
 
 class _Cells(Widget):
-    """The half-block drawing of one picture, redrawn only when its size changes."""
+    """The half-block drawing of one picture, redrawn only when it or its size changes."""
 
-    def __init__(self, image: Any) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.image = image
+        self.image: Any = None
         self._drawn: tuple[int, int, HalfBlocks] | None = None
+
+    def draw(self, image: Any) -> None:
+        self.image, self._drawn = image, None
+        self.refresh()
 
     def render(self) -> Any:
         width, height = self.content_size
+        if self.image is None:
+            return ""
         if self._drawn is None or self._drawn[:2] != (width, height):
             self._drawn = (width, height, HalfBlocks(self.image, width, height))
         return self._drawn[2]
@@ -110,32 +116,54 @@ class EvidencePicture(Container):
         self.shown: str | None = None
         """The SHA-256 of the photo shown; None while a sentence is."""
         self.kind = protocol()
+        self.pixels = 320 if self.kind == CELLS else 1280
+        """The longest side worth decoding: half-blocks show two pixels a cell, so 320 is
+        more than a wide terminal shows; Kitty and Sixel draw real pixels."""
+        self._graphics: Widget | None = None
+        """textual-image's widget of the photo shown, in a Kitty or Sixel terminal."""
 
     def compose(self) -> ComposeResult:
+        # Both kept, one shown: showing another photo is a refresh, not a new widget.
         yield Static(classes="picture-words")
+        yield _Cells()
+
+    def on_mount(self) -> None:
+        self.query_one(_Cells).display = False
 
     def say(self, words: str) -> None:
         self.shown = None
-        self._replace(Static(words, classes="picture-words"))
+        self._drop_graphics()
+        self.query_one(_Cells).display = False
+        words_box = self.query_one(".picture-words", Static)
+        words_box.update(words)
+        words_box.display = True
 
     def show(self, sha256: str, image: Any) -> None:
         self.shown = sha256
-        self._replace(self._drawing(image))
+        self.query_one(".picture-words", Static).display = False
+        self._drop_graphics()
+        if self.kind == CELLS:
+            cells = self.query_one(_Cells)
+            cells.display = True
+            cells.draw(image)
+            return
+        self.query_one(_Cells).display = False
+        self._graphics = self._drawing(image)
+        self.mount(self._graphics)
 
     def _drawing(self, image: Any) -> Widget:
         if self.kind == KITTY:
             from textual_image.widget import TGPImage
 
             return TGPImage(image)
-        if self.kind == SIXEL:
-            from textual_image.widget import SixelImage
+        from textual_image.widget import SixelImage
 
-            return SixelImage(image)
-        return _Cells(image)
+        return SixelImage(image)
 
-    def _replace(self, widget: Widget) -> None:
-        self.remove_children()
-        self.mount(widget)
+    def _drop_graphics(self) -> None:
+        if self._graphics is not None:
+            self._graphics.remove()
+            self._graphics = None
 
 
 __all__ = ["CELLS", "KITTY", "PICTURES_ENV", "SIXEL", "EvidencePicture", "HalfBlocks", "protocol"]
