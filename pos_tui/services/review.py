@@ -132,8 +132,9 @@ class ReviewServices:
 
     def evidence(self, key: str, record: VisitRecord) -> Future[EvidenceReport]:
         """The visit's files with their warnings, reuse against every visit read so far."""
+        # The rows are read on the worker, which is the thread that replaces them.
         return self.worker.submit(
-            evidence_report, record, self._ledger, key, dict(self._rows_by_uuid)
+            lambda: evidence_report(record, self._ledger, key, self._rows_by_uuid)
         )
 
     def picture(self, sha256: str, longest: int = 640) -> Future[Any]:
