@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,8 @@ from pos_tui.store.storage import StoreError, fsync_folder
 EVIDENCE_DIR = "evidence"
 PART_SUFFIX = ".part"
 _CHUNK = 1024 * 1024
+
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 MISSING = "missing"
 REPLACED = "replaced"
@@ -104,29 +107,36 @@ class EvidenceFiles:
         sha256: str,
         size: int,
         progress: Callable[[int], None] | None = None,
+        writer: str = "",
     ) -> bool:
         """Copy one file from another store, carrying on a `.part` a killed copy left;
         False when it was here already. StoreError when the source's file is not whole
-        (nothing is published then)."""
+        (nothing is published then).
+
+        `writer` names the copier (a laptop's device id) in its part's name, so that two
+        laptops sending the same photo at once, without a lock, never write one part."""
         if self.check(sha256, size) is None:
             return False
         final = self.path(sha256)
+        tag = _TAG_UNSAFE.sub("", writer)[:40]
+        part = final.with_name(
+            f"{final.name}.{tag}{PART_SUFFIX}" if tag else final.name + PART_SUFFIX
+        )
         for attempt in range(2):
-            part = final.with_name(final.name + PART_SUFFIX)
             final.parent.mkdir(parents=True, exist_ok=True)
             done = _resumable_size(part, size) if attempt == 0 else _restart(part)
             try:
-                with open(source.path(sha256), "rb") as reader, open(part, "ab") as writer:
+                with open(source.path(sha256), "rb") as reader, open(part, "ab") as out:
                     reader.seek(done)
                     for chunk in iter(lambda: reader.read(_CHUNK), b""):
-                        writer.write(chunk)
+                        out.write(chunk)
                         done += len(chunk)
                         if done > size:
                             break
                         if progress is not None:
                             progress(len(chunk))
-                    writer.flush()
-                    os.fsync(writer.fileno())
+                    out.flush()
+                    os.fsync(out.fileno())
             except FileNotFoundError:
                 raise StoreError(f"The evidence file {sha256[:12]}… is missing here.") from None
             except OSError as error:
@@ -134,7 +144,14 @@ class EvidenceFiles:
                     f"Cannot copy the evidence file {sha256[:12]}…: {error.strerror or error}."
                 ) from None
             if done == size and _hash_file(part) == sha256:
-                self._publish(part, final)
+                try:
+                    self._publish(part, final)
+                except FileNotFoundError:
+                    # Another copier published the same file and its clean-up took this
+                    # part as done: the file is there, which is all that was wanted.
+                    if self.check(sha256, size) is None:
+                        return True
+                    raise StoreError(f"The copy of {sha256[:12]}… vanished.") from None
                 return True
             # A part written by someone else, or the tail lost in a power cut: start over once.
         with contextlib.suppress(OSError):

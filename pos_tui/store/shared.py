@@ -16,8 +16,9 @@ Nothing is ever overwritten: a different record under a uuid and revision alread
 is kept beside it and both are flagged as a conflict; a later revision marks the earlier
 ones superseded.
 
-The evidence files a record names are copied in before the batch that holds the record,
-so an index row never names a record whose files are not all there; only the files the
+The evidence files a record names are copied in before the batch that holds the record
+(and before the lock: they are named by content and appear whole by one rename), so an
+index row never names a record whose files are not all there; only the files the
 store lacks are sent, and a copy cut off is carried on by the next sync from its `.part`.
 
 Every write starts by tidying, under the lock: temporary files are removed (their writers
@@ -300,11 +301,14 @@ class SharedStore:
         repair: bool,
     ) -> PushReport:
         report = PushReport()
+        # Before the lock: photos are most of what a sync sends, and a laptop uploading a
+        # day of them must not keep the others waiting. Files are named by their content
+        # and published whole by one rename, so copying them needs no lock; each laptop
+        # writes a part of its own (named by its device id) and carries it on next time.
+        records = sending.copy_into(EvidenceFiles(self.folder), report, origin.get("device_id", ""))
         with self.locked():
             report.removed_temp_files = self._remove_temp_files()
             self._copy_checklists(checklists)
-            # Under the lock: the `.part` a copy carries on from has one writer at a time.
-            records = sending.copy_into(EvidenceFiles(self.folder), report)
             # Cached: while the lock is held nobody else writes the index, so it is parsed
             # once per sync, the biggest single cost of a sync.
             db = TinyDB(self.index_path, storage=AtomicJSONStorage, cache=True)
@@ -497,7 +501,8 @@ def _remove_stale_parts(folder: Path) -> int:
 
 def _settled(part: Path, cutoff: float) -> bool:
     try:
-        return part.with_suffix("").exists() or part.lstat().st_mtime < cutoff
+        # `<sha256>[.<writer>].part`: the file it is to become is named by the hash alone.
+        return (part.parent / part.name.split(".")[0]).exists() or part.lstat().st_mtime < cutoff
     except OSError:
         return False
 
@@ -517,7 +522,9 @@ class _Sending:
         self.progress = progress
         self.thorough = thorough
 
-    def copy_into(self, target: EvidenceFiles, report: PushReport) -> list[Outgoing]:
+    def copy_into(
+        self, target: EvidenceFiles, report: PushReport, writer: str = ""
+    ) -> list[Outgoing]:
         """The records whose files are all in `target` now; the others go to `refused`."""
         if self.source is None:
             return self.records
@@ -525,7 +532,7 @@ class _Sending:
         failed: dict[str, str] = {}
         meter = _Meter(self.progress, len(lacking), sum(f.size for f in lacking))
         for file in lacking:
-            why = self._copy(target, file, meter)
+            why = self._copy(target, file, meter, writer)
             if why is not None:
                 failed[file.sha256] = why
         report.files_copied, report.bytes_copied = meter.files, meter.written
@@ -549,11 +556,13 @@ class _Sending:
                     wanted[file.sha256] = file
         return list(wanted.values())
 
-    def _copy(self, target: EvidenceFiles, file: NamedFile, meter: _Meter) -> str | None:
+    def _copy(
+        self, target: EvidenceFiles, file: NamedFile, meter: _Meter, writer: str
+    ) -> str | None:
         """Why the file cannot be sent, or None once it is in `target`."""
         assert self.source is not None
         try:
-            target.copy_from(self.source, file.sha256, file.size, meter.wrote)
+            target.copy_from(self.source, file.sha256, file.size, meter.wrote, writer)
         except StoreError:
             # The copy checks the bytes it wrote: say which side is at fault. When the
             # laptop's own file is whole, the share is (full, or gone): the sync stops.

@@ -26,7 +26,8 @@ from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.keys import DEVICE, ensure_key
 from pos_tui.store.local import LocalStore
-from pos_tui.store.shared import SharedStore
+from pos_tui.store.os_lock import FileLock
+from pos_tui.store.shared import LOCK_NAME, SharedBusy, SharedStore
 from pos_tui.store.shared_check import check_store, evidence_parts
 from pos_tui.store.sources import SharedSource
 from pos_tui.store.sync import SyncReport, pending, sync
@@ -346,3 +347,20 @@ def test_stray_parts_of_kept_files_go_and_a_copy_s_part_is_kept_to_carry_on(
     assert report.pushed.files_copied == 1
     assert [p.name for p in evidence_parts(bank.shared)] == [f"{sha}.part"]
     assert check_store(bank.shared).ok
+
+
+def test_photos_are_copied_while_another_laptop_holds_the_lock_and_wait_for_nothing(
+    store: LocalStore, info: VisitInfo, evidence_checklists: list[Checklist], bank: Bank
+) -> None:
+    # Photos are most of what a sync sends: they go in before the lock is taken, so a
+    # laptop uploading a day of them never keeps another waiting for the index.
+    session, refs = signed_with(store, info, evidence_checklists, [jpeg(1), jpeg(2)])
+    with FileLock(bank.shared / LOCK_NAME), pytest.raises(SharedBusy):
+        sync(store, bank.shared, lock_timeout=0.2)
+    shared_files = EvidenceFiles(bank.shared)
+    assert all(shared_files.check(ref.sha256, ref.size) is None for ref in refs)
+    assert evidence_parts(bank.shared) == []
+    assert [s.uuid for s in pending(store, bank.shared)] == [session.uuid]
+    report = sync(store, bank.shared)
+    assert report.pushed.added == [session.uuid]
+    assert report.pushed.files_copied == 0
