@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pos_tui.config import Settings, save_settings
 from pos_tui.domain.checklist import Checklist, Text
 from pos_tui.domain.evidence import EvidenceError, EvidenceRef
-from pos_tui.domain.session import Answer, Outcome, Session, local_now
+from pos_tui.domain.session import Answer, Outcome, Session, VisitError, local_now
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.services.background import Background
 from pos_tui.store.local import LocalStore
@@ -180,7 +180,15 @@ class Services:
                     refs.append(take_in_bytes(files, data, name, source, self.clock))
                 except EvidenceError as error:
                     refused.append((name, error.text))
-            return draft.attach(checklist_id, item_id, refs) if refs else ()
+            # One by one: a PDF on a photo item, or the file past the item's limit, is
+            # refused by itself, and the others are attached all the same.
+            added: list[EvidenceRef] = []
+            for ref in refs:
+                try:
+                    added += draft.attach(checklist_id, item_id, [ref])
+                except VisitError as error:
+                    refused.append((ref.name, error.text))
+            return tuple(added)
 
         return self._change(
             session, command, lambda after, added: Attached(after, added, tuple(refused))

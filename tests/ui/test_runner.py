@@ -168,7 +168,8 @@ async def test_values_are_checked_in_the_dialog(store, checklists, tmp_path, clo
         await pilot.press(*"12345", "tab", *"abc", "tab", *"12", "ctrl+s")
         await pilot.pause()
         assert app.screen is note  # refused: nothing closes, nothing is saved
-        assert "format" in text_of(note, "#error-field-reference")
+        # Said in words, never as the pattern ^[0-9]{12}$ a technician cannot read.
+        assert text_of(note, "#error-field-reference") == "must be 12 digits"
         assert note.query_one("#field-amount", Input).value == ""  # letters never got in
         assert text_of(note, "#error-field-amount") == "required"
         assert text_of(note, "#error-field-last4") == "must be exactly 4 digits"

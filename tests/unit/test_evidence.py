@@ -320,3 +320,26 @@ def test_the_report_the_technician_writes_shows_the_photos_from_the_laptops_stor
     html = path.read_text(encoding="utf-8")
     assert html.count('src="data:image/jpeg;base64,') == 1
     assert "not at hand" not in html
+
+
+def test_one_file_refused_by_the_item_leaves_the_others_of_the_batch_attached(
+    store: LocalStore, photo_session: Session, tmp_path: Path
+) -> None:
+    from pos_tui.config import Settings
+    from pos_tui.services.technician import Services
+
+    pdf = write(tmp_path, "slip.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n")
+    photos = [write(tmp_path, f"{n}.jpg", jpeg(n)) for n in range(4)]
+    services = Services(store, [], Settings(technician="张伟"), settings_path=tmp_path / "s.json")
+    try:
+        done = services.attach(
+            photo_session, "site-photos", "storefront", paths=[photos[0], pdf, *photos[1:]]
+        ).result()
+    finally:
+        services.close()
+    assert [ref.name for ref in done.added] == ["0.jpg", "1.jpg", "2.jpg"]  # max: 3
+    assert [(name, text.en.split(";")[0]) for name, text in done.refused] == [
+        ("slip.pdf", "this item takes photos (JPEG, PNG, HEIC)"),
+        ("3.jpg", "this item takes at most 3 files (3 attached)"),
+    ]
+    assert len(store.load(photo_session.uuid).evidence_of("site-photos", "storefront")) == 3
