@@ -69,6 +69,9 @@ KEY_PENDING = "key_pending"
 KEY_UNKNOWN = "key_unknown"
 KEY_REVOKED = "key_revoked"
 KEY_WRONG_ROLE = "key_wrong_role"
+AMENDING = "amending"
+"""Not signed again yet: a signed visit reopened for an amendment, on the laptop."""
+CORRECTION_BROKEN = "correction_broken"
 EVIDENCE_MISSING = "evidence_missing"
 EVIDENCE_REPLACED = "evidence_replaced"
 SIGNED_BEFORE_REVOCATION = "signed_before_revocation"
@@ -91,6 +94,8 @@ REASONS = (
     RECORD_UNREADABLE,
     EVIDENCE_MISSING,
     EVIDENCE_REPLACED,
+    AMENDING,
+    CORRECTION_BROKEN,
 )
 
 INTEGRITY_NAMES: dict[str, Text] = {
@@ -146,6 +151,11 @@ REASON_NAMES: dict[str, Text] = {
     KEY_REVOKED: Text("签名时密钥已被吊销", "signed by a key that had already been revoked"),
     KEY_WRONG_ROLE: Text("签名密钥不属于技术员", "signed by a key that is not a technician's"),
     SIGNED_BEFORE_REVOCATION: Text("签署于密钥吊销之前", "signed before the key was revoked"),
+    AMENDING: Text("正在更正，尚未重新签署", "being amended: not signed again yet"),
+    CORRECTION_BROKEN: Text(
+        "更正记录与此前的签署不符（更正链被改动）",
+        "the amendment does not name the revision signed before it (the chain was changed)",
+    ),
     EVIDENCE_MISSING: Text(
         "记录所附的照片或文件在库中缺失",
         "a photo or file the record names is missing from the store",
@@ -236,6 +246,9 @@ def integrity(
     )
     if not was_signed:
         return Integrity(UNSIGNED, (NOT_SIGNED,), conflict)
+    if session.amending and session.content_sha256 is None and session.signature is None:
+        # The revision it corrects is kept, signed, beside it; this one is a draft again.
+        return Integrity(UNSIGNED, (AMENDING,), conflict)
     content = canonical(session.content())
     actual = sha256_hex(content)
     reasons = _hash_reasons(session, row, signed_events, actual)
@@ -278,9 +291,21 @@ def _hash_reasons(
             reasons.append(INDEX_DIFFERS)
     if not signed_events:
         reasons.append(SIGNED_EVENT_MISSING)
-    elif any(event.detail.get("content_sha256") != actual for event in signed_events):
+    elif signed_events[-1].detail.get("content_sha256") != actual:
         reasons.append(SIGNED_EVENT_DIFFERS)
+    if not _chain_holds(session, signed_events):
+        reasons.append(CORRECTION_BROKEN)
     return reasons
+
+
+def _chain_holds(session: Session, signed_events: list[Any]) -> bool:
+    """An amended record names, in its signed content, the revision signed before it: the
+    one before the last sign-off in its own log. A record signed twice that names none, or
+    names another, has had its history changed."""
+    if len(signed_events) < 2:
+        return session.corrects is None
+    before = signed_events[-2].detail.get("content_sha256")
+    return session.corrects is not None and session.corrects.content_sha256 == before
 
 
 def signer_name(session: Session, keyring: Keyring | None) -> str:
@@ -292,6 +317,8 @@ def signer_name(session: Session, keyring: Keyring | None) -> str:
 
 __all__ = [
     "ALTERED",
+    "AMENDING",
+    "CORRECTION_BROKEN",
     "INTACT",
     "INTEGRITY_NAMES",
     "REASONS",

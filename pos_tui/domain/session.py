@@ -54,6 +54,8 @@ class Status(StrEnum):
     SIGNED = "signed"
     SYNCED = "synced"
     REVIEWED = "reviewed"
+    DISCARDED = "discarded"
+    """A draft given up, with its reason: kept on disk (nothing is deleted), never synced."""
 
 
 class VisitError(ValueError):
@@ -131,6 +133,79 @@ class SignOff:
     technician: str
     merchant_representative: str
     at: str
+    carried: bool = False
+    """The merchant did not sign this revision again: an amendment that changed nothing of
+    what they accepted (see `Session.sign`) carries their earlier signature's name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """What an amendment corrects: the signed revision it replaces, named by its content
+    hash, and why. Part of the amended revision's content, so its signature covers the link
+    to the revision before it, and that revision stays as it was signed."""
+
+    content_sha256: str
+    reason: str
+    at: str
+    who: str
+    number: int
+    """1 for the first amendment of a visit, 2 for the next…"""
+    merchant_part_sha256: str
+    """The hash of what the merchant accepted in the corrected revision (`merchant_part`)."""
+    representative: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "content_sha256": self.content_sha256,
+            "reason": self.reason,
+            "at": self.at,
+            "who": self.who,
+            "number": self.number,
+            "merchant_part_sha256": self.merchant_part_sha256,
+            "representative": self.representative,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Correction:
+        return cls(
+            str(data["content_sha256"]),
+            str(data.get("reason", "")),
+            str(data.get("at", "")),
+            str(data.get("who", "")),
+            int(data.get("number", 1)),
+            str(data.get("merchant_part_sha256", "")),
+            str(data.get("representative", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A visit that re-runs only some items of an earlier one (its failures, and any the
+    supervisor named), linked to the record it follows up."""
+
+    of_uuid: str
+    of_content_sha256: str
+    items: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "of_uuid": self.of_uuid,
+            "of_content_sha256": self.of_content_sha256,
+            "items": [list(key) for key in self.items],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FollowUp:
+        return cls(
+            str(data["of_uuid"]),
+            str(data.get("of_content_sha256", "")),
+            tuple((str(key[0]), str(key[1])) for key in data.get("items", [])),
+        )
+
+
+FIXED_DETAILS = frozenset({"job_type", "capabilities", "technician", "device_id", "language"})
+"""Details that decide which checks a visit has, or who made it: a visit with other ones is
+another visit, not a correction of this one."""
 
 
 class Session:
@@ -167,6 +242,10 @@ class Session:
         self.signature: Signature | None = None
         """The laptop key's signature over `signed_payload()`; None for records signed
         before keys existed."""
+        self.corrects: Correction | None = None
+        """Set on an amendment: the signed revision it corrects."""
+        self.follow_up: FollowUp | None = None
+        """Set on a follow-up visit: the visit it follows up, and the only items it runs."""
         # Each entry is the answer an item had before the change, to put back on undo.
         self._undo: list[tuple[tuple[str, str], Answer | None]] = []
         # What `applies` asks of the visit, worked out once per `info` (it is asked for
@@ -205,6 +284,44 @@ class Session:
         session._log(info.technician, "created", {"checklists": [c.id for c in chosen]})
         return session
 
+    @classmethod
+    def start_follow_up(
+        cls,
+        original: Session,
+        technician: str,
+        device_id: str = "",
+        named: Iterable[tuple[str, str]] = (),
+        clock: Clock = local_now,
+    ) -> Session:
+        """A visit that re-runs the failed items of `original` (and any the supervisor
+        `named`) on the same checklists, with the merchant's and terminal's details carried
+        over, linked to the record it follows up."""
+        if original.signoff is None or original.content_sha256 is None:
+            raise VisitError(
+                Text("只能对已签署的访问安排复查", "only a signed visit can be followed up")
+            )
+        failed = [(c.id, i.id) for c, i, _a in original.failures()]
+        known = {(c.id, i.id) for c, i in original.all_items()}
+        extra = [key for key in named if key in known and key not in failed]
+        items = tuple(failed + extra)
+        if not items:
+            raise VisitError(
+                Text("此访问没有需要复查的项", "this visit has no failed or named items to re-run")
+            )
+        info = VisitInfo.from_dict(
+            original.info.to_dict() | {"technician": technician, "device_id": device_id}
+        )
+        wanted = {checklist_id for checklist_id, _item in items}
+        checklists = [c for c in original.checklists if c.id in wanted]
+        session = cls.start(info, checklists, clock)
+        session.follow_up = FollowUp(original.uuid, original.content_sha256, items)
+        session._log(
+            info.technician,
+            "follow_up",
+            {"of_uuid": original.uuid, "items": [list(key) for key in items]},
+        )
+        return session
+
     def copy(self) -> Session:
         """An independent session in the same state; answers and events are immutable."""
         twin = Session(self.uuid, self.info, list(self.checklists), self.created_at, self.clock)
@@ -218,6 +335,8 @@ class Session:
         twin.review = None if self.review is None else dict(self.review)
         twin.position = self.position
         twin.signature = self.signature
+        twin.corrects = self.corrects
+        twin.follow_up = self.follow_up
         twin._undo = list(self._undo)
         return twin
 
@@ -253,7 +372,19 @@ class Session:
         if self._context is None or self._context[0] is not info:
             self._context = (info, frozenset(info.capabilities), info.job_type, info.filled())
         _info, capabilities, job_type, filled = self._context
+        if self.follow_up is not None and not self._followed_up(item):
+            return False
         return item.when.holds(capabilities, job_type, filled)
+
+    def _followed_up(self, item: Item) -> bool:
+        assert self.follow_up is not None
+        keys = self.follow_up.items
+        # By identity: two checklists may each have an item with one id.
+        return any(
+            checked is item and (checklist.id, item.id) in keys
+            for checklist in self.checklists
+            for checked in checklist.items
+        )
 
     @property
     def arrived_at(self) -> str:
@@ -297,8 +428,116 @@ class Session:
         return self.status is Status.DRAFT
 
     def _require_draft(self) -> None:
+        if self.status is Status.DISCARDED:
+            raise VisitError(Text("已丢弃的访问不能修改", "a discarded visit can no longer change"))
         if not self.editable:
-            raise VisitError(Text("已签署的访问不能修改", "a signed visit can no longer change"))
+            raise VisitError(
+                Text(
+                    "已签署的访问不能直接修改：请先更正（说明原因）",
+                    "a signed visit does not change as it is: amend it first, with a reason",
+                )
+            )
+
+    @property
+    def amending(self) -> bool:
+        """An amendment under way: a signed visit reopened, not signed again yet."""
+        return self.corrects is not None and self.status is Status.DRAFT
+
+    def discard(self, who: str, reason: str) -> None:
+        """Give up a draft: it leaves the lists, stays on disk with its reason, never syncs."""
+        if self.status is Status.DISCARDED:
+            raise VisitError(Text("此访问已丢弃", "this visit is discarded already"))
+        if not self.editable or self.corrects is not None:
+            raise VisitError(
+                Text(
+                    "已签署的访问不能丢弃，只能更正",
+                    "a signed visit cannot be discarded, only amended",
+                )
+            )
+        reason = guard_text(reason.strip())
+        if not reason:
+            raise VisitError(Text("丢弃须说明原因", "discarding a draft needs a reason"))
+        self.status = Status.DISCARDED
+        self._undo.clear()
+        self._log(who, "discarded", {"reason": reason})
+
+    def amend(self, who: str, reason: str) -> Correction:
+        """Reopen a signed visit to correct it. The signed revision stays as it was (the
+        stores keep it); this becomes a new revision that names it, and is signed again."""
+        if self.status is Status.DRAFT or self.status is Status.DISCARDED:
+            raise VisitError(Text("只有已签署的访问可以更正", "only a signed visit can be amended"))
+        if self.signoff is None or self.content_sha256 is None:
+            raise VisitError(Text("此访问没有签署记录", "this visit has no sign-off to amend"))
+        reason = guard_text(reason.strip())
+        if not reason:
+            raise VisitError(Text("更正须说明原因", "an amendment needs its reason"))
+        correction = Correction(
+            content_sha256=self.content_sha256,
+            reason=reason,
+            at=timestamp(self.clock),
+            who=guard_text(who),
+            number=1 if self.corrects is None else self.corrects.number + 1,
+            merchant_part_sha256=self.merchant_part_hash(),
+            representative=self.signoff.merchant_representative,
+        )
+        self._log(who, "amending", {"reason": reason, "corrects": self.content_sha256})
+        self.corrects = correction
+        self.status = Status.DRAFT
+        self.signoff = None
+        self.content_sha256 = None
+        self.signature = None
+        self._undo.clear()
+        return correction
+
+    def merchant_part_hash(self) -> str:
+        """What the merchant accepts by signing: the visit's details and every outcome. An
+        amendment that leaves it alone (a note, a captured value, a photo) needs only the
+        technician's signature again (docs/decisions.md)."""
+        outcomes = {f"{c}/{i}": str(a.outcome) for (c, i), a in sorted(self.answers.items())}
+        return sha256_hex(canonical({"info": self.info.to_dict(), "outcomes": outcomes}))
+
+    @property
+    def merchant_must_sign(self) -> bool:
+        return (
+            self.corrects is None or self.corrects.merchant_part_sha256 != self.merchant_part_hash()
+        )
+
+    def change_details(self, who: str, changes: dict[str, str]) -> dict[str, tuple[str, str]]:
+        """Correct visit details (a mistyped merchant number); the changes, old and new."""
+        self._require_draft()
+        fixed = sorted(set(changes) & FIXED_DETAILS)
+        if fixed:
+            names = ", ".join(fixed)
+            raise VisitError(
+                Text(
+                    f"{names} 决定了检查内容，不能更改：请开始新的访问",
+                    f"{names} decide what is checked and cannot change: start a new visit",
+                )
+            )
+        current = self.info.to_dict()
+        unknown = sorted(set(changes) - set(current))
+        if unknown:
+            names = ", ".join(unknown)
+            raise VisitError(Text(f"未知的访问信息：{names}", f"unknown visit details: {names}"))
+        info = VisitInfo.from_dict(current | changes).trimmed()
+        problems = info.problems()
+        if problems:
+            said = ", ".join(f"{name}: {text.en}" for name, text in problems.items())
+            said_zh = "，".join(f"{name}：{text.zh}" for name, text in problems.items())
+            raise VisitError(
+                Text(f"访问信息有误：{said_zh}", f"the visit details are wrong: {said}")
+            )
+        info = info.guarded().completed()
+        before, after = self.info.to_dict(), info.to_dict()
+        changed = {
+            name: (str(before.get(name, "")), str(after[name]))
+            for name in after
+            if after[name] != before.get(name)
+        }
+        if changed:
+            self.info = info
+            self._log(who, "details_changed", {"changes": {k: list(v) for k, v in changed.items()}})
+        return changed
 
     def record(
         self,
@@ -474,12 +713,22 @@ class Session:
         anyone can later check that it is exactly what was signed, and on which laptop."""
         self._require_draft()
         technician, merchant_representative = technician.strip(), merchant_representative.strip()
+        carried = False
+        if (
+            not merchant_representative
+            and self.corrects is not None
+            and not self.merchant_must_sign
+        ):
+            merchant_representative, carried = self.corrects.representative, True
         if not technician or not merchant_representative:
             raise VisitError(
                 Text("技术员和商户代表都须签名", "both the technician and the merchant must sign")
             )
         self.signoff = SignOff(
-            guard_text(technician), guard_text(merchant_representative), timestamp(self.clock)
+            guard_text(technician),
+            guard_text(merchant_representative),
+            timestamp(self.clock),
+            carried,
         )
         self.status = Status.SIGNED
         self._undo.clear()
@@ -490,23 +739,25 @@ class Session:
             "content_sha256": self.content_sha256,
         }
         if signer is not None:
-            self.signature = sign(signer, self.signed_payload())
+            # The "signed" event is logged just below: everything before it is signed.
+            self.signature = sign(signer, self.signed_payload(signing=True))
             detail["fingerprint"] = self.signature.fingerprint
         self._log(self.signoff.technician, "signed", detail)
         return self.signoff
 
-    def signed_payload(self, canonical_content: bytes | None = None) -> bytes:
+    def signed_payload(
+        self, canonical_content: bytes | None = None, signing: bool = False
+    ) -> bytes:
         """The exact bytes the laptop's key signs: the content and every event up to the
         sign-off, so that neither an answer nor its history can change unseen.
 
         The bytes are `canonical({"content": ..., "content_sha256": ..., "events": ...})`,
         put together from the content's canonical bytes so that a verifier which has just
         hashed them (`canonical_content`) does not encode the content twice."""
-        before = self.events
-        for index, event in enumerate(self.events):
-            if event.what == "signed":
-                before = self.events[:index]
-                break
+        # The latest sign-off: an amendment's signature covers its whole history, the
+        # earlier sign-offs and the reasons for each change included. While signing, the
+        # "signed" event is not logged yet: every event so far is signed.
+        before = self.events if signing else self._events_before_last_signing()
         content = canonical_content or canonical(self.content())
         events = canonical([event.to_dict() for event in before])
         digest = sha256_hex(content).encode("ascii")
@@ -520,9 +771,15 @@ class Session:
             + b"}"
         )
 
+    def _events_before_last_signing(self) -> list[Event]:
+        for index in range(len(self.events) - 1, -1, -1):
+            if self.events[index].what == "signed":
+                return self.events[:index]
+        return self.events
+
     def mark(self, status: Status, who: str, detail: dict[str, Any] | None = None) -> None:
         """Later lifecycle steps (synced, reviewed), recorded by the layers that perform them."""
-        if self.status is Status.DRAFT:
+        if self.status is Status.DRAFT or self.status is Status.DISCARDED:
             raise VisitError(Text("草稿不能同步或审核", "a draft cannot be synced or reviewed"))
         if status not in (Status.SYNCED, Status.REVIEWED):
             # Signing has its own method, and nothing may turn a signed visit back into a draft.
@@ -538,6 +795,9 @@ class Session:
 
     def _log(self, who: str, what: str, detail: dict[str, Any]) -> None:
         self.revision += 1
+        if self.amending and self.corrects is not None:
+            # Every change of an amendment says which one, and why.
+            detail = detail | {"amendment": self.corrects.number, "why": self.corrects.reason}
         self.events.append(Event(timestamp(self.clock), who, what, detail))
 
     # -- summaries -----------------------------------------------------------------
@@ -578,14 +838,27 @@ class Session:
 
     def content(self) -> dict[str, Any]:
         """What the signatures vouch for; later steps (sync, review) do not change it."""
-        return {
-            "uuid": self.uuid,
-            "created_at": self.created_at,
-            "info": self.info.to_dict(),
-            "checklists": [ref_to_dict(ref) for ref in self.refs],
-            "answers": [self.answers[key].to_dict() for key in sorted(self.answers)],
-            "signoff": None if self.signoff is None else signoff_to_dict(self.signoff),
-        } | self._evidence_content()
+        return (
+            {
+                "uuid": self.uuid,
+                "created_at": self.created_at,
+                "info": self.info.to_dict(),
+                "checklists": [ref_to_dict(ref) for ref in self.refs],
+                "answers": [self.answers[key].to_dict() for key in sorted(self.answers)],
+                "signoff": None if self.signoff is None else signoff_to_dict(self.signoff),
+            }
+            | self._evidence_content()
+            | self._links()
+        )
+
+    def _links(self) -> dict[str, Any]:
+        # Only when set, like evidence: records without them keep their bytes and hashes.
+        links: dict[str, Any] = {}
+        if self.corrects is not None:
+            links["corrects"] = self.corrects.to_dict()
+        if self.follow_up is not None:
+            links["follow_up"] = self.follow_up.to_dict()
+        return links
 
     def _evidence_content(self) -> dict[str, Any]:
         # Only when there is some: a visit without evidence keeps the content (and so the
@@ -661,6 +934,10 @@ class Session:
         signoff = data.get("signoff")
         if signoff:
             session.signoff = SignOff(**signoff)
+        if data.get("corrects"):
+            session.corrects = Correction.from_dict(data["corrects"])
+        if data.get("follow_up"):
+            session.follow_up = FollowUp.from_dict(data["follow_up"])
         position = data.get("position")
         session.position = (position[0], position[1]) if position else None
         session._undo = [
@@ -692,19 +969,24 @@ def ref_to_dict(ref: ChecklistRef) -> dict[str, str]:
     return {"id": ref.id, "version": ref.version, "sha256": ref.sha256}
 
 
-def signoff_to_dict(signoff: SignOff) -> dict[str, str]:
-    return {
+def signoff_to_dict(signoff: SignOff) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "technician": signoff.technician,
         "merchant_representative": signoff.merchant_representative,
         "at": signoff.at,
     }
+    if signoff.carried:  # only then: every earlier sign-off keeps its bytes
+        data["carried"] = True
+    return data
 
 
 __all__ = [
     "Answer",
     "Change",
     "ChecklistRef",
+    "Correction",
     "Event",
+    "FollowUp",
     "Outcome",
     "Progress",
     "Session",

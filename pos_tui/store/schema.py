@@ -196,6 +196,9 @@ _SUMMARY_OPTIONAL: Fields = {
     "failed_items": TEXTS,
     "review_decision": TEXT,
     "review_comment": TEXT,
+    "review_items": TEXTS,
+    "amendment": COUNT,
+    "follow_up_of": TEXT,
 }
 
 
@@ -209,7 +212,10 @@ _QUICK: dict[str, tuple[object, type]] = {
     name: (_Missing(), int if kind is COUNT else str)
     for name, kind in _SUMMARY_REQUIRED.items()
     if name != "content_sha256"
-} | {name: (("", str) if kind is TEXT else ([], list)) for name, kind in _SUMMARY_OPTIONAL.items()}
+} | {
+    name: ("", str) if kind is TEXT else (0, int) if kind is COUNT else ([], list)
+    for name, kind in _SUMMARY_OPTIONAL.items()
+}
 _QUICK_NAMES = tuple(_QUICK)
 _QUICK_DEFAULTS = tuple(default for default, _ in _QUICK.values())
 _QUICK_TYPES = tuple(expected for _, expected in _QUICK.values())
@@ -228,9 +234,10 @@ def summary_row(row: Any, where: str = "the index row") -> dict[str, Any]:
         and type(row.get("content_sha256", 0)) in _TEXT_OR_NONE
         and row["status"] in _STATUS_VALUES
         and _NAME.fullmatch(row["uuid"]) is not None
-        and min(row["answered"], row["failures"], row["revision"]) >= 0
+        and min(row["answered"], row["failures"], row["revision"], row.get("amendment", 0)) >= 0
         and set(map(type, row.get("checklist_ids", ()))) <= _ONLY_TEXT
         and set(map(type, row.get("failed_items", ()))) <= _ONLY_TEXT
+        and set(map(type, row.get("review_items", ()))) <= _ONLY_TEXT
     ):
         return row
     return check(row, where, _SUMMARY_REQUIRED, _SUMMARY_OPTIONAL)
@@ -318,6 +325,30 @@ _REF: Fields = {"id": TEXT, "version": TEXT, "sha256": SHA256}
 _ANSWER_REQUIRED: Fields = {"checklist_id": TEXT, "item_id": TEXT, "outcome": OUTCOME, "at": TEXT}
 _ANSWER_OPTIONAL: Fields = {"note": TEXT, "values": TEXT_MAP, "revision": COUNT}
 _SIGNOFF: Fields = {"technician": TEXT, "merchant_representative": TEXT, "at": TEXT}
+_SIGNOFF_OPTIONAL: Fields = {"carried": FLAG}
+_LIST = Kind(lambda v: type(v) is list, "a list")
+_EVIDENCE_ENTRY: Fields = {"checklist_id": TEXT, "item_id": TEXT, "files": _LIST}
+_EVIDENCE_FILE: Fields = {
+    "sha256": SHA256,
+    "name": TEXT,
+    "size": COUNT,
+    "media_type": TEXT,
+    "attached_at": TEXT,
+}
+_EVIDENCE_FILE_OPTIONAL: Fields = {
+    **{name: TEXT for name in ("source", "taken_at", "camera", "latitude", "longitude", "phash")},
+    "width": COUNT,
+    "height": COUNT,
+}
+_CORRECTS: Fields = {"content_sha256": SHA256, "reason": TEXT, "number": COUNT}
+_CORRECTS_OPTIONAL: Fields = {
+    "at": TEXT,
+    "who": TEXT,
+    "merchant_part_sha256": TEXT,
+    "representative": TEXT,
+}
+_FOLLOW_UP: Fields = {"of_uuid": NAME, "items": _LIST}
+_FOLLOW_UP_OPTIONAL: Fields = {"of_content_sha256": TEXT}
 _VISIT_REQUIRED: Fields = {
     "uuid": NAME,
     "created_at": TEXT,
@@ -334,6 +365,9 @@ _VISIT_OPTIONAL: Fields = {
     "position": optional(TEXT_PAIR),
     "undo": Kind(lambda v: type(v) is list, "a list"),
     "verdict": TEXT,
+    "evidence": _LIST,
+    "corrects": optional(MAPPING),
+    "follow_up": optional(MAPPING),
 }
 _EVENT_REQUIRED: Fields = {"at": TEXT, "what": TEXT}
 _EVENT_OPTIONAL: Fields = {"who": TEXT, "detail": MAPPING}
@@ -349,18 +383,37 @@ def visit_record(visit: Any, where: str = "the visit record") -> dict[str, Any]:
         check(answer, f"{where}: answers[{index}]", _ANSWER_REQUIRED, _ANSWER_OPTIONAL)
     signoff = visit.get("signoff")
     if signoff:
-        check(signoff, f"{where}: signoff", _SIGNOFF)
-        extra = sorted(set(signoff) - set(_SIGNOFF))
+        check(signoff, f"{where}: signoff", _SIGNOFF, _SIGNOFF_OPTIONAL)
+        extra = sorted(set(signoff) - set(_SIGNOFF) - set(_SIGNOFF_OPTIONAL))
         if extra:
             raise ShapeError(f"{where}: signoff has an unknown key {extra[0]!r}")
     review = visit.get("review") or {}
     check(review, f"{where}: review", {}, {"decision": TEXT, "comment": TEXT})
+    _links(visit, where)
     for index, entry in enumerate(visit.get("undo", ())):
         spot = f"{where}: undo[{index}]"
         check(entry, spot, {"key": TEXT_PAIR, "previous": optional(MAPPING)})
         if entry["previous"] is not None:
             check(entry["previous"], f"{spot}.previous", _ANSWER_REQUIRED, _ANSWER_OPTIONAL)
     return visit
+
+
+def _links(visit: dict[str, Any], where: str) -> None:
+    """Evidence, corrections and follow-ups: what `Session.from_dict` builds objects from."""
+    for index, entry in enumerate(visit.get("evidence", ())):
+        spot = f"{where}: evidence[{index}]"
+        check(entry, spot, _EVIDENCE_ENTRY)
+        for number, file in enumerate(entry["files"]):
+            check(file, f"{spot}.files[{number}]", _EVIDENCE_FILE, _EVIDENCE_FILE_OPTIONAL)
+    if visit.get("corrects"):
+        check(visit["corrects"], f"{where}: corrects", _CORRECTS, _CORRECTS_OPTIONAL)
+    if visit.get("follow_up"):
+        follow_up = check(
+            visit["follow_up"], f"{where}: follow_up", _FOLLOW_UP, _FOLLOW_UP_OPTIONAL
+        )
+        for index, key in enumerate(follow_up["items"]):
+            if not _is_text_list(key) or len(key) != 2:
+                raise ShapeError(f"{where}: follow_up.items[{index}] is not a pair of texts")
 
 
 def event(row: Any, where: str = "the event") -> dict[str, Any]:

@@ -31,12 +31,19 @@ class VisitSummary:
     """`checklist_id/item_id` of each failed item: statistics need no visit file opened."""
     review_decision: str = ""
     review_comment: str = ""
+    review_items: tuple[str, ...] = ()
+    """`checklist_id/item_id` of each item the latest decision points at."""
+    amendment: int = 0
+    """Which amendment this revision is (or is being): 0 for a visit never amended."""
+    follow_up_of: str = ""
+    """The uuid of the visit this one follows up."""
 
     def to_row(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies every value, and sync builds thousands.
         row = {name: getattr(self, name) for name in _FIELD_NAMES}
         row["checklist_ids"] = list(self.checklist_ids)
         row["failed_items"] = list(self.failed_items)
+        row["review_items"] = list(self.review_items)
         return row
 
     @classmethod
@@ -57,7 +64,9 @@ _DEFAULTS = tuple(
     "" if name == "device_id" else None if f.default is MISSING else f.default
     for name, f in zip(_FIELD_NAMES, fields(VisitSummary), strict=True)
 )
-_TUPLES_AT = tuple(_FIELD_NAMES.index(name) for name in ("checklist_ids", "failed_items"))
+_TUPLES_AT = tuple(
+    _FIELD_NAMES.index(name) for name in ("checklist_ids", "failed_items", "review_items")
+)
 
 
 def summarize(visit: dict[str, Any]) -> VisitSummary:
@@ -87,9 +96,25 @@ def summarize(visit: dict[str, Any]) -> VisitSummary:
         checklist_ids=tuple(ref["id"] for ref in visit.get("checklists", [])),
         review_decision=(visit.get("review") or {}).get("decision", ""),
         review_comment=(visit.get("review") or {}).get("comment", ""),
+        review_items=_item_names((visit.get("review") or {}).get("items", ())),
+        amendment=int((visit.get("corrects") or {}).get("number", 0)),
+        follow_up_of=str((visit.get("follow_up") or {}).get("of_uuid", "")),
         failed_items=tuple(
             f"{answer['checklist_id']}/{answer['item_id']}"
             for answer in answers
             if answer["outcome"] == Outcome.FAIL
         ),
+    )
+
+
+def _item_names(items: Any) -> tuple[str, ...]:
+    # A decision's items come from the shared store: only well-formed pairs are named.
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        f"{pair[0]}/{pair[1]}"
+        for pair in items
+        if isinstance(pair, list | tuple)
+        and len(pair) == 2
+        and all(isinstance(p, str) for p in pair)
     )
