@@ -731,6 +731,9 @@ class Session:
             carried,
         )
         self.status = Status.SIGNED
+        # An amendment signed is a new revision awaiting its own review: the decision that
+        # sent it back decided on the revision before (it stays in the event log).
+        self.review = None
         self._undo.clear()
         self.content_sha256 = self.content_hash()
         detail = {
