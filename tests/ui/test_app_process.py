@@ -217,3 +217,45 @@ def test_quitting_in_a_terminal_right_after_answering_keeps_every_answer(
             os.close(terminal.master)
     assert terminal.process.returncode == 0
     assert [a["outcome"] for a in saved_answers(folder, session.uuid)] == [Outcome.PASS] * 3
+
+
+def test_a_photo_dragged_onto_the_real_terminal_is_attached_and_lets_the_item_pass(
+    tmp_path: Path, evidence_checklists: list[Checklist]
+) -> None:
+    """The terminal sends a dropped file's path as a bracketed paste: the item gets it."""
+    import shutil
+
+    from tests.helpers.photos import jpeg
+
+    checklist_folder = tmp_path / "checklists"
+    checklist_folder.mkdir()
+    for source in (ROOT / "tests" / "fixtures" / "evidence").glob("*.yaml"):
+        shutil.copy(source, checklist_folder)
+    folder = tmp_path / "data"
+    session = draft_visit(folder, [c for c in evidence_checklists if c.id == "site-photos"])
+    photo = tmp_path / "门头 照片.jpg"
+    photo.write_bytes(jpeg(5))
+    env = app_env(tmp_path) | {"POS_TUI_CHECKLISTS": str(checklist_folder)}
+    terminal = Terminal(["--data-dir", str(folder), "run"], env)
+
+    def visit() -> dict[str, object]:
+        document = read_json_document(folder / "visits" / f"{session.uuid}.json") or {}
+        [found] = document["visit"].values()
+        return dict(found)
+
+    try:
+        terminal.wait_for_text("Laowang Noodles")
+        terminal.type("\r")
+        terminal.wait_for_text("Storefront")
+        terminal.type("p")  # refused: the photo is not there yet
+        terminal.wait_for_text("(0 attached)")
+        # Quoted, as file managers drop a name with a space in it.
+        terminal.type(f"\x1b[200~'{photo}'\x1b[201~")
+        terminal.wait_for(lambda: bool(visit().get("evidence")), "the photo to be attached")
+        terminal.type("p")
+        terminal.wait_for(lambda: bool(visit()["answers"]), "the pass to be saved")
+    finally:
+        terminal.kill()
+    [entry] = visit()["evidence"]  # type: ignore[misc]
+    assert entry["files"][0]["name"] == "门头 照片.jpg"
+    assert visit()["answers"][0]["outcome"] == Outcome.PASS  # type: ignore[index]
