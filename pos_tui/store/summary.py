@@ -5,8 +5,17 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
-from pos_tui.domain.session import Outcome
+from pos_tui.domain.session import Outcome, Status
 from pos_tui.store.schema import summary_row
+
+FINISHED = frozenset({str(Status.SIGNED), str(Status.SYNCED), str(Status.REVIEWED)})
+"""The states of a visit that has a signed record to sync: never a draft (an amendment under
+way included) and never a discarded one, which stays on the laptop."""
+
+
+def finished(status: str) -> bool:
+    """The one test of whether sync may send, settle or decide on a visit in `status`."""
+    return status in FINISHED
 
 
 @dataclass(frozen=True, slots=True)

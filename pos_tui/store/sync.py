@@ -40,7 +40,7 @@ from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import Outgoing, PushReport, SharedStore
 from pos_tui.store.shared_check import NamedFile, named_files
 from pos_tui.store.storage import StoreError, remove_stray_temp_files
-from pos_tui.store.summary import VisitSummary, summarize
+from pos_tui.store.summary import VisitSummary, finished, summarize
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total); stages: "reading" (visits), "files" (evidence files
@@ -118,7 +118,7 @@ def _survey(local: LocalStore, target: Path, ledger: SyncLedger) -> _Survey:
     survey = _Survey()
     landed = ledger.landed(target)
     for summary in local.summaries():
-        if summary.status == Status.DRAFT:
+        if not finished(summary.status):
             continue
         known = landed.get(summary.uuid)
         if known is not None and known.revision >= summary.revision:
@@ -159,7 +159,7 @@ def sync(
     ledger = SyncLedger(local.folder)
     report = SyncReport(target=target)
     survey = _survey(local, target, ledger)
-    todo = [s for s in local.summaries() if s.status != Status.DRAFT] if repair else survey.pending
+    todo = [s for s in local.summaries() if finished(s.status)] if repair else survey.pending
     outgoing: list[tuple[VisitSummary, Outgoing]] = []
     for done, summary in enumerate(todo, start=1):
         try:
@@ -215,9 +215,9 @@ def _outgoing(local: LocalStore, summary: VisitSummary) -> Outgoing:
     # Most visits name no file, and parsing each costs more than sending it. Our own files
     # spell the key plainly; a hand-edit that hides it sends the record without its files,
     # which the share then shows as altered (a file missing), never as sound.
-    visit = _visit_of(sent) if signed is not None or b'"evidence"' in sent else None
-    files = _files_of(visit)
-    if signed is not None and visit is not None:
+    files = _files_of(_named_in(sent)) if signed is not None or b'"evidence"' in sent else ()
+    visit = _visit_of(sent) if signed is not None else None
+    if visit is not None:
         # The row describes what is sent: the signed revision, not the reviewed one.
         return Outgoing(summarize(visit).to_row(), sent, files)
     return Outgoing(summary.to_row(), raw, files)
@@ -229,6 +229,17 @@ def _visit_of(raw: bytes) -> dict[str, Any] | None:
     except schema.ShapeError:
         return None  # not a visit file this can take apart: sent as it is, like any other
     return visit
+
+
+def _named_in(raw: bytes) -> dict[str, Any] | None:
+    """The record as written, unchecked: what it names as evidence is judged by
+    `named_files`, which says why a name is refused. The whole record's check would refuse
+    a bad name too, but in no sentence a technician can act on, and the visit would go."""
+    try:
+        visits = list(schema.tinydb_document(schema.parse_json(raw)).get("visit", {}).values())
+    except schema.ShapeError:
+        return None
+    return visits[0] if len(visits) == 1 and isinstance(visits[0], dict) else None
 
 
 def _files_of(visit: dict[str, Any] | None) -> tuple[NamedFile, ...]:
@@ -308,7 +319,8 @@ class Applied:
 
 
 def pull_reviews(local: LocalStore, decisions: list[dict[str, Any]]) -> list[Applied]:
-    mine = {summary.uuid for summary in local.summaries() if summary.status != Status.DRAFT}
+    # Not an amendment under way: a decision names a signed record, and a draft has none.
+    mine = {summary.uuid for summary in local.summaries() if finished(summary.status)}
     applied = []
     for decision in sorted(decisions, key=lambda row: row.get("at", "")):
         if decision.get("uuid") in mine:
@@ -344,15 +356,28 @@ def apply_review(local: LocalStore, decision: dict[str, Any]) -> Applied | None:
     if decision.get("record_sha256") != record_sha256(session):
         return None
     before = session.revision
-    session.mark(
-        Status.REVIEWED,
-        decision.get("reviewer", ""),
-        {
-            "decision_id": decision["id"],
-            "decision": decision["decision"],
-            "comment": decision.get("comment", ""),
-            "at": decision.get("at", ""),
-        },
-    )
+    detail: dict[str, Any] = {
+        "decision_id": decision["id"],
+        "decision": decision["decision"],
+        "comment": decision.get("comment", ""),
+        "at": decision.get("at", ""),
+    }
+    items = _named_items(decision.get("items"))
+    if items:
+        # The items the comment is about, for the laptop to show beside it.
+        detail["items"] = items
+    session.mark(Status.REVIEWED, decision.get("reviewer", ""), detail)
     local.save(session)
     return Applied(session.uuid, before, session.revision)
+
+
+def _named_items(items: object) -> list[list[str]]:
+    """A decision's `[[checklist_id, item_id], ...]`; only well-formed pairs, since the
+    decision comes from the shared store (its signature covers them, not their shape)."""
+    if not isinstance(items, list):
+        return []
+    return [
+        [pair[0], pair[1]]
+        for pair in items
+        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+    ]
