@@ -7,6 +7,8 @@ visit starts or changes state, and rebuilt from the visit files when they disagr
 Layout of the data folder:
     index.json                 TinyDB; table "visits": one summary row per visit
     visits/<uuid>.json         TinyDB; table "visit": the session, table "events": its log
+    revisions/<uuid>/<sha256>.json  a signed revision an amendment corrects, byte for byte as
+                               it was on disk, named by its content hash; written once, read-only
     checklists/<sha256>.yaml   the exact checklist files the visits ran, by content
     evidence/<2 hex>/<sha256>  the photos and files attached to visits, by content
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,9 +27,10 @@ from typing import Any
 from tinydb import Query, TinyDB
 
 from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.evidence import is_sha256
 from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 from pos_tui.domain.session import Session, Status
-from pos_tui.store import checklist_copies
+from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
 from pos_tui.store.schema import (
     MAX_RECORD_BYTES,
@@ -39,10 +42,13 @@ from pos_tui.store.schema import (
 )
 from pos_tui.store.shared_check import evidence_parts
 from pos_tui.store.storage import (
+    TEMP_SUFFIX,
     AtomicJSONStorage,
     StoreDamaged,
     StoreError,
+    StoreWriteFailed,
     backup_path,
+    fsync_folder,
     read_json_document,
     remove_stray_temp_files,
     write_json_atomically,
@@ -52,6 +58,10 @@ from pos_tui.store.writer_lock import WriterLock
 
 INDEX_NAME = "index.json"
 VISITS_DIR = "visits"
+REVISIONS_DIR = "revisions"
+"""Signed revisions that amendments correct. A folder of its own, not a name beside the
+visit files: index reconciliation, damage scans and `recover` never see them, and no
+pattern over `visits/` has to learn to skip them."""
 
 OPEN_VISITS = 4
 
@@ -143,6 +153,8 @@ class LocalStore:
         removed = remove_stray_temp_files(self.folder) + remove_stray_temp_files(
             self.folder / VISITS_DIR
         )
+        for kept in self._amended():
+            removed += remove_stray_temp_files(self.folder / REVISIONS_DIR / kept)
         self.report.removed_temp_files = len(removed) + self._remove_evidence_parts()
         self.report.reindexed, self.report.damaged = self._reconcile_index()
 
@@ -177,6 +189,10 @@ class LocalStore:
             for uuid, row in indexed.items()
             if row.get("status") == Status.DRAFT and uuid in on_disk
         }
+        # An amendment's first save turns a finished visit back into a draft: killed between
+        # its visit file and the index, the row still says "signed". Amended visits are few,
+        # and each has kept its corrected revision, so they are all read again.
+        to_check |= set(self._amended()) & on_disk
         damaged: list[StoreDamaged] = []
         fixed = 0
         rows = []
@@ -230,6 +246,7 @@ class LocalStore:
         put back, so a failed sign-off never leaves a signed file behind a draft index.
         """
         with self._mutex:
+            self._keep_corrected_revision(session)
             before = self._write_visit(session)
             if session.status is Status.DRAFT and before in (None, Status.DRAFT):
                 return  # the index is not rewritten per answer: see _fresh_summary
@@ -255,12 +272,80 @@ class LocalStore:
         db = self._visit_db(session.uuid)
         visit_table = db.table("visit")
         previous = visit_table.get(Query()._key == "visit")
+        record = session.to_dict() | {"_key": "visit"}
+        # Keys the record no longer has (its last photo detached: no "evidence") would
+        # otherwise stay in the file, as an upsert only adds and replaces.
+        gone = [] if previous is None else [key for key in previous if key not in record]
         with self._batch(db):
-            visit_table.upsert(session.to_dict() | {"_key": "visit"}, Query()._key == "visit")
+            visit_table.upsert(record, Query()._key == "visit")
+            if gone:
+                visit_table.update(_without(gone), Query()._key == "visit")
             events = db.table("events")
             held = len(events)
             events.insert_multiple(event.to_dict() for event in session.events[held:])
         return None if previous is None else str(previous.get("status"))
+
+    # -- revisions an amendment corrects --------------------------------------------------
+
+    def revision_path(self, uuid: str, content_sha256: str) -> Path:
+        if not NAME.test(uuid) or not is_sha256(content_sha256):
+            raise StoreError(f"There is no revision {content_sha256} of the visit {uuid}.")
+        return self.folder / REVISIONS_DIR / uuid / f"{content_sha256}.json"
+
+    def _keep_corrected_revision(self, session: Session) -> None:
+        """Before an amendment's first save overwrites it, copy the signed revision it
+        corrects, byte for byte as the visit file holds it, to a name of its own.
+
+        Only a stat on later saves. Killed after the copy, the visit file is still that
+        revision and the copy is whole or absent (`_write_once`): nothing is lost."""
+        corrects = session.corrects
+        if corrects is None:
+            return
+        target = self.revision_path(session.uuid, corrects.content_sha256)
+        if target.exists():
+            return
+        if self.read_only:
+            raise StoreError("The store was opened read-only.")
+        raw = self.read_raw(session.uuid)
+        found = self._session_of(self.visit_path(session.uuid), raw).content_hash()
+        if found != corrects.content_sha256:
+            raise StoreError(
+                f"The visit {session.uuid} was not saved: it amends the signed revision"
+                f" {corrects.content_sha256[:12]}…, but its file on this laptop holds"
+                f" {found[:12]}…, and that revision is kept nowhere else. Nothing was changed."
+            )
+        _write_once(target, raw)
+
+    def revisions(self, uuid: str) -> list[Session]:
+        """The signed revisions amendments of this visit corrected, oldest first, each as
+        it was on disk when its amendment began (the current revision is `load`'s)."""
+        with self._mutex:
+            folder = self.folder / REVISIONS_DIR / uuid
+            if not NAME.test(uuid) or not folder.is_dir():
+                return []
+            kept = [
+                self._session_of(path, _read_kept(path))
+                for path in sorted(folder.glob("*.json"))
+                if is_sha256(path.stem)  # anything else is not a file pos-tui wrote
+            ]
+        return sorted(kept, key=lambda old: 0 if old.corrects is None else old.corrects.number)
+
+    def _session_of(self, path: Path, raw: bytes) -> Session:
+        """The visit whose file's bytes are `raw`, checked like any visit file."""
+        try:
+            document = schema.tinydb_document(schema.parse_json(raw))
+            visit, events = visit_document(document)
+        except ShapeError as error:
+            raise StoreDamaged(path, str(error)) from None
+        checklists = [self.checklist_by_hash(ref["sha256"]) for ref in visit["checklists"]]
+        return Session.from_dict(visit, checklists, events)
+
+    def _amended(self) -> list[str]:
+        """The visits with a kept revision, that is every visit ever amended."""
+        folder = self.folder / REVISIONS_DIR
+        if not folder.is_dir():
+            return []
+        return sorted(path.name for path in folder.iterdir() if NAME.test(path.name))
 
     def _visit_db(self, uuid: str) -> TinyDB:
         """An open handle on the visit's file, kept so an answer need not re-read it."""
@@ -414,8 +499,54 @@ class LocalStore:
         return self.summaries([Status.DRAFT])
 
 
+def _without(keys: list[str]) -> Callable[[MutableMapping[Any, Any]], None]:
+    def remove(document: MutableMapping[Any, Any]) -> None:
+        for key in keys:
+            document.pop(key, None)
+
+    return remove
+
+
+def _write_once(target: Path, raw: bytes) -> None:
+    """`raw` under `target`, durably, whole or not at all, and never over a file there:
+    a link from a fsynced temporary file fails rather than replace anything."""
+    folder = target.parent
+    temp = folder / f".{target.name}.{os.getpid()}{TEMP_SUFFIX}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(temp, "wb") as file:
+            file.write(raw)
+            file.flush()
+            os.fsync(file.fileno())
+        # Read-only, like an evidence file: nothing of pos-tui ever writes it again.
+        os.chmod(temp, 0o444)
+        with contextlib.suppress(FileExistsError):
+            os.link(temp, target)
+        fsync_folder(folder)
+        fsync_folder(folder.parent)
+    except OSError as error:
+        raise StoreWriteFailed(target, error) from error
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+
+
+def _read_kept(path: Path) -> bytes:
+    try:
+        return read_regular_file(path, MAX_RECORD_BYTES, follow_links=False)
+    except RefusedFile as refused:
+        raise StoreDamaged(path, refused.reason) from None
+    except OSError as error:
+        raise StoreError(f"Cannot read {path}: {error.strerror or error}.") from None
+
+
 def recover_file(path: Path) -> Path:
     """Needs the writer lock of the data folder the file belongs to, so no app is writing it."""
+    if path.parent.parent.name == REVISIONS_DIR:
+        raise StoreError(
+            f"{path} is a kept signed revision: it is written once and never again, so it has"
+            " no previous version. Its visit's file and index are what recover restores."
+        )
     folder = path.parent.parent if path.parent.name == VISITS_DIR else path.parent
     lock = WriterLock(folder)
     lock.acquire()
