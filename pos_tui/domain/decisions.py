@@ -28,6 +28,10 @@ from pos_tui.domain.session import Session
 from pos_tui.domain.signatures import Signature, SignatureError, canonical, sha256_hex
 
 SIGNED_FIELDS = ("id", "uuid", "record_sha256", "decision", "comment", "at", "prev")
+ITEMS = "items"
+"""The items a decision names (`[[checklist_id, item_id], ...]`): signed when the row has
+the key at all, so that adding items to a decision signed without them makes it forged, and
+absent otherwise, so that every decision signed before items existed keeps its bytes."""
 
 VALID = "valid"
 FORGED = "forged"
@@ -75,7 +79,32 @@ class CheckedDecision:
 
 
 def signed_part(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: row.get(name, "") for name in SIGNED_FIELDS}
+    part = {name: row.get(name, "") for name in SIGNED_FIELDS}
+    if ITEMS in row:
+        part[ITEMS] = row[ITEMS]
+    return part
+
+
+def decision_items(row: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The (checklist_id, item_id) pairs a decision names; only well-formed pairs, since the
+    row comes from the shared folder that anyone can write."""
+    found = row.get(ITEMS)
+    if not isinstance(found, list | tuple):
+        return ()
+    return tuple(
+        (pair[0], pair[1])
+        for pair in found
+        if isinstance(pair, list | tuple)
+        and len(pair) == 2
+        and isinstance(pair[0], str)
+        and isinstance(pair[1], str)
+    )
+
+
+def names_record(decision: Mapping[str, Any], record: str) -> bool:
+    """Whether a decision is about this very record (`record_sha256`): an amendment is a new
+    record, and the decision that sent the one before back does not decide it."""
+    return str(decision.get("record_sha256", "")) == record
 
 
 def decision_hash(row: Mapping[str, Any]) -> str:

@@ -6,9 +6,12 @@ so that a decision refused on one path is refused on every path.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pos_tui.domain.checklist import Text
+from pos_tui.domain.decisions import ITEMS
 from pos_tui.domain.integrity import ALTERED, UNKNOWN_SIGNER, UNREADABLE, Integrity
 from pos_tui.domain.redact import guard_text
 from pos_tui.domain.review_filter import APPROVED, DECISIONS, NEEDS_COMMENT
@@ -46,6 +49,11 @@ def _cannot_approve(state: str, reasons: str) -> Text:
     )
 
 
+def _not_in_visit(keys: Iterable[tuple[str, str]]) -> Text:
+    named = ", ".join(f"{checklist_id}/{item_id}" for checklist_id, item_id in keys)
+    return Text(f"所选项目不属于此访问：{named}", f"these items are not part of the visit: {named}")
+
+
 def _unknown_decision(decision: str) -> Text:
     return Text(f"未知的审核结论：{decision}", f"unknown review decision: {decision}")
 
@@ -58,14 +66,21 @@ class DecisionRequest:
     decision: str
     comment: str
     reviewer: str
+    items: tuple[tuple[str, str], ...] = ()
+    """The items the decision points the technician at, in the visit's order."""
 
-    def to_dict(self) -> dict[str, str]:
-        return {
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
             "uuid": self.uuid,
             "decision": self.decision,
             "comment": self.comment,
             "reviewer": self.reviewer,
         }
+        # Only when some are named: a decision without items keeps the bytes (and so the
+        # signature) decisions had before items existed.
+        if self.items:
+            body[ITEMS] = [list(key) for key in self.items]
+        return body
 
 
 def decision_request(
@@ -75,12 +90,16 @@ def decision_request(
     reviewer: str,
     record: Integrity | None = None,
     failures: int = 0,
+    items: Iterable[tuple[str, str]] = (),
+    visit_items: Collection[tuple[str, str]] | None = None,
 ) -> DecisionRequest:
     """Raises VisitError (or CardDataError, for track data in the comment) when refused.
 
     `reviewer` is the name the keyring gives this machine's reviewer key ("" when it
     does not trust it); `record` the integrity of the record decided on, `failures` how
-    many of its items failed."""
+    many of its items failed. `items`: the (checklist_id, item_id) pairs the decision
+    names; `visit_items`, the visit's own, which they must be among (None: not known yet,
+    as before the record is read: checked again once it is)."""
     comment, reviewer = comment.strip(), reviewer.strip()
     if decision not in DECISIONS:
         raise VisitError(_unknown_decision(decision))
@@ -95,7 +114,13 @@ def decision_request(
             raise VisitError(UNSIGNED_NEEDS_COMMENT)
     if decision == APPROVED and failures and not comment:
         raise VisitError(APPROVE_FAILURES_NEEDS_COMMENT)
-    return DecisionRequest(uuid, decision, guard_text(comment), guard_text(reviewer))
+    named = tuple(dict.fromkeys((str(c), str(i)) for c, i in items))  # once each, in order
+    if visit_items is not None:
+        strangers = [key for key in named if key not in visit_items]
+        if strangers:
+            # The laptop would point the technician at an item its visit does not have.
+            raise VisitError(_not_in_visit(strangers))
+    return DecisionRequest(uuid, decision, guard_text(comment), guard_text(reviewer), named)
 
 
 def needs_comment(decision: str) -> bool:

@@ -40,6 +40,26 @@ def review_states(decisions: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return {uuid: state for uuid, (_, _, state) in latest.items()}
 
 
+def record_states(
+    decisions: Iterable[Mapping[str, Any]], records: Mapping[str, tuple[str, str]]
+) -> dict[str, str]:
+    """The review state of each record in `records` (by row key: (uuid, record_sha256)),
+    decided only by the decisions that name that very record: an amendment is undecided
+    until a decision of its own, whatever the revision before it was given."""
+    wanted: dict[tuple[str, str], list[str]] = {}
+    for key, named in records.items():
+        wanted.setdefault(named, []).append(key)
+    mine = [
+        d for d in decisions if (str(d.get("uuid", "")), str(d.get("record_sha256", ""))) in wanted
+    ]
+    states = review_states({**d, "uuid": f"{d['uuid']}/{d['record_sha256']}"} for d in mine)
+    return {
+        key: states.get(f"{uuid}/{sha}", UNREVIEWED)
+        for (uuid, sha), keys in wanted.items()
+        for key in keys
+    }
+
+
 @dataclass(slots=True)
 class ReviewRow:
     """One visit as the review list shows it; `row` is the shared index row it came from."""
@@ -68,6 +88,10 @@ class ReviewRow:
     """The photo warnings (`domain.evidence_checks` codes) on the visit's evidence; None
     until the background pass has read its record. Reuse codes grow as the pass reads the
     visits that share a photo with it."""
+    follow_up_of: str = ""
+    """The uuid of the visit this one follows up; "" for a visit of its own."""
+    amendment: int = 0
+    """Which amendment this revision is: 0 for a visit never amended."""
 
     def checked(self, verdict: Integrity) -> None:
         self.integrity, self.untrusted = verdict, not verdict.trusted
@@ -89,7 +113,14 @@ class ReviewRow:
         )
 
 
-def review_rows(rows: Iterable[Mapping[str, Any]], states: Mapping[str, str]) -> list[ReviewRow]:
+def review_rows(
+    rows: Iterable[Mapping[str, Any]],
+    states: Mapping[str, str],
+    by_record: Mapping[str, str] | None = None,
+) -> list[ReviewRow]:
+    """`states` by uuid; `by_record`, by row key, for the rows whose decisions had to be
+    matched to their record (`record_states`), which wins over the uuid's."""
+    by_record = by_record or {}
     built: list[ReviewRow] = []
     append = built.append
     for row in rows:
@@ -98,9 +129,11 @@ def review_rows(rows: Iterable[Mapping[str, Any]], states: Mapping[str, str]) ->
         number = row.get("merchant_number", "")
         terminal = row.get("terminal_number", "")
         technician = row.get("technician", "")
+        key = f"{uuid}/{row.get('record_hash', '')}"
+        of = str(row.get("follow_up_of", ""))
         append(
             ReviewRow(
-                f"{uuid}/{row.get('record_hash', '')}",
+                key,
                 uuid,
                 row.get("updated_at", ""),
                 name,
@@ -110,9 +143,12 @@ def review_rows(rows: Iterable[Mapping[str, Any]], states: Mapping[str, str]) ->
                 row.get("verdict", ""),
                 int(row.get("failures", 0)),
                 bool(row.get("conflict")),
-                states.get(uuid, UNREVIEWED),
-                f"{name} {number} {terminal} {technician} {uuid}".casefold(),
+                by_record.get(key) or states.get(uuid, UNREVIEWED),
+                # The followed-up visit's uuid too: searching it finds the whole group.
+                f"{name} {number} {terminal} {technician} {uuid} {of}".casefold(),
                 row,
+                follow_up_of=of,
+                amendment=int(row.get("amendment", 0) or 0),
             )
         )
     return built
@@ -146,6 +182,8 @@ class Filter:
     evidence: str | None = None
     """A photo warning's code, `REUSED` for either kind of reuse, or `ANY_EVIDENCE_WARNING`
     for any; rows whose evidence is not checked yet match none."""
+    follow_ups: bool = False
+    """Only the visits that have follow-ups, and the follow-ups (the groups)."""
 
     @property
     def empty(self) -> bool:
@@ -184,6 +222,9 @@ def filter_rows(rows: Sequence[ReviewRow], chosen: Filter) -> list[ReviewRow]:
     if chosen.evidence is not None:
         wanted = EVIDENCE_FILTERS.get(chosen.evidence, frozenset({chosen.evidence}))
         found = [r for r in found if r.evidence and not r.evidence.isdisjoint(wanted)]
+    if chosen.follow_ups:
+        followed = {r.follow_up_of for r in rows if r.follow_up_of}
+        found = [r for r in found if r.follow_up_of or r.uuid in followed]
     return found
 
 
@@ -229,14 +270,49 @@ def sort_rows(
 ) -> list[ReviewRow]:
     """Newest first within equal keys; `attention` puts unreviewed failures first.
 
-    With `reverse`, the chosen column's order flips but ties stay newest first.
+    With `reverse`, the chosen column's order flips but ties stay newest first. Follow-ups
+    come right under the visit they follow up (`group_follow_ups`).
     """
     ordered = sorted(rows, key=SORT_KEYS["date"], reverse=True)
     if by == ATTENTION:
         ordered.sort(key=lambda r: not r.needs_attention, reverse=reverse)
     else:
         ordered.sort(key=SORT_KEYS[by], reverse=reverse)
-    return ordered
+    return group_follow_ups(ordered)
+
+
+def group_follow_ups(ordered: list[ReviewRow]) -> list[ReviewRow]:
+    """Each follow-up moved right under the visit it follows up (oldest follow-up first,
+    a follow-up's own follow-ups under it), the rest in the order given. Done on the sorted
+    rows, not in the table: filtering keeps this order, so a page of the DataTable never
+    splits what it shows from where it belongs, and a follow-up whose visit is filtered out
+    stays where that visit would be."""
+    present = {r.uuid for r in ordered}
+    children: dict[str, list[ReviewRow]] = {}
+    for row in ordered:
+        if row.follow_up_of and row.follow_up_of in present and row.follow_up_of != row.uuid:
+            children.setdefault(row.follow_up_of, []).append(row)
+    if not children:
+        return ordered
+    for group in children.values():
+        group.sort(key=SORT_KEYS["date"])
+    placed: set[int] = set()
+    grouped: list[ReviewRow] = []
+
+    def put(row: ReviewRow) -> None:
+        if id(row) in placed:  # a loop of follow-ups, which only a hand-edit makes
+            return
+        placed.add(id(row))
+        grouped.append(row)
+        for child in children.get(row.uuid, ()):
+            put(child)
+
+    for row in ordered:
+        if not (row.follow_up_of in present and row.follow_up_of != row.uuid):
+            put(row)
+    for row in ordered:  # only rows in a loop are left
+        put(row)
+    return grouped
 
 
 def apply(

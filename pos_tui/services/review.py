@@ -28,7 +28,7 @@ from pos_tui.domain.checklist import Text
 from pos_tui.domain.decisions import counted, record_sha256
 from pos_tui.domain.integrity import Integrity, unreadable
 from pos_tui.domain.review import decision_request
-from pos_tui.domain.review_filter import ReviewRow, review_rows, review_states
+from pos_tui.domain.review_filter import ReviewRow, record_states, review_rows, review_states
 from pos_tui.locations import reports_dir
 from pos_tui.services.background import Background
 from pos_tui.services.review_evidence import (
@@ -86,6 +86,12 @@ class ReviewServices:
     the system's viewer."""
     _decisions: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
     _rows_by_uuid: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    _rows_by_key: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    _every_row: dict[str, list[dict[str, Any]]] = field(default_factory=dict, init=False)
+    """Every index row of each visit with more than one, superseded ones too: its history."""
+    _record_of: dict[str, str] = field(default_factory=dict, init=False)
+    """The record_sha256 behind an index row, by its record_hash: the bytes a record_hash
+    names never change, so each record is read for it once."""
     _prefetched: Future[list[ReviewRow]] | None = field(default=None, init=False)
     _integrity: _IntegrityPass | None = field(default=None, init=False)
     _integrity_executor: _Checkers | None = field(default=None, init=False)
@@ -113,12 +119,57 @@ class ReviewServices:
         return self.source.keyring.name_of(self.reviewer_key.fingerprint)
 
     def _rows(self) -> list[ReviewRow]:
-        rows = [row for row in self.source.store.rows() if not row.get("superseded")]
+        every = self.source.store.rows()
+        rows = [row for row in every if not row.get("superseded")]
         # Only decisions that hold decide a state; forged ones are shown on their visit.
         decisions = counted(self.source.checked_decisions(fresh=True))
         self._decisions = group_by_visit(decisions)
         self._rows_by_uuid = {row["uuid"]: row for row in rows}
-        return review_rows(rows, review_states(decisions))
+        self._rows_by_key = {_key(row): row for row in rows}
+        grouped = group_by_visit(every)
+        self._every_row = {uuid: found for uuid, found in grouped.items() if len(found) > 1}
+        # A decision counts for the record it names. The index cannot say which record that
+        # is (a decision names the signed bytes, the index their batch line), so the records
+        # of the few visits with several revisions (amended, or in conflict) are read for
+        # it; a visit with one record in the store has only that one a decision can be on.
+        several = {
+            _key(row): (row["uuid"], self._record_sha256(row))
+            for row in rows
+            if row["uuid"] in self._every_row and row["uuid"] in self._decisions
+        }
+        by_record = record_states(decisions, several)
+        single = [d for d in decisions if d.get("uuid") not in self._every_row]
+        return review_rows(rows, review_states(single), by_record)
+
+    def _record_sha256(self, row: dict[str, Any]) -> str:
+        known = self._record_of.get(str(row.get("record_hash", "")))
+        if known is not None:
+            return known
+        try:
+            found = self.source.record(row, {}).record_sha256
+        except (StoreError, KeyError, TypeError, ValueError):
+            return ""  # unreadable: no decision names it, and its detail says why
+        self._record_of[str(row.get("record_hash", ""))] = found
+        return found
+
+    def record_of(self, key: str) -> str | None:
+        """The record_sha256 behind a list row's key, when it had to be read (see `_rows`);
+        None for a visit with one record, whose every decision is on it."""
+        row = self._rows_by_key.get(key)
+        if row is None or row["uuid"] not in self._every_row:
+            return None
+        return self._record_of.get(str(row.get("record_hash", "")))
+
+    def revisions(self, uuid: str) -> Future[list[VisitRecord | StoreError]]:
+        """Every revision of the visit in the store, oldest first (superseded ones too), each
+        with its own integrity; a visit with one revision has just that one."""
+        return self.worker.submit(self._revisions, uuid)
+
+    def _revisions(self, uuid: str) -> list[VisitRecord | StoreError]:
+        rows = self._every_row.get(uuid)
+        if rows is None:
+            rows = [row for row in self._rows_by_key.values() if row["uuid"] == uuid]
+        return self.source.revisions(uuid, rows, self._decisions)
 
     def record(self, row: Mapping[str, Any]) -> Future[VisitRecord]:
         """The whole visit behind a list row, with its review decisions."""
@@ -150,19 +201,37 @@ class ReviewServices:
             self._viewer = Viewer(self.viewer_command)
         return self.worker.submit(self._viewer.open, self.source.files, ref)
 
-    def decide(self, uuid: str, decision: str, comment: str = "") -> Future[dict[str, Any]]:
+    def decide(
+        self,
+        uuid: str,
+        decision: str,
+        comment: str = "",
+        items: Sequence[tuple[str, str]] = (),
+        key: str | None = None,
+    ) -> Future[dict[str, Any]]:
         """Sign one decision and append it to the shared store's log.
 
+        `items`: the (checklist_id, item_id) pairs it names for the technician; `key`: the
+        list row decided on (a visit in conflict has two), else the visit's current row.
         The rules that need only the words are checked at once; those that need the record
-        (its integrity, its failures) on the worker, against the record as it is now."""
+        (its integrity, its failures, its items) on the worker, against the record as it is
+        now."""
         try:
-            decision_request(uuid, decision, comment, self.reviewer or "?")
+            decision_request(uuid, decision, comment, self.reviewer or "?", items=items)
         except ValueError as error:  # VisitError and CardDataError both
             return _failed_future(error)
-        return self.worker.submit(self._decide, uuid, decision, comment)
+        return self.worker.submit(self._decide, uuid, decision, comment, tuple(items), key)
 
-    def _decide(self, uuid: str, decision: str, comment: str) -> dict[str, Any]:
-        row = self._rows_by_uuid.get(uuid)
+    def _decide(
+        self,
+        uuid: str,
+        decision: str,
+        comment: str,
+        items: tuple[tuple[str, str], ...] = (),
+        key: str | None = None,
+    ) -> dict[str, Any]:
+        row = self._rows_by_key.get(key) if key is not None else None
+        row = row or self._rows_by_uuid.get(uuid)
         if row is None:
             raise StoreError(f"No visit {uuid} in {self.source.folder}: reload the list (F5).")
         record = self.source.record(row, self._decisions)
@@ -173,9 +242,12 @@ class ReviewServices:
             self.reviewer,
             record.integrity,
             len(record.session.failures()),
+            items,
+            {(c.id, i.id) for c, i in record.session.all_items()},
         )
         assert self.reviewer_key is not None  # a reviewer name comes only from a key
         body = request.to_dict() | {"record_sha256": record_sha256(record.session)}
+        self._record_of[str(row.get("record_hash", ""))] = body["record_sha256"]
         added = self.source.store.add_review(body, self.reviewer_key)
         self._decisions.setdefault(uuid, []).append(added | {"reviewer": self.reviewer})
         return added
@@ -252,6 +324,11 @@ class ReviewServices:
         if self._viewer is not None:
             self._viewer.close()
         self.source.close()
+
+
+def _key(row: Mapping[str, Any]) -> str:
+    """A row's key, as `review_filter.review_rows` makes it."""
+    return f"{row['uuid']}/{row.get('record_hash', '')}"
 
 
 def _version_key(version: str) -> tuple[tuple[int, str], ...]:

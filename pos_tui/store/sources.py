@@ -12,7 +12,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from pos_tui.domain.decisions import CheckedDecision, check_log, counted
+from pos_tui.domain.decisions import (
+    CheckedDecision,
+    check_log,
+    counted,
+    names_record,
+    record_sha256,
+)
 from pos_tui.domain.integrity import Integrity, integrity
 from pos_tui.domain.keyring import Keyring
 from pos_tui.domain.session import Session
@@ -65,6 +71,21 @@ class VisitRecord:
     def latest_decision(self) -> dict[str, Any] | None:
         # str(): a laptop's decisions come from its event log, whose details are free-form.
         return max(self.decisions, key=lambda d: str(d.get("at", "")), default=None)
+
+    @cached_property
+    def record_sha256(self) -> str:
+        """What a decision on exactly this record names (`domain.decisions.record_sha256`)."""
+        return record_sha256(self.session)
+
+    @property
+    def own_decisions(self) -> list[dict[str, Any]]:
+        """The decisions on exactly this record: those on an earlier revision of the visit
+        belong to that revision's history, not to this one's review state."""
+        return [d for d in self.decisions if names_record(d, self.record_sha256)]
+
+    @property
+    def latest_own_decision(self) -> dict[str, Any] | None:
+        return max(self.own_decisions, key=lambda d: str(d.get("at", "")), default=None)
 
 
 class VisitSource(Protocol):
@@ -181,6 +202,23 @@ class SharedSource:
             self.thorough,
         )
 
+    def revisions(
+        self,
+        uuid: str,
+        rows: Iterable[dict[str, Any]] | None = None,
+        decisions: Mapping[str, list[dict[str, Any]]] | None = None,
+    ) -> list[VisitRecord | StoreError]:
+        """Every revision of a visit the store holds, oldest first, superseded ones included,
+        each read and checked on its own (or why it cannot be read): the amendments and the
+        records they correct. `rows`: the index's rows when the caller has them (every
+        row, superseded too)."""
+        every = self.store.rows() if rows is None else rows
+        mine = sorted(
+            (row for row in every if row.get("uuid") == uuid),
+            key=lambda row: (_count(row.get("revision")), str(row.get("synced_at", ""))),
+        )
+        return [found for _row, found in self.records(mine, decisions)]
+
     def records(
         self,
         rows: Iterable[dict[str, Any]],
@@ -207,6 +245,10 @@ class SharedSource:
 
     def close(self) -> None:
         self._checked = None
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def file_position(row: Mapping[str, Any]) -> tuple[str, int]:
