@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from html import escape
 
 from pos_tui.reports.model import (
+    Amendment,
     Decision,
     EvidenceFile,
     EvidenceGroup,
@@ -20,6 +21,7 @@ from pos_tui.reports.model import (
     ReportData,
     Section,
 )
+from pos_tui.reports.words import short_hash
 
 # thead repeats on every printed page; rows never split across pages; the failure marks
 # are a word and a thick border as well as a colour, so they survive a grey printout.
@@ -122,6 +124,7 @@ def render_html(data: ReportData) -> str:
     for section in data.sections:
         parts += _section(section, labels)
     parts += _signoff(data)
+    parts += _amendments(data.amendments, labels)
     parts += _decisions(data.decisions, labels)
     parts += _integrity(data)
     parts += _evidence(data)
@@ -223,6 +226,43 @@ def _signoff(data: ReportData) -> list[str]:
     return _facts_table(data.labels["signoff"], data.signoff)
 
 
+def _amendments(amendments: tuple[Amendment, ...], labels: dict[str, str]) -> list[str]:
+    """Each amendment with its reason, in order; nothing for a visit never amended."""
+    if not amendments:
+        return []
+    out = [
+        f'<h2 id="amendments">{_e(labels["amendments"])}</h2>',
+        '<table class="amendments">',
+        _head(
+            [
+                labels[key]
+                for key in (
+                    "amendment_number",
+                    "amended_at",
+                    "amended_by",
+                    "amendment_reason",
+                    "amendment_changes",
+                    "amendment_revisions",
+                )
+            ]
+        ),
+        "<tbody>",
+    ]
+    for a in amendments:
+        signed = (
+            f'<span class="hash">{_e(short_hash(a.signed_as))}</span>'
+            if a.signed_as
+            else f'<span class="muted">{_e(labels["amendment_open"])}</span>'
+        )
+        out.append(
+            f'<tr data-corrects="{_e(a.corrects)}" data-signed-as="{_e(a.signed_as)}">'
+            f'<td class="num">{_e(a.number)}</td><td class="when">{_e(a.at)}</td>'
+            f"<td>{_e(a.who)}</td><td>{_e(a.reason)}</td><td>{_e(a.changes)}</td>"
+            f'<td><span class="hash">{_e(short_hash(a.corrects))}</span> → {signed}</td></tr>'
+        )
+    return [*out, "</tbody>", "</table>"]
+
+
 def _decisions(decisions: tuple[Decision, ...], labels: dict[str, str]) -> list[str]:
     out = [f"<h2>{_e(labels['review'])}</h2>"]
     if not decisions:
@@ -260,6 +300,18 @@ def _integrity(data: ReportData) -> list[str]:
     if data.signer:
         rows.append(
             f'<tr><th>{_e(labels["signer"])}</th><td class="hash">{_e(data.signer)}</td></tr>'
+        )
+    # Whole, where a reader checks them; the visit table gives the first twelve digits.
+    if data.corrects_sha256:
+        rows.append(
+            f"<tr><th>{_e(labels['corrects_sha256'])}</th>"
+            f'<td class="hash" id="corrects">{_e(data.corrects_sha256)}</td></tr>'
+        )
+    if data.follow_up_of:
+        rows.append(
+            f"<tr><th>{_e(labels['follow_up_sha256'])}</th>"
+            f'<td id="follow-up-of" data-uuid="{_e(data.follow_up_of)}">{_e(data.follow_up_of)}'
+            f'{_e(labels["colon"])}<span class="hash">{_e(data.follow_up_sha256)}</span></td></tr>'
         )
     files = "<br>".join(
         f"{_e(s.checklist_id)} {_e(s.version)}{_e(labels['colon'])}"

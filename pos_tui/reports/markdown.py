@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from pos_tui.reports.model import Fact, ItemRow, ReportData, Section
+from pos_tui.reports.words import short_hash
 
 # Characters that would end a table cell or turn typed text into markup or HTML.
 _SPECIAL = re.compile(r"([\\|`*_\[\]<>#])")
@@ -39,6 +40,7 @@ def render_markdown(data: ReportData) -> str:
         out += _facts(labels["signoff"], data.signoff)
     else:
         out += [f"## {md(labels['signoff'])}", "", md(labels["not_signed"]), ""]
+    out += _amendments(data)
     out += _decisions(data)
     out += _integrity(data)
     out += _evidence(data)
@@ -104,6 +106,42 @@ def _section(section: Section, labels: dict[str, str]) -> list[str]:
     ]
 
 
+def _amendments(data: ReportData) -> list[str]:
+    """Each amendment with its reason, in order; nothing for a visit never amended."""
+    if not data.amendments:
+        return []
+    labels = data.labels
+    keys = (
+        "amendment_number",
+        "amended_at",
+        "amended_by",
+        "amendment_reason",
+        "amendment_changes",
+        "amendment_revisions",
+    )
+    rows = [
+        [
+            md(a.number),
+            md(a.at),
+            md(a.who),
+            md(a.reason),
+            md(a.changes),
+            f"{_code(a.corrects)} → "
+            + (_code(a.signed_as) if a.signed_as else f"*{md(labels['amendment_open'])}*"),
+        ]
+        for a in data.amendments
+    ]
+    return [f"## {md(labels['amendments'])}", "", *_table([md(labels[k]) for k in keys], rows)]
+
+
+def _code(sha256: str) -> str:
+    """The first twelve digits of a hash as code; a hash from a hand-edited record that is
+    not hex is escaped text instead, so a backtick cannot end the span."""
+    if _plain_hash(sha256):
+        return f"`{sha256[:12]}`…"
+    return md(short_hash(sha256))
+
+
 def _decisions(data: ReportData) -> list[str]:
     labels = data.labels
     out = [f"## {md(labels['review'])}", ""]
@@ -130,6 +168,16 @@ def _integrity(data: ReportData) -> list[str]:
         rows.append([md(labels["integrity_reasons"]), reasons])
     if data.signer:
         rows.append([md(labels["signer"]), md(data.signer)])
+    # Whole, where a reader checks them; the visit table gives the first twelve digits.
+    if data.corrects_sha256:
+        rows.append([md(labels["corrects_sha256"]), _whole(data.corrects_sha256)])
+    if data.follow_up_of:
+        rows.append(
+            [
+                md(labels["follow_up_sha256"]),
+                f"{md(data.follow_up_of)}{labels['colon']}{_whole(data.follow_up_sha256)}",
+            ]
+        )
     rows += [
         [
             md(labels["checklist_files"]),
@@ -169,6 +217,10 @@ def _evidence(data: ReportData) -> list[str]:
         "",
         *_table([md(labels[k]) for k in keys], rows),
     ]
+
+
+def _whole(sha256: str) -> str:
+    return f"`{sha256}`" if _plain_hash(sha256) else md(sha256)
 
 
 def _plain_hash(text: str) -> bool:

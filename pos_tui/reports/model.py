@@ -13,8 +13,8 @@ from pos_tui.domain.checklist import Checklist, Item
 from pos_tui.domain.decisions import DECISION_STATE_NAMES, CheckedDecision
 from pos_tui.domain.decisions import reason_name as decision_reason
 from pos_tui.domain.evidence import EvidenceRef
-from pos_tui.domain.integrity import NOT_SIGNED, UNSIGNED, Integrity, signer_name
-from pos_tui.domain.session import Outcome, Session, Status
+from pos_tui.domain.integrity import AMENDING, NOT_SIGNED, UNSIGNED, Integrity, signer_name
+from pos_tui.domain.session import Event, Outcome, Session, Status
 from pos_tui.reports import words
 from pos_tui.reports.evidence import PictureError, data_uri, size_text, thumbnail
 from pos_tui.reports.masking import masked
@@ -77,6 +77,22 @@ class Decision:
     reviewer: str
     at: str
     comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Amendment:
+    """One "amending" event of the visit's log: a signed revision reopened, and why."""
+
+    number: str
+    at: str
+    who: str
+    reason: str
+    corrects: str
+    """The content hash of the signed revision it reopened."""
+    signed_as: str
+    """The content hash it was signed with; "" while it is under way."""
+    changes: str
+    """What was changed during it, in words ("" when nothing was)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +159,15 @@ class ReportData:
     """The device key that signed, and whom the keyring says it belongs to; "" unsigned."""
     evidence: tuple[EvidenceGroup, ...] = ()
     """Each item's attached files, in visit order; empty for a visit without any."""
+    amendments: tuple[Amendment, ...] = ()
+    """Every amendment of the visit, oldest first, from its event log; empty when never
+    amended, so such a report is the page it always was."""
+    corrects_sha256: str = ""
+    """The content hash of the revision this one corrects; "" for a first revision."""
+    follow_up_of: str = ""
+    """The uuid of the visit this one follows up; "" for a visit of its own."""
+    follow_up_sha256: str = ""
+    """The content hash of the record it follows up."""
 
 
 def when(stamp: str) -> str:
@@ -172,6 +197,7 @@ def build_report(record: VisitRecord, lang: str, pictures: bool = False) -> Repo
     verdict_on_record = record.integrity
     verdict = str(session.verdict())
     problems = _problems(session, verdict_on_record)
+    follow_up = session.follow_up
     return ReportData(
         lang=lang,
         labels=labels,
@@ -180,22 +206,28 @@ def build_report(record: VisitRecord, lang: str, pictures: bool = False) -> Repo
         watermark=words.watermark(problems[0], lang) if problems else "",
         merchant=_merchant(session, labels),
         terminal=_terminal(session, labels),
-        visit=_visit(session, record, labels, lang),
+        visit=_visit(session, record, labels, lang, sections),
         verdict=verdict,
         verdict_label=words.verdict_name(verdict, lang),
         progress=str(session.progress()),
         failures=tuple(failures),
         sections=tuple(sections),
-        signoff=_signoff(session, labels),
+        signoff=_signoff(session, labels, lang),
         decisions=decisions,
         content_sha256=session.content_sha256 or "",
         integrity_state=verdict_on_record.state,
         integrity_label=words.integrity_sentence(verdict_on_record.state, lang),
         integrity_reasons=_reasons(verdict_on_record, lang),
+        # A draft, or an amendment not signed again yet, is unsigned by nature: the draft
+        # banner says so, and a red check would look like tampering.
         integrity_alarm=not verdict_on_record.trusted
-        and verdict_on_record.reasons != (NOT_SIGNED,),
+        and verdict_on_record.reasons not in ((NOT_SIGNED,), (AMENDING,)),
         signer=_signer(record, lang),
         evidence=evidence,
+        amendments=_amendments(session, sections, labels, lang),
+        corrects_sha256=session.corrects.content_sha256 if session.corrects else "",
+        follow_up_of=follow_up.of_uuid if follow_up else "",
+        follow_up_sha256=follow_up.of_content_sha256 if follow_up else "",
     )
 
 
@@ -306,10 +338,13 @@ def _problems(session: Session, verdict: Integrity) -> list[str]:
 
     A record never signed off is a draft: the draft banner says so, once.
     """
-    draft = session.signoff is None or session.status is Status.DRAFT
-    draft = draft or verdict.reasons == (NOT_SIGNED,)
+    draft = session.signoff is None or session.status in (Status.DRAFT, Status.DISCARDED)
+    draft = draft or verdict.reasons in ((NOT_SIGNED,), (AMENDING,))
     found = [w for w in verdict.warnings if not (draft and w == UNSIGNED)]
-    if draft:
+    if session.status is Status.DISCARDED:
+        # Given up, not merely unfinished: printed, it must not pass for a visit to complete.
+        found.append("discarded")
+    elif draft:
         found.append("draft")
     return found
 
@@ -359,14 +394,23 @@ def _terminal(session: Session, labels: dict[str, str]) -> tuple[Fact, ...]:
 
 
 def _visit(
-    session: Session, record: VisitRecord, labels: dict[str, str], lang: str
+    session: Session,
+    record: VisitRecord,
+    labels: dict[str, str],
+    lang: str,
+    sections: list[Section],
 ) -> tuple[Fact, ...]:
     info = session.info
     status = effective_status(record)
+    # Each of these is "" for a visit never amended, followed up or discarded, and `_facts`
+    # leaves out what is empty: such a visit's table is the one it always was.
     return _facts(
         labels,
         [
             ("visit_id", session.uuid),
+            ("revision", _revision(session, lang)),
+            ("follow_up_of", _follow_up(session, lang)),
+            ("follow_up_items", _follow_up_items(session, sections)),
             ("work_order", info.work_order),
             ("job_type", words.job_type_name(info.job_type, info.reason, lang)),
             ("started", when(session.created_at)),
@@ -374,9 +418,130 @@ def _visit(
             ("technician", masked(info.technician)),
             ("device_id", masked(info.device_id)),
             ("status", words.name_of(words.STATUS_NAMES, status, lang)),
+            ("discarded_reason", masked(_discarded_reason(session))),
             ("visit_notes", masked(info.notes)),
         ],
     )
+
+
+def _revision(session: Session, lang: str) -> str:
+    """Which amendment this revision is, and of what; "" for a visit never amended."""
+    correction = session.corrects
+    if correction is None:
+        return ""
+    return words.revision_text(
+        correction.number, words.short_hash(correction.content_sha256), session.amending, lang
+    )
+
+
+def _follow_up(session: Session, lang: str) -> str:
+    follow_up = session.follow_up
+    if follow_up is None:
+        return ""
+    return words.follow_up_text(
+        follow_up.of_uuid[:8],
+        words.short_hash(follow_up.of_content_sha256),
+        len(follow_up.items),
+        lang,
+    )
+
+
+def _follow_up_items(session: Session, sections: list[Section]) -> str:
+    """The items a follow-up re-runs, by the numbers and titles of the tables below."""
+    if session.follow_up is None:
+        return ""
+    named = _item_names(sections)
+    return "; ".join(named.get(key, f"{key[0]}/{key[1]}") for key in session.follow_up.items)
+
+
+def _item_names(sections: list[Section]) -> dict[tuple[str, str], str]:
+    return {
+        (section.checklist_id, row.item_id): f"{row.number} {row.title}"
+        for section in sections
+        for row in section.rows
+    }
+
+
+def _discarded_reason(session: Session) -> str:
+    if session.status is not Status.DISCARDED:
+        return ""
+    found = [e for e in session.events if e.what == "discarded"]
+    return str(found[-1].detail.get("reason", "")) if found else ""
+
+
+# The labels of the visit details a correction may change, where the field's name is not
+# the label's key.
+_DETAIL_LABELS = {
+    "install_address": "site_address",
+    "notes": "visit_notes",
+    "latitude": "position",
+    "longitude": "position",
+    "accuracy_m": "position",
+}
+
+
+def _amendments(
+    session: Session, sections: list[Section], labels: dict[str, str], lang: str
+) -> tuple[Amendment, ...]:
+    """The amendment history, from the event log: each "amending" event in order, with
+    what changed until the revision was signed again. The log is data from outside (a
+    record can be edited by hand), so every detail is read as text and masked."""
+    names = _item_names(sections)
+    found: list[Amendment] = []
+    changes: list[str] = []
+    signed_as = ""
+    opened: Event | None = None
+
+    def close() -> None:
+        if opened is not None:
+            detail = opened.detail
+            found.append(
+                Amendment(
+                    number=str(len(found) + 1),
+                    at=when(opened.at),
+                    who=masked(opened.who),
+                    reason=masked(str(detail.get("reason", ""))),
+                    corrects=str(detail.get("corrects", "")),
+                    signed_as=signed_as,
+                    changes="; ".join(dict.fromkeys(changes)),
+                )
+            )
+
+    for event in session.events:
+        if event.what == "amending":
+            close()
+            opened, changes, signed_as = event, [], ""
+        elif opened is None or signed_as:
+            continue
+        elif event.what == "signed":
+            signed_as = str(event.detail.get("content_sha256", ""))
+        else:
+            changes += _changed(event, names, labels, lang)
+    close()
+    return tuple(found)
+
+
+def _changed(
+    event: Event, names: dict[tuple[str, str], str], labels: dict[str, str], lang: str
+) -> list[str]:
+    detail = event.detail
+    if event.what == "details_changed":
+        changed = detail.get("changes")
+        if not isinstance(changed, dict):
+            return []
+        colon = labels["colon"]
+        said = []
+        for name, pair in changed.items():
+            label = labels.get(_DETAIL_LABELS.get(str(name), str(name)), str(name))
+            if isinstance(pair, list) and len(pair) == 2:
+                said.append(masked(f"{label}{colon}{pair[0]} → {pair[1]}"))
+            else:
+                said.append(masked(label))
+        return said
+    if event.what in ("answered", "undone", "attached", "detached"):
+        key = (str(detail.get("checklist_id", "")), str(detail.get("item_id", "")))
+        return [names.get(key) or masked(f"{key[0]}/{key[1]}")]
+    return []
 
 
 def effective_status(record: VisitRecord) -> str:
@@ -418,6 +583,14 @@ def item_row(session: Session, checklist: Checklist, item: Item, number: str, la
     else:
         outcome = ""
         outcome_label = (words.NOT_CHECKED if applicable else words.NOT_FOR_THIS_TERMINAL).get(lang)
+        follow_up = session.follow_up
+        if (
+            not applicable
+            and follow_up is not None
+            and (checklist.id, item.id) not in follow_up.items
+        ):
+            # Not re-run, rather than beyond the terminal: the visit it follows up has it.
+            outcome_label = words.NOT_IN_FOLLOW_UP.get(lang)
     values: tuple[Fact, ...] = ()
     if answer is not None:
         values = tuple(
@@ -450,15 +623,23 @@ def _field_label(item: Item, field_id: str, lang: str) -> str:
         return field_id  # a value for a field the checklist does not know: show it anyway
 
 
-def _signoff(session: Session, labels: dict[str, str]) -> tuple[Fact, ...]:
-    if session.signoff is None:
+def _signoff(session: Session, labels: dict[str, str], lang: str) -> tuple[Fact, ...]:
+    signoff = session.signoff
+    if signoff is None:
         return ()
+    # Only on an amendment: whether the merchant signed it, or their earlier name carried.
+    merchant_signature = ""
+    if session.corrects is not None:
+        merchant_signature = words.merchant_signature_text(
+            signoff.carried, words.short_hash(session.corrects.content_sha256), lang
+        )
     return _facts(
         labels,
         [
-            ("technician", masked(session.signoff.technician)),
-            ("merchant_representative", masked(session.signoff.merchant_representative)),
-            ("signed_at", when(session.signoff.at)),
+            ("technician", masked(signoff.technician)),
+            ("merchant_representative", masked(signoff.merchant_representative)),
+            ("signed_at", when(signoff.at)),
+            ("merchant_signature", merchant_signature),
         ],
     )
 

@@ -18,9 +18,9 @@ from pos_tui.domain.integrity import (
 from pos_tui.domain.integrity import INTEGRITY_NAMES as INTEGRITY_NAMES
 from pos_tui.domain.names import DECISION_NAMES as DECISION_NAMES
 from pos_tui.domain.names import SEVERITY_NAMES as SEVERITY_NAMES
-from pos_tui.domain.names import STATUS_NAMES as STATUS_NAMES
+from pos_tui.domain.names import STATUS_NAMES as _STATUS_NAMES
 from pos_tui.domain.progress import VERDICT_NAMES
-from pos_tui.domain.session import Outcome
+from pos_tui.domain.session import Outcome, Status
 from pos_tui.domain.visit_info import JOB_TYPE_NAMES, REASON_NAMES
 
 DEFAULT_LANGUAGE = "zh"
@@ -34,6 +34,11 @@ OUTCOME_NAMES: dict[str, Text] = {
 }
 NOT_CHECKED = Text("未检查", "Not checked")
 NOT_FOR_THIS_TERMINAL = Text("不适用（终端无此功能）", "N/A (terminal lacks it)")
+NOT_IN_FOLLOW_UP = Text("本次复查不含此项", "Not re-run in this follow-up")
+
+# The screens' names, and the one a report may need that they may not have: a discarded
+# draft can still be printed (to show why it was given up). The shared names win.
+STATUS_NAMES: dict[str, Text] = {Status.DISCARDED: Text("已丢弃", "Discarded")} | _STATUS_NAMES
 
 
 LABELS: dict[str, Text] = {
@@ -110,7 +115,62 @@ LABELS: dict[str, Text] = {
     "file_sha256": Text("文件哈希（SHA-256）", "File hash (SHA-256)"),
     "file_state": Text("文件", "File"),
     "other_evidence": Text("其他附件", "Other attachments"),
+    "revision": Text("记录版本", "Revision"),
+    "follow_up_of": Text("复查对象", "Follow-up of"),
+    "follow_up_items": Text("复查项", "Items re-run"),
+    "discarded_reason": Text("丢弃原因", "Why discarded"),
+    "merchant_signature": Text("商户签字", "Merchant's signature"),
+    "amendments": Text("更正记录", "Amendment history"),
+    "amendment_number": Text("更正", "Amendment"),
+    "amended_at": Text("时间", "When"),
+    "amended_by": Text("更正人", "By"),
+    "amendment_reason": Text("更正原因", "Reason"),
+    "amendment_changes": Text("改动", "What changed"),
+    "amendment_revisions": Text("更正的版本 → 签署为", "Revision corrected → signed as"),
+    "amendment_open": Text("尚未重新签署", "not signed again yet"),
+    "corrects_sha256": Text("更正的版本（SHA-256）", "Corrects revision (SHA-256)"),
+    "follow_up_sha256": Text("复查的记录（SHA-256）", "Follows up record (SHA-256)"),
 }
+
+
+def short_hash(sha256: str) -> str:
+    """A content hash as people compare it on paper: its first twelve digits and an ellipsis;
+    the integrity table gives it whole."""
+    return f"{sha256[:12]}…" if sha256 else "?"
+
+
+def revision_text(number: int, corrects: str, open_: bool, lang: str) -> str:
+    """ "Amendment 2, correcting revision 3fa2…": which revision a report is of."""
+    if lang == "zh":
+        state = "（进行中，尚未重新签署）" if open_ else ""
+        return f"第{number}次更正{state}，更正版本 {corrects}"
+    state = " (under way, not signed again yet)" if open_ else ""
+    return f"Amendment {number}{state}, correcting revision {corrects}"
+
+
+def follow_up_text(of_uuid: str, of_sha256: str, items: int, lang: str) -> str:
+    if lang == "zh":
+        return f"访问 {of_uuid}（记录 {of_sha256}）：只重做下列 {items} 项"
+    return f"visit {of_uuid} (record {of_sha256}): only the {items} item(s) listed were re-run"
+
+
+def merchant_signature_text(carried: bool, corrects: str, lang: str) -> str:
+    """On an amendment's sign-off: did the merchant sign this revision, or does their
+    earlier signature carry (docs/decisions.md: only when what they accepted changed)."""
+    if carried:
+        if lang == "zh":
+            return (
+                f"沿用版本 {corrects} 的商户签字：本次更正未改动商户确认的内容"
+                "（访问信息与各项结果），商户未重新签字"
+            )
+        return (
+            f"carried from revision {corrects}: this amendment changed nothing the merchant"
+            " accepted (visit details and outcomes), so they did not sign again"
+        )
+    if lang == "zh":
+        return "商户已就本次更正重新签字"
+    return "given again for this amendment"
+
 
 EVIDENCE_PROBLEMS: dict[str, Text] = {
     "missing": Text(
@@ -157,6 +217,7 @@ def integrity_sentence(state: str, lang: str) -> str:
 
 WATERMARKS: dict[str, Text] = {
     "draft": Text("草稿", "DRAFT"),
+    "discarded": Text("已丢弃", "DISCARDED"),
     "altered": Text("已被改动", "ALTERED"),
     "conflict": Text("冲突", "CONFLICT"),
 }
@@ -164,6 +225,10 @@ WATERMARKS: dict[str, Text] = {
 BANNERS: dict[str, Text] = {
     "draft": Text(
         "草稿：未签署，不能作为验收依据", "DRAFT: not signed, not valid as an acceptance"
+    ),
+    "discarded": Text(
+        "已丢弃：此草稿已放弃（原因见下），不是验收记录",
+        "DISCARDED: this draft was given up (the reason is below); it is not an acceptance",
     ),
     "altered": Text(
         "警告：记录在签署后被改动，内容与签署时的哈希不符",
