@@ -175,6 +175,12 @@ def _report_format(out: Path | None, fmt: str | None) -> str:
     help="Also copy the visits' photos and files into DIR (new or empty), with a manifest;"
     " alone (no --out or --format), only that.",
 )
+@click.option(
+    "--drafts",
+    is_flag=True,
+    help="Include drafts (visits not signed yet, amendments under way); discarded visits"
+    " are never exported.",
+)
 @lang_option
 @click.pass_context
 @plain_errors
@@ -186,10 +192,11 @@ def export_command(
     since: date | None,
     out: Path | None,
     evidence: Path | None,
+    drafts: bool,
     lang: str | None,
 ) -> None:
     """Export visits for spreadsheets (CSV, UTF-8 with BOM) or other programs (JSON)."""
-    from pos_tui.reports.export import rows_since
+    from pos_tui.reports.export import exportable, rows_since
 
     # --evidence alone is a request for the files: a CSV poured onto the terminal beside
     # them would only be in the way.
@@ -199,7 +206,8 @@ def export_command(
     with _source(ctx, store, data_dir) as source:
         if evidence is not None:
             _check_evidence_folder(evidence, source.folder)
-        rows = rows_since(source.rows(), since)
+        # The evidence folder follows the same rows: a draft's photos only with its draft.
+        rows = exportable(rows_since(source.rows(), since), drafts)
         say_damaged(source.damaged)
         skipped = set(_export_table(source, rows, fmt, out, lang) if table else [])
         not_copied = ""

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from pos_tui.domain.integrity import UNSIGNED
 from pos_tui.domain.loader import ChecklistError
-from pos_tui.domain.session import Session
+from pos_tui.domain.session import Session, Status
 from pos_tui.reports import words
 from pos_tui.reports.masking import dumps_masked, masked
 from pos_tui.reports.model import effective_status
@@ -60,6 +60,12 @@ CSV_COLUMNS = (
     "evidence_names",
     "evidence_sha256",
     "evidence_problems",
+    # Last, so that a sheet or script that reads the columns above by position still works.
+    "amendment",
+    "supersedes",
+    "amendment_reason",
+    "follow_up_of",
+    "follow_up_of_sha256",
 )
 
 Progress = Callable[[int], None]
@@ -86,6 +92,14 @@ def rows_since(rows: Iterable[dict[str, Any]], since: date | None) -> list[dict[
     return [row for row in rows if visit_date(row) >= first]
 
 
+def exportable(rows: Iterable[dict[str, Any]], drafts: bool = False) -> list[dict[str, Any]]:
+    """The rows to export: never a discarded visit (given up, kept only as a record of
+    that); a draft, an amendment under way included, only when `drafts` is asked for,
+    since a spreadsheet of results should hold what was signed."""
+    left_out = {str(Status.DISCARDED)} | (set() if drafts else {str(Status.DRAFT)})
+    return [row for row in rows if str(row.get("status", "")) not in left_out]
+
+
 def visit_records(
     source: VisitSource,
     rows: Iterable[dict[str, Any]],
@@ -101,8 +115,11 @@ def visit_records(
             # A hand-edited or truncated record; the visit is named so someone can look.
             stats.skipped.append((row["uuid"], "its record is damaged"))
         else:
-            yield record
-            stats.visits += 1
+            # The index row said otherwise (an index older than the visit's file): the
+            # visit's own status decides, and a discarded visit is never exported.
+            if record.session.status is not Status.DISCARDED:
+                yield record
+                stats.visits += 1
         if progress is not None:
             progress(done)
 
@@ -149,6 +166,7 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
         "; ".join(forged.reasons) if forged is not None else "",
     ]
     problems = record.file_problems
+    links = _links(session)
     for checklist, item in session.all_items():
         answer = session.answer(checklist.id, item.id)
         values = "; ".join(f"{k}={masked(v)}" for k, v in answer.values.items()) if answer else ""
@@ -176,7 +194,20 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
                 for ref in refs
                 if ref.sha256 in problems
             ),
+            *links,
         ]
+
+
+def _links(session: Session) -> list[str]:
+    """amendment, supersedes, amendment_reason, follow_up_of, follow_up_of_sha256."""
+    correction, follow_up = session.corrects, session.follow_up
+    return [
+        str(correction.number) if correction else "0",
+        correction.content_sha256 if correction else "",
+        masked(correction.reason) if correction else "",
+        follow_up.of_uuid if follow_up else "",
+        follow_up.of_content_sha256 if follow_up else "",
+    ]
 
 
 def write_csv(
@@ -252,6 +283,14 @@ def visit_document(record: VisitRecord) -> dict[str, Any]:
         "answers": content["answers"],
         "signoff": content["signoff"],
         "content_sha256": session.content_sha256,
+        # Which revision this is and which record it supersedes; the amendment history is
+        # in `events` (each "amending" with its reason and the hash it corrects).
+        "amendment": session.corrects.number if session.corrects else 0,
+        "supersedes": session.corrects.content_sha256 if session.corrects else None,
+        "amendment_reason": session.corrects.reason if session.corrects else "",
+        "corrects": content.get("corrects"),
+        "follow_up_of": session.follow_up.of_uuid if session.follow_up else None,
+        "follow_up": content.get("follow_up"),
         # The one rule's verdict, as the review screen and the report give it.
         "integrity": {"state": verdict.state, "reasons": list(verdict.reasons)},
         "content_matches": None if verdict.state == UNSIGNED else verdict.trusted,
@@ -324,6 +363,7 @@ __all__ = [
     "ExportStats",
     "csv_rows",
     "evidence_document",
+    "exportable",
     "rows_since",
     "spreadsheet_cell",
     "visit_date",

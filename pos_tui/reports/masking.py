@@ -18,7 +18,22 @@ from pos_tui.domain.redact import mask_card_data, skeleton
 # Written by the app, never typed: uuids and hex digests, which now and then hold thirteen
 # digits in a row that pass the Luhn check.
 TECHNICAL_KEYS = frozenset(
-    {"uuid", "id", "decision_id", "sha256", "content_sha256", "checklist_id", "item_id"}
+    {
+        "uuid",
+        "id",
+        "decision_id",
+        "sha256",
+        "content_sha256",
+        "checklist_id",
+        "item_id",
+        # The links of amendments and follow-ups (and the "amending" event's `corrects`).
+        "supersedes",
+        "corrects",
+        "merchant_part_sha256",
+        "of_uuid",
+        "of_content_sha256",
+        "follow_up_of",
+    }
 )
 # Identifiers are not free text either (a merchant number passes the Luhn check one time in
 # ten), but they are typed: each is shown whole only when its own rule accepts it.

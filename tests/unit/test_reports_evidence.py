@@ -221,7 +221,9 @@ def test_the_csv_export_counts_each_rows_files_and_its_names_are_safe(
 ) -> None:
     save_attach(store, photo_session, "site-photos", "storefront", [("=cmd|calc.jpg", jpeg(5))])
     out = tmp_path / "visits.csv"
-    done = CliRunner().invoke(main, ["export", "--store", str(store.folder), "--out", str(out)])
+    # A draft: exported only with --drafts.
+    args = ["export", "--store", str(store.folder), "--out", str(out), "--drafts"]
+    done = CliRunner().invoke(main, args)
     assert done.exit_code == 0, done.output
     with open(out, encoding="utf-8-sig", newline="") as file:
         rows = {row["item_id"]: row for row in csv.DictReader(file)}
@@ -364,7 +366,9 @@ def test_a_visit_without_evidence_has_no_evidence_section(
     html = render_report(record, "html", "en")
     assert "evidence" not in html and "<img" not in html
     assert "Photos and files" not in render_report(record, "md", "en")
-    done = CliRunner().invoke(main, ["export", "--store", str(folder), "--format", "json"])
+    # A draft: exported only with --drafts.
+    args = ["export", "--store", str(folder), "--format", "json", "--drafts"]
+    done = CliRunner().invoke(main, args)
     assert json.loads(done.stdout)[0]["evidence"] == []
     out = tmp_path / "none"
     done = CliRunner().invoke(main, ["export", "--store", str(folder), "--evidence", str(out)])
