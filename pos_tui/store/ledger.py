@@ -62,6 +62,15 @@ class SyncLedger:
                 found[row["uuid"]] = Landed(row["revision"], row.get("record_hash", ""))
         return found
 
+    def record_hashes(self, target: Path) -> dict[str, set[str]]:
+        """Every record hash of each visit that reached `target`, earlier revisions too."""
+        key = target_key(target)
+        found: dict[str, set[str]] = {}
+        for row in self._rows():
+            if row["target"] == key and row.get("record_hash"):
+                found.setdefault(row["uuid"], set()).add(row["record_hash"])
+        return found
+
     def history(self) -> list[dict[str, object]]:
         return [dict(row) for row in self._rows()]
 

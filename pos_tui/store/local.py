@@ -320,15 +320,19 @@ class LocalStore:
         """The signed revisions amendments of this visit corrected, oldest first, each as
         it was on disk when its amendment began (the current revision is `load`'s)."""
         with self._mutex:
-            folder = self.folder / REVISIONS_DIR / uuid
-            if not NAME.test(uuid) or not folder.is_dir():
-                return []
-            kept = [
-                self._session_of(path, _read_kept(path))
-                for path in sorted(folder.glob("*.json"))
-                if is_sha256(path.stem)  # anything else is not a file pos-tui wrote
-            ]
+            kept = [self._session_of(path, raw) for path, raw in self.kept_revisions(uuid)]
         return sorted(kept, key=lambda old: 0 if old.corrects is None else old.corrects.number)
+
+    def kept_revisions(self, uuid: str) -> list[tuple[Path, bytes]]:
+        """The kept files of `revisions` and their bytes, for sync to carry unparsed."""
+        folder = self.folder / REVISIONS_DIR / uuid
+        if not NAME.test(uuid) or not folder.is_dir():
+            return []
+        return [
+            (path, _read_kept(path))
+            for path in sorted(folder.glob("*.json"))
+            if is_sha256(path.stem)  # anything else is not a file pos-tui wrote
+        ]
 
     def _session_of(self, path: Path, raw: bytes) -> Session:
         """The visit whose file's bytes are `raw`, checked like any visit file."""

@@ -161,16 +161,20 @@ def sync(
     survey = _survey(local, target, ledger)
     todo = [s for s in local.summaries() if finished(s.status)] if repair else survey.pending
     outgoing: list[tuple[VisitSummary, Outgoing]] = []
+    earlier: list[Outgoing] = []
+    sent_before = {} if repair else ledger.record_hashes(target)
     for done, summary in enumerate(todo, start=1):
         try:
+            before = _earlier(local, summary, sent_before.get(summary.uuid, set()))
             outgoing.append((summary, _outgoing(local, summary)))
+            earlier += before
         except _Unsendable as why:
             report.unsendable.append((summary.uuid, str(why)))
         if progress is not None:
             progress("reading", done, len(todo))
     landed = list(survey.caught_up)
     if outgoing:
-        records = [record for _summary, record in outgoing]
+        records = earlier + [record for _summary, record in outgoing]
         write = shared.repair if repair else shared.push
         report.pushed = write(
             records,
@@ -182,6 +186,7 @@ def sync(
         )
         refused = {uuid for uuid, _why in report.pushed.refused}
         landed += [(s.uuid, s.revision, o.digest) for s, o in outgoing if s.uuid not in refused]
+        landed += [(o.uuid, o.row["revision"], o.digest) for o in earlier if o.uuid not in refused]
     ledger.add(target, landed)
     report.settled = len(survey.settled)
     local.mark_synced(report.pushed.landed + survey.settled)
@@ -221,6 +226,25 @@ def _outgoing(local: LocalStore, summary: VisitSummary) -> Outgoing:
         # The row describes what is sent: the signed revision, not the reviewed one.
         return Outgoing(summarize(visit).to_row(), sent, files)
     return Outgoing(summary.to_row(), raw, files)
+
+
+def _earlier(local: LocalStore, summary: VisitSummary, sent: set[str]) -> list[Outgoing]:
+    """The signed revisions an amended visit corrected that `sent` (the record hashes the
+    ledger has) lacks, each as it was signed, to go before the amendment: the shared store
+    keeps every revision, even one amended before it was ever synced. Read only for amended
+    visits about to be sent, which are few."""
+    if summary.amendment == 0:
+        return []
+    found = []
+    for _path, raw in local.kept_revisions(summary.uuid):
+        record = signed_record(raw)
+        visit = _visit_of(record)
+        if visit is None:
+            continue  # a kept file this cannot take apart; `revisions` says it is damaged
+        candidate = Outgoing(summarize(visit).to_row(), record, _files_of(_named_in(record)))
+        if candidate.digest not in sent:
+            found.append(candidate)
+    return sorted(found, key=lambda candidate: int(candidate.row["revision"]))
 
 
 def _visit_of(raw: bytes) -> dict[str, Any] | None:

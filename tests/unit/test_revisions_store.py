@@ -9,6 +9,7 @@ a follow-up is a visit of its own.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -27,11 +28,13 @@ from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.keys import KeyFile
 from pos_tui.store.local import LocalStore, recover_file
 from pos_tui.store.shared import BATCHES_DIR, SharedStore
+from pos_tui.store.shared_check import check_store
 from pos_tui.store.sources import SharedSource
 from pos_tui.store.storage import StoreError
 from pos_tui.store.sync import apply_review, pending, signed_record, sync
 from tests.helpers.bank import Bank, open_bank
-from tests.helpers.visits import save_answer, save_sign
+from tests.helpers.photos import jpeg
+from tests.helpers.visits import save_answer, save_attach, save_sign
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,8 +177,50 @@ def test_an_amended_reviewed_visit_sent_again_is_its_last_signed_record(
     (store.folder / "sync-ledger.json").unlink()  # the laptop forgot what it sent
     assert [s.uuid for s in pending(store, bank.shared)] == [first.uuid]
     again = sync(store, bank.shared)
-    assert (again.pushed.unchanged, again.pushed.added) == ([first.uuid], [])
+    # Both revisions are offered again (the kept one too) and both are found there already.
+    assert (again.pushed.unchanged, again.pushed.added) == ([first.uuid] * 2, [])
     assert len(shared_rows(bank, first.uuid)) == 2 and pending(store, bank.shared) == []
+
+
+def test_a_revision_amended_before_it_was_ever_synced_reaches_the_share_too(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], bank: Bank, key: KeyFile
+) -> None:
+    first = signed_visit(store, info, checklists, key)
+    amended = amend_and_sign(store, first.uuid, key)
+    report = sync(store, bank.shared)
+    assert report.pushed.added == [first.uuid, first.uuid]
+    old_row, new_row = shared_rows(bank, first.uuid)
+    assert (old_row["content_sha256"], new_row["content_sha256"]) == (
+        first.content_sha256,
+        amended.content_sha256,
+    )
+    assert (old_row["superseded"], new_row["superseded"]) == (True, False)
+    assert [shared_state(bank, row) for row in (old_row, new_row)] == [VERIFIED, VERIFIED]
+    assert check_store(bank.shared).ok
+    again = sync(store, bank.shared)  # the ledger has both: nothing is sent twice
+    assert (again.pushed.added, again.pushed.unchanged, again.pushed.batch) == ([], [], None)
+
+
+def test_repair_sends_again_a_damaged_earlier_revision_from_the_kept_copy(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], bank: Bank, key: KeyFile
+) -> None:
+    first = signed_visit(store, info, checklists, key)
+    sync(store, bank.shared)
+    bank.decide(first.uuid, "has_issues", "撤销须重做")
+    sync(store, bank.shared)
+    amend_and_sign(store, first.uuid, key)
+    sync(store, bank.shared)
+    old_row, _new_row = shared_rows(bank, first.uuid)
+    batch = bank.shared / BATCHES_DIR / old_row["batch"]
+    os.chmod(batch, 0o644)
+    batch.write_bytes(
+        batch.read_bytes().replace("撤销后没有打印小票".encode(), "撤销正常".encode())
+    )
+    assert not check_store(bank.shared).ok
+    assert sync(store, bank.shared, repair=True).pushed.repointed == [first.uuid]
+    assert check_store(bank.shared).ok
+    old_row, new_row = shared_rows(bank, first.uuid)
+    assert [shared_state(bank, row) for row in (old_row, new_row)] == [VERIFIED, VERIFIED]
 
 
 def test_the_items_a_decision_names_reach_the_laptop(
@@ -230,6 +275,17 @@ def test_an_amendment_whose_corrected_revision_is_not_on_disk_is_refused(
         reopened.save(session)
     assert path.read_bytes() == before
     assert not (store.folder / "revisions" / first.uuid / f"{first.content_sha256}.json").exists()
+
+
+def test_a_key_the_record_no_longer_has_leaves_the_visit_file(
+    store: LocalStore, photo_session: Session
+) -> None:
+    """The last photo of an amendment detached: its "evidence" must not come back on load."""
+    [ref] = save_attach(store, photo_session, "site-photos", "storefront", [("门头.jpg", jpeg(3))])
+    photo_session.detach("site-photos", "storefront", ref.sha256)
+    store.save(photo_session)
+    assert store.load(photo_session.uuid).evidence == {}
+    assert "evidence" not in store.read_record(photo_session.uuid)[0]
 
 
 KILLED_AMEND = textwrap.dedent(
