@@ -24,6 +24,7 @@ from pos_tui.domain.session import Answer, Outcome, Session, VisitError, local_n
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.services.background import Background
 from pos_tui.store.local import LocalStore
+from pos_tui.store.storage import StoreError
 from pos_tui.store.summary import VisitSummary
 
 if TYPE_CHECKING:
@@ -54,6 +55,28 @@ class Attached:
     """The files newly on the item (one already there is not attached twice)."""
     refused: tuple[tuple[str, Text], ...] = ()
     """Each file not taken in, by name, with why."""
+
+
+@dataclass(frozen=True, slots=True)
+class DetailsChanged:
+    session: Session
+    changes: dict[str, tuple[str, str]]
+    """Each detail that changed, with its old and new value; empty when none did."""
+
+
+@dataclass(frozen=True, slots=True)
+class HomeVisits:
+    """What the home screen lists, read on the worker in one go."""
+
+    summaries: list[VisitSummary]
+    amendment_reasons: dict[str, str] = field(default_factory=dict)
+    """Why each amendment under way was begun, by uuid (the index row does not say)."""
+    item_titles: dict[str, Text] = field(default_factory=dict)
+    """The title of each "checklist/item" a sent-back decision names, where known."""
+
+
+SENT_BACK = frozenset({"has_issues", "rejected"})
+"""Decisions that return a visit to the technician for work."""
 
 
 @dataclass
@@ -201,6 +224,92 @@ class Services:
             return draft.detach(checklist_id, item_id, sha256)
 
         return self._change(session, command, lambda after, _ref: after)
+
+    # -- corrections -----------------------------------------------------------------
+
+    @property
+    def _who(self) -> str:
+        return self.settings.technician
+
+    def discard(self, session: Session, reason: str) -> Future[Session]:
+        """Give up a draft with its reason; the domain refuses a signed visit, and an
+        empty reason, with its sentence."""
+
+        def command(draft: Session) -> None:
+            draft.discard(self._who or draft.info.technician, reason)
+
+        return self._change(session, command, lambda after, _none: after)
+
+    def amend(self, session: Session, reason: str) -> Future[Session]:
+        """Reopen a signed visit as its next revision, with why; the signed one stays."""
+
+        def command(draft: Session) -> object:
+            return draft.amend(self._who or draft.info.technician, reason)
+
+        return self._change(session, command, lambda after, _correction: after)
+
+    def change_details(self, session: Session, changes: dict[str, str]) -> Future[DetailsChanged]:
+        def command(draft: Session) -> dict[str, tuple[str, str]]:
+            return draft.change_details(self._who or draft.info.technician, changes)
+
+        return self._change(session, command, DetailsChanged)
+
+    def start_follow_up(
+        self, session: Session, named: Sequence[tuple[str, str]] = ()
+    ) -> Future[Session]:
+        """A new visit re-running the failed items of `session` (and those `named`), by
+        whoever runs this laptop now."""
+        original = session.copy()
+        technician, device_id = self.settings.technician, self.settings.device_id
+
+        def start() -> Session:
+            follow_up = Session.start_follow_up(
+                original, technician or original.info.technician, device_id, named, self.clock
+            )
+            self.store.create(follow_up)
+            self._saved[follow_up.uuid] = follow_up
+            return follow_up
+
+        return self.worker.submit(start)
+
+    def home_visits(self) -> Future[HomeVisits]:
+        def read() -> HomeVisits:
+            summaries = self.store.summaries()
+            reasons: dict[str, str] = {}
+            for summary in summaries:
+                if summary.status == "draft" and summary.amendment:
+                    # Only the few amendments under way are opened, for their reason.
+                    try:
+                        corrects = self.store.load(summary.uuid).corrects
+                    except (StoreError, KeyError):
+                        continue
+                    if corrects is not None:
+                        reasons[summary.uuid] = corrects.reason
+            named = {
+                code
+                for summary in summaries
+                if summary.review_decision in SENT_BACK
+                for code in summary.review_items
+            }
+            return HomeVisits(summaries, reasons, self._item_titles(named))
+
+        return self.worker.submit(read)
+
+    def _item_titles(self, codes: set[str]) -> dict[str, Text]:
+        if not codes:
+            return {}
+        by_id = {checklist.id: checklist for checklist in self.ready_checklists()}
+        titles: dict[str, Text] = {}
+        for code in codes:
+            checklist_id, _slash, item_id = code.partition("/")
+            checklist = by_id.get(checklist_id)
+            if checklist is None:
+                continue
+            try:
+                titles[code] = checklist.item(item_id).title
+            except KeyError:
+                continue
+        return titles
 
     def _change(
         self,
