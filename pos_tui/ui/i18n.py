@@ -13,7 +13,7 @@ from pos_tui.domain.checklist import LANGUAGES, EvidenceKind, EvidenceRule, Text
 from pos_tui.domain.evidence import EvidenceRef
 from pos_tui.domain.names import CAPABILITY_NAMES, SEVERITY_NAMES, STATUS_NAMES
 from pos_tui.domain.progress import VERDICT_NAMES
-from pos_tui.domain.session import Outcome
+from pos_tui.domain.session import Correction, Outcome
 
 LANGUAGE_NAMES = dict(zip(LANGUAGES, ("中文", "English"), strict=True))
 
@@ -33,6 +33,7 @@ BINDING_TEXT: dict[str, Text] = {
     "home.open": Text("打开", "Open"),
     "home.refresh": Text("刷新", "Refresh"),
     "home.sync": Text("同步", "Sync"),
+    "home.discard": Text("丢弃", "Discard"),
     "item.pass": Text("通过", "Pass"),
     "item.fail": Text("不通过", "Fail"),
     "item.na": Text("不适用", "N/A"),
@@ -46,6 +47,9 @@ BINDING_TEXT: dict[str, Text] = {
     "visit.back": Text("返回", "Back"),
     "visit.sign": Text("签署", "Sign off"),
     "visit.report": Text("报告", "Report"),
+    "visit.amend": Text("更正", "Amend"),
+    "visit.details_edit": Text("改信息", "Details"),
+    "visit.follow_up": Text("复查", "Follow-up visit"),
     "form.save": Text("保存", "Save"),
     "form.cancel": Text("取消", "Cancel"),
     "form.start": Text("开始", "Start"),
@@ -103,6 +107,17 @@ def file_line(ref: EvidenceRef, lang: str) -> str:
     return "  ".join(part for part in (ref.name, size_text(ref.size), when) if part)
 
 
+def amendment_banner(correction: Correction) -> Text:
+    """What the runner and the summary say over an amendment: which, why, and the signed
+    revision it corrects (by the first 12 digits of its hash, as the reports name it)."""
+    sha = correction.content_sha256[:12]
+    number, reason = correction.number, correction.reason
+    return Text(
+        f"更正 {number}：{reason} —— 更正已签署的版本 {sha}",
+        f"Amendment {number}: {reason} — corrects the signed revision {sha}",
+    )
+
+
 def tr(text: Text | None, lang: str) -> str:
     return "" if text is None else text.get(lang)
 
@@ -123,6 +138,7 @@ __all__ = [
     "STATUS_NAMES",
     "VERDICT_NAMES",
     "Text",
+    "amendment_banner",
     "describe",
     "evidence_count",
     "file_line",

@@ -1,11 +1,13 @@
-"""Where the technician starts: unfinished visits to resume, recent visits, a new one."""
+"""Where the technician starts: visits sent back, unfinished visits to resume, recent
+visits, a new one."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text as RichText
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
@@ -15,16 +17,34 @@ from textual.widgets.option_list import Option
 from pos_tui.domain.session import Session, Status
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from pos_tui.domain.loader import Problem
     from pos_tui.store.sync import SyncReport
     from pos_tui.ui.screens.summary import SummaryResult
 from pos_tui.domain.names import DECISION_NAMES
+from pos_tui.services.technician import SENT_BACK, HomeVisits
 from pos_tui.store.summary import VisitSummary
 from pos_tui.ui.i18n import STATUS_NAMES, VERDICT_NAMES, Text, tr
 from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.title_bar import TitleBar
 
+SENT_BACK_TITLE = Text(
+    "主管退回的访问（Enter 打开，在汇总中按 E 更正）",
+    "Sent back by the supervisor (Enter opens it; E on its summary amends it)",
+)
+COMMENT = Text("意见：{comment}", "Comment: {comment}")
+NAMED_ITEMS = Text("指出的项目：{items}", "Items: {items}")
+AMENDING = Text("更正中（{number}）：{reason}", "amending ({number}): {reason}")
+FOLLOW_UP = Text("复查", "follow-up")
+DISCARD_TITLE = Text("丢弃未完成的访问", "Discard the unfinished visit")
+DISCARD_PROMPT = Text(
+    "访问将从列表中移除，但保留在本机（连同原因），不会同步。请说明丢弃的原因：",
+    "It leaves the lists but stays on this laptop with its reason, and is never synced."
+    " Why is it discarded?",
+)
+DISCARDED = Text("已丢弃：{merchant}", "Discarded: {merchant}")
 DRAFTS = Text("未完成的访问", "Unfinished visits")
 RECENT = Text("最近的访问", "Recent visits")
 NO_DRAFTS = Text(
@@ -64,15 +84,18 @@ RECENT_LIMIT = 50  # the technician needs the latest; `pos-tui list` has them al
 
 
 class HomeScreen(PosScreen[None]):
+    CSS_PATH = "home.tcss"
     BINDINGS = [
         Binding("n", "new_visit", "New visit", id="home.new"),
         Binding("y", "sync", "Sync", id="home.sync"),
         Binding("r", "refresh", "Refresh", id="home.refresh"),
+        Binding("d", "discard", "Discard", id="home.discard"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.summaries: list[VisitSummary] = []
+        self.visits = HomeVisits([])
         self._announced = False
 
     def compose(self) -> ComposeResult:
@@ -81,6 +104,8 @@ class HomeScreen(PosScreen[None]):
         yield Static(id="resume-hint", classes="notice")
         yield Static(id="sync-status", classes="subtle")
         yield Static(id="damaged", classes="warning-line")
+        yield Static(id="sent-back-title", classes="section-title")
+        yield OptionList(id="sent-back")
         yield Static(id="drafts-title", classes="section-title")
         yield OptionList(id="drafts")
         yield Static(id="recent-title", classes="section-title")
@@ -104,6 +129,7 @@ class HomeScreen(PosScreen[None]):
         self.action_refresh()
 
     def apply_language(self, lang: str) -> None:
+        self.query_one("#sent-back-title", Static).update(SENT_BACK_TITLE.get(lang))
         self.query_one("#drafts-title", Static).update(DRAFTS.get(lang))
         self.query_one("#recent-title", Static).update(RECENT.get(lang))
         name = self.services.settings.technician
@@ -111,7 +137,7 @@ class HomeScreen(PosScreen[None]):
             WELCOME.get(lang).format(name=name) if name else ""
         )
         self._show_damaged(lang)
-        self._show(self.summaries)
+        self._show(self.visits)
 
     def _show_damaged(self, lang: str) -> None:
         """Visit files found damaged when the store opened: someone must hear of them."""
@@ -122,19 +148,23 @@ class HomeScreen(PosScreen[None]):
             line.update(escape(DAMAGED.get(lang).format(count=len(damaged), path=damaged[0].path)))
 
     def action_refresh(self) -> None:
-        self.when_done(self.services.summaries(), self._show_and_announce)
+        self.when_done(self.services.home_visits(), self._show_and_announce)
 
-    def _show_and_announce(self, summaries: list[VisitSummary]) -> None:
-        self._show(summaries)
+    def _show_and_announce(self, visits: HomeVisits) -> None:
+        self._show(visits)
         if not self._announced:
             self._announced = True
             self.when_done(self.services.checklist_problems_found(), self._warn_about_checklists)
             # The laptop's key is made on its first run, off the start-up path.
             self.when_done(self.services.prepare_keys(), lambda _fingerprint: None)
-        drafts = self.query_one("#drafts", OptionList)
-        if drafts.option_count and drafts.options[0].id:
-            drafts.highlighted = 0
-            drafts.focus()
+        # What needs the technician most first: a visit sent back, then one left unfinished.
+        for list_id in ("#sent-back", "#drafts"):
+            shown = self.query_one(list_id, OptionList)
+            if shown.display and shown.option_count and shown.options[0].id:
+                shown.highlighted = shown.highlighted or 0
+                shown.focus()
+                break
+        self.refresh_bindings()
         self.pos_app.home_ready()
 
     def _warn_about_checklists(self, problems: list[Problem]) -> None:
@@ -142,15 +172,18 @@ class HomeScreen(PosScreen[None]):
             text = CHECKLIST_PROBLEMS.get(self.lang).format(count=len(problems), first=problems[0])
             self.notify(text, severity="warning", timeout=15)
 
-    def _show(self, summaries: list[VisitSummary]) -> None:
-        self.summaries = summaries
+    def _show(self, visits: HomeVisits) -> None:
+        self.visits = visits
+        # A discarded visit stays on disk, with its reason, and out of every list.
+        self.summaries = summaries = [s for s in visits.summaries if s.status != Status.DISCARDED]
         lang = self.lang
+        self._show_sent_back(lang)
         drafts = [s for s in summaries if s.status == Status.DRAFT]
         draft_list = self.query_one("#drafts", OptionList)
         highlighted = draft_list.highlighted
         draft_list.clear_options()
         if drafts:
-            draft_list.add_options(Option(self._draft_line(s), id=s.uuid) for s in drafts)
+            draft_list.add_options(Option(self._draft_line(s, lang), id=s.uuid) for s in drafts)
             draft_list.highlighted = min(highlighted or 0, len(drafts) - 1)
         else:
             draft_list.add_option(Option(NO_DRAFTS.get(lang), disabled=True))
@@ -170,6 +203,36 @@ class HomeScreen(PosScreen[None]):
                 self._status_text(summary, lang),
                 key=summary.uuid,
             )
+
+    def _show_sent_back(self, lang: str) -> None:
+        """Visits a supervisor returned, each with the comment and the items it names; an
+        amendment under way is among the unfinished instead, and once signed it awaits its
+        own review, so it leaves this list."""
+        sent_back = [
+            s for s in self.summaries if s.review_decision in SENT_BACK and s.status != Status.DRAFT
+        ]
+        shown = self.query_one("#sent-back", OptionList)
+        highlighted = shown.highlighted
+        shown.clear_options()
+        shown.add_options(Option(self._sent_back_lines(s, lang), id=s.uuid) for s in sent_back)
+        if sent_back:
+            shown.highlighted = min(highlighted or 0, len(sent_back) - 1)
+        shown.display = bool(sent_back)
+        self.query_one("#sent-back-title", Static).display = bool(sent_back)
+
+    def _sent_back_lines(self, summary: VisitSummary, lang: str) -> RichText:
+        when = summary.updated_at[:16].replace("T", " ")
+        decision = tr(DECISION_NAMES.get(summary.review_decision), lang)
+        lines = RichText(f"{when}  {summary.merchant_name}  {summary.terminal_number}  ")
+        lines.append(decision or summary.review_decision, style="bold red")
+        lines.append("\n  " + COMMENT.get(lang).format(comment=summary.review_comment or "-"))
+        if summary.review_items:
+            titles = self.visits.item_titles
+            items = ", ".join(
+                titles[code].get(lang) if code in titles else code for code in summary.review_items
+            )
+            lines.append("\n  " + NAMED_ITEMS.get(lang).format(items=items))
+        return lines
 
     @staticmethod
     def _status_text(summary: VisitSummary, lang: str) -> RichText:
@@ -212,12 +275,69 @@ class HomeScreen(PosScreen[None]):
         self._sync_line("")
         self.notify(error_text(error, self.lang), severity="error", timeout=15)
 
-    @staticmethod
-    def _draft_line(summary: VisitSummary) -> str:
+    def _draft_line(self, summary: VisitSummary, lang: str) -> str:
         when = summary.updated_at[:16].replace("T", " ")
-        return escape(
-            f"{when}  {summary.merchant_name}  {summary.terminal_number}  ({summary.answered})"
-        )
+        line = f"{when}  {summary.merchant_name}  {summary.terminal_number}  ({summary.answered})"
+        if summary.amendment:
+            reason = self.visits.amendment_reasons.get(summary.uuid, "")
+            line += "  " + AMENDING.get(lang).format(number=summary.amendment, reason=reason)
+        elif summary.follow_up_of:
+            line += "  " + FOLLOW_UP.get(lang)
+        return escape(line)
+
+    # -- discarding ----------------------------------------------------------------------
+
+    def _target(self) -> VisitSummary | None:
+        """The visit under the cursor of the list that has the focus."""
+        if not self.is_mounted:
+            return None
+        focused, uuid = self.focused, None
+        if isinstance(focused, OptionList) and focused.id in ("drafts", "sent-back"):
+            index = focused.highlighted
+            if index is not None and index < focused.option_count:
+                uuid = focused.get_option_at_index(index).id
+        elif isinstance(focused, DataTable) and focused.row_count:
+            uuid = focused.coordinate_to_cell_key(focused.cursor_coordinate).row_key.value
+        return next((s for s in self.summaries if s.uuid == uuid), None) if uuid else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Discard shows only with a visit under the cursor. On a signed visit, or an
+        # amendment, it says why not (the domain's sentence) rather than staying silent.
+        if action == "discard":
+            return self._target() is not None
+        return True
+
+    @on(OptionList.OptionHighlighted)
+    @on(DataTable.RowHighlighted)
+    def _cursor_moved(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_focus(self, _event: events.DescendantFocus) -> None:
+        self.refresh_bindings()
+
+    def action_discard(self) -> None:
+        target = self._target()
+        if target is None:
+            return
+        plain_draft = target.status == Status.DRAFT and not target.amendment
+        self.when_done(self.services.load(target.uuid), partial(self._discard, plain_draft))
+
+    def _discard(self, plain_draft: bool, session: Session) -> None:
+        if not plain_draft:
+            # Refused by the domain before any reason is asked for, in its own words.
+            self.when_done(self.services.discard(session, ""), self._discarded)
+            return
+        from pos_tui.ui.screens.reason import ReasonScreen
+
+        def discard(reason: str) -> Future[Session]:
+            return self.services.discard(session, reason)
+
+        self.app.push_screen(ReasonScreen(DISCARD_TITLE, DISCARD_PROMPT, discard), self._discarded)
+
+    def _discarded(self, session: Session | None) -> None:
+        if session is not None:
+            self.notify(DISCARDED.get(self.lang).format(merchant=session.info.merchant_name))
+            self.action_refresh()
 
     def action_new_visit(self) -> None:
         from pos_tui.ui.screens.new_visit import NewVisitScreen
@@ -228,6 +348,11 @@ class HomeScreen(PosScreen[None]):
     def _resume(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.when_done(self.services.load(event.option.id), self._open_runner)
+
+    @on(OptionList.OptionSelected, "#sent-back")
+    def _open_sent_back(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.when_done(self.services.load(event.option.id), self._open_summary)
 
     @on(DataTable.RowSelected, "#recent")
     def _open_finished(self, event: DataTable.RowSelected) -> None:
@@ -245,7 +370,12 @@ class HomeScreen(PosScreen[None]):
         self.app.push_screen(SummaryScreen(session), self._summary_closed)
 
     def _summary_closed(self, result: SummaryResult | None) -> None:
-        if result is not None and result.jump_to is not None:
+        if result is not None and result.runner is not None:
+            # An amendment begun, or a follow-up visit: on with it at the counter.
+            from pos_tui.ui.screens.runner import RunnerScreen
+
+            self.app.push_screen(RunnerScreen(result.runner))
+        elif result is not None and result.jump_to is not None:
             from pos_tui.ui.screens.runner import RunnerScreen
 
             self.app.push_screen(RunnerScreen(result.session, start_at=result.jump_to))

@@ -16,15 +16,15 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 
 if TYPE_CHECKING:
-    from pos_tui.services.technician import Attached
+    from pos_tui.services.technician import Attached, DetailsChanged
     from pos_tui.ui.screens.summary import SummaryResult
 
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.services.technician import Recorded, Undone
-from pos_tui.ui.i18n import Text
+from pos_tui.ui.i18n import Text, amendment_banner
 from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.screens.note import NoteResult, NoteScreen
 from pos_tui.ui.widgets.item_detail import ItemDetail
@@ -54,6 +54,7 @@ class RunnerScreen(PosScreen[None]):
         Binding("j,down", "down", "Down", id="item.down", show=False),
         Binding("k,up", "up", "Up", id="item.up", show=False),
         Binding("s", "summary", "Summary", id="visit.summary"),
+        Binding("i", "edit_details", "Details", id="visit.details_edit"),
         Binding("escape", "back", "Back", id="visit.back", show=False),
     ]
 
@@ -67,6 +68,7 @@ class RunnerScreen(PosScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield VisitHeader(id="runner-header")
+        yield Static(id="runner-amendment", classes="notice", markup=False)
         with Horizontal(id="runner-body"):
             yield ItemList(id="runner-items")
             yield ItemDetail(id="runner-detail")
@@ -108,10 +110,18 @@ class RunnerScreen(PosScreen[None]):
 
     def apply_language(self, lang: str) -> None:
         self.header.show_visit(self.session, lang)
+        self._show_amendment(lang)
         self.items.show(self.session, lang, {k for k, n in self.pending.items() if n})
         self.header.show_save(self.save_state, lang)
         self._show_elapsed()
         self._show_current()
+
+    def _show_amendment(self, lang: str) -> None:
+        """An amendment says so over its items: which one, why, what it corrects."""
+        banner = self.query_one("#runner-amendment", Static)
+        correction = self.session.corrects
+        banner.display = correction is not None
+        banner.update("" if correction is None else amendment_banner(correction).get(lang))
 
     def _show_elapsed(self) -> None:
         self.header.show_elapsed(self.session, self.services.clock(), self.lang)
@@ -180,6 +190,9 @@ class RunnerScreen(PosScreen[None]):
             return False
         if action == "attach":
             return self._takes_evidence() is not None
+        if action == "edit_details":
+            # Details are corrected during an amendment; a new visit's are typed in its form.
+            return self.session.amending
         return not (action == "undo" and not self.session.can_undo)
 
     def _takes_evidence(self) -> Key | None:
@@ -370,12 +383,30 @@ class RunnerScreen(PosScreen[None]):
     def _back_from_summary(self, result: SummaryResult | None) -> None:
         if result is None:
             return
+        if result.runner is not None and result.runner.uuid != self.session.uuid:
+            # A follow-up visit is another visit: its own runner takes this one's place.
+            self.app.switch_screen(RunnerScreen(result.runner))
+            return
         # Signed there, perhaps: from now on this screen shows the visit read-only.
         self.session = result.session
         self.apply_language(self.lang)
         self.refresh_bindings()
         if result.jump_to is not None:
             self.jump_to(result.jump_to)
+
+    def action_edit_details(self) -> None:
+        from pos_tui.ui.screens.details_edit import DetailsEditScreen
+
+        if self.session.amending:
+            self.app.push_screen(DetailsEditScreen(self.session), self._details_changed)
+
+    def _details_changed(self, changed: DetailsChanged | None) -> None:
+        if changed is not None:
+            self.session = changed.session
+            if self.is_attached:
+                # A corrected detail may be one an item's fields must equal (`expect`).
+                self.apply_language(self.lang)
+                self.refresh_bindings()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -22,6 +22,9 @@ REPRESENTATIVE_PLACEHOLDER = Text("在场商户代表的姓名", "Name of the me
 FROM_ACKNOWLEDGEMENT = Text(
     "取自商户确认项，请与本人核对", "From the merchant's acknowledgement: check it with them"
 )
+SIGNED_BEFORE = Text(
+    "上次签署的商户代表，请与本人核对", "The merchant who signed before: check it with them"
+)
 REQUIRED = Text("必填", "required")
 INCOMPLETE_WARNING = Text(
     "还有 {count} 个必填项未作答。签署后访问将以「未完成」结束，不能再修改。",
@@ -30,6 +33,17 @@ INCOMPLETE_WARNING = Text(
 )
 CONFIRM_INCOMPLETE = Text("我确认在未完成的情况下签署", "I confirm signing it incomplete")
 CONFIRM_REQUIRED = Text("请先勾选确认", "tick the confirmation first")
+MERCHANT_SIGNS_AGAIN = Text(
+    "更正 {number} 改动了商户确认的内容（结果或访问信息），商户代表须重新签名。",
+    "Amendment {number} changed what the merchant accepted (an outcome or a visit detail):"
+    " the merchant signs again.",
+)
+TECHNICIAN_ALONE = Text(
+    "更正 {number} 只改动了备注、数据或附件，商户确认的内容未变：由技术员单独签署，"
+    "沿用商户代表 {representative} 原来的签名。",
+    "Amendment {number} changed only notes, values or files, nothing the merchant accepted:"
+    " the technician signs alone, and {representative}'s earlier signature is carried.",
+)
 SIGN = Text("签署", "Sign")
 CANCEL = Text("取消", "Cancel")
 
@@ -50,6 +64,14 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
         self.missing = len(session.missing_required())
         # Recorded once in the walkthrough's acknowledgement: offered here, not typed again.
         self.representative = session.representative_named()
+        self.correction = session.corrects
+        # An amendment that left the merchant's part alone is signed by the technician
+        # alone: the domain carries the merchant's earlier name when none is given.
+        self.merchant_signs = session.merchant_must_sign
+        self.offered_as = FROM_ACKNOWLEDGEMENT
+        if self.correction is not None and not self.representative:
+            self.representative = self.correction.representative
+            self.offered_as = SIGNED_BEFORE
         self._submitted = False
 
     @property
@@ -60,6 +82,8 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
         with VerticalScroll(id="signoff-box", classes="dialog"):
             yield Static(id="signoff-title", classes="dialog-title")
             yield Static(id="signoff-verdict", classes=f"verdict-{self.verdict}")
+            if self.correction is not None:
+                yield Static(id="signoff-amendment", markup=False)
             if self.incomplete:
                 yield Static(id="signoff-warning")
                 yield Checkbox(id="signoff-confirm", compact=True)
@@ -68,21 +92,30 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
             yield field_row(
                 "signoff-technician", Input(technician, id="signoff-technician", max_length=40)
             )
-            yield field_row(
+            rep = field_row(
                 "signoff-rep", Input(self.representative, id="signoff-rep", max_length=40)
             )
+            rep.display = self.merchant_signs
+            yield rep
             with Horizontal(id="signoff-buttons"):
                 yield Button(id="signoff-cancel")
                 yield Button(id="signoff-sign", variant="success")
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#signoff-rep", Input).focus()
+        self.query_one("#signoff-rep" if self.merchant_signs else "#signoff-technician").focus()
 
     def apply_language(self, lang: str) -> None:
         self.query_one("#signoff-title", Static).update(TITLE.get(lang))
         verdict = VERDICT_NAMES[self.verdict].get(lang)
         self.query_one("#signoff-verdict", Static).update(VERDICT.get(lang).format(verdict=verdict))
+        if self.correction is not None:
+            said = MERCHANT_SIGNS_AGAIN if self.merchant_signs else TECHNICIAN_ALONE
+            self.query_one("#signoff-amendment", Static).update(
+                said.get(lang).format(
+                    number=self.correction.number, representative=self.correction.representative
+                )
+            )
         if self.incomplete:
             warning = INCOMPLETE_WARNING.get(lang).format(count=self.missing)
             self.query_one("#signoff-warning", Static).update(warning)
@@ -99,7 +132,10 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
         self._show_messages()
 
     def _names(self) -> tuple[str, str]:
+        """The merchant's name is "" when they do not sign again (see `merchant_signs`)."""
         technician = self.query_one("#signoff-technician", Input).value.strip()
+        if not self.merchant_signs:
+            return technician, ""
         return technician, self.query_one("#signoff-rep", Input).value.strip()
 
     def _problems(self) -> dict[str, Text]:
@@ -109,7 +145,7 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
             found["confirm"] = CONFIRM_REQUIRED
         if not technician:
             found["technician"] = REQUIRED
-        if not representative:
+        if not representative and self.merchant_signs:
             found["rep"] = REQUIRED
         return found
 
@@ -124,7 +160,7 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
                 self.query_one(f"#signoff-{field}-row").set_class(bool(problem), "has-error")
         if "rep" not in problems and self.representative:
             offered = self._names()[1] == self.representative
-            note = FROM_ACKNOWLEDGEMENT.get(self.lang) if offered else ""
+            note = self.offered_as.get(self.lang) if offered else ""
             show_message(self.query_one("#signoff-rep-message", Static), note, "field-warning")
 
     @on(Input.Changed)
@@ -133,7 +169,8 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
         self._show_messages()
 
     def action_next_field(self) -> None:
-        if focused_input(self).id == "signoff-rep":
+        last = "signoff-rep" if self.merchant_signs else "signoff-technician"
+        if focused_input(self).id == last:
             self.action_confirm()
         else:
             self.focus_next()

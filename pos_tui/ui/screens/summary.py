@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text as RichText
@@ -15,17 +16,38 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pos_tui.domain.names import DECISION_NAMES
-from pos_tui.domain.session import Outcome, Session
-from pos_tui.ui.i18n import READ_ONLY, SEVERITY_NAMES, VERDICT_NAMES, Text
+from pos_tui.domain.session import Outcome, Session, Status
+from pos_tui.ui.i18n import READ_ONLY, SEVERITY_NAMES, VERDICT_NAMES, Text, amendment_banner
 from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.progress import CellSafeProgressBar
 from pos_tui.ui.widgets.title_bar import TitleBar
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from pos_tui.services.technician import DetailsChanged
+
 REVIEWED = Text(
     "主管 {reviewer} 审核结果：{decision}。意见：{comment}",
     "Reviewed by {reviewer}: {decision}. Comment: {comment}",
 )
+SENT_BACK_ITEMS = Text("指出的项目：{items}", "Items named: {items}")
+AMEND_TITLE = Text("更正已签署的访问", "Amend the signed visit")
+AMEND_PROMPT = Text(
+    "已签署的版本保持不变，更正将成为新的版本，须重新签署。请说明更正的原因：",
+    "The signed revision stays as it is; the amendment is a new revision, signed again."
+    " Why is it amended?",
+)
+FOLLOW_UP_OF = Text(
+    "复查访问：只重做 {count} 个项目（原访问 {uuid}）",
+    "Follow-up visit: re-runs {count} item(s) of visit {uuid}",
+)
+DETAILS_CHANGED = Text("已更正：{names}", "Corrected: {names}")
+FOLLOW_UP_STARTED = Text(
+    "已开始复查访问：{count} 个项目", "Follow-up visit started: {count} item(s)"
+)
+SIGNED_STATUSES = (Status.SIGNED, Status.SYNCED, Status.REVIEWED)
 REPORT_WRITTEN = Text("验收报告已保存：{path}", "Acceptance report written to {path}")
 TITLE = Text("访问汇总", "Visit summary")
 VERDICT = Text("结论：{verdict}", "Verdict: {verdict}")
@@ -71,6 +93,9 @@ class SummaryResult:
 
     session: Session
     jump_to: tuple[str, str] | None = None
+    runner: Session | None = None
+    """A visit to go on with in the runner: the amendment just begun (this visit's next
+    revision), or a follow-up visit (another visit)."""
 
 
 class SummaryScreen(PosScreen[SummaryResult]):
@@ -78,6 +103,9 @@ class SummaryScreen(PosScreen[SummaryResult]):
     BINDINGS = [
         Binding("ctrl+s", "sign", "Sign off", id="visit.sign"),
         Binding("ctrl+r", "report", "Report", id="visit.report"),
+        Binding("e", "amend", "Amend", id="visit.amend"),
+        Binding("i", "edit_details", "Details", id="visit.details_edit"),
+        Binding("v", "follow_up", "Follow-up visit", id="visit.follow_up"),
         Binding("escape", "back", "Back", id="visit.back"),
     ]
 
@@ -90,6 +118,7 @@ class SummaryScreen(PosScreen[SummaryResult]):
     def compose(self) -> ComposeResult:
         yield TitleBar()
         with VerticalScroll(id="summary"):
+            yield Static(id="summary-amendment", classes="notice", markup=False)
             yield Static(id="summary-verdict")
             yield Static(id="summary-visit", classes="subtle")
             yield Static(id="summary-counts")
@@ -140,10 +169,41 @@ class SummaryScreen(PosScreen[SummaryResult]):
                 )
             )
         )
+        self._show_links()
         self._show_counts()
         self._show_signoff()
         self._show_failures()
         self._show_missing()
+
+    def _show_links(self) -> None:
+        """Over an amendment, which one and why; over a follow-up, what it re-runs."""
+        session, lang = self.session, self.lang
+        lines = []
+        if session.corrects is not None:
+            lines.append(amendment_banner(session.corrects).get(lang))
+        if session.follow_up is not None:
+            follow_up = session.follow_up
+            lines.append(
+                FOLLOW_UP_OF.get(lang).format(
+                    count=len(follow_up.items), uuid=follow_up.of_uuid[:8]
+                )
+            )
+        banner = self.query_one("#summary-amendment", Static)
+        banner.update("\n".join(lines))
+        banner.display = bool(lines)
+
+    def _named_items(self) -> list[tuple[str, str]]:
+        """The items the latest decision points at, those this visit has."""
+        review = self.session.review or {}
+        known = {(c.id, i.id) for c, i in self.session.all_items()}
+        named = review.get("items") or []
+        return [
+            (str(pair[0]), str(pair[1]))
+            for pair in named
+            if isinstance(pair, list | tuple)
+            and len(pair) == 2
+            and (str(pair[0]), str(pair[1])) in known
+        ]
 
     def _show_counts(self) -> None:
         session = self.session
@@ -186,6 +246,10 @@ class SummaryScreen(PosScreen[SummaryResult]):
                     decision=name.get(lang) if name else decision,
                     comment=session.review.get("comment", "") or "-",
                 )
+                named = self._named_items()
+                if named:
+                    titles = ", ".join(session.item(*key).title.get(lang) for key in named)
+                    text += "\n" + SENT_BACK_ITEMS.get(lang).format(items=titles)
             if session.altered:
                 text += "\n" + ALTERED.get(lang)
             line.update(escape(text))
@@ -265,11 +329,65 @@ class SummaryScreen(PosScreen[SummaryResult]):
     # -- signing -------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        session = self.session
         if action == "sign":
-            if not self.session.editable:
+            if not session.editable:
                 return False
             return None if self._signing else True
+        if action == "amend":
+            return session.status in SIGNED_STATUSES
+        if action == "edit_details":
+            return session.amending and not self._signing
+        if action == "follow_up":
+            return session.status in SIGNED_STATUSES and bool(
+                session.failures() or self._named_items()
+            )
         return True
+
+    # -- correcting ----------------------------------------------------------------
+
+    def action_amend(self) -> None:
+        from pos_tui.ui.screens.reason import ReasonScreen
+
+        session = self.session
+
+        def amend(reason: str) -> Future[Session]:
+            return self.services.amend(session, reason)
+
+        self.app.push_screen(ReasonScreen(AMEND_TITLE, AMEND_PROMPT, amend), self._amended)
+
+    def _amended(self, amended: Session | None) -> None:
+        if amended is not None:
+            # On to the runner: the amendment is made by answering, as the visit was.
+            self.session = amended
+            self.dismiss(SummaryResult(amended, runner=amended))
+
+    def action_edit_details(self) -> None:
+        from pos_tui.ui.screens.details_edit import DetailsEditScreen
+
+        self.app.push_screen(DetailsEditScreen(self.session), self._details_changed)
+
+    def _details_changed(self, changed: DetailsChanged | None) -> None:
+        if changed is None:
+            return
+        self.session = changed.session
+        self.show_session()
+        self.refresh_bindings()
+        if changed.changes:
+            from pos_tui.ui.screens.details_edit import detail_label
+
+            names = ", ".join(detail_label(name).get(self.lang) for name in changed.changes)
+            self.notify(DETAILS_CHANGED.get(self.lang).format(names=names))
+
+    def action_follow_up(self) -> None:
+        future = self.services.start_follow_up(self.session, self._named_items())
+        self.when_done(future, self._followed_up)
+
+    def _followed_up(self, follow_up: Session) -> None:
+        assert follow_up.follow_up is not None
+        count = len(follow_up.follow_up.items)
+        self.notify(FOLLOW_UP_STARTED.get(self.lang).format(count=count))
+        self.dismiss(SummaryResult(self.session, runner=follow_up))
 
     def action_report(self) -> None:
         """Write the printable report next to the store, off the UI thread."""
