@@ -10,6 +10,7 @@ STATUS_NAMES: dict[str, Text] = {
     Status.SIGNED: Text("已签署", "Signed"),
     Status.SYNCED: Text("已同步", "Synced"),
     Status.REVIEWED: Text("已审核", "Reviewed"),
+    Status.DISCARDED: Text("已丢弃", "Discarded"),
 }
 
 SEVERITY_NAMES: dict[str, Text] = {

@@ -20,7 +20,7 @@ from pos_tui.domain.names import DECISION_NAMES as DECISION_NAMES
 from pos_tui.domain.names import SEVERITY_NAMES as SEVERITY_NAMES
 from pos_tui.domain.names import STATUS_NAMES as _STATUS_NAMES
 from pos_tui.domain.progress import VERDICT_NAMES
-from pos_tui.domain.session import Outcome, Status
+from pos_tui.domain.session import Outcome
 from pos_tui.domain.visit_info import JOB_TYPE_NAMES, REASON_NAMES
 
 DEFAULT_LANGUAGE = "zh"
@@ -36,9 +36,7 @@ NOT_CHECKED = Text("未检查", "Not checked")
 NOT_FOR_THIS_TERMINAL = Text("不适用（终端无此功能）", "N/A (terminal lacks it)")
 NOT_IN_FOLLOW_UP = Text("本次复查不含此项", "Not re-run in this follow-up")
 
-# The screens' names, and the one a report may need that they may not have: a discarded
-# draft can still be printed (to show why it was given up). The shared names win.
-STATUS_NAMES: dict[str, Text] = {Status.DISCARDED: Text("已丢弃", "Discarded")} | _STATUS_NAMES
+STATUS_NAMES: dict[str, Text] = _STATUS_NAMES
 
 
 LABELS: dict[str, Text] = {
