@@ -77,7 +77,11 @@ class SyncReport:
 
     def sentence(self) -> str:
         pushed = self.pushed
-        parts = [f"{len(pushed.added)} visit{'s' if len(pushed.added) != 1 else ''} synced"]
+        # An amended visit may send the revision it corrects with it: one visit, two records.
+        visits = len(set(pushed.added))
+        parts = [f"{visits} visit{'s' if visits != 1 else ''} synced"]
+        if len(pushed.added) > visits:
+            parts[0] += f" ({len(pushed.added)} revisions)"
         if pushed.files_copied:
             megabytes = pushed.bytes_copied / (1024 * 1024)
             parts.append(f"{pushed.files_copied} evidence file(s) copied ({megabytes:.1f} MB)")

@@ -189,6 +189,7 @@ def test_a_revision_amended_before_it_was_ever_synced_reaches_the_share_too(
     amended = amend_and_sign(store, first.uuid, key)
     report = sync(store, bank.shared)
     assert report.pushed.added == [first.uuid, first.uuid]
+    assert report.sentence().startswith("1 visit synced (2 revisions)")
     old_row, new_row = shared_rows(bank, first.uuid)
     assert (old_row["content_sha256"], new_row["content_sha256"]) == (
         first.content_sha256,
