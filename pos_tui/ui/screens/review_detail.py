@@ -9,7 +9,7 @@ them is decoded.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
@@ -24,6 +24,7 @@ from pos_tui.store.sources import VisitRecord
 from pos_tui.store.storage import StoreError
 from pos_tui.ui.i18n import BINDING_TEXT, Text
 from pos_tui.ui.screens import review_render as render
+from pos_tui.ui.screens import review_revisions as revisions_text
 from pos_tui.ui.screens import review_text as words
 from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.widgets.evidence_picture import EvidencePicture
@@ -55,10 +56,14 @@ WHY_NO_VIEWER = Text("查看器无法启动", "the viewer could not be started")
 PICTURE_FAILED = Text("无法显示：{why}。", "Cannot show it: {why}.")
 VIEW_FAILED = Text("未交给查看器：{why}。", "Not handed to the viewer: {why}.")
 OPENED = Text("已交给查看器：{path}", "Handed to the viewer: {path}")
+HISTORY = Text("版本历史（{n} 个版本，d 对比）", "Revisions ({n}; d compares them)")
+LINKS = Text("复查", "Follow-ups")
 
 BINDING_TEXT["review.view"] = Text("查看器", "Viewer")
 BINDING_TEXT["review.previous_file"] = Text("上一份", "Previous file")
 BINDING_TEXT["review.next_file"] = Text("下一份", "Next file")
+BINDING_TEXT["review.diff"] = Text("版本对比", "Compare")
+BINDING_TEXT["review.linked"] = Text("关联访问", "Linked visit")
 _EVIDENCE_ACTIONS = frozenset({"view", "other_file"})
 
 
@@ -86,12 +91,24 @@ class ReviewDetailScreen(PosScreen[None]):
             id="review.next_file",
             key_display="]",
         ),
+        Binding("d", "diff", "Compare", id="review.diff"),
+        Binding("l", "linked", "Linked visit", id="review.linked"),
     ]
 
-    def __init__(self, row: ReviewRow, on_decided: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(
+        self,
+        row: ReviewRow,
+        on_decided: Callable[[dict[str, Any], str], None],
+        rows: Sequence[ReviewRow] = (),
+    ) -> None:
+        """`rows`: the list's, to find the visit this one follows up and its follow-ups."""
         super().__init__()
         self.row = row
         self.on_decided = on_decided
+        self.rows = rows
+        self.revisions: list[VisitRecord | StoreError] = []
+        """Every revision of the visit in the store, oldest first; read after the record."""
+        self._linked_at = 0
         self.record: VisitRecord | None = None
         self.integrity: Integrity | None = None
         self.evidence: EvidenceReport | None = None
@@ -110,6 +127,10 @@ class ReviewDetailScreen(PosScreen[None]):
         with VerticalScroll(id="detail-body"):
             yield Static(id="detail-meta-title", classes="section-title")
             yield Static(id="detail-meta")
+            yield Static(id="detail-links-title", classes="section-title")
+            yield Static(id="detail-links")
+            yield Static(id="detail-history-title", classes="section-title")
+            yield Static(id="detail-history")
             yield Static(id="detail-failures-title", classes="section-title")
             yield Static(id="detail-failures")
             yield Static(id="detail-evidence-title", classes="section-title")
@@ -125,6 +146,13 @@ class ReviewDetailScreen(PosScreen[None]):
     def on_mount(self) -> None:
         # LanguageMixin.on_mount runs too (Textual calls every class's handler).
         self.query_one("#detail-banner", Static).display = False
+        for selector in (
+            "#detail-links-title",
+            "#detail-links",
+            "#detail-history-title",
+            "#detail-history",
+        ):
+            self.query_one(selector).display = False
         self._show_evidence_parts(False)
         self.query_one("#detail-body", VerticalScroll).focus()
         self._load()
@@ -139,6 +167,8 @@ class ReviewDetailScreen(PosScreen[None]):
         self.row.checked(self.integrity)
         if not self.is_attached:  # closed while it loaded: the row's verdict is all to keep
             return
+        # Behind the record on the worker: a visit's other revisions, for its history.
+        self.when_done(self.pos_app.review.revisions(self.row.uuid), self._revisions)
         if not record.session.evidence:
             self.row.evidence = frozenset()
             self.apply_language(self.lang)
@@ -156,6 +186,83 @@ class ReviewDetailScreen(PosScreen[None]):
         first = record.session.all_evidence()[0][1]
         if first.is_photo:
             self._request_picture(first.sha256)
+
+    def _revisions(self, found: list[VisitRecord | StoreError]) -> None:
+        self.revisions = found
+        if self.is_attached:
+            self._show_history(self.lang)
+            self.refresh_bindings()
+
+    def _show_history(self, lang: str) -> None:
+        # Only for a visit with more than one revision: most have one, and a history of one
+        # line would say again what the details above say.
+        shown = len(self.revisions) > 1
+        for selector in ("#detail-history-title", "#detail-history"):
+            self.query_one(selector).display = shown
+        if shown:
+            self.query_one("#detail-history-title", Static).update(
+                HISTORY.get(lang).format(n=len(self.revisions))
+            )
+            self.query_one("#detail-history", Static).update(
+                revisions_text.history(self.revisions, self.row.key, lang)
+            )
+
+    @property
+    def followed_up(self) -> ReviewRow | None:
+        """The listed visit this one follows up."""
+        of = self.row.follow_up_of
+        return next((r for r in self.rows if of and r.uuid == of), None)
+
+    @property
+    def follow_ups(self) -> list[ReviewRow]:
+        """The listed follow-ups of this visit, oldest first."""
+        found = [r for r in self.rows if r.follow_up_of == self.row.uuid]
+        return sorted(found, key=lambda r: r.updated_at)
+
+    @staticmethod
+    def _named(row: ReviewRow) -> str:
+        return f"{row.merchant_name} {row.when} ({row.uuid[:8]})"
+
+    def _show_links(self, lang: str) -> None:
+        if self.record is None:
+            return
+        original = self.followed_up
+        said = revisions_text.links(
+            self.record.session,
+            None if original is None else self._named(original),
+            [self._named(row) for row in self.follow_ups],
+            lang,
+        )
+        for selector in ("#detail-links-title", "#detail-links"):
+            self.query_one(selector).display = bool(said)
+        self.query_one("#detail-links-title", Static).update(LINKS.get(lang))
+        self.query_one("#detail-links", Static).update(said)
+
+    @property
+    def linked(self) -> list[ReviewRow]:
+        """The visits `l` opens, in turn: the one followed up, then each follow-up."""
+        original = self.followed_up
+        return ([] if original is None else [original]) + self.follow_ups
+
+    def action_linked(self) -> None:
+        linked = self.linked
+        if not linked:
+            return
+        row = linked[self._linked_at % len(linked)]
+        self._linked_at += 1
+        self.app.push_screen(ReviewDetailScreen(row, self.on_decided, self.rows))
+
+    def action_diff(self) -> None:
+        if len(self.revisions) < 2:
+            return
+        from pos_tui.ui.screens.revision_diff import RevisionDiffScreen
+
+        before, after = revisions_text.default_pair(self.revisions)
+        self.app.push_screen(
+            RevisionDiffScreen(
+                self.revisions, before, after, self.row.merchant_name, self.row.terminal_number
+            )
+        )
 
     def _without_evidence(self, error: BaseException) -> None:
         """The record without its files' warnings, and why: better than no record."""
@@ -328,6 +435,8 @@ class ReviewDetailScreen(PosScreen[None]):
             render.checklists(self.record.session, lang)
         )
         self.query_one("#detail-timeline", Static).update(render.timeline(self.record, lang))
+        self._show_links(lang)
+        self._show_history(lang)
         self._show_evidence(lang)
 
     def _show_evidence(self, lang: str) -> None:
@@ -350,6 +459,10 @@ class ReviewDetailScreen(PosScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "decide":
             return True if self.record is not None else None
+        if action == "diff":
+            return len(self.revisions) > 1
+        if action == "linked":
+            return bool(self.linked)
         if action in _EVIDENCE_ACTIONS:
             # Hidden, not greyed out, on a visit with no files: most visits have none yet.
             return self.evidence is not None and bool(self.evidence.lines)
@@ -371,13 +484,15 @@ class ReviewDetailScreen(PosScreen[None]):
 
         if decision not in (APPROVED, HAS_ISSUES, REJECTED) or self.record is None:
             return
-        self.app.push_screen(ReviewDecisionScreen(self.row, decision, self.warnings), self._decided)
+        self.app.push_screen(
+            ReviewDecisionScreen(self.row, decision, self.warnings, self.record), self._decided
+        )
 
     def _decided(self, decision: dict[str, Any] | None) -> None:
         if decision is None:
             return
         self.row.review_state = decision["decision"]
-        self.on_decided(decision)
+        self.on_decided(decision, self.row.key)
         state = words.REVIEW_STATE_NAMES[decision["decision"]].get(self.lang)
         self.notify(SAVED.get(self.lang).format(state=state))
         self._load()

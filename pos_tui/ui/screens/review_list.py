@@ -66,6 +66,11 @@ ALL_INTACT = Text("全部可信", "all verified")
 ONLY_UNTRUSTED = Text("只看不可信，按 I 取消", "untrusted only, I for all")
 CHECK_STOPPED = Text("完整性核对未完成：{why}", "integrity check stopped: {why}")
 PHOTO_WARNED = Text("{n} 条照片警告", "{n} with photo warnings")
+BINDING_TEXT["review.follow_ups"] = Text("只看复查", "Follow-ups")
+ONLY_FOLLOW_UPS = Text("只看有复查的访问，按 O 取消", "follow-up groups only, O for all")
+FOLLOW_UP_MARK = "↳ "
+"""Before a follow-up's merchant: it is listed right under the visit it follows up."""
+AMENDED = Text("更正{n}", "amended {n}")
 
 
 class ReviewListScreen(PosScreen[None]):
@@ -77,6 +82,8 @@ class ReviewListScreen(PosScreen[None]):
         Binding("t", "statistics", "Statistics", id="review.stats"),
         Binding("c", "clear_filters", "Clear", id="review.clear"),
         Binding("i", "untrusted_only", "Integrity", id="review.integrity"),
+        # Hidden: the key bar is full at 80 columns; F1 and the palette list it.
+        Binding("o", "follow_ups_only", "Follow-ups", id="review.follow_ups", show=False),
         Binding("f5", "reload", "Reload", id="review.reload", show=False),
         Binding("escape", "focus_table", show=False),
     ]
@@ -154,10 +161,11 @@ class ReviewListScreen(PosScreen[None]):
         # After the list is drawn: checking must not delay the list a supervisor waits for.
         self.call_after_refresh(self._check_integrity)
 
-    def decided(self, decision: dict[str, Any]) -> None:
-        """A decision was written: the newest one sets the visit's state."""
+    def decided(self, decision: dict[str, Any], key: str | None = None) -> None:
+        """A decision was written: the newest one sets the state of the record it names
+        (`key`, the row decided on; without it every current row of the visit)."""
         for row in self.rows:
-            if row.uuid == decision["uuid"]:
+            if row.uuid == decision["uuid"] and key in (None, row.key):
                 row.review_state = decision["decision"]
         self._sorted = None
         self._refilter(keep=self._cursor_key())
@@ -263,6 +271,10 @@ class ReviewListScreen(PosScreen[None]):
     def _count_untrusted(self) -> None:
         self._untrusted = sum(1 for row in self.rows if row.untrusted)
 
+    def action_follow_ups_only(self) -> None:
+        chosen = replace(self.filter, follow_ups=not self.filter.follow_ups)
+        self._refilter(keep=self._cursor_key(), chosen=chosen)
+
     def action_untrusted_only(self) -> None:
         wanted = None if self.filter.integrity is not None else INTEGRITY_PROBLEM
         self._refilter(keep=self._cursor_key(), chosen=replace(self.filter, integrity=wanted))
@@ -271,8 +283,11 @@ class ReviewListScreen(PosScreen[None]):
 
     @on(ReviewFilters.Changed)
     def _filter_changed(self, event: ReviewFilters.Changed) -> None:
-        # The filter bar knows nothing of integrity: keep what `i` chose.
-        self._refilter(chosen=replace(event.filter, integrity=self.filter.integrity))
+        # The filter bar knows nothing of integrity or follow-ups: keep what `i` and `o` chose.
+        chosen = replace(
+            event.filter, integrity=self.filter.integrity, follow_ups=self.filter.follow_ups
+        )
+        self._refilter(chosen=chosen)
 
     def _refilter(self, keep: str | None = None, chosen: Filter | None = None) -> None:
         self.filter = chosen if chosen is not None else self.filter
@@ -302,7 +317,7 @@ class ReviewListScreen(PosScreen[None]):
         self.sort(by, not self.descending if by == self.sort_by else None)
 
     def action_clear_filters(self) -> None:
-        self.filter = replace(self.filter, integrity=None)
+        self.filter = replace(self.filter, integrity=None, follow_ups=False)
         self.query_one(ReviewFilters).clear()
 
     def action_focus_filter(self) -> None:
@@ -399,6 +414,8 @@ class ReviewListScreen(PosScreen[None]):
             said += (" " if said else "") + warned
         if self.filter.integrity is not None:
             said += f" ({ONLY_UNTRUSTED.get(lang)})"
+        if self.filter.follow_ups:
+            said += f" ({ONLY_FOLLOW_UPS.get(lang)})"
         return said
 
     @staticmethod
@@ -413,6 +430,9 @@ class ReviewListScreen(PosScreen[None]):
     @staticmethod
     def _review_cell(row: ReviewRow, lang: str) -> Cell:
         review = tr(words.REVIEW_STATE_NAMES.get(row.review_state), lang) or row.review_state
+        if row.amendment:
+            # Unreviewed again after a send-back: the supervisor sees why it is back.
+            review += f" | {AMENDED.get(lang).format(n=row.amendment)}"
         if row.conflict:
             review += f" | {words.CONFLICT.get(lang)}"
         return Cell(review, "bold yellow" if row.needs_attention else "")
@@ -423,7 +443,7 @@ class ReviewListScreen(PosScreen[None]):
         verdict = tr(words.SHORT_VERDICTS.get(row.verdict), lang) or row.verdict
         cells = [
             Cell(row.day),
-            Cell(row.merchant_name),
+            Cell(FOLLOW_UP_MARK + row.merchant_name if row.follow_up_of else row.merchant_name),
             Cell(row.terminal_number),
             Cell(row.technician),
             Cell(verdict, "bold red" if failed else ""),
@@ -442,7 +462,7 @@ class ReviewListScreen(PosScreen[None]):
         if row is not None:
             from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 
-            self.app.push_screen(ReviewDetailScreen(row, self.decided))
+            self.app.push_screen(ReviewDetailScreen(row, self.decided, self.rows))
 
     def action_statistics(self) -> None:
         from pos_tui.ui.screens.review_stats import ReviewStatsScreen

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text as RichText
 
 from pos_tui.domain.checklist import Checklist
-from pos_tui.domain.decisions import DECISION_STATE_NAMES
+from pos_tui.domain.decisions import DECISION_STATE_NAMES, decision_items
 from pos_tui.domain.decisions import reason_name as decision_reason
 from pos_tui.domain.integrity import (
     ALTERED,
@@ -19,6 +19,7 @@ from pos_tui.domain.integrity import (
     Integrity,
     state_name,
 )
+from pos_tui.domain.review_filter import UNREVIEWED
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import JOB_TYPE_NAMES, REASON_NAMES
 from pos_tui.services.review_evidence import EvidenceReport
@@ -40,6 +41,7 @@ META = {
     "signed": L("签署", "Signed"),
     "verdict": L("结论", "Verdict"),
     "review": L("审核", "Review"),
+    "named": L("审核指出", "Items named"),
     "notes": L("备注", "Notes"),
     "visit": L("访问编号", "Visit id"),
 }
@@ -163,7 +165,11 @@ def meta(record: VisitRecord, review_state: str, lang: str) -> RenderableType:
     verdict = tr(VERDICT_NAMES.get(session.verdict()), lang)
     if failures:
         verdict += " | " + FAILURES.get(lang).format(n=failures)
-    latest = record.latest_decision
+    # The decision on this very record; an earlier revision's stays in the history. A visit
+    # with one record may have decisions from before they named it: the latest of those.
+    latest = record.latest_own_decision
+    if latest is None and review_state != UNREVIEWED:
+        latest = record.latest_decision
     state = tr(REVIEW_STATE_NAMES.get(review_state), lang) or review_state
     if latest is not None:
         state = BY.get(lang).format(
@@ -181,6 +187,7 @@ def meta(record: VisitRecord, review_state: str, lang: str) -> RenderableType:
         ("signed", signed),
         ("verdict", verdict),
         ("review", state),
+        ("named", _named_items(latest, session, lang)),
         ("notes", info.notes),
         ("visit", session.uuid),
     ]
@@ -316,7 +323,7 @@ def timeline(record: VisitRecord, lang: str) -> RenderableType:
                 decision.get("at", ""),
                 decision.get("reviewer", ""),
                 "reviewed",
-                _decision_detail(decision, lang),
+                _decision_detail(decision, lang, record.session),
             )
         )
     for checked in record.forged:
@@ -336,12 +343,21 @@ def timeline(record: VisitRecord, lang: str) -> RenderableType:
     return table
 
 
-def _decision_detail(decision: dict[str, Any], lang: str) -> str:
+def _named_items(decision: dict[str, Any] | None, session: Session, lang: str) -> str:
+    keys = () if decision is None else decision_items(decision)
+    separator = "，" if lang == "zh" else ", "
+    return separator.join(item_title(session, key, lang) for key in keys)
+
+
+def _decision_detail(decision: dict[str, Any], lang: str, session: Session | None = None) -> str:
     state = tr(REVIEW_STATE_NAMES.get(decision.get("decision", "")), lang) or str(
         decision.get("decision")
     )
     comment = decision.get("comment", "")
-    return f"{state}{'：' if lang == 'zh' else ': '}{comment}" if comment else state
+    said = f"{state}{'：' if lang == 'zh' else ': '}{comment}" if comment else state
+    if session is not None and decision_items(decision):
+        said += f" [{_named_items(decision, session, lang)}]"
+    return said
 
 
 def _event_detail(what: str, detail: dict[str, Any], lang: str) -> str:
