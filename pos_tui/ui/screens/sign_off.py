@@ -34,12 +34,12 @@ INCOMPLETE_WARNING = Text(
 CONFIRM_INCOMPLETE = Text("我确认在未完成的情况下签署", "I confirm signing it incomplete")
 CONFIRM_REQUIRED = Text("请先勾选确认", "tick the confirmation first")
 MERCHANT_SIGNS_AGAIN = Text(
-    "更正 {number} 改动了商户确认的内容（结果或访问信息），商户代表须重新签名。",
+    "第{number}次更正改动了商户确认的内容（结果或访问信息），商户代表须重新签名。",
     "Amendment {number} changed what the merchant accepted (an outcome or a visit detail):"
     " the merchant signs again.",
 )
 TECHNICIAN_ALONE = Text(
-    "更正 {number} 只改动了备注、数据或附件，商户确认的内容未变：由技术员单独签署，"
+    "第{number}次更正只改动了备注、数据或附件，商户确认的内容未变：由技术员单独签署，"
     "沿用商户代表 {representative} 原来的签名。",
     "Amendment {number} changed only notes, values or files, nothing the merchant accepted:"
     " the technician signs alone, and {representative}'s earlier signature is carried.",
