@@ -106,7 +106,7 @@ def _pdf_facts(data: bytes, name: str) -> MediaFacts:
 
 
 def _picture_facts(data: bytes, name: str, media_type: str) -> MediaFacts:
-    image_module = _pillow(media_type)
+    image_module = pillow_for(media_type)
     broken = EvidenceError(
         Text(f"{name} 不是完整可读的图片", f"{name} is not a whole, readable picture")
     )
@@ -145,7 +145,8 @@ def _picture_facts(data: bytes, name: str, media_type: str) -> MediaFacts:
 _heif_registered = False
 
 
-def _pillow(media_type: str) -> Any:
+def pillow_for(media_type: str) -> Any:
+    """Pillow's Image module, able to open `media_type` (HEIC's opener registered once)."""
     from PIL import Image
 
     global _heif_registered
@@ -241,4 +242,4 @@ def _degrees(value: Any, ref: object, negative: str, limit: int) -> str:
     return f"{number:.6f}"
 
 
-__all__ = ["MAX_EVIDENCE_BYTES", "MediaFacts", "inspect", "sniff"]
+__all__ = ["MAX_EVIDENCE_BYTES", "MediaFacts", "inspect", "pillow_for", "sniff"]

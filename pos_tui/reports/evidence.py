@@ -19,8 +19,8 @@ import io
 import warnings
 from typing import Any
 
-from pos_tui.domain.evidence import HEIC, PHOTO_TYPES
-from pos_tui.domain.media import MAX_PIXELS
+from pos_tui.domain.evidence import PHOTO_TYPES
+from pos_tui.domain.media import MAX_PIXELS, pillow_for
 
 LONG_SIDE = 800
 """Sharp enough on A4 at the size the report prints it (85 mm is about 1000 px at 300 dpi,
@@ -37,7 +37,7 @@ def thumbnail(data: bytes, media_type: str) -> bytes:
     """`data` (a kept photo's verified bytes) as a small upright JPEG without metadata."""
     if media_type not in PHOTO_TYPES:
         raise PictureError(f"{media_type} is not a picture")
-    image_module = _pillow(media_type)
+    image_module = pillow_for(media_type)
     from PIL import ImageOps
 
     with warnings.catch_warnings():
@@ -83,21 +83,6 @@ def _flattened(image: Any) -> Any:
 def data_uri(jpeg: bytes) -> str:
     """Base64 holds only A-Z, a-z, 0-9, + / =: safe inside a quoted HTML attribute."""
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
-
-
-_heif_registered = False
-
-
-def _pillow(media_type: str) -> Any:
-    from PIL import Image
-
-    global _heif_registered
-    if media_type == HEIC and not _heif_registered:
-        from pillow_heif import register_heif_opener
-
-        register_heif_opener()
-        _heif_registered = True
-    return Image
 
 
 def size_text(size: int) -> str:
