@@ -11,6 +11,7 @@ from pos_tui.domain.session import Answer, Outcome, Session, SignOff, local_now
 from pos_tui.domain.signatures import Signer
 from pos_tui.services.intake import take_in_bytes
 from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.keys import DEVICE, KeyFile, ensure_key
 from pos_tui.store.local import LocalStore
 
 
@@ -61,3 +62,21 @@ def save_attach(
     added = session.attach(checklist_id, item_id, refs)
     store.save(session)
     return added
+
+
+CHIP_PIN_VALUES = {"reference": "123456789012", "amount": "0.01", "last4": "1234"}
+"""What a passed chip-and-PIN test of the fixture card checklist captures."""
+
+
+def laptop_key(store: LocalStore) -> KeyFile:
+    """The store's own device key, made on first use, as the laptop signs with it."""
+    return ensure_key(store.folder, DEVICE)[0]
+
+
+def signed_with_a_failure(store: LocalStore, session: Session) -> Session:
+    """A fixture visit signed by its laptop's key, chip and PIN failed, the rest passed."""
+    save_answer(store, session, "card", "chip-pin", Outcome.FAIL, "拒绝交易 05")
+    save_answer(store, session, "card", "void", Outcome.PASS)
+    save_answer(store, session, "receipt", "masked", Outcome.PASS)
+    save_sign(store, session, "张伟", "王老板", signer=laptop_key(store))
+    return session

@@ -91,6 +91,13 @@ def sent_back(tmp_path: Path, store: LocalStore, session: Session) -> Bank:
     return bank
 
 
+async def open_finished_visit(app: PosApp, pilot: Pilot[None]) -> None:
+    """From home, the signed visit at the top of the recent list, opened on its summary."""
+    app.screen.query_one("#recent").focus()
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
 async def test_a_visit_sent_back_is_amended_signed_and_synced(
     tmp_path: Path, checklists: list[Checklist], store: LocalStore, session: Session
 ) -> None:
@@ -178,9 +185,7 @@ async def test_details_are_corrected_during_an_amendment(
     app = app_on(store, checklists, tmp_path, tmp_path / "nowhere")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.screen.query_one("#recent").focus()
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await open_finished_visit(app, pilot)
         assert "Details" not in key_bar_text(app.screen)  # only during an amendment
         await pilot.press("e")
         await pilot.pause()
@@ -219,9 +224,7 @@ async def test_an_amendment_of_a_note_only_is_signed_by_the_technician_alone(
     app = app_on(store, checklists, tmp_path, tmp_path / "nowhere")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.screen.query_one("#recent").focus()
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await open_finished_visit(app, pilot)
         await pilot.press("e")
         await pilot.pause()
         await give_reason(app, pilot, "补充备注")
@@ -260,9 +263,7 @@ async def test_a_follow_up_visit_runs_only_the_failed_items(
     app = app_on(store, checklists, tmp_path, tmp_path / "nowhere")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
-        app.screen.query_one("#recent").focus()
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await open_finished_visit(app, pilot)
         assert "Follow-up visit" in key_bar_text(app.screen)
         await pilot.press("v")
         await settle(app, pilot)

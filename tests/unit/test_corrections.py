@@ -15,25 +15,16 @@ from pos_tui.domain.integrity import (
 )
 from pos_tui.domain.revisions import EVIDENCE_ADDED, NOTE, OUTCOME, VALUE, differences
 from pos_tui.domain.session import Outcome, Session, Status, VisitError
-from pos_tui.store.keys import DEVICE, KeyFile, ensure_key
 from pos_tui.store.local import LocalStore
 from tests.helpers.photos import jpeg
-from tests.helpers.visits import save_answer, save_attach, save_sign
-
-CHIP_VALUES = {"reference": "123456789012", "amount": "0.01", "last4": "1234"}
-
-
-def device(store: LocalStore) -> KeyFile:
-    return ensure_key(store.folder, DEVICE)[0]
-
-
-def signed(store: LocalStore, session: Session) -> Session:
-    save_answer(store, session, "card", "chip-pin", Outcome.FAIL, "拒绝交易 05")
-    save_answer(store, session, "card", "void", Outcome.PASS)
-    save_answer(store, session, "receipt", "masked", Outcome.PASS)
-    save_sign(store, session, "张伟", "王老板", signer=device(store))
-    return session
-
+from tests.helpers.visits import (
+    CHIP_PIN_VALUES,
+    laptop_key,
+    save_answer,
+    save_attach,
+    save_sign,
+    signed_with_a_failure,
+)
 
 # -- discarding ----------------------------------------------------------------------
 
@@ -59,7 +50,7 @@ def test_a_draft_is_discarded_with_its_reason_and_can_no_longer_change(
 def test_a_signed_visit_cannot_be_discarded_only_amended(
     store: LocalStore, session: Session
 ) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     with pytest.raises(VisitError, match="cannot be discarded, only amended") as refused:
         session.discard("张伟", "填错了")
     assert refused.value.text.zh == "已签署的访问不能丢弃，只能更正"
@@ -71,7 +62,7 @@ def test_a_signed_visit_cannot_be_discarded_only_amended(
 def test_an_amendment_names_the_revision_it_corrects_and_is_signed_again(
     store: LocalStore, session: Session
 ) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     first_hash, first_signature = session.content_sha256, session.signature
     with pytest.raises(VisitError, match="amend it first"):
         session.record("card", "chip-pin", Outcome.PASS)
@@ -82,12 +73,12 @@ def test_an_amendment_names_the_revision_it_corrects_and_is_signed_again(
     assert session.editable and session.amending
     assert integrity(session).reasons == (AMENDING,)
     assert integrity(session).state == UNSIGNED
-    save_answer(store, session, "card", "chip-pin", Outcome.PASS, "", CHIP_VALUES)
+    save_answer(store, session, "card", "chip-pin", Outcome.PASS, "", CHIP_PIN_VALUES)
     # The outcome changed: what the merchant accepted changed, so they sign again.
     assert session.merchant_must_sign
     with pytest.raises(VisitError, match="both the technician and the merchant"):
-        session.sign("张伟", "", signer=device(store))
-    save_sign(store, session, "张伟", "王老板", signer=device(store))
+        session.sign("张伟", "", signer=laptop_key(store))
+    save_sign(store, session, "张伟", "王老板", signer=laptop_key(store))
     assert session.content()["corrects"]["content_sha256"] == first_hash
     assert session.content_sha256 != first_hash
     assert session.signature is not None and session.signature != first_signature
@@ -100,25 +91,25 @@ def test_an_amendment_names_the_revision_it_corrects_and_is_signed_again(
 def test_a_note_corrected_alone_needs_only_the_technician_to_sign_again(
     store: LocalStore, session: Session
 ) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     session.amend("张伟", "备注写错了")
     save_answer(store, session, "card", "chip-pin", Outcome.FAIL, "拒绝交易 51：余额不足")
     assert not session.merchant_must_sign
-    save_sign(store, session, "张伟", "", signer=device(store))
+    save_sign(store, session, "张伟", "", signer=laptop_key(store))
     assert session.signoff is not None
     assert (session.signoff.merchant_representative, session.signoff.carried) == ("王老板", True)
     assert integrity(store.load(session.uuid)).state == INTACT
 
 
 def test_a_second_amendment_chains_to_the_first(store: LocalStore, session: Session) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     session.amend("张伟", "第一次更正")
     save_answer(store, session, "card", "chip-pin", Outcome.FAIL, "拒绝交易 51")
-    save_sign(store, session, "张伟", "", signer=device(store))
+    save_sign(store, session, "张伟", "", signer=laptop_key(store))
     second = session.content_sha256
     session.amend("张伟", "第二次更正")
     save_answer(store, session, "card", "chip-pin", Outcome.FAIL, "拒绝交易 55")
-    save_sign(store, session, "张伟", "", signer=device(store))
+    save_sign(store, session, "张伟", "", signer=laptop_key(store))
     assert session.corrects is not None
     assert (session.corrects.number, session.corrects.content_sha256) == (2, second)
     assert integrity(store.load(session.uuid)).state == INTACT
@@ -127,10 +118,10 @@ def test_a_second_amendment_chains_to_the_first(store: LocalStore, session: Sess
 def test_an_amended_record_stripped_of_its_link_is_altered(
     store: LocalStore, session: Session
 ) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     session.amend("张伟", "更正")
-    save_answer(store, session, "card", "chip-pin", Outcome.PASS, "", CHIP_VALUES)
-    save_sign(store, session, "张伟", "王老板", signer=device(store))
+    save_answer(store, session, "card", "chip-pin", Outcome.PASS, "", CHIP_PIN_VALUES)
+    save_sign(store, session, "张伟", "王老板", signer=laptop_key(store))
     forged = store.load(session.uuid)
     forged.corrects = None
     forged.content_sha256 = forged.content_hash()  # the visit's own hash, recomputed
@@ -142,7 +133,7 @@ def test_an_amended_record_stripped_of_its_link_is_altered(
 def test_visit_details_are_corrected_with_old_and_new_but_not_what_decides_the_checks(
     store: LocalStore, session: Session
 ) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     session.amend("张伟", "商户号录入错误")
     changed = session.change_details("张伟", {"merchant_number": "310104000000002"})
     assert changed == {"merchant_number": ("310104000000001", "310104000000002")}
@@ -170,7 +161,7 @@ def test_the_diff_of_two_revisions_names_every_change(
         "",
         {"reference": "123456789012", "amount": "0.01", "last4": "1234"},
     )
-    save_sign(store, photo_session, "张伟", "王老板", signer=device(store))
+    save_sign(store, photo_session, "张伟", "王老板", signer=laptop_key(store))
     first = store.load(photo_session.uuid)
     photo_session.amend("张伟", "补拍门头、参考号抄错")
     save_attach(store, photo_session, "site-photos", "storefront", [("b.jpg", jpeg(2))])
@@ -198,7 +189,7 @@ def test_the_diff_of_two_revisions_names_every_change(
 def test_a_follow_up_runs_only_the_failed_items_and_those_the_supervisor_named(
     store: LocalStore, session: Session
 ) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     follow = Session.start_follow_up(session, "李娜", "laptop-2", named=[("receipt", "clock")])
     assert follow.follow_up is not None
     assert follow.follow_up.of_uuid == session.uuid
@@ -210,14 +201,14 @@ def test_a_follow_up_runs_only_the_failed_items_and_those_the_supervisor_named(
     assert follow.progress().applicable == 2
     with pytest.raises(VisitError, match="does not apply"):
         follow.record("card", "void", Outcome.PASS)
-    follow.record("card", "chip-pin", Outcome.PASS, "", CHIP_VALUES)
+    follow.record("card", "chip-pin", Outcome.PASS, "", CHIP_PIN_VALUES)
     assert follow.content()["follow_up"]["items"] == [["card", "chip-pin"], ["receipt", "clock"]]
 
 
 def test_a_visit_with_nothing_failed_and_nothing_named_has_no_follow_up(
     store: LocalStore, session: Session
 ) -> None:
-    save_answer(store, session, "card", "chip-pin", Outcome.PASS, "", CHIP_VALUES)
+    save_answer(store, session, "card", "chip-pin", Outcome.PASS, "", CHIP_PIN_VALUES)
     with pytest.raises(VisitError, match="only a signed visit"):
         Session.start_follow_up(session, "李娜")
     save_sign(store, session, "张伟", "王老板")

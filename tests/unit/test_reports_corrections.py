@@ -15,36 +15,28 @@ from pos_tui.cli import main
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.reports.export import CSV_COLUMNS
 from pos_tui.reports.report import render_report
-from pos_tui.store.keys import DEVICE, KeyFile, ensure_key
 from pos_tui.store.local import LocalStore
 from pos_tui.store.sources import VisitRecord, find_row, open_source
-from tests.helpers.visits import save_answer, save_sign
+from tests.helpers.visits import (
+    CHIP_PIN_VALUES,
+    laptop_key,
+    save_answer,
+    save_sign,
+    signed_with_a_failure,
+)
 
-CHIP_VALUES = {"reference": "123456789012", "amount": "0.01", "last4": "1234"}
 FIRST_REASON = "备注写错了 <b>|*</b>"
 SECOND_REASON = "复测通过：银行卡芯片脏污，清洁后重试"
-
-
-def device(store: LocalStore) -> KeyFile:
-    return ensure_key(store.folder, DEVICE)[0]
-
-
-def signed(store: LocalStore, session: Session) -> Session:
-    save_answer(store, session, "card", "chip-pin", Outcome.FAIL, "拒绝交易 05")
-    save_answer(store, session, "card", "void", Outcome.PASS)
-    save_answer(store, session, "receipt", "masked", Outcome.PASS)
-    save_sign(store, session, "张伟", "王老板", signer=device(store))
-    return session
 
 
 def amended_twice(store: LocalStore, session: Session) -> tuple[str, str]:
     """A note corrected (the merchant's name carries), then an outcome (they sign again);
     the content hashes of the two revisions the amendments corrected."""
-    signed(store, session)
+    signed_with_a_failure(store, session)
     first = session.content_sha256
     session.amend("张伟", FIRST_REASON)
     save_answer(store, session, "card", "chip-pin", Outcome.FAIL, "拒绝交易 51：余额不足")
-    save_sign(store, session, "张伟", "", signer=device(store))
+    save_sign(store, session, "张伟", "", signer=laptop_key(store))
     second = session.content_sha256
     assert first is not None and second is not None
     return first, second
@@ -90,8 +82,8 @@ def test_a_second_amendment_lists_both_with_their_reasons_in_order(
 ) -> None:
     first, second = amended_twice(store, session)
     session.amend("张伟", SECOND_REASON)
-    save_answer(store, session, "card", "chip-pin", Outcome.PASS, "", CHIP_VALUES)
-    save_sign(store, session, "张伟", "王老板", signer=device(store))
+    save_answer(store, session, "card", "chip-pin", Outcome.PASS, "", CHIP_PIN_VALUES)
+    save_sign(store, session, "张伟", "王老板", signer=laptop_key(store))
     visit = record(store, session.uuid)
     html = render_report(visit, "html", "en")
     assert f"Amendment 2, correcting revision {second[:12]}…" in html
@@ -126,12 +118,12 @@ def test_an_amendment_under_way_is_a_draft_of_that_amendment(
 def test_a_follow_up_names_the_visit_and_record_it_follows_up(
     store: LocalStore, session: Session
 ) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     follow = Session.start_follow_up(session, "李娜", "laptop-2", named=[("receipt", "clock")])
     store.create(follow)
-    save_answer(store, follow, "card", "chip-pin", Outcome.PASS, "", CHIP_VALUES)
+    save_answer(store, follow, "card", "chip-pin", Outcome.PASS, "", CHIP_PIN_VALUES)
     save_answer(store, follow, "receipt", "clock", Outcome.PASS)
-    save_sign(store, follow, "李娜", "王老板", signer=device(store))
+    save_sign(store, follow, "李娜", "王老板", signer=laptop_key(store))
     assert session.content_sha256 is not None
     visit = record(store, follow.uuid)
     html = render_report(visit, "html", "en")
@@ -182,11 +174,11 @@ def test_csv_and_json_say_the_amendment_the_record_it_supersedes_and_why(
 def test_a_follow_up_is_exported_with_the_visit_it_follows_up(
     store: LocalStore, session: Session, tmp_path: Path
 ) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     follow = Session.start_follow_up(session, "李娜")
     store.create(follow)
-    save_answer(store, follow, "card", "chip-pin", Outcome.PASS, "", CHIP_VALUES)
-    save_sign(store, follow, "李娜", "王老板", signer=device(store))
+    save_answer(store, follow, "card", "chip-pin", Outcome.PASS, "", CHIP_PIN_VALUES)
+    save_sign(store, follow, "李娜", "王老板", signer=laptop_key(store))
     out = tmp_path / "visits.csv"
     CliRunner().invoke(main, ["export", "--store", str(store.folder), "--out", str(out)])
     mine = [r for r in read_csv(out) if r["visit_uuid"] == follow.uuid]
@@ -208,7 +200,7 @@ def test_a_follow_up_is_exported_with_the_visit_it_follows_up(
 def test_drafts_only_when_asked_and_discarded_visits_never(
     store: LocalStore, session: Session, tmp_path: Path
 ) -> None:
-    signed(store, session)
+    signed_with_a_failure(store, session)
     draft = Session.start(session.info, session.checklists)
     store.create(draft)
     save_answer(store, draft, "card", "void", Outcome.PASS)
