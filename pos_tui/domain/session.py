@@ -539,6 +539,38 @@ class Session:
             self._log(who, "details_changed", {"changes": {k: list(v) for k, v in changed.items()}})
         return changed
 
+    def record_position(
+        self,
+        who: str,
+        latitude: float,
+        longitude: float,
+        accuracy_m: float,
+        at: str,
+        source: str,
+    ) -> bool:
+        """The visit's position as a device measured it (the phone's GPS), kept only when
+        the visit has none yet: a position typed on the form, or shared first, is never
+        replaced by a later one. True when it was recorded."""
+        self._require_draft()
+        if self.info.latitude or self.info.longitude:
+            return False
+        changes = {
+            "latitude": f"{latitude:.6f}",
+            "longitude": f"{longitude:.6f}",
+            "accuracy_m": f"{max(accuracy_m, 0.0):.0f}",
+        }
+        info = VisitInfo.from_dict(self.info.to_dict() | changes)
+        problems = {name: text for name, text in info.problems().items() if name in changes}
+        if problems:
+            said = ", ".join(f"{name}: {text.en}" for name, text in problems.items())
+            said_zh = "，".join(f"{name}：{text.zh}" for name, text in problems.items())
+            raise VisitError(Text(f"位置有误：{said_zh}", f"the position is wrong: {said}"))
+        self.info = info
+        # When it was measured and by what: the phone's own clock, kept beside the event's.
+        detail = changes | {"measured_at": guard_text(at), "source": guard_text(source)}
+        self._log(who, "position_recorded", detail)
+        return True
+
     def record(
         self,
         checklist_id: str,

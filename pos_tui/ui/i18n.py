@@ -41,6 +41,7 @@ BINDING_TEXT: dict[str, Text] = {
     "item.next_open": Text("下一未答", "Next open"),
     "item.details": Text("备注", "Note"),
     "item.attach": Text("附件", "Attach"),
+    "item.phone": Text("手机", "Phone"),
     "item.down": Text("下一项", "Down"),
     "item.up": Text("上一项", "Up"),
     "visit.summary": Text("汇总", "Summary"),
@@ -57,6 +58,10 @@ BINDING_TEXT: dict[str, Text] = {
     "attach.remove": Text("移除", "Remove"),
     "attach.folder": Text("相机文件夹", "Camera folder"),
     "attach.close": Text("关闭", "Close"),
+    "attach.phone": Text("手机拍照", "Phone camera"),
+    "phone.renew": Text("新二维码", "New code"),
+    "phone.interface": Text("换网络", "Network"),
+    "phone.close": Text("关闭", "Close"),
 }
 
 SAVING = Text("保存中...", "Saving...")  # "…" is drawn two cells wide by CJK terminals

@@ -58,6 +58,8 @@ class AttachScreen(PosModal[None]):
         # Not delete: the path box takes delete (and ctrl+d) for its own text.
         Binding("ctrl+r", "remove", "Remove", id="attach.remove"),
         Binding("ctrl+o", "folder", "Camera folder", id="attach.folder"),
+        # Not q: the path box has focus and takes letters.
+        Binding("ctrl+t", "phone", "Phone camera", id="attach.phone"),
         Binding("escape", "close", "Close", id="attach.close"),
     ]
 
@@ -203,7 +205,7 @@ class AttachScreen(PosModal[None]):
     # -- attaching and removing -----------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("attach", "folder", "remove") and not self.session.editable:
+        if action in ("attach", "folder", "remove", "phone") and not self.session.editable:
             return False
         if action == "remove":
             return bool(self.session.evidence_of(*self.key))
@@ -277,6 +279,18 @@ class AttachScreen(PosModal[None]):
         if self.is_attached:
             self._show_files()
             self._say(words.fill(words.REMOVED, name=name))
+
+    def action_phone(self) -> None:
+        from pos_tui.ui.screens.phone_qr import PhoneScreen
+
+        self.app.push_screen(PhoneScreen(self.session, self.key, self._from_phone))
+
+    def _from_phone(self, session: Session) -> None:
+        """A photo from the phone was saved: this list and the runner show it."""
+        self.session = session
+        self.changed(session)
+        if self.is_attached:
+            self._show_files()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -38,7 +38,7 @@ UNDONE = Text("已撤销：{title}", "Undone: {title}")
 ALL_DONE = Text(
     "所有适用项都已作答：按 s 查看汇总", "Every item is answered: press s for the summary"
 )
-CHANGING = ("pass_item", "fail_item", "na_item", "undo", "details", "attach")
+CHANGING = ("pass_item", "fail_item", "na_item", "undo", "details", "attach", "phone")
 
 
 class RunnerScreen(PosScreen[None]):
@@ -51,6 +51,7 @@ class RunnerScreen(PosScreen[None]):
         Binding("g", "next_open", "Next open", id="item.next_open", show=False),
         Binding("enter", "details", "Note/values", id="item.details"),
         Binding("a", "attach", "Attach", id="item.attach"),
+        Binding("q", "phone", "Phone", id="item.phone"),
         Binding("j,down", "down", "Down", id="item.down", show=False),
         Binding("k,up", "up", "Up", id="item.up", show=False),
         Binding("s", "summary", "Summary", id="visit.summary"),
@@ -327,6 +328,23 @@ class RunnerScreen(PosScreen[None]):
         if key is None or not self.session.editable:
             return
         self.app.push_screen(AttachScreen(self.session, key, partial(self._evidence_changed, key)))
+
+    def action_phone(self) -> None:
+        """The phone as camera (on an item that takes photos) or as GPS (on any other)."""
+        from pos_tui.ui.screens.phone_qr import PhoneScreen
+
+        if not self.session.editable:
+            return
+        key = self._takes_evidence()
+        self.app.push_screen(PhoneScreen(self.session, key, partial(self._phone_changed, key)))
+
+    def _phone_changed(self, key: Key | None, session: Session) -> None:
+        if key is not None:
+            self._evidence_changed(key, session)
+            return
+        self.session = session  # the visit's position: shown in the header's details
+        if self.is_attached:
+            self.apply_language(self.lang)
 
     def _evidence_changed(self, key: Key, session: Session) -> None:
         """A save of the item's files came back (from the dialog, or a paste here)."""
