@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote
 
 from pos_tui.domain.checklist import Text
 from pos_tui.domain.evidence import HEIC, JPEG, PNG
@@ -231,7 +232,10 @@ class PhoneServer:
             data = await _read_picture(part)
             if isinstance(data, int):
                 return _too_large() if data == 413 else _not_a_picture()
-            received = await self.receiver.photo(ticket, part.filename or "photo.jpg", data)
+            # Browsers send the name as UTF-8; some clients percent-encode it. Either way it
+            # is only shown (shown_name cleans it), never used as a path.
+            name = unquote(part.filename or "") or "photo.jpg"
+            received = await self.receiver.photo(ticket, name, data)
         return _answer(received)
 
     async def _position(self, request: web.Request) -> web.Response:
