@@ -43,7 +43,9 @@ class AdminChanged(StoreError):
     def __init__(self, folder: Path, ring_problem: str) -> None:
         super().__init__(
             f"The shared store at {folder} cannot be trusted: {ring_problem}. Nothing was"
-            " read from it or sent to it; ask the store's administrator."
+            " read from it or sent to it; ask the store's administrator.",
+            f"共享存储 {folder} 不可信：{ring_problem}。未从中读取或向其发送任何内容；"
+            "请联系存储的管理员。",
         )
 
 

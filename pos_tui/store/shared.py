@@ -87,7 +87,9 @@ class SharedBusy(StoreError):
     def __init__(self, folder: Path, waited: float) -> None:
         super().__init__(
             f"The shared store at {folder} has been busy for {waited:.0f} seconds (another"
-            " laptop is syncing or a supervisor is saving). Nothing was changed; try again."
+            " laptop is syncing or a supervisor is saving). Nothing was changed; try again.",
+            f"共享存储 {folder} 已忙了 {waited:.0f} 秒（其他笔记本正在同步或主管正在保存）。"
+            "未作任何改动，请稍后再试。",
         )
 
 
@@ -95,7 +97,8 @@ class SharedMissing(StoreError):
     def __init__(self, folder: Path) -> None:
         super().__init__(
             f"The shared store folder {folder} is not there: is the share connected or the"
-            " stick plugged in? Nothing was changed."
+            " stick plugged in? Nothing was changed.",
+            f"找不到共享存储文件夹 {folder}：共享盘是否已连接，U 盘是否已插好？未作任何改动。",
         )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from pos_tui.domain.checklist import Text
 from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 from pos_tui.store.schema import ShapeError, parse_json, tinydb_document
 
@@ -29,7 +30,19 @@ MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 
 
 class StoreError(Exception):
-    """A problem with the files of a store, said as a plain sentence for the user."""
+    """A problem with the files of a store, said as a plain sentence for the user.
+
+    `zh` is the same sentence in Chinese, for the screens (`text`); the command line and
+    logs use the English (`str`). An error raised without one shows its English in both."""
+
+    def __init__(self, message: str = "", zh: str = "") -> None:
+        super().__init__(message)
+        self.zh = zh
+
+    @property
+    def text(self) -> Text:
+        english = str(self)
+        return Text(self.zh or english, english)
 
 
 class StoreDamaged(StoreError):
@@ -43,7 +56,16 @@ class StoreDamaged(StoreError):
             if self.backup
             else " No previous version exists; the file has been left untouched."
         )
-        super().__init__(f"The store file {path} is damaged ({reason}).{offer}")
+        offer_zh = (
+            f"有上一版本（{self.backup.name}）：运行 `pos-tui recover {path}`"
+            "把损坏的文件移开并恢复。"
+            if self.backup
+            else "没有上一版本；文件未被改动。"
+        )
+        super().__init__(
+            f"The store file {path} is damaged ({reason}).{offer}",
+            f"存储文件 {path} 已损坏（{reason}）。{offer_zh}",
+        )
 
 
 class StoreWriteFailed(StoreError):
@@ -51,12 +73,15 @@ class StoreWriteFailed(StoreError):
         self.path = path
         # EFBIG and EDQUOT are how quotas and file-size limits say the same thing.
         if error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-            reason = "the disk is full"
+            reason, reason_zh = "the disk is full", "磁盘已满"
         elif error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            reason = "the folder cannot be written to"
+            reason, reason_zh = "the folder cannot be written to", "文件夹不可写"
         else:
-            reason = error.strerror or str(error)
-        super().__init__(f"Could not save {path}: {reason}. The previous version is intact.")
+            reason = reason_zh = error.strerror or str(error)
+        super().__init__(
+            f"Could not save {path}: {reason}. The previous version is intact.",
+            f"无法保存 {path}：{reason_zh}。上一版本完好无损。",
+        )
 
 
 def backup_path(path: Path) -> Path:

@@ -32,11 +32,16 @@ class StoreLocked(StoreError):
                 f"process {owner.get('pid')} ({owner.get('program')}) on {owner.get('host')},"
                 f" since {owner.get('since')}"
             )
+            who_zh = (
+                f"{owner.get('host')} 上的进程 {owner.get('pid')}（{owner.get('program')}，"
+                f"自 {owner.get('since')} 起）"
+            )
         else:
-            who = "another process"
+            who, who_zh = "another process", "另一个进程"
         super().__init__(
             f"The data folder {folder} is in use by {who}. Close that pos-tui first;"
-            " nothing was changed."
+            " nothing was changed.",
+            f"数据文件夹 {folder} 正被 {who_zh} 使用。请先关闭那个 pos-tui；未作任何改动。",
         )
 
 

@@ -50,6 +50,8 @@ def error_text(error: BaseException, lang: str) -> str:
         return error.text.get(lang)
     if isinstance(error, CardDataError):
         return error.message_zh if lang == "zh" else str(error)
+    if isinstance(error, StoreError):
+        return error.text.get(lang)
     return str(error)
 
 
