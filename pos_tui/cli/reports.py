@@ -31,6 +31,7 @@ from pos_tui.cli.store import say_damaged
 if TYPE_CHECKING:
     # Only for types: the stores and YAML load when a command runs, so that starting the
     # technician's app does not pay for them (bench/startup.py).
+    from pos_tui.reports.export import ExportStats
     from pos_tui.store.sources import LocalSource, SharedSource, VisitRecord
 
 PROGRESS_AFTER = 200
@@ -156,8 +157,9 @@ def _report_format(out: Path | None, fmt: str | None) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json"]),
-    help="csv (one row per item) or json (one document per visit); default: from --out, or csv.",
+    type=click.Choice(["csv", "json", "xlsx"]),
+    help="csv (one row per item), xlsx (a workbook: a sheet of visits, a sheet of answers)"
+    " or json (one document per visit); default: from --out, or csv.",
 )
 @store_option
 @data_dir_option
@@ -167,7 +169,17 @@ def _report_format(out: Path | None, fmt: str | None) -> str:
     metavar="DATE",
     help="Only visits last worked on this day (YYYY-MM-DD) or later.",
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (.csv, .json or .xlsx); - for standard output (not for xlsx).",
+)
+@click.option(
+    "--value-columns",
+    is_flag=True,
+    help="CSV: also one value:<field> column per captured value, after the others (the"
+    " XLSX always has them).",
+)
 @click.option(
     "--evidence",
     type=click.Path(file_okay=False, path_type=Path),
@@ -191,25 +203,27 @@ def export_command(
     data_dir: Path | None,
     since: date | None,
     out: Path | None,
+    value_columns: bool,
     evidence: Path | None,
     drafts: bool,
     lang: str | None,
 ) -> None:
-    """Export visits for spreadsheets (CSV, UTF-8 with BOM) or other programs (JSON)."""
+    """Export visits for spreadsheets (XLSX; CSV, UTF-8 with BOM) or other programs (JSON)."""
     from pos_tui.reports.export import exportable, rows_since
 
     # --evidence alone is a request for the files: a CSV poured onto the terminal beside
     # them would only be in the way.
     table = evidence is None or out is not None or fmt is not None
-    if fmt is None:
-        fmt = "json" if out is not None and out.suffix.lower() == ".json" else "csv"
+    fmt = _export_format(out, fmt) if table else "csv"
+    if out == Path("-"):
+        out = None
     with _source(ctx, store, data_dir) as source:
         if evidence is not None:
             _check_evidence_folder(evidence, source.folder)
         # The evidence folder follows the same rows: a draft's photos only with its draft.
         rows = exportable(rows_since(source.rows(), since), drafts)
         say_damaged(source.damaged)
-        skipped = set(_export_table(source, rows, fmt, out, lang) if table else [])
+        skipped = set(_export_table(source, rows, fmt, out, lang, value_columns) if table else [])
         not_copied = ""
         if evidence is not None:
             # Beside a table on stdout, the summary goes to stderr: never into the data.
@@ -222,6 +236,30 @@ def export_command(
         fail(ending[-1])
 
 
+EXPORT_SUFFIXES = {".csv": "csv", ".json": "json", ".xlsx": "xlsx"}
+
+
+def _export_format(out: Path | None, fmt: str | None) -> str:
+    """--format, else the extension of --out, else csv; refused when the two disagree, and
+    an XLSX anywhere but in a .xlsx file (a workbook is binary: not for a terminal, and a
+    spreadsheet refuses a workbook whose name says otherwise)."""
+    to_stdout = out is None or out == Path("-")
+    by_name = None if to_stdout or out is None else EXPORT_SUFFIXES.get(out.suffix.lower())
+    if fmt is not None and by_name is not None and fmt != by_name:
+        assert out is not None
+        fail(f"--format {fmt} and {out.name} disagree: give one or the other.")
+    chosen = fmt or by_name or "csv"
+    if chosen == "xlsx" and to_stdout:
+        fail(
+            "an XLSX workbook is a binary file, not for a terminal or a pipe: give --out a"
+            " file ending in .xlsx."
+        )
+    if chosen == "xlsx" and by_name != "xlsx":
+        assert out is not None
+        fail(f"{out.name}: an XLSX workbook is written to a file ending in .xlsx.")
+    return chosen
+
+
 def _skipped_sentence(count: int) -> str:
     return f"{count} visit(s) could not be read and are missing from the export." if count else ""
 
@@ -232,24 +270,58 @@ def _export_table(
     fmt: str,
     out: Path | None,
     lang: str | None,
+    value_columns: bool = False,
 ) -> list[tuple[str, str]]:
-    """The CSV or JSON export; the visits it had to skip, each already named on stderr."""
+    """The CSV, XLSX or JSON export; the visits it had to skip, each already named on
+    stderr."""
     from pos_tui.reports.export import write_csv, write_json
 
-    with _output(out, "utf-8-sig" if fmt == "csv" else "utf-8") as stream:
-        bar = _progress_bar(len(rows)) if out is not None else None
-        with bar or contextlib.nullcontext():
-            tick = None if bar is None else (lambda _done: bar.update(1))
-            if fmt == "csv":
-                stats = write_csv(source, rows, stream, lang, tick)
-            else:
-                stats = write_json(source, rows, stream, tick)
+    stats: ExportStats
+    if fmt == "xlsx":
+        assert out is not None  # _export_format refused anything else
+        stats = _export_xlsx(source, rows, out, lang)
+    else:
+        with _output(out, "utf-8-sig" if fmt == "csv" else "utf-8") as stream:
+            bar = _progress_bar(len(rows)) if out is not None else None
+            with bar or contextlib.nullcontext():
+                tick = None if bar is None else (lambda _done: bar.update(1))
+                if fmt == "csv":
+                    fields = None if value_columns else ()
+                    stats = write_csv(source, rows, stream, lang, tick, fields)
+                else:
+                    stats = write_json(source, rows, stream, tick)
     for uuid, why in stats.skipped:
         click.echo(f"pos-tui: skipped visit {uuid}: {why}", err=True)
     if out is not None:
-        lines = f" ({stats.rows} rows)" if fmt == "csv" else ""
+        lines = f" ({stats.rows} rows)" if fmt in ("csv", "xlsx") else ""
         click.echo(f"Exported {stats.visits} visit(s){lines} to {out}.")
     return stats.skipped
+
+
+def _export_xlsx(
+    source: LocalSource | SharedSource, rows: list[dict[str, Any]], out: Path, lang: str | None
+) -> ExportStats:
+    """The workbook, written beside `out` and renamed into place when whole, like the
+    other formats: a file that exists is complete."""
+    from pos_tui.reports.xlsx import write_xlsx
+
+    temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        bar = _progress_bar(len(rows))
+        with bar or contextlib.nullcontext():
+            tick = None if bar is None else (lambda _done: bar.update(1))
+            stats = write_xlsx(source, rows, temp, lang, tick)
+        with open(temp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temp, out)
+    except OSError as error:
+        if error.filename not in (None, str(temp), str(out)):
+            raise  # reading the store failed, not writing the export
+        fail(os_error_sentence(OSError(error.errno, error.strerror, str(out)), verb="write"))
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+    return stats
 
 
 def _check_evidence_folder(folder: Path, store_folder: Path) -> None:

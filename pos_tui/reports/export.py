@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from pos_tui.domain.integrity import UNSIGNED
@@ -66,7 +67,35 @@ CSV_COLUMNS = (
     "amendment_reason",
     "follow_up_of",
     "follow_up_of_sha256",
+    # Issue #19, after the five above for the same reason: the visit's other details, when
+    # it happened (local times) and who signed and reviewed it.
+    "job_reason",
+    "work_order",
+    "registered_name",
+    "credit_code",
+    "mcc",
+    "tusn",
+    "pinpad_serial",
+    "sim_iccid",
+    "install_address",
+    "device_id",
+    "language",
+    "arrived_at",
+    "signed_at",
+    "merchant_representative",
+    "reviewer",
+    "reviewed_at",
 )
+"""The fixed columns of the CSV (and of the XLSX's answers sheet); one `value:<field id>`
+column per captured value follows them, see `captured_fields`."""
+
+VALUE_PREFIX = "value:"
+"""Before a field's id in the name of its column: `value:last4`. The prefix keeps a field
+called `note` or `status` from colliding with the fixed columns."""
+
+TIME_COLUMNS = frozenset({"answered_at", "arrived_at", "signed_at", "reviewed_at"})
+"""Stored as ISO 8601 with the offset of the laptop that recorded them; exported in the
+local time of the computer that exports (`local_time`)."""
 
 Progress = Callable[[int], None]
 """Called once per visit written (or skipped) with the number done so far."""
@@ -128,8 +157,13 @@ def _latest_decision(record: VisitRecord) -> dict[str, Any]:
     return record.latest_decision or {}
 
 
-def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]]:
-    """One row per item of every checklist the visit ran, answered or not."""
+def csv_rows(
+    record: VisitRecord, lang: str | None = None, fields: Sequence[str] = ()
+) -> Iterator[list[str]]:
+    """One row per item of every checklist the visit ran, answered or not: the cells of
+    `CSV_COLUMNS`, then the item's captured value of each field id in `fields` ("" where
+    the item has none). Codes and times as stored; the writers turn them into what their
+    format shows (`write_csv`: local times; the XLSX: words, real date-times)."""
     session = record.session
     info = session.info
     item_lang = words.report_language(lang, info.language)
@@ -167,6 +201,7 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
     ]
     problems = record.file_problems
     links = _links(session)
+    details = _details(record, decision)
     for checklist, item in session.all_items():
         answer = session.answer(checklist.id, item.id)
         values = "; ".join(f"{k}={masked(v)}" for k, v in answer.values.items()) if answer else ""
@@ -195,6 +230,8 @@ def csv_rows(record: VisitRecord, lang: str | None = None) -> Iterator[list[str]
                 if ref.sha256 in problems
             ),
             *links,
+            *details,
+            *(masked(answer.values.get(name, "")) if answer else "" for name in fields),
         ]
 
 
@@ -210,19 +247,111 @@ def _links(session: Session) -> list[str]:
     ]
 
 
+def _details(record: VisitRecord, decision: dict[str, Any]) -> list[str]:
+    """The columns from `job_reason` to `reviewed_at`."""
+    session = record.session
+    info = session.info
+    signoff = session.signoff
+    return [
+        info.reason,
+        masked(info.work_order),
+        masked(info.registered_name),
+        info.credit_code,
+        info.mcc,
+        info.tusn,
+        masked(info.pinpad_serial),
+        info.sim_iccid,
+        masked(info.install_address),
+        info.device_id,
+        info.language,
+        session.arrived_at,
+        session.departed_at or "",
+        masked(signoff.merchant_representative) if signoff else "",
+        masked(str(decision.get("reviewer", ""))),
+        str(decision.get("at", "")) if decision else "",
+    ]
+
+
+def value_column(field_id: str) -> str:
+    return VALUE_PREFIX + field_id
+
+
+def captured_fields(source: VisitSource, rows: Iterable[dict[str, Any]]) -> tuple[str, ...]:
+    """The id of every field the checklists of these visits capture, one column each.
+
+    Read from the store's copies of the checklists (a few files), not from the visits, so
+    the header can be written before the first visit is read and the export stays
+    streamed. The index rows name their checklists' ids, not their versions, so every kept
+    version of those checklists counts: a column may stay empty, none is missing. In the
+    checklists' order, then their items' and fields' own."""
+    from pos_tui.store.checklist_copies import load_all
+
+    folder = getattr(source, "folder", None)
+    if not isinstance(folder, Path):
+        return ()
+    wanted: set[str] = set()
+    every = False
+    for row in rows:
+        ids = row.get("checklist_ids")
+        if isinstance(ids, list | tuple):
+            wanted.update(str(i) for i in ids)
+        else:
+            every = True  # an index written before rows named their checklists
+    # A copy that does not load is the visit's problem, named when the visit is read.
+    checklists, _problems = load_all(folder)
+    seen: dict[str, None] = {}
+    for checklist in sorted(checklists, key=lambda c: (c.order, c.id, c.version)):
+        if every or checklist.id in wanted:
+            for item in checklist.items:
+                for found in item.fields:
+                    seen.setdefault(found.id)
+    return tuple(seen)
+
+
+def local_time(stored: str) -> datetime | None:
+    """A stored time (ISO 8601 with its offset) in this computer's local time zone, without
+    the zone (what a spreadsheet's date-time holds); None when empty or not a time."""
+    if not stored:
+        return None
+    try:
+        moment = datetime.fromisoformat(stored)
+    except ValueError:
+        return None
+    # A time without an offset (hand-edited) is taken as local already.
+    return moment.astimezone().replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def local_time_text(stored: str) -> str:
+    """`2025-03-04 10:02:00`, the form Excel, LibreOffice and WPS read as a date-time and
+    sort as one; a cell that is not a time is kept as it is."""
+    moment = local_time(stored)
+    return stored if moment is None else moment.isoformat(sep=" ", timespec="seconds")
+
+
 def write_csv(
     source: VisitSource,
     rows: Iterable[dict[str, Any]],
     out: TextIO,
     lang: str | None = None,
     progress: Progress | None = None,
+    fields: Sequence[str] | None = None,
 ) -> ExportStats:
-    """`out` should be opened with encoding="utf-8-sig" and newline="" (Excel needs both)."""
+    """`out` should be opened with encoding="utf-8-sig" and newline="" (Excel needs both).
+
+    `fields`: the `value:` columns to add, by field id; None for those of `captured_fields`.
+    """
+    rows = list(rows)
+    if fields is None:
+        fields = captured_fields(source, rows)
     stats = ExportStats()
     writer = csv.writer(out)
-    writer.writerow([spreadsheet_cell(column) for column in CSV_COLUMNS])
+    header = [*CSV_COLUMNS, *map(value_column, fields)]
+    writer.writerow([spreadsheet_cell(column) for column in header])
+    times = [index for index, name in enumerate(CSV_COLUMNS) if name in TIME_COLUMNS]
     for record in visit_records(source, rows, stats, progress):
-        for line in csv_rows(record, lang):
+        for line in csv_rows(record, lang, fields):
+            for index in times:
+                line[index] = local_time_text(line[index])
             writer.writerow([spreadsheet_cell(cell) for cell in line])
             stats.rows += 1
     return stats
@@ -360,12 +489,18 @@ def write_json(
 __all__ = [
     "CSV_COLUMNS",
     "EVIDENCE_FIELDS",
+    "TIME_COLUMNS",
+    "VALUE_PREFIX",
     "ExportStats",
+    "captured_fields",
     "csv_rows",
     "evidence_document",
     "exportable",
+    "local_time",
+    "local_time_text",
     "rows_since",
     "spreadsheet_cell",
+    "value_column",
     "visit_date",
     "visit_document",
     "visit_records",
