@@ -100,16 +100,9 @@ class VisitLink:
             return Received(False, 404)
         if not self.session.editable:
             return Received(False, 409, NOT_EDITABLE)
-        who = self.services.settings.technician or self.session.info.technician
-
-        def command(draft: Session) -> bool:
-            return draft.record_position(
-                who, fix.latitude, fix.longitude, fix.accuracy_m, fix.at, PHONE
-            )
-
-        # Services has no public command for this yet (its file is not ours to change):
-        # `_change` is the one path every change of a visit takes, copy, save, hand back.
-        future = self.services._change(self.session, command, lambda after, done: (after, done))
+        future = self.services.record_position(
+            self.session, fix.latitude, fix.longitude, fix.accuracy_m, fix.at, PHONE
+        )
         try:
             after, recorded = await asyncio.shield(asyncio.wrap_future(future))
         except (VisitError, CardDataError, StoreError) as error:

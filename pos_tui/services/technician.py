@@ -217,6 +217,24 @@ class Services:
             session, command, lambda after, added: Attached(after, added, tuple(refused))
         )
 
+    def record_position(
+        self,
+        session: Session,
+        latitude: float,
+        longitude: float,
+        accuracy_m: float,
+        at: str,
+        source: str,
+    ) -> Future[tuple[Session, bool]]:
+        """The visit's position, as a phone measured it; recorded only when it has none yet
+        (the visit and whether this one was recorded)."""
+        who = self.settings.technician or session.info.technician
+
+        def command(draft: Session) -> bool:
+            return draft.record_position(who, latitude, longitude, accuracy_m, at, source)
+
+        return self._change(session, command, lambda after, done: (after, done))
+
     def detach(
         self, session: Session, checklist_id: str, item_id: str, sha256: str
     ) -> Future[Session]:
