@@ -11,7 +11,8 @@ the start of the POST until its answer: the server answers only after the intake
 worker (content check, EXIF, perceptual hash, kept by hash with fsync, the visit saved) and
 after the runner has redrawn the item's count, so it bounds "shown in the item". Loopback
 leaves out the Wi-Fi: a phone's uplink adds roughly 5 MB / its speed. A ticker on the event
-loop records how late it wakes meanwhile, to show the upload does not block the UI.
+loop records how late it wakes meanwhile, to show the upload does not block the UI; the
+client runs in a thread of its own, as the phone is another machine.
 """
 
 from __future__ import annotations
@@ -83,13 +84,12 @@ async def measure(runs: int, folder: Path) -> dict[str, float]:
                 tls = ssl.create_default_context(cafile=str(screen.certificate.cert_path))
                 stop = asyncio.Event()
                 ticker = asyncio.create_task(tick(stop, lags))
-                async with aiohttp.ClientSession() as client:
-                    form = aiohttp.FormData()
-                    form.add_field("photo", photo, filename="IMG.jpg", content_type="image/jpeg")
-                    started = time.perf_counter()
-                    async with client.post(url + "photo", data=form, ssl=tls) as answer:
-                        assert answer.status == 200, await answer.text()
-                    times.append((time.perf_counter() - started) * 1000)
+                # The phone is another machine: its side of TLS and the upload run in a
+                # thread with a loop of its own, so the lag measured is the app's alone.
+                started = time.perf_counter()
+                status, body = await asyncio.to_thread(upload, url + "photo", photo, tls)
+                assert status == 200, body
+                times.append((time.perf_counter() - started) * 1000)
                 stop.set()
                 await ticker
                 await pilot.press("escape")
@@ -109,6 +109,17 @@ async def measure(runs: int, folder: Path) -> dict[str, float]:
         "max_ms": round(ordered[-1], 1),
         "loop_lag_max_ms": round(max(lags, default=0.0), 1),
     }
+
+
+def upload(url: str, photo: bytes, tls: ssl.SSLContext) -> tuple[int, str]:
+    async def post() -> tuple[int, str]:
+        async with aiohttp.ClientSession() as client:
+            form = aiohttp.FormData()
+            form.add_field("photo", photo, filename="IMG.jpg", content_type="image/jpeg")
+            async with client.post(url, data=form, ssl=tls) as answer:
+                return answer.status, await answer.text()
+
+    return asyncio.run(post())
 
 
 async def tick(stop: asyncio.Event, lags: list[float]) -> None:
