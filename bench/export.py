@@ -1,6 +1,6 @@
 """Time and peak memory of exporting N visits (default 10,000) with `pos-tui export`.
 
-    python bench/export.py [--visits 10000] [--format csv] [--store local|shared]
+    python bench/export.py [--visits 10000] [--format csv|json|xlsx] [--store local|shared]
 
 Builds a store of demo visits, then runs the real command in a child process and reads
 its peak RSS (`getrusage(RUSAGE_CHILDREN).ru_maxrss`). The baseline is a child that
@@ -59,10 +59,31 @@ def run_child(args: list[str]) -> tuple[float, float]:
     return result["seconds"], result["peak"] / scale
 
 
+def count_rows(out: Path, fmt: str) -> int:
+    """Rows of the CSV, visits of the JSON, answer rows of the workbook (all its sheets)."""
+    if fmt == "xlsx":
+        import openpyxl
+
+        # Read-only: the size each sheet declares, without loading millions of cells.
+        workbook = openpyxl.load_workbook(out, read_only=True)
+        try:
+            return sum(
+                (sheet.max_row or 1) - 1
+                for sheet in workbook.worksheets
+                if sheet.title.startswith("answers")
+            )
+        finally:
+            workbook.close()
+    with open(out, encoding="utf-8-sig", newline="") as file:
+        if fmt == "csv":
+            return sum(1 for _ in csv.reader(file)) - 1
+        return len(json.load(file))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=10_000)
-    parser.add_argument("--format", choices=["csv", "json"], default="csv")
+    parser.add_argument("--format", choices=["csv", "json", "xlsx"], default="csv")
     parser.add_argument("--store", choices=["local", "shared"], default="local")
     args = parser.parse_args()
     checklists = load_checklists([shipped_checklists_dir()]).checklists
@@ -83,11 +104,7 @@ def main() -> None:
         # What grows with the store besides the output: its index, which is read whole.
         index_mb = (folder / "index.json").stat().st_size / 1e6
         store_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
-        with open(out, encoding="utf-8-sig", newline="") as file:
-            if args.format == "csv":
-                rows = sum(1 for _ in csv.reader(file)) - 1
-            else:
-                rows = len(json.load(file))
+        rows = count_rows(out, args.format)
     print(
         json.dumps(
             {
