@@ -204,7 +204,9 @@ def csv_rows(
     details = _details(record, decision)
     for checklist, item in session.all_items():
         answer = session.answer(checklist.id, item.id)
-        values = "; ".join(f"{k}={masked(v)}" for k, v in answer.values.items()) if answer else ""
+        # Masked once, for both the packed `values` cell and the one-per-field columns.
+        captured = {k: masked(v) for k, v in answer.values.items()} if answer else {}
+        values = "; ".join(f"{k}={v}" for k, v in captured.items())
         refs = session.evidence_of(checklist.id, item.id)
         yield [
             *visit,
@@ -231,7 +233,7 @@ def csv_rows(
             ),
             *links,
             *details,
-            *(masked(answer.values.get(name, "")) if answer else "" for name in fields),
+            *(captured.get(name, "") for name in fields),
         ]
 
 
