@@ -7,6 +7,7 @@ strings of a `ReportData`, so both formats always say the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from pos_tui.domain.checklist import Checklist, Item
@@ -18,6 +19,7 @@ from pos_tui.domain.session import Event, Outcome, Session, Status
 from pos_tui.reports import words
 from pos_tui.reports.evidence import PictureError, data_uri, size_text, thumbnail
 from pos_tui.reports.masking import masked
+from pos_tui.reports.times import laptop_zone, local_clock, local_time, zone_name
 from pos_tui.store.sources import VisitRecord
 from pos_tui.store.storage import StoreError
 
@@ -168,31 +170,34 @@ class ReportData:
     """The uuid of the visit this one follows up; "" for a visit of its own."""
     follow_up_sha256: str = ""
     """The content hash of the record it follows up."""
+    signable: bool = False
+    """Whether the paper gets boxes for handwritten signatures and the merchant's stamp:
+    only a visit signed off in the app, never a draft or a discarded one, which must not
+    look like an acceptance someone could sign."""
 
 
 def when(stamp: str) -> str:
-    """An ISO timestamp as people read it: the date, a space, the time and its offset."""
+    """An ISO timestamp with its own offset, the `T` made a space: for a photo's EXIF time,
+    which is quoted as the camera wrote it (often without any offset to convert from)."""
     return stamp.replace("T", " ")
 
 
-def _time_of(stamp: str, started: str) -> str:
-    # The header gives the day and offset; rows of the same day need only the time, which
-    # keeps the items table narrow enough for A4.
-    if stamp[:10] == started[:10] and stamp[-6:] == started[-6:]:
-        return stamp[11:19]
-    return when(stamp)
-
-
-def build_report(record: VisitRecord, lang: str, pictures: bool = False) -> ReportData:
-    """`pictures`: make the small copies of the photos (for HTML; they cost a decode each)."""
+def build_report(
+    record: VisitRecord, lang: str, pictures: bool = False, zone: tzinfo | None = None
+) -> ReportData:
+    """`pictures`: make the small copies of the photos (for HTML; they cost a decode each).
+    `zone`: the zone every time is shown in; the printing computer's by default."""
     session = record.session
+    # One fixed offset for the whole report, named once in the visit table: every time on
+    # the page compares with every other, and none carries its own offset.
+    zone = zone or laptop_zone()
     labels = {key: text.get(lang) for key, text in words.LABELS.items()}
-    sections, failures = _sections(session, lang)
-    evidence = _evidence(record, sections, lang, pictures)
-    decisions = tuple(_decision(d, lang) for d in sorted(record.decisions, key=_decided_at))
+    sections, failures = _sections(session, lang, zone)
+    evidence = _evidence(record, sections, lang, pictures, zone)
+    decisions = tuple(_decision(d, lang, zone) for d in sorted(record.decisions, key=_decided_at))
     # Forged decisions are printed too, marked as such: a report that hid them would let
     # a forged approval pass for a missing one.
-    decisions += tuple(_forged(c, lang) for c in record.forged)
+    decisions += tuple(_forged(c, lang, zone) for c in record.forged)
     # The review screen asks the same rule of the same record: they cannot disagree.
     verdict_on_record = record.integrity
     verdict = str(session.verdict())
@@ -206,13 +211,13 @@ def build_report(record: VisitRecord, lang: str, pictures: bool = False) -> Repo
         watermark=words.watermark(problems[0], lang) if problems else "",
         merchant=_merchant(session, labels),
         terminal=_terminal(session, labels),
-        visit=_visit(session, record, labels, lang, sections),
+        visit=_visit(session, record, labels, lang, sections, zone),
         verdict=verdict,
         verdict_label=words.verdict_name(verdict, lang),
         progress=str(session.progress()),
         failures=tuple(failures),
         sections=tuple(sections),
-        signoff=_signoff(session, labels, lang),
+        signoff=_signoff(session, labels, lang, zone),
         decisions=decisions,
         content_sha256=session.content_sha256 or "",
         integrity_state=verdict_on_record.state,
@@ -224,15 +229,18 @@ def build_report(record: VisitRecord, lang: str, pictures: bool = False) -> Repo
         and verdict_on_record.reasons not in ((NOT_SIGNED,), (AMENDING,)),
         signer=_signer(record, lang),
         evidence=evidence,
-        amendments=_amendments(session, sections, labels, lang),
+        amendments=_amendments(session, sections, labels, lang, zone),
         corrects_sha256=session.corrects.content_sha256 if session.corrects else "",
         follow_up_of=follow_up.of_uuid if follow_up else "",
         follow_up_sha256=follow_up.of_content_sha256 if follow_up else "",
+        signable=session.signoff is not None
+        and "draft" not in problems
+        and "discarded" not in problems,
     )
 
 
 def _evidence(
-    record: VisitRecord, sections: list[Section], lang: str, pictures: bool
+    record: VisitRecord, sections: list[Section], lang: str, pictures: bool, zone: tzinfo
 ) -> tuple[EvidenceGroup, ...]:
     session = record.session
     if not session.evidence:
@@ -242,7 +250,7 @@ def _evidence(
     }
     groups: dict[tuple[str, str], list[EvidenceFile]] = {}
     for key, ref in session.all_evidence():
-        groups.setdefault(key, []).append(_evidence_file(record, ref, lang, pictures))
+        groups.setdefault(key, []).append(_evidence_file(record, ref, lang, pictures, zone))
     other = words.LABELS["other_evidence"].get(lang)
     # A key no checklist of the visit knows (a hand-edited record): printed all the same,
     # since a report that dropped a file would hide it from the merchant.
@@ -259,7 +267,7 @@ def _evidence(
 
 
 def _evidence_file(
-    record: VisitRecord, ref: EvidenceRef, lang: str, pictures: bool
+    record: VisitRecord, ref: EvidenceRef, lang: str, pictures: bool, zone: tzinfo
 ) -> EvidenceFile:
     problem = record.file_problems.get(ref.sha256, "")
     picture = ""
@@ -275,10 +283,12 @@ def _evidence_file(
         media_type=ref.media_type,
         kind=words.name_of(words.FILE_KINDS, ref.media_type, lang),
         size=size_text(ref.size),
+        # The camera's own clock, quoted as its EXIF gives it (its offset, when it wrote
+        # one, is part of what the photo says); the attaching is the laptop's own time.
         taken_at=when(ref.taken_at),
         camera=masked(ref.camera),
         place=masked(place),
-        attached_at=when(ref.attached_at),
+        attached_at=local_time(ref.attached_at, zone),
         is_photo=ref.is_photo,
         problem=problem,
         problem_label=words.name_of(words.EVIDENCE_PROBLEMS, problem, lang) if problem else "",
@@ -310,7 +320,7 @@ def _signer(record: VisitRecord, lang: str) -> str:
     return f"{signature.fingerprint} ({masked(name)})" if name else signature.fingerprint
 
 
-def _forged(checked: CheckedDecision, lang: str) -> Decision:
+def _forged(checked: CheckedDecision, lang: str, zone: tzinfo) -> Decision:
     row = checked.row
     said = DECISION_STATE_NAMES[checked.state].get(lang)
     why = "; ".join(decision_reason(reason, lang) for reason in checked.reasons)
@@ -318,7 +328,7 @@ def _forged(checked: CheckedDecision, lang: str) -> Decision:
     return Decision(
         decision=f"{said}: {decision}",
         reviewer=masked(str(row.get("reviewer", ""))),
-        at=when(str(row.get("at", ""))),
+        at=local_time(str(row.get("at", "")), zone),
         comment=masked(f"{why}. {row.get('comment', '')}".strip(". ")),
     )
 
@@ -399,6 +409,7 @@ def _visit(
     labels: dict[str, str],
     lang: str,
     sections: list[Section],
+    zone: tzinfo,
 ) -> tuple[Fact, ...]:
     info = session.info
     status = effective_status(record)
@@ -413,8 +424,9 @@ def _visit(
             ("follow_up_items", _follow_up_items(session, sections)),
             ("work_order", info.work_order),
             ("job_type", words.job_type_name(info.job_type, info.reason, lang)),
-            ("started", when(session.created_at)),
-            ("departed_at", when(session.departed_at or "")),
+            ("started", local_time(session.created_at, zone)),
+            ("time_zone", words.zone_text(zone_name(zone), lang)),
+            ("departed_at", local_time(session.departed_at or "", zone)),
             ("technician", masked(info.technician)),
             ("device_id", masked(info.device_id)),
             ("status", words.name_of(words.STATUS_NAMES, status, lang)),
@@ -481,7 +493,7 @@ _DETAIL_LABELS = {
 
 
 def _amendments(
-    session: Session, sections: list[Section], labels: dict[str, str], lang: str
+    session: Session, sections: list[Section], labels: dict[str, str], lang: str, zone: tzinfo
 ) -> tuple[Amendment, ...]:
     """The amendment history, from the event log: each "amending" event in order, with
     what changed until the revision was signed again. The log is data from outside (a
@@ -498,7 +510,7 @@ def _amendments(
             found.append(
                 Amendment(
                     number=str(len(found) + 1),
-                    at=when(opened.at),
+                    at=local_time(opened.at, zone),
                     who=masked(opened.who),
                     reason=masked(str(detail.get("reason", ""))),
                     corrects=str(detail.get("corrects", "")),
@@ -549,13 +561,14 @@ def effective_status(record: VisitRecord) -> str:
     return str(Status.REVIEWED if record.decisions else record.session.status)
 
 
-def _sections(session: Session, lang: str) -> tuple[list[Section], list[Failure]]:
+def _sections(session: Session, lang: str, zone: tzinfo) -> tuple[list[Section], list[Failure]]:
     sections: list[Section] = []
     failures: list[Failure] = []
     for checklist_number, checklist in enumerate(session.checklists, start=1):
         rows = []
         for item_number, item in enumerate(checklist.items, start=1):
-            row = item_row(session, checklist, item, f"{checklist_number}.{item_number}", lang)
+            number = f"{checklist_number}.{item_number}"
+            row = item_row(session, checklist, item, number, lang, zone=zone)
             rows.append(row)
             if row.failed:
                 title = checklist.title.get(lang)
@@ -573,8 +586,16 @@ def _sections(session: Session, lang: str) -> tuple[list[Section], list[Failure]
     return sections, failures
 
 
-def item_row(session: Session, checklist: Checklist, item: Item, number: str, lang: str) -> ItemRow:
-    """One item of a visit as a report or an export shows it, its free text masked."""
+def item_row(
+    session: Session,
+    checklist: Checklist,
+    item: Item,
+    number: str,
+    lang: str,
+    zone: tzinfo | None = None,
+) -> ItemRow:
+    """One item of a visit as a report or an export shows it, its free text masked; its
+    time in `zone` (the printing computer's by default)."""
     answer = session.answer(checklist.id, item.id)
     applicable = session.applies(item)
     if answer is not None:
@@ -612,7 +633,11 @@ def item_row(session: Session, checklist: Checklist, item: Item, number: str, la
         required=item.required,
         note=masked(answer.note) if answer else "",
         values=values,
-        answered_at=_time_of(answer.at, session.created_at) if answer else "",
+        # The visit table gives the day: rows of that day need only the time, which keeps
+        # the items table narrow enough for A4.
+        answered_at=local_clock(answer.at, session.created_at, zone or laptop_zone())
+        if answer
+        else "",
     )
 
 
@@ -623,7 +648,7 @@ def _field_label(item: Item, field_id: str, lang: str) -> str:
         return field_id  # a value for a field the checklist does not know: show it anyway
 
 
-def _signoff(session: Session, labels: dict[str, str], lang: str) -> tuple[Fact, ...]:
+def _signoff(session: Session, labels: dict[str, str], lang: str, zone: tzinfo) -> tuple[Fact, ...]:
     signoff = session.signoff
     if signoff is None:
         return ()
@@ -638,7 +663,7 @@ def _signoff(session: Session, labels: dict[str, str], lang: str) -> tuple[Fact,
         [
             ("technician", masked(signoff.technician)),
             ("merchant_representative", masked(signoff.merchant_representative)),
-            ("signed_at", when(signoff.at)),
+            ("signed_at", local_time(signoff.at, zone)),
             ("merchant_signature", merchant_signature),
         ],
     )
@@ -648,10 +673,10 @@ def _decided_at(decision: dict[str, Any]) -> str:
     return str(decision.get("at", ""))
 
 
-def _decision(decision: dict[str, Any], lang: str) -> Decision:
+def _decision(decision: dict[str, Any], lang: str, zone: tzinfo) -> Decision:
     return Decision(
         decision=words.name_of(words.DECISION_NAMES, str(decision.get("decision", "")), lang),
         reviewer=masked(str(decision.get("reviewer", ""))),
-        at=when(str(decision.get("at", ""))),
+        at=local_time(str(decision.get("at", "")), zone),
         comment=masked(str(decision.get("comment", ""))),
     )

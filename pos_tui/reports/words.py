@@ -128,7 +128,28 @@ LABELS: dict[str, Text] = {
     "amendment_open": Text("尚未重新签署", "not signed again yet"),
     "corrects_sha256": Text("更正的版本（SHA-256）", "Corrects revision (SHA-256)"),
     "follow_up_sha256": Text("复查的记录（SHA-256）", "Follows up record (SHA-256)"),
+    "time_zone": Text("时区", "Time zone"),
+    "signatures": Text("签字与盖章", "Signatures and stamp"),
+    "technician_signature": Text("技术员签字", "Technician's signature"),
+    "merchant_signature_box": Text("商户签字", "Merchant's signature"),
+    "merchant_stamp": Text("商户盖章", "Merchant's stamp"),
+    "date_line": Text("日期：＿＿＿＿年＿＿月＿＿日", "Date: ____ / ____ / ________"),
 }
+
+
+def zone_text(zone: str, lang: str) -> str:
+    """Said once, in the visit table: the zone every time of the report is shown in."""
+    if lang == "zh":
+        return f"本报告中的时间均为 {zone}"
+    return f"all times in this report are {zone}"
+
+
+def page_footer(lang: str) -> tuple[str, str]:
+    """The foot of each printed page: its number, as a template where the browser puts the
+    page's number for {page} and the count for {pages}, and the label of the visit id."""
+    if lang == "zh":
+        return "第 {page} 页 / 共 {pages} 页", "访问编号"
+    return "Page {page} of {pages}", "Visit id"
 
 
 def short_hash(sha256: str) -> str:

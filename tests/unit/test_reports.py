@@ -11,8 +11,10 @@ import csv
 import difflib
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -34,6 +36,7 @@ from pos_tui.reports.html import render_html
 from pos_tui.reports.markdown import render_markdown
 from pos_tui.reports.model import build_report
 from pos_tui.reports.report import record_of, render_report, write_report
+from pos_tui.reports.times import local_time
 from pos_tui.store.keys import DEVICE
 from pos_tui.store.local import LocalStore
 from pos_tui.store.sources import LocalSource, SharedSource, VisitRecord, find_row, open_source
@@ -48,6 +51,17 @@ BEIJING = timezone(timedelta(hours=8))
 VISIT_UUID = "5f0c2a9e-7d3b-4c1a-9e6f-2b8d4a1c0e37"
 CARD = "4111 1111 1111 1111"  # a Luhn-valid test card number
 VOID_NOTE = '撤销后没有打印小票 | 需复测 <b>"急"</b>'
+
+
+@pytest.fixture(autouse=True)
+def printed_in_beijing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Reports show times in the printing computer's zone: the golden files are printed
+    in Beijing, where the fixture visit was recorded, whatever zone runs the tests."""
+    monkeypatch.setenv("TZ", "CST-8")  # POSIX form: UTC+8, no tzdata needed
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 def stepping_clock(start: datetime, step: timedelta = timedelta(minutes=2)) -> Callable[[], Any]:
@@ -215,7 +229,7 @@ class Node:
 
 
 class TreeBuilder(HTMLParser):
-    VOID = frozenset({"meta", "br", "img", "link", "input", "hr"})
+    VOID = frozenset({"meta", "br", "img", "link", "input", "hr", "col"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -254,7 +268,11 @@ def test_the_html_report_holds_what_the_visit_holds(stores: Stores) -> None:
     assert not {"script", "link", "img", "iframe", "object"} & set(page.tags)
     assert "http://" not in html and "https://" not in html and "url(" not in html
     style = next(root.find_all("style")).text
-    assert "@page { size: A4; margin: 15mm; }" in style
+    assert "@page { size: A4; margin: 14mm 15mm 18mm; }" in style
+    # Each printed page's foot: the visit id and the page's number, in the report's words.
+    assert "@bottom-left { content: " in style and "counter(page)" in style
+    assert "counter(pages)" in style and "\\00007b" not in style
+    assert '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei"' in style
     assert "thead { display: table-header-group; }" in style
 
     item_rows = [row for table in root.find_all("table", "items") for row in table.find_all("tr")]
@@ -282,6 +300,37 @@ def test_the_html_report_holds_what_the_visit_holds(stores: Stores) -> None:
     assert "上海老王面馆 & <小吃>" in root.text and "<小吃>" not in html
     assert not list(root.find_all("div", "banner")) and not list(root.find_all("div", "watermark"))
     assert "王老板" in root.text and "2025-03-04" in root.text
+    # The paper: verdict and integrity first, boxes to sign and stamp by hand at the end.
+    [summary] = root.find_all("section", "summary")
+    assert "不通过" in summary.text and "与签署时的内容一致" in summary.text
+    assert html.index('class="summary"') < html.index('class="facts"')
+    [boxes] = root.find_all("section", "signatures")
+    assert [b.attrs["data-box"] for b in boxes.find_all("div", "sign-box")] == [
+        "technician",
+        "merchant",
+        "stamp",
+    ]
+    # Times in the printing computer's zone, without an offset each, the zone named once.
+    assert re.search(r"\d\d:\d\d(:\d\d)?[+-]\d\d:\d\d", html) is None
+    assert root.text.count("UTC+08:00") == 1
+
+
+def test_nothing_in_a_record_escapes_the_page_footer(stores: Stores) -> None:
+    """The visit id is printed by CSS (the @page margin boxes): a hand-edited id cannot end
+    the CSS string or the style element."""
+    data = build_report(read_record(stores.local), "en")
+    hostile = 'x"; } body { display: none } </style><script>alert(1)</script>\\'
+    page = parse(render_html(replace(data, visit_uuid=hostile)))
+    assert "script" not in page.tags
+    style = next(page.root.find_all("style")).text
+    # The quote, the braces, the angle brackets and the backslash are hex escapes: the
+    # whole text stays one CSS string.
+    [footer] = [line for line in style.splitlines() if "@bottom-left" in line]
+    content = footer.split("content: ", 1)[1].split("; font-family", 1)[0]
+    assert content.startswith('"') and content.endswith('"')
+    assert not set('"{}<>\\') & set(re.sub(r"\\[0-9a-f]{6}", "", content[1:-1]))
+    for escaped in ("\\000022", "\\00007b", "\\00007d", "\\00003c", "\\00005c"):
+        assert escaped in footer, escaped
 
 
 def checklists_of(record: VisitRecord) -> list[Checklist]:
@@ -318,6 +367,8 @@ def test_a_draft_says_it_is_not_signed(tmp_path: Path, checklists: list[Checklis
     [watermark] = page.root.find_all("div", "watermark")
     assert watermark.text == "DRAFT"
     assert "Not signed yet." in page.root.text
+    # Nothing to sign or stamp on paper: a draft must not pass for an acceptance.
+    assert not list(page.root.find_all("section", "signatures"))
     [check] = [n for n in page.root.find_all("td") if n.attrs.get("id") == "hash-check"]
     assert check.attrs["data-state"] == "unsigned" and "class" not in check.attrs
     assert not [n for n in page.root.find_all("td") if n.attrs.get("id") == "integrity-reasons"]
@@ -654,7 +705,8 @@ def test_the_report_holds_the_details_acquirers_require(
     assert facts["SIM ICCID"] == "8986001234567890120"  # an identifier: never masked
     assert "徐汇区" in facts["Address"] and "88号" in facts["Address"]
     assert facts["Position (accuracy)"] == "31.1880, 121.4370 (±12 m)"
-    assert facts["Departed"] == session.departed_at.replace("T", " ")  # type: ignore[union-attr]
+    assert facts["Departed"] == local_time(session.departed_at or "", BEIJING)
+    assert facts["Time zone"] == "all times in this report are UTC+08:00"
 
 
 def test_a_report_without_out_goes_to_the_reports_folder_not_the_terminal(
