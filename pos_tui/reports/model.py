@@ -283,9 +283,9 @@ def _evidence_file(
         media_type=ref.media_type,
         kind=words.name_of(words.FILE_KINDS, ref.media_type, lang),
         size=size_text(ref.size),
-        # The camera's own clock, quoted as its EXIF gives it (its offset, when it wrote
-        # one, is part of what the photo says); the attaching is the laptop's own time.
-        taken_at=when(ref.taken_at),
+        # In the zone of every other time of the report, so that a photo taken before the
+        # visit began reads so at a glance; a camera that wrote no offset is quoted as is.
+        taken_at=local_time(ref.taken_at, zone),
         camera=masked(ref.camera),
         place=masked(place),
         attached_at=local_time(ref.attached_at, zone),

@@ -28,6 +28,7 @@ from pos_tui.domain.session import Outcome, Session
 from pos_tui.reports.evidence import LONG_SIDE
 from pos_tui.reports.evidence_export import MANIFEST_COLUMNS
 from pos_tui.reports.report import render_report
+from pos_tui.reports.times import laptop_zone, local_time
 from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.keys import DEVICE, ensure_key
 from pos_tui.store.local import LocalStore
@@ -123,7 +124,7 @@ def test_the_html_report_embeds_small_copies_with_time_place_and_hash(visit: Vis
         assert figure.attrs["data-state"] == "ok" and ref.sha256 in figure.text
     big = picture_of(shown[visit.refs["jpeg"].sha256])
     assert big.size == (LONG_SIDE, 600)  # 2400×1800 shrunk, its shape kept
-    for kind, at in (("jpeg", "2025-03-04 09:41:07+08:00"), ("heic", "2025-03-04 09:42:07+08:00")):
+    for kind, at in (("jpeg", local("09:41:07")), ("heic", local("09:42:07"))):
         text = shown[visit.refs[kind].sha256].text
         assert at in text and "31.230416, 121.473701" in text, text
     assert check_state(html) == "intact"
@@ -165,12 +166,17 @@ def test_a_replaced_photo_shows_a_warning_and_the_record_is_altered(visit: Visit
     assert "replaced" in html and "missing from the store" in html
 
 
+def local(clock: str) -> str:
+    """The camera's time in the report: in the zone of the report's other times."""
+    return local_time(f"2025-03-04T{clock}+08:00", laptop_zone())
+
+
 def test_the_markdown_report_lists_the_files_without_pictures(visit: Visit) -> None:
     text = render_report(visit.record(), "md", "en")
     assert "data:image" not in text and "## Photos and files (4)" in text
     for ref in visit.refs.values():
         assert f"`{ref.sha256}`" in text
-    assert "IMG\\_0001.jpg" in text and "2025-03-04 09:41:07+08:00" in text
+    assert "IMG\\_0001.jpg" in text and local("09:41:07") in text
     assert "31.230416, 121.473701" in text
     assert "\\<script\\>" in text and "<script>" not in text
     lines = [line for line in text.splitlines() if line.startswith("| 1.")]
