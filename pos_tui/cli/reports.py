@@ -175,10 +175,10 @@ def _report_format(out: Path | None, fmt: str | None) -> str:
     help="File to write (.csv, .json or .xlsx); - for standard output (not for xlsx).",
 )
 @click.option(
-    "--value-columns",
-    is_flag=True,
-    help="CSV: also one value:<field> column per captured value, after the others (the"
-    " XLSX always has them).",
+    "--value-columns/--no-value-columns",
+    default=True,
+    help="CSV: one value:<field> column per captured value, after the others (the default,"
+    " as in the XLSX); --no-value-columns for the fixed columns alone.",
 )
 @click.option(
     "--evidence",

@@ -244,11 +244,11 @@ def test_the_csv_has_local_times_and_the_new_columns(
     folder: Path, tmp_path: Path, far_from_beijing: None
 ) -> None:
     out = tmp_path / "visits.csv"
-    assert export(folder, "--out", str(out)).exit_code == 0
+    assert export(folder, "--out", str(out), "--no-value-columns").exit_code == 0
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     with open(out, encoding="utf-8-sig", newline="") as file:
         reader = csv.DictReader(file)
-        # Without --value-columns the header is exactly the documented one.
+        # With --no-value-columns the header is exactly the documented one.
         assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
         rows = list(reader)
     # The old columns keep their places; the new ones come after them.
@@ -264,7 +264,7 @@ def test_the_csv_has_local_times_and_the_new_columns(
     assert chip["merchant_representative"] == "王老板"
 
     wide = tmp_path / "wide.csv"
-    assert export(folder, "--out", str(wide), "--value-columns").exit_code == 0
+    assert export(folder, "--out", str(wide)).exit_code == 0  # value columns by default
     with open(wide, encoding="utf-8-sig", newline="") as file:
         reader = csv.DictReader(file)
         header = tuple(reader.fieldnames or ())

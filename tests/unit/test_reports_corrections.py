@@ -54,7 +54,10 @@ def record(store: LocalStore, uuid: str) -> VisitRecord:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, encoding="utf-8-sig", newline="") as file:
         reader = csv.DictReader(file)
-        assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+        # The fixed columns first, in order; one value:<field> column each after them.
+        names = tuple(reader.fieldnames or ())
+        assert names[: len(CSV_COLUMNS)] == CSV_COLUMNS
+        assert all(name.startswith("value:") for name in names[len(CSV_COLUMNS) :])
         return list(reader)
 
 
