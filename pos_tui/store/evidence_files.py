@@ -179,6 +179,23 @@ class EvidenceFiles:
                         yield path.name
 
 
+def evidence_parts(store_folder: Path) -> list[Path]:
+    """Every `.part` in the evidence buckets: `.<sha256>.<pid>.part` of a kept file being
+    written, `<sha256>.part` of a copy from another store, carried on by the next one."""
+    folder = store_folder / EVIDENCE_DIR
+    try:
+        buckets = [entry for entry in os.scandir(folder) if entry.is_dir(follow_symlinks=False)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found: list[Path] = []
+    for bucket in sorted(buckets, key=lambda entry: entry.name):
+        with contextlib.suppress(OSError):
+            found.extend(
+                Path(e.path) for e in os.scandir(bucket.path) if e.name.endswith(PART_SUFFIX)
+            )
+    return found
+
+
 def _is_plain(mode: int) -> bool:
     return stat.S_ISREG(mode)
 
@@ -212,4 +229,4 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["EVIDENCE_DIR", "MISSING", "REPLACED", "EvidenceFiles"]
+__all__ = ["EVIDENCE_DIR", "MISSING", "REPLACED", "EvidenceFiles", "evidence_parts"]

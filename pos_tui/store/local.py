@@ -32,6 +32,7 @@ from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 from pos_tui.domain.session import Session, Status
 from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
+from pos_tui.store.evidence_files import evidence_parts
 from pos_tui.store.schema import (
     MAX_RECORD_BYTES,
     NAME,
@@ -40,7 +41,6 @@ from pos_tui.store.schema import (
     table_rows,
     visit_document,
 )
-from pos_tui.store.shared_check import evidence_parts
 from pos_tui.store.storage import (
     TEMP_SUFFIX,
     AtomicJSONStorage,

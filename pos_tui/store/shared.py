@@ -47,7 +47,7 @@ from pos_tui.domain.safe_read import RefusedFile, read_slice
 from pos_tui.domain.signatures import Signer, canonical, sign
 from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
-from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.evidence_files import EvidenceFiles, evidence_parts
 from pos_tui.store.os_lock import FileLock, LockTimeout
 from pos_tui.store.shared_check import (
     BATCHES_DIR,
@@ -56,7 +56,6 @@ from pos_tui.store.shared_check import (
     BatchRecord,
     NamedFile,
     bad_row_damage,
-    evidence_parts,
     evidence_problem,
     orphan_batches,
     read_batch_records,

@@ -12,9 +12,7 @@ Nothing here writes; `shared.py` calls the tidying helpers while it holds the lo
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +24,11 @@ from pos_tui.domain.media import MAX_EVIDENCE_BYTES
 from pos_tui.domain.safe_read import RefusedFile, read_regular_file, read_slice
 from pos_tui.store import schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
-from pos_tui.store.evidence_files import EVIDENCE_DIR, MISSING, PART_SUFFIX, EvidenceFiles
+from pos_tui.store.evidence_files import (
+    MISSING,
+    EvidenceFiles,
+    evidence_parts,
+)
 from pos_tui.store.storage import (
     MAX_DOCUMENT_BYTES,
     TEMP_SUFFIX,
@@ -359,23 +361,6 @@ def evidence_problem(file: NamedFile, problem: str, where: str) -> str:
         f"its evidence file {file.words}{where} no longer hashes to its name: it was"
         " replaced or damaged"
     )
-
-
-def evidence_parts(store_folder: Path) -> list[Path]:
-    """Every `.part` in the evidence buckets: `.<sha256>.<pid>.part` of a kept file being
-    written, `<sha256>.part` of a copy from another store, carried on by the next one."""
-    folder = store_folder / EVIDENCE_DIR
-    try:
-        buckets = [entry for entry in os.scandir(folder) if entry.is_dir(follow_symlinks=False)]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    found: list[Path] = []
-    for bucket in sorted(buckets, key=lambda entry: entry.name):
-        with contextlib.suppress(OSError):
-            found.extend(
-                Path(e.path) for e in os.scandir(bucket.path) if e.name.endswith(PART_SUFFIX)
-            )
-    return found
 
 
 def temp_folders(folder: Path) -> list[Path]:

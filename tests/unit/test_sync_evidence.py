@@ -23,12 +23,12 @@ from pos_tui.domain.evidence import EvidenceRef
 from pos_tui.domain.integrity import ALTERED, EVIDENCE_MISSING, EVIDENCE_REPLACED, VERIFIED
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
-from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.evidence_files import EvidenceFiles, evidence_parts
 from pos_tui.store.keys import DEVICE, ensure_key
 from pos_tui.store.local import LocalStore
 from pos_tui.store.os_lock import FileLock
 from pos_tui.store.shared import LOCK_NAME, SharedBusy, SharedStore
-from pos_tui.store.shared_check import check_store, evidence_parts
+from pos_tui.store.shared_check import check_store
 from pos_tui.store.sources import SharedSource
 from pos_tui.store.sync import SyncReport, pending, sync
 from tests.helpers.bank import Bank, open_bank
