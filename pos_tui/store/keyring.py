@@ -19,7 +19,7 @@ import os
 import uuid as uuid_module
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pos_tui.domain.keyring import GENESIS, Keyring, replay, signed_entry
 from pos_tui.domain.safe_read import RefusedFile, read_regular_file
@@ -40,13 +40,29 @@ PINS_LIMIT = 1024 * 1024
 
 
 class AdminChanged(StoreError):
-    def __init__(self, folder: Path, ring_problem: str) -> None:
+    def __init__(self, folder: object, ring_problem: str) -> None:
         super().__init__(
             f"The shared store at {folder} cannot be trusted: {ring_problem}. Nothing was"
             " read from it or sent to it; ask the store's administrator.",
             f"共享存储 {folder} 不可信：{ring_problem}。未从中读取或向其发送任何内容；"
             "请联系存储的管理员。",
         )
+
+
+@runtime_checkable
+class KeyringLog(Protocol):
+    """Where a shared store that is not a folder (PostgreSQL) keeps its keyring: the same
+    entries, appended only, read back in order."""
+
+    def keyring_entries(self) -> list[dict[str, Any]]:
+        """Every entry as written, in order; an unreadable one as {"entry": None}."""
+
+    def append_keyring_entry(self, line: dict[str, Any]) -> None:
+        """Add one signed entry after the others, durably."""
+
+
+Place = Path | KeyringLog
+"""A shared store's folder, or a store that keeps its keyring itself."""
 
 
 def now() -> str:
@@ -57,9 +73,11 @@ def keyring_path(folder: Path) -> Path:
     return folder / KEYRING_NAME
 
 
-def read_lines(folder: Path) -> list[dict[str, Any]]:
+def read_lines(place: Place) -> list[dict[str, Any]]:
     """The keyring's entries as written; [] when the store has no keyring."""
-    path = keyring_path(folder)
+    if isinstance(place, KeyringLog):
+        return place.keyring_entries()
+    path = keyring_path(place)
     try:
         raw = read_regular_file(path, KEYRING_LIMIT, follow_links=False)
     except FileNotFoundError:
@@ -85,15 +103,19 @@ def read_lines(folder: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def load_keyring(folder: Path, pinned_admin: str = "") -> Keyring:
-    return replay(read_lines(folder), pinned_admin)
+def load_keyring(place: Place, pinned_admin: str = "") -> Keyring:
+    return replay(read_lines(place), pinned_admin)
 
 
-def append(folder: Path, entry: dict[str, Any], signer: Signer, ring: Keyring) -> dict[str, Any]:
+def append(place: Place, entry: dict[str, Any], signer: Signer, ring: Keyring) -> dict[str, Any]:
     """Sign `entry` after the ring's head and add it; the caller holds the shared lock and
     has just read `ring`, so nobody has appended since."""
     body = {"prev": ring.head, "at": now(), **entry}
     line = signed_entry(body, sign(signer, canonical(body)))
+    if isinstance(place, KeyringLog):
+        place.append_keyring_entry(line)
+        return line
+    folder = place
     path = keyring_path(folder)
     data = json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     try:
@@ -118,12 +140,12 @@ def _ends_with_newline(path: Path) -> bool:
         return file.read(1) == b"\n"
 
 
-def create_genesis(folder: Path, admin: Signer, name: str, store_id: str = "") -> str:
+def create_genesis(place: Place, admin: Signer, name: str, store_id: str = "") -> str:
     """The first entry of a new store's keyring; returns the store's id."""
-    if keyring_path(folder).exists():
-        raise StoreError(f"{folder} already has a keyring: it is a shared store already.")
+    if read_lines(place) or (isinstance(place, Path) and keyring_path(place).exists()):
+        raise StoreError(f"{place} already has a keyring: it is a shared store already.")
     store_id = store_id or uuid_module.uuid4().hex[:16]
-    append(folder, {"action": GENESIS, "store_id": store_id, "name": name}, admin, Keyring())
+    append(place, {"action": GENESIS, "store_id": store_id, "name": name}, admin, Keyring())
     return store_id
 
 
@@ -163,17 +185,17 @@ def pin_admin(data_folder: Path, store_id: str, fingerprint: str) -> None:
     write_json_atomically(path, {"admins": pins})
 
 
-def trusted_keyring(folder: Path, data_folder: Path | None) -> Keyring:
+def trusted_keyring(place: Place, data_folder: Path | None) -> Keyring:
     """The store's keyring, checked against the administrator this machine pinned (and
     pinned now, on first sight). Raises AdminChanged when the keyring was replaced."""
-    lines = read_lines(folder)
+    lines = read_lines(place)
     first = replay(lines[:1])
     if not first.admin:
         return replay(lines)  # no keyring (a store from before keys): nothing is trusted
     pinned = pinned_admin(data_folder, first.store_id) if data_folder is not None else ""
     ring = replay(lines, pinned)
     if not ring.admin:
-        raise AdminChanged(folder, ring.problems[0] if ring.problems else "no genesis")
+        raise AdminChanged(place, ring.problems[0] if ring.problems else "no genesis")
     if data_folder is not None and not pinned:
         with contextlib.suppress(StoreError):  # a read-only data folder: pin next time
             pin_admin(data_folder, ring.store_id, ring.admin)
