@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, OptionList, Static
 
 from pos_tui.domain.checklist import Checklist
+from pos_tui.domain.loader import load_checklists
+from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.ui.i18n import SEVERITY_NAMES
 from pos_tui.domain.session import Session, Status
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp
@@ -76,8 +80,8 @@ async def test_summary_shows_counts_verdict_failures_and_open_items(
         table = screen.query_one("#failures", DataTable)
         rows = [[str(cell) for cell in table.get_row_at(n)] for n in range(table.row_count)]
         assert rows == [
-            ["Card acceptance", "Same-day void", "Major", "撤销后没有打印小票"],
-            ["Receipt printing", "Terminal clock", "Minor", "clock 5 minutes slow"],
+            ["Same-day void\nCard acceptance", "Major", "撤销后没有打印小票"],
+            ["Terminal clock\nReceipt printing", "Minor", "clock 5 minutes slow"],
         ]
         missing = screen.query_one("#missing", OptionList)
         assert [str(missing.get_option_at_index(n).prompt) for n in range(2)] == [
@@ -88,7 +92,7 @@ async def test_summary_shows_counts_verdict_failures_and_open_items(
         await pilot.press("f2")
         await pilot.pause()
         assert text_of(screen, "#summary-verdict") == "结论：未完成"
-        assert str(table.get_row_at(0)[1]) == "当日撤销"
+        assert str(table.get_row_at(0)[0]) == "当日撤销\n银行卡受理"
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, RunnerScreen)
@@ -214,3 +218,62 @@ async def test_signing_an_incomplete_visit_needs_an_explicit_confirmation(
         stored = store.load(session.uuid)
         assert stored.status is Status.SIGNED
         assert str(stored.verdict()) == "incomplete"
+
+
+SHIPPED = Path(__file__).parents[2] / "checklists"
+LONG_NOTE = (
+    "Tapped three times with two QuickPass cards; the reader beeped but the terminal asked"
+    " for a PIN each time, so the merchant category was checked with the bank"
+)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_every_failure_fits_80_columns_and_scrolls_into_view(
+    store: LocalStore, tmp_path: Path, lang: str
+) -> None:
+    """The longest titles of the shipped checklists, failed with a long note, at 80x24: each
+    failure's title, severity and note are in the table whole, nothing sideways, and the
+    cursor brings the last one into view."""
+    shipped = load_checklists([SHIPPED]).checklists
+    info = VisitInfo(
+        merchant_name="上海老王面馆",
+        merchant_number="310104000000001",
+        terminal_number="20240001",
+        technician="张伟",
+        capabilities=("chip", "pinpad", "printer", "contactless", "magstripe", "qr_display"),
+    )
+    session = Session.start(info, shipped)
+    store.create(session)
+    card = next(c for c in shipped if c.id == "card-acceptance")
+    answerable = [item for item in card.items if session.applies(item)]
+    failed = sorted(answerable, key=lambda item: -len(item.title.en))[:5]
+    failed.sort(key=card.items.index)
+    assert any("QuickPass" in item.title.en for item in failed)
+    for item in failed:
+        save_answer(store, session, card.id, item.id, "fail", LONG_NOTE)
+    app = technician_app(store, shipped, tmp_path, lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await summary_from_runner(app, pilot)
+        table = screen.query_one("#failures", DataTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        assert screen.query_one("#summary-verdict").region.y >= 0  # the verdict on show
+        assert screen.query_one("#summary-verdict").region in screen.region
+        cells = [[cell.plain for cell in table.get_row_at(n)] for n in range(table.row_count)]
+        for item, (title, severity, note) in zip(failed, cells, strict=True):
+            assert title.split("\n")[0] == item.title.get(lang)
+            assert severity == SEVERITY_NAMES[item.severity].get(lang)
+            assert note == LONG_NOTE
+        table.focus()
+        await pilot.press(*["down"] * len(failed))
+        await pilot.pause()
+        last = table.row_count - 1
+        assert table.cursor_row == last
+        row_top = sum(table.rows[key].height for key in list(table.rows)[:last])
+        assert table.scroll_y <= row_top + 1  # its row is inside the table's window
+        assert row_top + 1 <= table.scroll_y + table.scrollable_content_region.height
+        assert table.region.bottom <= screen.query_one("#summary").region.bottom
+        await pilot.press("enter")
+        await pilot.pause()
+        runner = app.screen
+        assert isinstance(runner, RunnerScreen)
+        assert runner.items.current_key == (card.id, failed[-1].id)

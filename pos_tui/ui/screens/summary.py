@@ -78,12 +78,29 @@ VISIT_LINE = Text(
 # The summary's padding and scrollbar, beside the table.
 TABLE_MARGIN = 4
 MIN_NOTE_WIDTH = 16
+MIN_ITEM_WIDTH = 18
+CELL_PADDING = 2
+TABLE_SCROLLBAR = 2
 COLUMNS = (
-    Text("检查表", "Checklist"),
     Text("检查项", "Item"),
     Text("级别", "Severity"),
     Text("说明", "Note"),
 )
+
+
+def failure_widths(
+    room: int, headers: list[str], rows: list[tuple[str, str, str, str, str]]
+) -> tuple[int, int, int]:
+    """Item, severity and note widths that fit `room` cells, so nothing needs sideways
+    scrolling: severity as wide as its longest name, the item at most half of what is left
+    (its title wraps), the note the rest."""
+    severity = max(cell_len(text) for text in [headers[1], *(row[2] for row in rows)])
+    room -= 3 * CELL_PADDING + severity
+    longest_item = max(
+        cell_len(text) for text in [headers[0], *(row[0] for row in rows), *(row[1] for row in rows)]
+    )
+    item = min(longest_item, max(MIN_ITEM_WIDTH, room // 2))
+    return item, severity, max(room - item, MIN_NOTE_WIDTH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +155,8 @@ class SummaryScreen(PosScreen[SummaryResult]):
         super().on_mount()
         missing = self.query_one("#missing", OptionList)
         table = self.query_one("#failures", DataTable)
-        (missing if missing.option_count else table).focus()
+        # Focused without scrolling to it: the verdict at the top is what is read first.
+        (missing if missing.option_count else table).focus(scroll_visible=False)
 
     def on_resize(self) -> None:
         self._show_failures()
@@ -270,8 +288,8 @@ class SummaryScreen(PosScreen[SummaryResult]):
         cursor = table.cursor_row
         rows = [
             (
-                checklist.title.get(lang),
                 item.title.get(lang),
+                checklist.title.get(lang),
                 SEVERITY_NAMES[item.severity].get(lang),
                 answer.note,
                 f"{checklist.id}\t{item.id}",
@@ -280,17 +298,17 @@ class SummaryScreen(PosScreen[SummaryResult]):
         ]
         headers = [column.get(lang) for column in COLUMNS]
         table.clear(columns=True)
-        widths = [
-            max(cell_len(text) for text in [header, *(row[n] for row in rows)])
-            for n, header in enumerate(headers[:3])
-        ]
-        for header, width in zip(headers, widths, strict=False):
-            table.add_column(header, width=width)
-        # The note takes what is left and wraps, so a long note never needs sideways scrolling.
-        room = self.size.width - TABLE_MARGIN - sum(width + 2 for width in widths) - 2
-        table.add_column(headers[3], width=max(room, MIN_NOTE_WIDTH))
-        for *cells, key in rows:
-            table.add_row(*(RichText(cell) for cell in cells), key=key, height=None)
+        item_width, severity_width, note_width = failure_widths(
+            self.size.width - TABLE_MARGIN - TABLE_SCROLLBAR, headers, rows
+        )
+        table.add_column(headers[0], width=item_width)
+        table.add_column(headers[1], width=severity_width)
+        table.add_column(headers[2], width=note_width)
+        for item_title, checklist_title, severity, note, key in rows:
+            # The checklist under the item, dimmed: one column less to share 80 cells with.
+            item_cell = RichText(item_title)
+            item_cell.append("\n" + checklist_title, style="dim")
+            table.add_row(item_cell, RichText(severity), RichText(note), key=key, height=None)
         if failures:
             table.move_cursor(row=min(cursor, len(failures) - 1))
 
@@ -316,6 +334,13 @@ class SummaryScreen(PosScreen[SummaryResult]):
             options.highlighted = min(highlighted or 0, len(missing) - 1)
 
     # -- jumping -------------------------------------------------------------------
+
+    @on(DataTable.RowSelected, "#failures")
+    def _jump_to_failure(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            checklist_id, item_id = event.row_key.value.split("\t")
+            self.jump_to(checklist_id, item_id)
 
     @on(OptionList.OptionSelected, "#missing")
     def _jump(self, event: OptionList.OptionSelected) -> None:
