@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from pos_tui import __version__
-from pos_tui.cli import keys, reports, review, shared, store, sync, technician
+from pos_tui.cli import keys, orders, reports, review, shared, store, sync, technician
 from pos_tui.cli.common import data_dir_option
 
 
@@ -43,5 +43,6 @@ main.add_command(review.review)
 main.add_command(keys.keys)
 main.add_command(reports.report)
 main.add_command(reports.export_command)
+main.add_command(orders.orders)
 
 __all__ = ["main"]

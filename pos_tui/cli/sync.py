@@ -74,6 +74,11 @@ def sync_command(
                 "Asked the shared store's administrator to trust this laptop, key"
                 f" {key.fingerprint if key else '?'}: read it out to them."
             )
+        from pos_tui.services.orders import pull_for_laptop
+
+        pulled = pull_for_laptop(folder, target, settings.technician)
+        if pulled:  # a bank without work orders hears nothing of them
+            click.echo(f"{pulled} work order(s) for this laptop.")
         if report.refused:
             sys.exit(1)
 

@@ -199,6 +199,7 @@ _SUMMARY_OPTIONAL: Fields = {
     "review_items": TEXTS,
     "amendment": COUNT,
     "follow_up_of": TEXT,
+    "order_number": TEXT,
 }
 
 

@@ -46,6 +46,9 @@ class VisitSummary:
     """Which amendment this revision is (or is being): 0 for a visit never amended."""
     follow_up_of: str = ""
     """The uuid of the visit this one follows up."""
+    order_number: str = ""
+    """The work order the visit was started from (`VisitInfo.work_order`): orders derive
+    their state from the visits that carry their number, and read it here."""
 
     def to_row(self) -> dict[str, Any]:
         # Not dataclasses.asdict: it deep-copies every value, and sync builds thousands.
@@ -108,6 +111,7 @@ def summarize(visit: dict[str, Any]) -> VisitSummary:
         review_items=_item_names((visit.get("review") or {}).get("items", ())),
         amendment=int((visit.get("corrects") or {}).get("number", 0)),
         follow_up_of=str((visit.get("follow_up") or {}).get("of_uuid", "")),
+        order_number=str(info.get("work_order", "")),
         failed_items=tuple(
             f"{answer['checklist_id']}/{answer['item_id']}"
             for answer in answers
