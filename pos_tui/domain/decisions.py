@@ -112,10 +112,15 @@ def decision_hash(row: Mapping[str, Any]) -> str:
     return sha256_hex(canonical(dict(row)))
 
 
-def check_log(rows: Iterable[Mapping[str, Any]], ring: Keyring) -> list[CheckedDecision]:
-    """Every decision of the store's log, in log order, with what can be believed of it."""
+def check_log(
+    rows: Iterable[Mapping[str, Any]], ring: Keyring, prev: str = ""
+) -> list[CheckedDecision]:
+    """Every decision of the store's log, in log order, with what can be believed of it.
+
+    `prev`: the hash of the decision before the first of `rows`, for a reader that checked
+    the log up to there already and reads only what came after (a laptop's sync)."""
     checked: list[CheckedDecision] = []
-    previous = ""
+    previous = prev
     for row in rows:
         reasons: list[str] = []
         state, name = _signature_state(row, ring, reasons)

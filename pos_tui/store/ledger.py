@@ -4,6 +4,11 @@ A row says that a revision of a visit is represented in a shared store by the re
 that record hash. Usually that is the record of the revision itself; for a revision that
 only records a review decision received from the shared store, it is the signed record
 already there (see `sync.py`): such a revision is not news to the shared store.
+
+Beside those rows, table "decisions" holds one row per shared store: how far into its
+decision log this laptop has read (the last sequence number and that decision's hash), so
+that each sync reads only the decisions after it and checks that the chain goes on from
+there. It is written in the same write as the rows of the decisions it brought back.
 """
 
 from __future__ import annotations
@@ -14,16 +19,30 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
+from tinydb import Query, TinyDB
 
 from pos_tui.store.schema import ledger_row, table_rows
 from pos_tui.store.storage import AtomicJSONStorage, read_json_document
 
 LEDGER_NAME = "sync-ledger.json"
+DECISIONS_TABLE = "decisions"
 
 
 def target_key(folder: Path) -> str:
     return str(folder.expanduser().resolve())
+
+
+@dataclass(frozen=True)
+class DecisionMark:
+    """How far this laptop has read a shared store's decision log."""
+
+    seq: int
+    """The last decision file read (0: only those of the store's old `reviews.json`)."""
+    hash: str
+    """That decision's hash (`decisions.decision_hash`): the next one names it as `prev`."""
+    legacy: tuple[int, int] | None
+    """(size, mtime in ns) of the store's `reviews.json` when it was read, None without one:
+    an earlier version still writing there is seen by a stat."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,16 @@ class SyncLedger:
                 found.setdefault(row["uuid"], set()).add(row["record_hash"])
         return found
 
+    def decision_mark(self, target: Path) -> DecisionMark | None:
+        """None when this laptop has not read `target`'s decisions yet (or the row is not
+        one this wrote: then everything is read again, which applying makes harmless)."""
+        key = target_key(target)
+        table = (read_json_document(self.path) or {}).get(DECISIONS_TABLE) or {}
+        for row in table.values():
+            if row.get("target") == key:
+                return _mark_of(row)
+        return None
+
     def history(self) -> list[dict[str, object]]:
         return [dict(row) for row in self._rows()]
 
@@ -81,17 +110,43 @@ class SyncLedger:
         self.skipped = list(bad.values())
         return list(rows.values())
 
-    def add(self, target: Path, versions: Iterable[tuple[str, int, str]]) -> None:
+    def add(
+        self,
+        target: Path,
+        versions: Iterable[tuple[str, int, str]],
+        mark: DecisionMark | None = None,
+    ) -> None:
+        """The versions that landed, and how far the decisions were read: one write."""
         key = target_key(target)
         at = datetime.now().astimezone().isoformat(timespec="seconds")
         rows = [
             {"uuid": uuid, "revision": revision, "record_hash": digest, "target": key, "at": at}
             for uuid, revision, digest in versions
         ]
-        if not rows:
+        if not rows and (mark is None or mark == self.decision_mark(target)):
             return
         db = self._db()
         try:
-            db.table("synced").insert_multiple(rows)
+            storage = db.storage
+            assert isinstance(storage, AtomicJSONStorage)
+            with storage.batch():
+                db.table("synced").insert_multiple(rows)
+                if mark is not None:
+                    row = {"target": key, "seq": mark.seq, "hash": mark.hash}
+                    row["legacy"] = None if mark.legacy is None else list(mark.legacy)
+                    db.table(DECISIONS_TABLE).upsert(row, Query().target == key)
         finally:
             db.close()
+
+
+def _mark_of(row: Any) -> DecisionMark | None:
+    seq, digest, legacy = row.get("seq"), row.get("hash"), row.get("legacy")
+    if type(seq) is not int or seq < 0 or not isinstance(digest, str):
+        return None
+    if legacy is not None:
+        if not (
+            isinstance(legacy, list) and len(legacy) == 2 and all(type(v) is int for v in legacy)
+        ):
+            return None
+        legacy = (legacy[0], legacy[1])
+    return DecisionMark(seq, digest, legacy)

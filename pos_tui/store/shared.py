@@ -42,11 +42,11 @@ from typing import Any
 
 from tinydb import TinyDB
 
-from pos_tui.domain.decisions import decision_hash, signed_part
 from pos_tui.domain.safe_read import RefusedFile, read_slice
-from pos_tui.domain.signatures import Signer, canonical, sign
+from pos_tui.domain.signatures import Signer
 from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
+from pos_tui.store.decision_log import DecisionLog
 from pos_tui.store.evidence_files import EvidenceFiles, evidence_parts
 from pos_tui.store.os_lock import FileLock, LockTimeout
 from pos_tui.store.shared_check import (
@@ -145,7 +145,6 @@ class PushReport:
     repointed: list[str] = field(default_factory=list)
     """Visits whose index rows pointed at a missing or damaged record, now at a fresh copy."""
     batch: str | None = None
-    reviews: list[dict[str, Any]] = field(default_factory=list)
     adopted: int = 0
     """Records of orphan batches (a sync killed before its index write) taken into the index."""
     removed_orphans: int = 0
@@ -218,11 +217,21 @@ class SharedStore:
 
     @property
     def reviews_path(self) -> Path:
+        """Where earlier versions kept every decision: read as the log's start, never written."""
         return self.folder / REVIEWS_NAME
 
+    @property
+    def decision_log(self) -> DecisionLog:
+        """The review decisions, one file each (`store/decision_log.py`)."""
+        return DecisionLog(self.folder, self.locked)
+
     def reviews(self) -> list[dict[str, Any]]:
-        """Every review decision; one of the wrong shape is left out, like an index row."""
-        return self._table(self.reviews_path, "reviews", schema.review_row)
+        """Every review decision, in log order; one that is unreadable or of the wrong shape
+        is left out and said in `damaged`, like an index row."""
+        log = self.decision_log
+        rows = [row for _seq, row in log.all()]
+        self.damaged = tuple(e for e in self.damaged if not log.owns(e.path)) + log.damaged
+        return rows
 
     def _table(
         self, path: Path, table: str, checker: Callable[[Any, str], dict[str, Any]]
@@ -318,7 +327,6 @@ class SharedStore:
                 # The raw document, not table.all(): building 10,000 Document objects
                 # costs more than the rest of the plan.
                 document = db.storage.read() or {}
-                report.reviews = self.reviews()
                 orphans = self._orphans(document)
                 plan, replaced = self._plan(document, records, orphans, repair)
                 if plan.to_write:
@@ -438,22 +446,8 @@ class SharedStore:
     def add_review(self, review: dict[str, Any], signer: Signer) -> dict[str, Any]:
         """Append one review decision, signed by the reviewer's key after the decision
         before it (`prev`), so that one taken out or moved later shows; the laptops pick it
-        up on their next sync."""
-        decision = {
-            "id": uuid_module.uuid4().hex,
-            "at": datetime.now().astimezone().isoformat(timespec="seconds"),
-        } | review
-        with self.locked():
-            db = TinyDB(self.reviews_path, storage=AtomicJSONStorage)
-            try:
-                earlier = self.reviews()
-                decision["prev"] = decision_hash(earlier[-1]) if earlier else ""
-                signature = sign(signer, canonical(signed_part(decision)))
-                decision["signature"] = signature.to_dict()
-                db.table("reviews").insert(decision)
-            finally:
-                db.close()
-        return decision
+        up on their next sync. Costs the same however many decisions the store holds."""
+        return self.decision_log.append(review, signer)
 
     def _write_batch(
         self, new_rows: list[tuple[dict[str, Any], bytes]], origin: dict[str, str]

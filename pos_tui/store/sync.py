@@ -19,6 +19,13 @@ shared store lacks, each checked against its hash. A visit one of whose files is
 replaced on this laptop is not sent: on the share its record would be altered, and the
 supervisor would see a broken visit where the laptop has a problem to mend. It stays
 pending, said in `SyncReport.refusals`, and the other visits go.
+
+Decisions come back by what is new: the ledger remembers how far into the store's decision
+log this laptop has read (`DecisionMark`: a sequence number and that decision's hash), each
+sync reads only the decisions after it, checks that the chain goes on from the remembered
+hash (a gap is said, and the decisions still count, as in review), and loads only the
+visits those decisions are about. The mark is written after the decisions are applied, with
+their ledger rows: killed before, the next sync reads them again and finds them applied.
 """
 
 from __future__ import annotations
@@ -29,13 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pos_tui.domain.decisions import check_log, counted, record_sha256
+from pos_tui.domain.decisions import check_log, counted, decision_hash, has_gap, record_sha256
 from pos_tui.domain.session import Status
 from pos_tui.store import schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
+from pos_tui.store.decision_log import DecisionLog, Entry
 from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.keyring import trusted_keyring
-from pos_tui.store.ledger import Landed, SyncLedger
+from pos_tui.store.ledger import DecisionMark, Landed, SyncLedger
 from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import Outgoing, PushReport, SharedStore
 from pos_tui.store.shared_check import NamedFile, named_files
@@ -61,6 +69,10 @@ class SyncReport:
     target: Path | None = None
     unsendable: list[tuple[str, str]] = field(default_factory=list)
     """(uuid, why) of visits whose record names evidence no store can keep."""
+    decision_log_gap: bool = False
+    """A decision was removed from, or moved in, the part of the store's log read now."""
+    damaged_decisions: list[str] = field(default_factory=list)
+    """Why each decision file read now was left out (unreadable, or not a decision)."""
 
     @property
     def refused(self) -> list[tuple[str, str]]:
@@ -104,6 +116,13 @@ class SyncReport:
         if self.forged_decisions:
             parts.append(
                 f"{self.forged_decisions} decision(s) not signed by a trusted reviewer ignored"
+            )
+        if self.damaged_decisions:
+            parts.append(f"{len(self.damaged_decisions)} unreadable decision file(s) left out")
+        if self.decision_log_gap:
+            parts.append(
+                "the shared store's decision log has a gap (a decision was removed or moved);"
+                " the others still count"
             )
         return ", ".join(parts) + f" ({self.target})."
 
@@ -194,12 +213,15 @@ def sync(
     ledger.add(target, landed)
     report.settled = len(survey.settled)
     local.mark_synced(report.pushed.landed + survey.settled)
-    decisions = report.pushed.reviews if outgoing else shared.reviews()
-    checked = check_log(decisions, keyring)
+    log = shared.decision_log
+    incoming = _incoming(log, ledger.decision_mark(target))
+    checked = check_log([row for _seq, row in incoming.entries], keyring, incoming.prev)
     report.forged_decisions = sum(1 for c in checked if not c.counts)
+    report.decision_log_gap = incoming.lost or has_gap(checked)
+    report.damaged_decisions = [str(damage) for damage in log.damaged]
     applied = pull_reviews(local, counted(checked))
     report.reviews_applied = len(applied)
-    _record_decisions(ledger, target, applied)
+    _record_decisions(ledger, target, applied, incoming.mark)
     _remove_temp_files(local)
     return report
 
@@ -346,30 +368,80 @@ class Applied:
     after: int
 
 
+@dataclass(frozen=True)
+class _Incoming:
+    entries: list[Entry]
+    """The decisions this sync reads, in log order."""
+    prev: str
+    """The hash the first of them should name as `prev`."""
+    mark: DecisionMark
+    """How far the log has been read once they are applied."""
+    lost: bool = False
+    """The decision this laptop read last is no longer in the log as it was."""
+
+
+def _incoming(log: DecisionLog, known: DecisionMark | None) -> _Incoming:
+    """The decisions after `known`; all of them on a first sync, when the store's old
+    `reviews.json` has changed since (an earlier version wrote to it), or when the decision
+    `known` names is gone or altered (the log was cut there: a gap, said)."""
+    stamp = log.legacy_stamp()
+    legacy = None if stamp is None else (stamp[0], stamp[1])
+    lost = False
+    if known is not None and known.legacy == legacy:
+        if known.seq == 0 or _still_there(log, known):
+            entries = log.after(known.seq)
+            return _Incoming(entries, known.hash, _mark(entries, legacy, known))
+        lost = True
+    entries = log.all()
+    return _Incoming(entries, "", _mark(entries, legacy, DecisionMark(0, "", legacy)), lost)
+
+
+def _still_there(log: DecisionLog, known: DecisionMark) -> bool:
+    found = log.read(known.seq)
+    return found is not None and decision_hash(found) == known.hash
+
+
+def _mark(
+    entries: list[Entry], legacy: tuple[int, int] | None, known: DecisionMark
+) -> DecisionMark:
+    if not entries:
+        return DecisionMark(known.seq, known.hash, legacy)
+    seq, row = entries[-1]
+    return DecisionMark(seq, decision_hash(row), legacy)
+
+
 def pull_reviews(local: LocalStore, decisions: list[dict[str, Any]]) -> list[Applied]:
+    """Apply `decisions` (those that count) to this laptop's visits: each visit a decision
+    is about is loaded once, whatever the number of its decisions; no other is."""
     # Not an amendment under way: a decision names a signed record, and a draft has none.
-    mine = {summary.uuid for summary in local.summaries() if finished(summary.status)}
-    applied = []
-    for decision in sorted(decisions, key=lambda row: row.get("at", "")):
+    mine = {summary.uuid: summary for summary in local.summaries() if finished(summary.status)}
+    by_visit: dict[str, list[dict[str, Any]]] = {}
+    for decision in sorted(decisions, key=lambda row: str(row.get("at", ""))):
         if decision.get("uuid") in mine:
-            done = apply_review(local, decision)
-            if done is not None:
-                applied.append(done)
+            by_visit.setdefault(decision["uuid"], []).append(decision)
+    if not by_visit:
+        return []
+    applied = []
+    for uuid, found in by_visit.items():
+        done = _apply(local, uuid, found, mine[uuid].revision)
+        if done is not None:
+            applied.append(done)
     return applied
 
 
-def _record_decisions(ledger: SyncLedger, target: Path, applied: list[Applied]) -> None:
-    """A revision that only adds a decision is landed when the one before it was."""
-    if not applied:
-        return
-    landed = ledger.landed(target)
+def _record_decisions(
+    ledger: SyncLedger, target: Path, applied: list[Applied], mark: DecisionMark
+) -> None:
+    """A revision that only adds a decision is landed when the one before it was; written
+    with how far the log was read, in one write."""
+    landed = ledger.landed(target) if applied else {}
     rows = []
     for change in applied:
         known = landed.get(change.uuid)
         if known is not None and known.revision >= change.before:
             rows.append((change.uuid, change.after, known.record_hash))
             landed[change.uuid] = Landed(change.after, known.record_hash)
-    ledger.add(target, rows)
+    ledger.add(target, rows, mark)
 
 
 def apply_review(local: LocalStore, decision: dict[str, Any]) -> Applied | None:
@@ -378,25 +450,42 @@ def apply_review(local: LocalStore, decision: dict[str, Any]) -> Applied | None:
 
     `decision` is one that counts (`domain.decisions.counted`): signed by a trusted
     reviewer, with the reviewer's name as the keyring gives it."""
-    session = local.load(decision["uuid"])
-    if any(e.detail.get("decision_id") == decision["id"] for e in session.events):
-        return None
-    if decision.get("record_sha256") != record_sha256(session):
-        return None
+    return _apply(local, str(decision["uuid"]), [decision], None)
+
+
+def _apply(
+    local: LocalStore, uuid: str, decisions: list[dict[str, Any]], indexed: int | None
+) -> Applied | None:
+    """The decisions on one visit, in order, each unless known or about another record;
+    `indexed`: the revision the laptop's index has for it."""
+    session = local.load(uuid)
+    known = {e.detail.get("decision_id") for e in session.events}
+    record = record_sha256(session)
     before = session.revision
-    detail: dict[str, Any] = {
-        "decision_id": decision["id"],
-        "decision": decision["decision"],
-        "comment": decision.get("comment", ""),
-        "at": decision.get("at", ""),
-    }
-    items = _named_items(decision.get("items"))
-    if items:
-        # The items the comment is about, for the laptop to show beside it.
-        detail["items"] = items
-    session.mark(Status.REVIEWED, decision.get("reviewer", ""), detail)
-    local.save(session)
-    return Applied(session.uuid, before, session.revision)
+    for decision in decisions:
+        if decision["id"] in known or decision.get("record_sha256") != record:
+            continue
+        known.add(decision["id"])
+        detail: dict[str, Any] = {
+            "decision_id": decision["id"],
+            "decision": decision["decision"],
+            "comment": decision.get("comment", ""),
+            "at": decision.get("at", ""),
+        }
+        items = _named_items(decision.get("items"))
+        if items:
+            # The items the comment is about, for the laptop to show beside it.
+            detail["items"] = items
+        session.mark(Status.REVIEWED, decision.get("reviewer", ""), detail)
+    if session.revision != before:
+        local.save(session)
+        return Applied(session.uuid, before, session.revision)
+    if indexed is not None and indexed < session.revision:
+        # The file has decisions the index does not (a write between the two was cut
+        # short): saved again, so the index and the ledger catch up.
+        local.save(session)
+        return Applied(session.uuid, indexed, session.revision)
+    return None
 
 
 def _named_items(items: object) -> list[list[str]]:
