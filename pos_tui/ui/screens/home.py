@@ -1,5 +1,5 @@
-"""Where the technician starts: visits sent back, unfinished visits to resume, recent
-visits, a new one."""
+"""Where the technician starts: visits sent back, today's and overdue work orders, unfinished
+visits to resume, recent visits, a new one."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from pos_tui.domain.session import Session, Status
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+    from pathlib import Path
 
     from pos_tui.domain.loader import Problem
+    from pos_tui.services.orders import OrderLine
     from pos_tui.store.sync import SyncReport
     from pos_tui.ui.screens.summary import SummaryResult
 from pos_tui.domain.names import DECISION_NAMES
@@ -80,6 +82,11 @@ DAMAGED = Text(
     "{count} visit file(s) are damaged and not listed (nothing was changed)."
     " To restore one: pos-tui recover {path}",
 )
+ORDERS_TITLE = Text(
+    "今天和逾期的工单（Enter 按工单开始访问）",
+    "Work orders for today and overdue (Enter starts the visit from one)",
+)
+ORDERS_PULLED = Text("收到 {count} 个工单。", "{count} work order(s) for this laptop.")
 RECENT_LIMIT = 50  # the technician needs the latest; `pos-tui list` has them all
 
 
@@ -96,6 +103,7 @@ class HomeScreen(PosScreen[None]):
         super().__init__()
         self.summaries: list[VisitSummary] = []
         self.visits = HomeVisits([])
+        self.orders: list[OrderLine] = []
         self._announced = False
 
     def compose(self) -> ComposeResult:
@@ -106,6 +114,8 @@ class HomeScreen(PosScreen[None]):
         yield Static(id="damaged", classes="warning-line")
         yield Static(id="sent-back-title", classes="section-title")
         yield OptionList(id="sent-back")
+        yield Static(id="orders-title", classes="section-title")
+        yield OptionList(id="orders")
         yield Static(id="drafts-title", classes="section-title")
         yield OptionList(id="drafts")
         yield Static(id="recent-title", classes="section-title")
@@ -131,6 +141,7 @@ class HomeScreen(PosScreen[None]):
     def apply_language(self, lang: str) -> None:
         self.query_one("#sent-back-title", Static).update(SENT_BACK_TITLE.get(lang))
         self.query_one("#drafts-title", Static).update(DRAFTS.get(lang))
+        self.query_one("#orders-title", Static).update(ORDERS_TITLE.get(lang))
         self.query_one("#recent-title", Static).update(RECENT.get(lang))
         name = self.services.settings.technician
         self.query_one("#technician", Static).update(
@@ -138,6 +149,7 @@ class HomeScreen(PosScreen[None]):
         )
         self._show_damaged(lang)
         self._show(self.visits)
+        self._show_orders(self.orders)
 
     def _show_damaged(self, lang: str) -> None:
         """Visit files found damaged when the store opened: someone must hear of them."""
@@ -148,7 +160,28 @@ class HomeScreen(PosScreen[None]):
             line.update(escape(DAMAGED.get(lang).format(count=len(damaged), path=damaged[0].path)))
 
     def action_refresh(self) -> None:
+        from pos_tui.services.orders import technician_day
+
         self.when_done(self.services.home_visits(), self._show_and_announce)
+        self.when_done(technician_day(self.services), self._show_orders)
+
+    def _show_orders(self, orders: list[OrderLine]) -> None:
+        """Today's and overdue orders, overdue first, each with its appointment; hidden
+        while the laptop has none (a bank that does not dispatch never sees the list)."""
+        from pos_tui.ui.screens.order_text import order_line
+
+        self.orders = orders
+        shown = self.query_one("#orders", OptionList)
+        highlighted = shown.highlighted
+        shown.clear_options()
+        shown.add_options(Option(order_line(line, self.lang), id=line.number) for line in orders)
+        if orders:
+            shown.highlighted = min(highlighted or 0, len(orders) - 1)
+        shown.display = bool(orders)
+        self.query_one("#orders-title", Static).display = bool(orders)
+        others = [self.query_one(f"#{name}", OptionList) for name in ("sent-back", "drafts")]
+        if orders and not any(o.display and o.option_count and o.options[0].id for o in others):
+            shown.focus()
 
     def _show_and_announce(self, visits: HomeVisits) -> None:
         self._show(visits)
@@ -252,7 +285,8 @@ class HomeScreen(PosScreen[None]):
             return
         self._sync_line(SYNCING.get(self.lang).format(done=0, total="?"))
         progress = self.from_worker(self._sync_progress)
-        self.when_done(self.services.sync(target, progress), self._synced, self._sync_failed)
+        synced = partial(self._synced, target)
+        self.when_done(self.services.sync(target, progress), synced, self._sync_failed)
 
     def _sync_progress(self, stage: str, done: int, total: int) -> None:
         self._sync_line(SYNCING.get(self.lang).format(done=done, total=total))
@@ -262,13 +296,22 @@ class HomeScreen(PosScreen[None]):
         line.update(text)
         line.display = bool(text)
 
-    def _synced(self, report: SyncReport) -> None:
+    def _synced(self, target: Path, report: SyncReport) -> None:
+        from pos_tui.services.orders import pull_orders
+
         self._sync_line("")
         pushed = report.pushed
         message = SYNCED.get(self.lang).format(
             added=len(pushed.added), reviews=report.reviews_applied, target=report.target
         )
         self.notify(message, timeout=10)
+        # The laptop's orders come after the visits have gone: a visit signed for an order
+        # is in the shared store before the order's new state is read anywhere.
+        self.when_done(pull_orders(self.services, target), self._orders_pulled)
+
+    def _orders_pulled(self, count: int) -> None:
+        if count:
+            self.notify(ORDERS_PULLED.get(self.lang).format(count=count), timeout=10)
         self.action_refresh()
 
     def _sync_failed(self, error: BaseException) -> None:
@@ -348,6 +391,20 @@ class HomeScreen(PosScreen[None]):
     def _resume(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             self.when_done(self.services.load(event.option.id), self._open_runner)
+
+    @on(OptionList.OptionSelected, "#orders")
+    def _start_from_order(self, event: OptionList.OptionSelected) -> None:
+        line = next((o for o in self.orders if o.number == event.option.id), None)
+        if line is None:
+            return
+        existing = [s for s in self.summaries if s.uuid in line.visits and s.status == Status.DRAFT]
+        if existing:
+            # The visit for this order is under way: carry on with it, not a second one.
+            self.when_done(self.services.load(existing[0].uuid), self._open_runner)
+            return
+        from pos_tui.ui.screens.order_visit import OrderVisitScreen
+
+        self.app.push_screen(OrderVisitScreen(line.order))
 
     @on(OptionList.OptionSelected, "#sent-back")
     def _open_sent_back(self, event: OptionList.OptionSelected) -> None:

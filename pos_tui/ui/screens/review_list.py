@@ -67,6 +67,7 @@ ONLY_UNTRUSTED = Text("只看不可信，按 I 取消", "untrusted only, I for a
 CHECK_STOPPED = Text("完整性核对未完成：{why}", "integrity check stopped: {why}")
 PHOTO_WARNED = Text("{n} 条照片警告", "{n} with photo warnings")
 BINDING_TEXT["review.follow_ups"] = Text("只看复查", "Follow-ups")
+BINDING_TEXT["orders.open"] = Text("工单", "Work orders")
 ONLY_FOLLOW_UPS = Text("只看有复查的访问，按 O 取消", "follow-up groups only, O for all")
 FOLLOW_UP_MARK = "↳ "
 """Before a follow-up's merchant: it is listed right under the visit it follows up."""
@@ -85,6 +86,7 @@ class ReviewListScreen(PosScreen[None]):
         # Hidden: the key bar is full at 80 columns; F1 and the palette list it.
         Binding("o", "follow_ups_only", "Follow-ups", id="review.follow_ups", show=False),
         Binding("f5", "reload", "Reload", id="review.reload", show=False),
+        Binding("w", "orders", "Orders", id="orders.open", show=False),
         Binding("escape", "focus_table", show=False),
     ]
 
@@ -270,6 +272,12 @@ class ReviewListScreen(PosScreen[None]):
 
     def _count_untrusted(self) -> None:
         self._untrusted = sum(1 for row in self.rows if row.untrusted)
+
+    def action_orders(self) -> None:
+        """The work orders (their own screen: ui/screens/orders.py)."""
+        from pos_tui.ui.screens.orders import OrdersScreen
+
+        self.app.push_screen(OrdersScreen())
 
     def action_follow_ups_only(self) -> None:
         chosen = replace(self.filter, follow_ups=not self.filter.follow_ups)
