@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid as uuid_module
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from pos_tui.domain.loader import load_checklists
 from pos_tui.domain.session import Session
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.local import LocalStore
+from tests.pg_server import NoServer, PgServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ALL_CAPABILITIES = ("chip", "magstripe", "contactless", "pinpad", "printer", "qr_display")
@@ -63,3 +66,38 @@ def photo_session(
     started = Session.start(info, evidence_checklists)
     store.create(started)
     return started
+
+
+# -- a real PostgreSQL server, for the PostgreSQL shared store ---------------------------
+
+
+def _pg_required() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("POS_TUI_REQUIRE_PG"))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One server for the whole run, started on first use and stopped at the end. Skipped
+    with the reason when none can be started here; a failure under CI or
+    POS_TUI_REQUIRE_PG, where skipping would hide that nothing was tested."""
+    try:
+        server = PgServer.start()
+    except NoServer as why:
+        if _pg_required():
+            pytest.fail(f"PostgreSQL is required here (CI or POS_TUI_REQUIRE_PG): {why}")
+        pytest.skip(str(why))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """A fresh, empty database of that server for one test, dropped after it."""
+    name = f"t_{uuid_module.uuid4().hex[:12]}"
+    url = pg_server.create_database(name)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(name)

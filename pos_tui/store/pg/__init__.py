@@ -1,0 +1,59 @@
+"""PostgreSQL as a second kind of shared store, with the folder store's semantics.
+
+For a bank that outgrows a share: every laptop syncs into one database, supervisors review
+from it, and the database server replicates. Nothing here imports psycopg at import time
+of `pos_tui.store.pg`: only `connect`, `store` and the modules they use do, so the app's
+start-up never pays for it (`tests/unit/test_import_hygiene.py`).
+
+The interface, for the commands that take a store (`sync --to`, `review --store`, ...):
+
+    from pos_tui.store.pg import is_pg_url
+    from pos_tui.store.pg.store import PgSharedStore
+
+    PgSharedStore.init(url, name="Bank")    # create or migrate the schema (`shared init`)
+    store = PgSharedStore.open(url)         # refuses a database not initialised, or newer
+    store.push(records, origin, progress, checklists, evidence, file_progress) -> PushReport
+    store.repair(...)                       # same arguments; re-hashes evidence, mends records
+    store.rows() -> [row]                   # every synced version, as the folder's index rows,
+                                            # with "id" where the folder has batch/offset/length
+    store.read_record(row) -> {"visit": ..., "events": [...]}
+    store.damaged_rows() -> [row]           # rows whose bytes no longer hash to record_hash
+    store.add_review(review, signer) -> decision     # appended, chained by `prev`
+    store.reviews() -> [decision]           # the whole log, in order
+    store.decisions_after(seq) -> [(seq, decision)]  # only what is new since `seq`
+    store.files                             # PgEvidenceFiles: check/quick_check/read/copy_from/keep
+    store.checklists                        # PgChecklists: keep/load/has, by sha256
+    store.keyring_lines(), store.append_keyring(entry, signer), store.create_genesis(...),
+    store.trusted_keyring(data_folder)      # the keyring, as keyring.jsonl holds it
+    store.page(filters, sort, offset, limit), store.count(filters), store.stats(filters)
+    store.close()                           # also a context manager
+
+Tables (`migrations.py`, schema version in `schema_version`): `visits` (one row per synced
+version: the record's exact bytes as bytea, its hash unique, the summary as jsonb and the
+columns the review list filters on), `visit_heads` (one row per uuid, locked FOR UPDATE
+while a push decides its conflict and supersede flags), `decisions` and `decision_head`
+(the append-only log and the hash the next decision names), `keyring`, `checklists`,
+`evidence_files` and `evidence_chunks` (files in chunks of 1 MiB).
+
+The same guarantees as the folder: one transaction per push, so a push killed anywhere
+leaves nothing or everything; idempotent by record hash (a unique key); a different record
+under a uuid and revision already there is kept beside it and both are flagged; a later
+revision supersedes the earlier ones (`shared_plan.make_plan` decides, as for the folder).
+Pushes of different visits never wait for each other: the lock is per uuid (a row of
+`visit_heads`), and evidence files are uploaded before the push's transaction, each chunk
+committed on its own, so a laptop uploading a day of photos holds no lock another needs.
+
+Credentials never come from the URL: `postgresql://user@host/db` or
+`postgresql:///db?host=/socket/dir`, with the password in PGPASSWORD or `~/.pgpass`, which
+libpq reads itself. TLS is used whenever the server offers it (`sslmode=prefer`, or what the
+URL asks for).
+"""
+
+from __future__ import annotations
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_pg_url(target: object) -> bool:
+    """Whether a `--to` or `--store` argument names a PostgreSQL store rather than a folder."""
+    return isinstance(target, str) and target.lower().startswith(URL_SCHEMES)

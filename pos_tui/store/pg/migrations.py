@@ -1,0 +1,188 @@
+"""The store's schema, versioned: numbered migrations, run in order by `shared init`.
+
+`schema_version` holds one row per migration applied. `migrate` runs every missing one in a
+single transaction (all or none: a migration cut off leaves the schema as it was), under an
+advisory lock so that two `init`s at once do not both run them. A database whose schema is
+newer than this program knows is refused, to open or to migrate: an older program would
+write rows a newer one does not expect, or misread the ones it does.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from pos_tui.store.storage import StoreError
+
+MIGRATE_LOCK = 7100
+"""Advisory lock key (class) of migrations; the store's other keys are 71xx too."""
+
+_V1 = """
+CREATE TABLE store_info (
+    key text PRIMARY KEY,
+    value text NOT NULL
+);
+CREATE TABLE visits (
+    id bigserial PRIMARY KEY,
+    uuid text NOT NULL,
+    revision integer NOT NULL,
+    record_hash text NOT NULL,
+    record bytea NOT NULL,
+    conflict boolean NOT NULL DEFAULT false,
+    superseded boolean NOT NULL DEFAULT false,
+    synced_at text NOT NULL,
+    host text NOT NULL DEFAULT '',
+    device_id text NOT NULL DEFAULT '',
+    status text NOT NULL DEFAULT '',
+    verdict text NOT NULL DEFAULT '',
+    merchant_name text NOT NULL DEFAULT '',
+    merchant_number text NOT NULL DEFAULT '',
+    technician text NOT NULL DEFAULT '',
+    updated_at text NOT NULL DEFAULT '',
+    failures integer NOT NULL DEFAULT 0,
+    summary jsonb NOT NULL,
+    CONSTRAINT visits_record_hash_key UNIQUE (record_hash)
+);
+CREATE INDEX visits_uuid ON visits (uuid, revision);
+CREATE INDEX visits_current ON visits (superseded, synced_at DESC, id DESC);
+CREATE INDEX visits_status ON visits (status);
+CREATE INDEX visits_verdict ON visits (verdict);
+CREATE INDEX visits_merchant ON visits (merchant_name);
+CREATE INDEX visits_technician ON visits (technician);
+CREATE INDEX visits_updated ON visits (updated_at);
+CREATE INDEX visits_conflict ON visits (id) WHERE conflict;
+
+CREATE TABLE visit_heads (
+    uuid text PRIMARY KEY
+);
+
+CREATE TABLE decisions (
+    seq bigserial PRIMARY KEY,
+    uuid text NOT NULL,
+    body text NOT NULL,
+    hash text NOT NULL
+);
+CREATE INDEX decisions_uuid ON decisions (uuid);
+CREATE TABLE decision_head (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    seq bigint NOT NULL,
+    hash text NOT NULL
+);
+INSERT INTO decision_head VALUES (true, 0, '');
+
+CREATE TABLE keyring (
+    seq bigserial PRIMARY KEY,
+    line text NOT NULL
+);
+
+CREATE TABLE checklists (
+    sha256 text PRIMARY KEY,
+    body bytea NOT NULL
+);
+
+CREATE TABLE evidence_files (
+    sha256 text PRIMARY KEY,
+    size bigint NOT NULL,
+    published_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE evidence_chunks (
+    sha256 text NOT NULL,
+    writer text NOT NULL,
+    n integer NOT NULL,
+    data bytea NOT NULL,
+    written_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (sha256, writer, n)
+);
+-- Photos do not compress: do not try on every chunk.
+ALTER TABLE evidence_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+CREATE INDEX evidence_parts_age ON evidence_chunks (written_at) WHERE writer <> '';
+
+-- The log and the keyring are append-only: a slip of a tool is refused here; a forgery by
+-- someone who can drop the trigger shows in the chain (`domain/decisions.py`).
+CREATE FUNCTION pos_tui_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the table % is append-only', TG_TABLE_NAME;
+END $$;
+CREATE TRIGGER decisions_append_only BEFORE UPDATE OR DELETE ON decisions
+    FOR EACH ROW EXECUTE FUNCTION pos_tui_append_only();
+CREATE TRIGGER keyring_append_only BEFORE UPDATE OR DELETE ON keyring
+    FOR EACH ROW EXECUTE FUNCTION pos_tui_append_only();
+"""
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = ((1, "the first schema", _V1),)
+"""(number, what it does, SQL), in order; a new one is appended, never edited."""
+
+LATEST = MIGRATIONS[-1][0]
+
+
+class NotAStore(StoreError):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"The database {url} holds no pos-tui store: run `pos-tui shared init {url}` first."
+            " Nothing was changed.",
+            f"数据库 {url} 中没有 pos-tui 存储：请先运行 `pos-tui shared init {url}`。"
+            "未作任何改动。",
+        )
+
+
+class SchemaTooNew(StoreError):
+    def __init__(self, url: str, found: int) -> None:
+        super().__init__(
+            f"The store in {url} has schema version {found}, newer than this pos-tui knows"
+            f" (up to {LATEST}): update pos-tui on this machine. Nothing was changed.",
+            f"{url} 中存储的结构版本为 {found}，比本程序所知的（最高 {LATEST}）更新："
+            "请在本机更新 pos-tui。未作任何改动。",
+        )
+
+
+class SchemaTooOld(StoreError):
+    def __init__(self, url: str, found: int) -> None:
+        super().__init__(
+            f"The store in {url} has schema version {found}; this pos-tui needs {LATEST}:"
+            f" run `pos-tui shared init {url}` to bring it up to date. Nothing was changed.",
+            f"{url} 中存储的结构版本为 {found}，本程序需要 {LATEST}：请运行"
+            f" `pos-tui shared init {url}` 升级。未作任何改动。",
+        )
+
+
+def current_version(conn: psycopg.Connection) -> int | None:
+    """The schema version, or None when the database has no pos-tui store."""
+    found = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()
+    if not (found and found[0]):
+        return None
+    version = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(version[0]) if version and version[0] is not None else 0
+
+
+def check_usable(conn: psycopg.Connection, url: str) -> None:
+    """Refuse to work on a store this program does not know how to read and write."""
+    found = current_version(conn)
+    if found is None:
+        raise NotAStore(url)
+    if found > LATEST:
+        raise SchemaTooNew(url, found)
+    if found < LATEST:
+        raise SchemaTooOld(url, found)
+
+
+def migrate(conn: psycopg.Connection, url: str) -> list[int]:
+    """Apply the migrations the database lacks, in one transaction; those applied."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (MIGRATE_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version integer PRIMARY KEY,"
+            " what text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        found = current_version(conn) or 0
+        if found > LATEST:
+            raise SchemaTooNew(url, found)
+        applied = []
+        for number, what, sql in MIGRATIONS:
+            if number > found:
+                conn.execute(sql)
+                conn.execute(
+                    "INSERT INTO schema_version (version, what) VALUES (%s, %s)", (number, what)
+                )
+                applied.append(number)
+    return applied

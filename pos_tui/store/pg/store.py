@@ -1,0 +1,496 @@
+"""`PgSharedStore`: the shared store in PostgreSQL, with `SharedStore`'s public methods.
+
+One transaction per push. It first locks the rows of `visit_heads` of the visits it
+carries (created beforehand if new, in sorted order, so two pushes never deadlock), reads
+only those visits' rows, lets `shared_plan.make_plan` decide exactly as for a folder, and
+writes: new rows with the record's bytes (`record_hash` is unique, so a record is never
+stored twice), conflict and supersede flags, fresh bytes for damaged records on a repair.
+Pushes of other visits go on meanwhile; nothing locks the table. Evidence files go first,
+outside the transaction (`evidence.py`). Review decisions are chained through the one row
+of `decision_head`, locked for the transaction that appends.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid as uuid_module
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import errors
+
+from pos_tui.domain.decisions import decision_hash, signed_part
+from pos_tui.domain.keyring import Keyring
+from pos_tui.domain.signatures import Signer, canonical, sign
+from pos_tui.store import schema
+from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.pg import keyring as pg_keyring
+from pos_tui.store.pg import paging
+from pos_tui.store.pg.checklists import PgChecklists
+from pos_tui.store.pg.connect import connect
+from pos_tui.store.pg.evidence import PgEvidenceFiles
+from pos_tui.store.pg.migrations import check_usable, migrate
+from pos_tui.store.shared import Outgoing, PushReport
+from pos_tui.store.shared_check import NamedFile, evidence_problem
+from pos_tui.store.shared_plan import Candidate, Plan, make_plan
+from pos_tui.store.storage import StoreError
+
+FileProgress = Callable[[str, int, int], None]
+RETRIES = 3
+"""Tries of a transaction the server gave up on (a deadlock it broke, a lost race)."""
+
+_OWN = ("id", "uuid", "revision", "record_hash", "conflict", "superseded", "synced_at", "host")
+_LOCATION = ("batch", "offset", "length")
+_INSERT = """
+INSERT INTO visits (uuid, revision, record_hash, record, conflict, superseded, synced_at, host,
+                    device_id, status, verdict, merchant_name, merchant_number, technician,
+                    updated_at, failures, summary)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (record_hash) DO NOTHING
+"""
+
+
+class PgWriteFailed(StoreError):
+    def __init__(self, url: str, error: psycopg.Error) -> None:
+        first = (str(error).strip().splitlines() or ["no reason given"])[0]
+        super().__init__(
+            f"Could not write to the PostgreSQL store {url}: {first}. Nothing was changed;"
+            " try again.",
+            f"无法写入 PostgreSQL 存储 {url}：{first}。未作任何改动，请重试。",
+        )
+
+
+def now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def insert_values(row: dict[str, Any], line: bytes) -> tuple[Any, ...]:
+    """One row of `visits` from a plan's row and the record's bytes (also for COPY)."""
+    summary = {k: v for k, v in row.items() if k not in _OWN and k not in _LOCATION}
+
+    def text(name: str) -> str:
+        value = row.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    failures = row.get("failures")
+    return (
+        row["uuid"],
+        int(row["revision"]),
+        row["record_hash"],
+        line,
+        bool(row.get("conflict")),
+        bool(row.get("superseded")),
+        text("synced_at"),
+        text("host"),
+        text("device_id"),
+        text("status"),
+        text("verdict"),
+        text("merchant_name"),
+        text("merchant_number"),
+        text("technician"),
+        text("updated_at"),
+        failures if type(failures) is int else 0,
+        json.dumps(summary, ensure_ascii=False),
+    )
+
+
+class PgSharedStore:
+    def __init__(self, conn: psycopg.Connection, url: str) -> None:
+        self.conn = conn
+        self.url = url
+        self.files = PgEvidenceFiles(conn)
+        self.checklists = PgChecklists(conn)
+        self.damaged: tuple[StoreError, ...] = ()
+        """Rows and decisions of the last read that were of the wrong shape and left out."""
+
+    @classmethod
+    def open(cls, url: str) -> PgSharedStore:
+        """A store initialised by this program's schema; refused with a sentence otherwise."""
+        conn = connect(url)
+        try:
+            check_usable(conn, url)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, url)
+
+    @classmethod
+    def init(cls, url: str) -> PgSharedStore:
+        """Create the schema, or bring an older one up to date (`shared init`)."""
+        conn = connect(url)
+        try:
+            migrate(conn, url)
+        except psycopg.Error as error:
+            conn.close()
+            raise PgWriteFailed(url, error) from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, url)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> PgSharedStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every synced version, in the order they arrived; superseded ones too."""
+        found = self.conn.execute(f"SELECT {paging.ROW_COLUMNS} FROM visits ORDER BY id")
+        return self._rows(found.fetchall())
+
+    def _rows(self, found: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        rows, bad = [], []
+        for values in found:
+            summary = values[-1]
+            row = (summary if isinstance(summary, dict) else {}) | dict(
+                zip(_OWN, values[:-1], strict=True)
+            )
+            try:
+                schema.summary_row(row, f"the row {row['id']} of visits")
+            except schema.ShapeError as error:
+                bad.append(StoreError(f"In the PostgreSQL store {self.url}: {error}."))
+                continue
+            rows.append(row)
+        self.damaged = tuple(bad)
+        return rows
+
+    def read_record(self, row: dict[str, Any]) -> dict[str, Any]:
+        at = row.get("id")
+        if type(at) is not int:
+            raise StoreError("That row names no record of the PostgreSQL store (it has no id).")
+        found = self.conn.execute("SELECT record FROM visits WHERE id = %s", (at,)).fetchone()
+        if found is None:
+            raise StoreError(f"The record {at} is missing from the PostgreSQL store {self.url}.")
+        try:
+            document = schema.tinydb_document(schema.parse_json(bytes(found[0])))
+            visit, events = schema.visit_document(document)
+        except schema.ShapeError as error:
+            raise StoreError(
+                f"The record {at} of the PostgreSQL store is damaged: {error}."
+            ) from None
+        return {"visit": visit, "events": events}
+
+    def damaged_rows(self, uuids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Rows whose bytes no longer hash to their record hash (hashed by the server)."""
+        query = (
+            f"SELECT {paging.ROW_COLUMNS} FROM visits"
+            " WHERE encode(sha256(record), 'hex') <> record_hash"
+        )
+        if uuids is None:
+            return self._rows(self.conn.execute(query + " ORDER BY id").fetchall())
+        found = self.conn.execute(query + " AND uuid = ANY(%s) ORDER BY id", (sorted(set(uuids)),))
+        return self._rows(found.fetchall())
+
+    def page(
+        self,
+        filters: paging.Filters | dict[str, Any] | None = None,
+        sort: str = "-synced_at",
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        query, params = paging.page_query(paging.Filters.of(filters), sort, offset, limit)
+        return self._rows(self.conn.execute(query, params).fetchall())
+
+    def count(self, filters: paging.Filters | dict[str, Any] | None = None) -> int:
+        query, params = paging.count_query(paging.Filters.of(filters))
+        found = self.conn.execute(query, params).fetchone()
+        return int(found[0]) if found else 0
+
+    def stats(self, filters: paging.Filters | dict[str, Any] | None = None) -> dict[str, Any]:
+        query, params = paging.stats_query(paging.Filters.of(filters))
+        return paging.stats_of(self.conn.execute(query, params).fetchall())
+
+    # -- writing visits ------------------------------------------------------------------
+
+    def push(
+        self,
+        records: list[Outgoing],
+        origin: dict[str, str],
+        progress: Callable[[int, int], None] | None = None,
+        checklists: Iterable[tuple[str, Path]] = (),
+        evidence: EvidenceFiles | None = None,
+        file_progress: FileProgress | None = None,
+    ) -> PushReport:
+        """Add visit records in one transaction; safe to repeat, never overwrites. The
+        evidence files they name and the store lacks go first; a record one of whose files
+        is not whole on the laptop is refused (`PushReport.refused`), the others go on."""
+        return self._write(records, origin, progress, checklists, evidence, file_progress, False)
+
+    def repair(
+        self,
+        records: list[Outgoing],
+        origin: dict[str, str],
+        progress: Callable[[int, int], None] | None = None,
+        checklists: Iterable[tuple[str, Path]] = (),
+        evidence: EvidenceFiles | None = None,
+        file_progress: FileProgress | None = None,
+    ) -> PushReport:
+        """A push that also hashes the evidence already here (sending again any file that
+        no longer hashes to its name) and gives back their bytes to rows of these visits
+        whose record was changed in the database, when `records` holds them."""
+        return self._write(records, origin, progress, checklists, evidence, file_progress, True)
+
+    def _write(
+        self,
+        records: list[Outgoing],
+        origin: dict[str, str],
+        progress: Callable[[int, int], None] | None,
+        checklists: Iterable[tuple[str, Path]],
+        evidence: EvidenceFiles | None,
+        file_progress: FileProgress | None,
+        repair: bool,
+    ) -> PushReport:
+        report = PushReport()
+        try:
+            report.removed_temp_files = self.files.remove_stale_parts()
+            writer = origin.get("device_id", "")
+            records = _send_files(
+                self.files, records, evidence, file_progress, report, repair, writer
+            )
+            copies = PgChecklists.read_files(
+                (sha, path) for sha, path in checklists if sha in self.checklists.missing([sha])
+            )
+            plan = self._retrying(lambda: self._apply(records, copies, repair))
+        except psycopg.Error as error:
+            raise PgWriteFailed(self.url, error) from None
+        for outcome in ("added", "unchanged", "conflicts", "repointed"):
+            setattr(report, outcome, getattr(plan, outcome))
+        for done, _ in enumerate(plan.to_write, start=1):
+            if progress is not None:
+                progress(done, len(plan.to_write))
+        return report
+
+    def _retrying(self, attempt: Callable[[], Plan]) -> Plan:
+        for tried in range(1, RETRIES + 1):
+            try:
+                return attempt()
+            except (errors.DeadlockDetected, errors.SerializationFailure):
+                if tried == RETRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _apply(
+        self, records: list[Outgoing], copies: list[tuple[str, bytes]], repair: bool
+    ) -> Plan:
+        uuids = sorted({record.uuid for record in records})
+        if uuids:
+            # Committed at once, in order: a head row is no data, and made beforehand the
+            # transaction below only locks existing rows, always in the same order.
+            self.conn.execute(
+                "INSERT INTO visit_heads (uuid) SELECT u FROM unnest(%s::text[]) AS u"
+                " ORDER BY u ON CONFLICT (uuid) DO NOTHING",
+                (uuids,),
+            )
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.execute(
+                "SELECT uuid FROM visit_heads WHERE uuid = ANY(%s) ORDER BY uuid FOR UPDATE",
+                (uuids,),
+            )
+            existing = {
+                int(at): {
+                    "uuid": u,
+                    "revision": r,
+                    "record_hash": h,
+                    "conflict": c,
+                    "superseded": s,
+                }
+                for at, u, r, h, c, s in cur.execute(
+                    "SELECT id, uuid, revision, record_hash, conflict, superseded FROM visits"
+                    " WHERE uuid = ANY(%s)",
+                    (uuids,),
+                ).fetchall()
+            }
+            damaged: list[int] = []
+            if repair and uuids:
+                damaged = [
+                    int(at)
+                    for (at,) in cur.execute(
+                        "SELECT id FROM visits WHERE uuid = ANY(%s)"
+                        " AND encode(sha256(record), 'hex') <> record_hash",
+                        (uuids,),
+                    ).fetchall()
+                ]
+            candidates = [Candidate(dict(o.row), o.line, o.digest, placed=False) for o in records]
+            plan = make_plan(candidates, existing, now(), socket.gethostname(), damaged)
+            if plan.new_rows:
+                cur.executemany(_INSERT, [insert_values(row, line) for row, line in plan.new_rows])
+            if plan.flag_conflict:
+                cur.execute(
+                    "UPDATE visits SET conflict = true WHERE id = ANY(%s)",
+                    (sorted(plan.flag_conflict),),
+                )
+            if plan.supersede:
+                cur.execute(
+                    "UPDATE visits SET superseded = true WHERE id = ANY(%s)",
+                    (sorted(plan.supersede),),
+                )
+            for digest, (_location, line) in plan.repoint.items():
+                cur.execute(
+                    "UPDATE visits SET record = %s WHERE id = ANY(%s)",
+                    (line, plan.repoint_rows[digest]),
+                )
+            self.checklists.keep(copies, cur)
+        return plan
+
+    # -- review decisions ----------------------------------------------------------------
+
+    def add_review(self, review: dict[str, Any], signer: Signer) -> dict[str, Any]:
+        """Append one review decision, signed after the decision before it (`prev`): the
+        head row is locked for this transaction alone, so decisions are chained in the
+        order they commit and `decisions_after` never misses one that commits late."""
+        base = {"id": uuid_module.uuid4().hex, "at": now()} | review
+        for tried in range(1, RETRIES + 1):
+            decision = dict(base)
+            try:
+                with self.conn.transaction():
+                    head = self.conn.execute("SELECT hash FROM decision_head FOR UPDATE").fetchone()
+                    decision["prev"] = head[0] if head else ""
+                    signature = sign(signer, canonical(signed_part(decision)))
+                    decision["signature"] = signature.to_dict()
+                    digest = decision_hash(decision)
+                    found = self.conn.execute(
+                        "INSERT INTO decisions (uuid, body, hash) VALUES (%s, %s, %s)"
+                        " RETURNING seq",
+                        (
+                            str(decision.get("uuid", "")),
+                            json.dumps(decision, ensure_ascii=False),
+                            digest,
+                        ),
+                    ).fetchone()
+                    assert found is not None
+                    self.conn.execute(
+                        "UPDATE decision_head SET seq = %s, hash = %s", (found[0], digest)
+                    )
+                return decision
+            except (errors.DeadlockDetected, errors.SerializationFailure):
+                if tried == RETRIES:
+                    raise
+            except psycopg.Error as error:
+                raise PgWriteFailed(self.url, error) from None
+        raise AssertionError("unreachable")
+
+    def decision_hash_at(self, seq: int) -> str:
+        """The hash of the decision at `seq` ('' for 0): the `prev` its successor names,
+        for checking only the decisions after it (`check_log(..., prev=...)`)."""
+        if seq <= 0:
+            return ""
+        found = self.conn.execute("SELECT hash FROM decisions WHERE seq = %s", (seq,)).fetchone()
+        return str(found[0]) if found else ""
+
+    def reviews(self) -> list[dict[str, Any]]:
+        """Every review decision, in the order they were appended."""
+        return [decision for _seq, decision in self.decisions_after(0)]
+
+    def decisions_after(self, seq: int) -> list[tuple[int, dict[str, Any]]]:
+        """The decisions appended after `seq` (0: all), each with its own seq to ask from
+        next time; one of the wrong shape is left out and said in `damaged`."""
+        found = self.conn.execute(
+            "SELECT seq, body FROM decisions WHERE seq > %s ORDER BY seq", (seq,)
+        ).fetchall()
+        good: list[tuple[int, dict[str, Any]]] = []
+        bad: list[StoreError] = []
+        for at, body in found:
+            try:
+                good.append((int(at), schema.review_row(schema.parse_json(body.encode("utf-8")))))
+            except schema.ShapeError as error:
+                bad.append(StoreError(f"The decision {at} of the PostgreSQL store: {error}."))
+        self.damaged = tuple(bad)
+        return good
+
+    # -- the keyring ---------------------------------------------------------------------
+
+    def keyring_lines(self) -> list[dict[str, Any]]:
+        return pg_keyring.read_lines(self.conn)
+
+    def append_keyring(self, entry: dict[str, Any], signer: Signer) -> dict[str, Any]:
+        return pg_keyring.append(self.conn, entry, signer)
+
+    def create_genesis(self, admin: Signer, name: str, store_id: str = "") -> str:
+        return pg_keyring.create_genesis(self.conn, admin, name, store_id)
+
+    def trusted_keyring(self, data_folder: Path | None) -> Keyring:
+        return pg_keyring.trusted_keyring(self.conn, self.url, data_folder)
+
+
+def _send_files(
+    target: PgEvidenceFiles,
+    records: list[Outgoing],
+    source: EvidenceFiles | None,
+    progress: FileProgress | None,
+    report: PushReport,
+    thorough: bool,
+    writer: str,
+) -> list[Outgoing]:
+    """The records whose files are all in the store now; the others go to `refused`.
+    Before the transaction: each chunk commits on its own, and nobody waits on an upload."""
+    if source is None:
+        return records
+    wanted: dict[str, NamedFile] = {}
+    for record in records:
+        for file in record.files:
+            wanted.setdefault(file.sha256, file)
+    if thorough:
+        lacking = [f for f in wanted.values() if target.check(f.sha256, f.size) is not None]
+    else:
+        missing = target.lacking((f.sha256, f.size) for f in wanted.values())
+        lacking = [f for f in wanted.values() if f.sha256 in missing]
+    meter = _Meter(progress, len(lacking), sum(f.size for f in lacking))
+    failed: dict[str, str] = {}
+    for file in lacking:
+        try:
+            target.copy_from(source, file.sha256, file.size, meter.wrote, writer)
+        except StoreError:
+            problem = source.check(file.sha256, file.size)
+            if problem is None:
+                raise
+            failed[file.sha256] = evidence_problem(file, problem, " on this laptop")
+            continue
+        meter.landed(file.size)
+    report.files_copied, report.bytes_copied = meter.files, meter.written
+    kept = []
+    for record in records:
+        whys = [failed[f.sha256] for f in record.files if f.sha256 in failed]
+        if whys:
+            report.refused.append((record.uuid, "; ".join(whys)))
+        else:
+            kept.append(record)
+    return kept
+
+
+class _Meter:
+    """("files", done, total) as each file lands, ("bytes", done, total) as bytes go."""
+
+    def __init__(self, progress: FileProgress | None, total_files: int, total_bytes: int) -> None:
+        self.progress = progress
+        self.total_files = total_files
+        self.total_bytes = total_bytes
+        self.files = 0
+        self.written = 0
+        self._done_bytes = 0
+        self._current = 0
+        if progress is not None and total_files:
+            progress("files", 0, total_files)
+
+    def wrote(self, count: int) -> None:
+        self.written += count
+        self._current += count
+        if self.progress is not None:
+            self.progress("bytes", self._done_bytes + self._current, self.total_bytes)
+
+    def landed(self, size: int) -> None:
+        self.files += 1
+        self._done_bytes += size
+        self._current = 0
+        if self.progress is not None:
+            self.progress("bytes", self._done_bytes, self.total_bytes)
+            self.progress("files", self.files, self.total_files)
