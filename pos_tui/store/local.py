@@ -5,7 +5,9 @@ with the number of visits ever recorded. The index is derived data, written only
 visit starts or changes state, and rebuilt from the visit files when they disagree.
 
 Layout of the data folder:
-    index.json                 TinyDB; table "visits": one summary row per visit
+    index.json                 TinyDB; table "visits": the rows start-up needs (local_index)
+    archive/<YYYY-MM>.json     TinyDB; the rows of settled visits, by month of creation
+    journal.json               the visits whose file and row may be out of step (local_journal)
     visits/<uuid>.json         TinyDB; table "visit": the session, table "events": its log
     revisions/<uuid>/<sha256>.json  a signed revision an amendment corrects, byte for byte as
                                it was on disk, named by its content hash; written once, read-only
@@ -33,14 +35,16 @@ from pos_tui.domain.session import Session, Status
 from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
 from pos_tui.store.evidence_files import evidence_parts
-from pos_tui.store.schema import (
-    MAX_RECORD_BYTES,
-    NAME,
-    ShapeError,
-    summary_row,
-    table_rows,
-    visit_document,
+from pos_tui.store.local_index import (
+    ACTIVE_STATUSES,
+    ARCHIVE_DIR,
+    INDEX_NAME,
+    LaptopIndex,
+    month_of,
+    needs_work,
 )
+from pos_tui.store.local_journal import Journal
+from pos_tui.store.schema import MAX_RECORD_BYTES, NAME, ShapeError, visit_document
 from pos_tui.store.storage import (
     TEMP_SUFFIX,
     AtomicJSONStorage,
@@ -54,9 +58,13 @@ from pos_tui.store.storage import (
     write_json_atomically,
 )
 from pos_tui.store.summary import VisitSummary, summarize
-from pos_tui.store.writer_lock import WriterLock
+from pos_tui.store.writer_lock import WriterLock, read_owner
 
-INDEX_NAME = "index.json"
+__all__ = ["ARCHIVE_DIR", "INDEX_NAME", "LocalStore", "OpenReport", "recover_file"]
+
+Progress = Callable[[int, int], None]
+"""(rows done, rows in all) of a migration or a rescan, for the caller to show."""
+
 VISITS_DIR = "visits"
 REVISIONS_DIR = "revisions"
 """Signed revisions that amendments correct. A folder of its own, not a name beside the
@@ -73,6 +81,9 @@ class OpenReport:
     removed_temp_files: int = 0
     reindexed: int = 0
     damaged: tuple[StoreDamaged, ...] = ()
+    rescanned: str = ""
+    """Why every visit file was listed (a migration of the old single index, a journal
+    asking for it); empty on an ordinary start, which reads none but those in question."""
 
 
 class LocalStore:
@@ -87,15 +98,21 @@ class LocalStore:
         self.read_only = read_only
         self._mutex = threading.RLock()
         self._writer_lock: WriterLock | None = None
-        self._index: TinyDB | None = None
+        self._journal = Journal(folder)
+        self._laptop: LaptopIndex | None = None
         self._open_visits: dict[str, TinyDB] = {}
         self.report = OpenReport()
 
     # -- opening and closing ---------------------------------------------------------
 
     @classmethod
-    def open(cls, folder: Path, read_only: bool = False) -> LocalStore:
+    def open(
+        cls, folder: Path, read_only: bool = False, progress: Progress | None = None
+    ) -> LocalStore:
+        """`progress` hears of a long one-off job on opening: the migration of an old
+        single index, or a rescan the journal asks for."""
         store = cls(folder, read_only)
+        killed_pid: object = None
         if read_only:
             if not folder.is_dir():
                 raise StoreError(f"There is no pos-tui data folder at {folder}.")
@@ -107,32 +124,30 @@ class LocalStore:
                 raise StoreError(
                     f"Cannot create the data folder {folder}: {error.strerror}."
                 ) from None
+            # An owner file still there names a writer that was killed: its temporary
+            # files are the only ones that can be left in visits/.
+            killed_pid = (read_owner(folder) or {}).get("pid")
             store._writer_lock = WriterLock(folder)
             store._writer_lock.acquire()
         try:
             store._open_index()
             if not read_only:
-                store._tidy_after_crash()
+                store._tidy_after_crash(killed_pid, progress)
         except BaseException:
             store.close()
             raise
         return store
 
     def _open_index(self) -> None:
-        path = self.folder / INDEX_NAME
-        read_json_document(path)  # raises StoreDamaged before TinyDB can paper over it
-        self._index = TinyDB(
-            path, storage=AtomicJSONStorage, read_only=self.read_only, cache=not self.read_only
-        )
+        self._laptop = LaptopIndex(self.folder, self.read_only, self._journal)
+        self._laptop.document()  # raises StoreDamaged naming index.json
 
     def close(self) -> None:
         with self._mutex:
             for db in self._open_visits.values():
                 db.close()
             self._open_visits.clear()
-            if self._index is not None:
-                self._index.close()
-                self._index = None
+            self._laptop = None
             if self._writer_lock is not None:
                 self._writer_lock.release()
                 self._writer_lock = None
@@ -144,19 +159,53 @@ class LocalStore:
         self.close()
 
     @property
-    def index(self) -> TinyDB:
-        if self._index is None:
-            raise StoreError("The store is closed.")
-        return self._index
+    def laptop(self) -> LaptopIndex:
+        if self._laptop is None:
+            raise StoreError("The store was closed.")
+        return self._laptop
 
-    def _tidy_after_crash(self) -> None:
+    def _tidy_after_crash(self, killed_pid: object, progress: Progress | None) -> None:
         removed = remove_stray_temp_files(self.folder) + remove_stray_temp_files(
-            self.folder / VISITS_DIR
+            self.folder / ARCHIVE_DIR
         )
-        for kept in self._amended():
-            removed += remove_stray_temp_files(self.folder / REVISIONS_DIR / kept)
+        self._journal.load()
+        if not self.laptop.current_layout():
+            why = f"the index {INDEX_NAME} is of the single-file layout; it was split once"
+        else:
+            why = self._journal.rescan or ""
+        if not why:
+            questioned = set(self._journal.changing) | {
+                row["uuid"]
+                for row in self.laptop.active_rows()[0].values()
+                if row["status"] == Status.DRAFT
+            }
+            removed += self._remove_killed_temp_files(questioned, killed_pid)
+            self.report.reindexed, self.report.damaged, why = self._reconcile_questioned()
+        if why:
+            removed += remove_stray_temp_files(self.folder / VISITS_DIR)
+            for kept in self._amended():
+                removed += remove_stray_temp_files(self.folder / REVISIONS_DIR / kept)
+            self.report.rescanned = why
+            self.report.reindexed, self.report.damaged = self._rescan(progress)
         self.report.removed_temp_files = len(removed) + self._remove_evidence_parts()
-        self.report.reindexed, self.report.damaged = self._reconcile_index()
+
+    def _remove_killed_temp_files(self, uuids: set[str], pid: object) -> list[Path]:
+        """A killed write leaves `.<name>.<pid>.tmp` (and its backup's staged link) beside
+        the file. Only a visit being answered (a draft) or changing state (journaled) can
+        have been written when the writer died, and the owner file names its pid: a stat
+        per visit in question, not a listing of visits/."""
+        removed: list[Path] = []
+        for uuid in sorted(uuids):
+            if type(pid) is int:
+                name = self.visit_path(uuid).name
+                for temp in (f".{name}.{pid}{TEMP_SUFFIX}", f".{name}.bak.{pid}{TEMP_SUFFIX}"):
+                    path = self.folder / VISITS_DIR / temp
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                        removed.append(path)
+            if uuid in self._journal.changing:
+                removed += remove_stray_temp_files(self.folder / REVISIONS_DIR / uuid)
+        return removed
 
     def _remove_evidence_parts(self) -> int:
         """Parts (`.<sha256>.<pid>.part`) of files being kept when the app was killed. Only
@@ -172,13 +221,59 @@ class LocalStore:
                 removed += 1
         return removed
 
-    def _reconcile_index(self) -> tuple[int, tuple[StoreDamaged, ...]]:
-        """Bring the index in line with the visit files after a crash between the two writes."""
-        table = self.index.table("visits")
-        # A row of the wrong shape is dropped and rebuilt from its visit file: the index is
-        # derived data, and the visit files are what was recorded.
-        good, bad = table_rows(self.index.storage.read(), "visits", summary_row)
-        indexed = {row["uuid"]: row for row in good.values()}
+    def _reconcile_questioned(self) -> tuple[int, tuple[StoreDamaged, ...], str]:
+        """Bring the index in line with the visit files in question after a crash: those
+        the journal names and the drafts (whose progress the index does not follow). The
+        cost follows the work under way, not the number of visits stored.
+
+        Returns what was mended, the damaged files, and why a full rescan is needed after
+        all (a bad row whose visit cannot be told): empty when it is not."""
+        good, bad = self.laptop.active_rows()
+        visits = self.laptop.document().get("visits", {})
+        questioned = dict(self._journal.changing)
+        for doc_id in bad:
+            uuid = visits[doc_id].get("uuid")
+            if not NAME.test(uuid):
+                return 0, (), f"a row of {INDEX_NAME} names no visit file ({bad[doc_id]})"
+            questioned.setdefault(uuid, "")
+        by_uuid = {row["uuid"]: row for row in good.values()}
+        for uuid, row in by_uuid.items():
+            if row["status"] == Status.DRAFT:
+                questioned.setdefault(uuid, month_of(row["created_at"]))
+            elif not self.visit_path(uuid).exists():
+                questioned.setdefault(uuid, month_of(row["created_at"]))  # deleted by hand
+        damaged: list[StoreDamaged] = []
+        rows: list[dict[str, Any]] = []
+        gone: dict[str, str] = {}
+        fixed = 0
+        for uuid, month in sorted(questioned.items()):
+            try:
+                data, _events = self._read_visit_file(uuid)
+            except StoreDamaged as error:
+                damaged.append(error)
+                continue
+            except StoreError:
+                gone[uuid] = month
+                continue
+            indexed = by_uuid.get(uuid) or self.laptop.find(uuid, month_of(data["created_at"]))
+            row = _settled_as(summarize(data).to_row(), indexed)
+            fixed += row != indexed
+            if row != indexed or uuid in self._journal.changing:
+                rows.append(row)
+        fixed += len(bad) + sum(1 for uuid in gone if uuid in by_uuid)
+        if rows or gone or bad:
+            self.laptop.place(rows, gone, look_in_archive=True)
+        self._journal.end(list(questioned))
+        return fixed, tuple(damaged), ""
+
+    def _rescan(self, progress: Progress | None) -> tuple[int, tuple[StoreDamaged, ...]]:
+        """Every visit file listed against every row: for a migration, a journal that asks
+        for it, or `rescan()`. Reads only the visit files the rows cannot vouch for (the
+        unindexed, drafts, amended visits), as a start did before the index was split."""
+        bad_rows: list[str] = []
+        indexed: dict[str, dict[str, Any]] = {}
+        for row in self.laptop.all_rows(lambda _path, why: bad_rows.append(why)):
+            indexed.setdefault(row["uuid"], row)
         on_disk = {
             path.stem
             for path in (self.folder / VISITS_DIR).glob("*.json")
@@ -193,30 +288,36 @@ class LocalStore:
         # its visit file and the index, the row still says "signed". Amended visits are few,
         # and each has kept its corrected revision, so they are all read again.
         to_check |= set(self._amended()) & on_disk
+        to_check |= set(self._journal.changing) & on_disk
         damaged: list[StoreDamaged] = []
-        fixed = 0
-        rows = []
+        fixed = len(bad_rows)
         for uuid in sorted(to_check):
             try:
                 data, _events = self._read_visit_file(uuid)
             except StoreDamaged as error:
                 damaged.append(error)
                 continue
-            summary = summarize(data)
-            if indexed.get(uuid) != summary.to_row():
-                rows.append(summary.to_row())
+            row = _settled_as(summarize(data).to_row(), indexed.get(uuid))
+            if indexed.get(uuid) != row:
+                indexed[uuid] = row
+                fixed += 1
         vanished = indexed.keys() - on_disk
-        if rows or vanished or bad:
-            visit = Query()
-            with self._batch(self.index):
-                if bad:
-                    table.remove(doc_ids=[int(doc_id) for doc_id in bad])
-                for row in rows:
-                    table.upsert(row, visit.uuid == row["uuid"])
-                if vanished:
-                    table.remove(visit.uuid.one_of(sorted(vanished)))
-            fixed = len(rows) + len(vanished) + len(bad)
-        return fixed, tuple(damaged)
+        for uuid in vanished:
+            del indexed[uuid]
+        self.laptop.rebuild(list(indexed.values()), progress)
+        self._journal.clear()
+        return fixed + len(vanished), tuple(damaged)
+
+    def rescan(self, progress: Progress | None = None) -> OpenReport:
+        """List every visit file against the index, and rebuild it: after files were put
+        back or deleted by hand, which no journal saw. Costs with the number of visits."""
+        with self._mutex:
+            if self.read_only:
+                raise StoreError("The store was opened read-only.")
+            self._journal.ask_rescan("asked for")
+            report = OpenReport(rescanned="asked for")
+            report.reindexed, report.damaged = self._rescan(progress)
+            return report
 
     # -- checklists --------------------------------------------------------------------
 
@@ -235,8 +336,11 @@ class LocalStore:
     def create(self, session: Session) -> None:
         with self._mutex:
             self.keep_checklists(session.checklists)
+            row = summarize(session.to_dict()).to_row()
+            self._journal.begin({session.uuid: month_of(row["created_at"])})
             self._write_visit(session)
-            self._index_row(session)
+            self.laptop.place([row], new=True)
+            self._journal.end([session.uuid])
 
     def save(self, session: Session) -> None:
         """Write the visit durably, appending the events its file does not hold yet.
@@ -244,17 +348,31 @@ class LocalStore:
         A state change reaches the visit file and the index together or not at all: when
         the index cannot be written (a full disk), the visit file's previous generation is
         put back, so a failed sign-off never leaves a signed file behind a draft index.
+        The journal names the visit first, so a kill between the two is mended on the
+        next start by reading this visit alone.
         """
         with self._mutex:
-            self._keep_corrected_revision(session)
-            before = self._write_visit(session)
+            before = self._stored_status(session.uuid)
             if session.status is Status.DRAFT and before in (None, Status.DRAFT):
-                return  # the index is not rewritten per answer: see _fresh_summary
+                # The index is not rewritten per answer: see _fresh_summary.
+                self._keep_corrected_revision(session)
+                self._write_visit(session)
+                return
+            self._journal.begin({session.uuid: month_of(session.to_dict()["created_at"])})
+            self._keep_corrected_revision(session)
+            self._write_visit(session)
             try:
                 self._index_row(session)
             except StoreError:
                 self._put_back_previous_visit(session.uuid)
                 raise
+            self._journal.end([session.uuid])
+
+    def _stored_status(self, uuid: str) -> str | None:
+        if self.read_only:
+            raise StoreError("The store was opened read-only.")
+        previous = self._visit_db(uuid).table("visit").get(Query()._key == "visit")
+        return None if previous is None else str(previous.get("status"))
 
     def _put_back_previous_visit(self, uuid: str) -> None:
         # A rename needs no free space, so this works on the very disk that just filled up.
@@ -365,7 +483,7 @@ class LocalStore:
     def bulk_add(
         self, sessions: Iterable[Session], progress: Callable[[int], None] | None = None
     ) -> int:
-        """Add many finished visits at once (demo data, imports): one index write, one sync.
+        """Add many finished visits at once (demo data, imports): one index build, one sync.
 
         Files are not fsynced one by one; `os.sync()` at the end makes them durable together,
         which is what makes 10,000 visits take seconds rather than minutes.
@@ -373,6 +491,8 @@ class LocalStore:
         with self._mutex:
             if self.read_only:
                 raise StoreError("The store was opened read-only.")
+            # Killed part way, the next start lists visits/ to index what was written.
+            self._journal.ask_rescan("visits were being added in bulk")
             rows = []
             kept: set[str] = set()
             for count, session in enumerate(sessions, start=1):
@@ -389,17 +509,18 @@ class LocalStore:
                 rows.append(summarize(document["visit"]["1"]).to_row())
                 if progress is not None:
                     progress(count)
-            table = self.index.table("visits")
-            with self._batch(self.index):
-                known = {row["uuid"] for row in table.all()}
-                table.insert_multiple(row for row in rows if row["uuid"] not in known)
             os.sync()
+            known: dict[str, dict[str, Any]] = {}
+            for row in self.laptop.all_rows(lambda _path, _why: None):
+                known.setdefault(row["uuid"], row)
+            for row in rows:
+                known.setdefault(row["uuid"], row)
+            self.laptop.rebuild(list(known.values()))
+            self._journal.clear()
             return len(rows)
 
     def _index_row(self, session: Session) -> None:
-        row = summarize(session.to_dict()).to_row()
-        with self._batch(self.index):
-            self.index.table("visits").upsert(row, Query().uuid == session.uuid)
+        self.laptop.place([summarize(session.to_dict()).to_row()])
 
     @staticmethod
     @contextlib.contextmanager
@@ -432,31 +553,65 @@ class LocalStore:
             return Session.from_dict(data, checklists, events)
 
     def summaries(self, status: Iterable[str] | None = None) -> list[VisitSummary]:
-        """Newest first."""
+        """Newest first. Every visit, the archive included, unless only the statuses of
+        visits under way are asked for (drafts, signed), which are always active."""
         wanted = set(status) if status else None
-        found: list[VisitSummary] = []
-        bad: dict[str, str] = {}
         with self._mutex:
-            # The raw document, not table.all(): no Document objects to build.
-            document = self.index.storage.read() or {}
-            for doc_id, row in document.get("visits", {}).items():
-                try:
-                    summary = VisitSummary.from_row(row, f"row {doc_id} of 'visits'")
-                except ShapeError as error:
-                    bad[doc_id] = str(error)
-                    continue
-                if wanted is None or summary.status in wanted:
-                    found.append(self._fresh_summary(summary))
-            if bad:
-                self._note_damaged_rows(bad)
+            if wanted is not None and wanted <= ACTIVE_STATUSES:
+                rows: Iterable[dict[str, Any]] = self._active_rows()
+            else:
+                rows = self.laptop.all_rows(self._note_damaged)
+            found = [
+                self._fresh_summary(VisitSummary.from_row(row))
+                for row in rows
+                if wanted is None or row["status"] in wanted
+            ]
         return sorted(found, key=lambda summary: summary.updated_at, reverse=True)
 
-    def _note_damaged_rows(self, bad: dict[str, str]) -> None:
+    def active(self, recent: int) -> list[VisitSummary]:
+        """What the home screen lists, newest first, from index.json alone: every visit
+        that needs the technician or the next sync, and at least the `recent` newest
+        settled ones (synced, reviewed) besides. Discarded visits are left out."""
+        with self._mutex:
+            rows = [row for row in self._active_rows() if row["status"] != Status.DISCARDED]
+            settled = sum(1 for row in rows if not needs_work(row))
+            if settled < recent and self.laptop.archived_to():
+                # Many settled visits were sent back at once: the archive has newer ones
+                # than the active part holds. Rare, and right by reading everything.
+                rows = [
+                    row
+                    for row in self.laptop.all_rows(self._note_damaged)
+                    if row["status"] != Status.DISCARDED
+                ]
+            found = sorted(
+                (self._fresh_summary(VisitSummary.from_row(row)) for row in rows),
+                key=lambda summary: summary.updated_at,
+                reverse=True,
+            )
+        shown, settled = [], 0
+        for summary in found:
+            if needs_work(summary.to_row()):
+                shown.append(summary)
+            elif settled < recent:
+                settled += 1
+                shown.append(summary)
+        return shown
+
+    def counts(self) -> dict[str, int]:
+        """Visits by status, the archive's included, from index.json alone."""
+        with self._mutex:
+            return self.laptop.counts()
+
+    def _active_rows(self) -> list[dict[str, Any]]:
+        good, bad = self.laptop.active_rows()
+        for why in bad.values():
+            self._note_damaged(self.laptop.path, why)
+        return list(good.values())
+
+    def _note_damaged(self, path: Path, why: str) -> None:
         """Bad index rows are left out of every list, and said once in `report.damaged`."""
-        path = self.folder / INDEX_NAME
-        known = {(error.path, error.reason) for error in self.report.damaged}
-        new = [StoreDamaged(path, why) for why in bad.values() if (path, why) not in known]
-        self.report.damaged += tuple(new)
+        if all((error.path, error.reason) != (path, why) for error in self.report.damaged):
+            self.report.damaged += (StoreDamaged(path, why),)
 
     def _fresh_summary(self, indexed: VisitSummary) -> VisitSummary:
         # The index is not rewritten on every answer (that would make each answer cost
@@ -487,20 +642,33 @@ class LocalStore:
                 raise StoreError(f"Cannot read {path}: {error.strerror or error}.") from None
 
     def mark_synced(self, uuids: Iterable[str]) -> None:
-        """One index write for a whole sync; the visit files keep what was signed."""
+        """One index write for a whole sync; the visit files keep what was signed. Signed
+        visits are always in the active part, so the archive is written only when rows
+        settle into it, once in a hundred visits."""
         wanted = set(uuids)
         if not wanted:
             return
-        with self._mutex, self._batch(self.index):
-            table = self.index.table("visits")
-            visit = Query()
-            table.update(
-                {"status": str(Status.SYNCED)},
-                (visit.uuid.one_of(sorted(wanted))) & (visit.status == str(Status.SIGNED)),
-            )
+        with self._mutex:
+            if self.read_only:
+                raise StoreError("The store was opened read-only.")
+            self.laptop.mark_synced(wanted)
 
     def drafts(self) -> list[VisitSummary]:
         return self.summaries([Status.DRAFT])
+
+
+def _settled_as(fresh: dict[str, Any], indexed: dict[str, Any] | None) -> dict[str, Any]:
+    """The row a visit file gives, but "synced" where the index said so of this very
+    revision: that lives in the index only (the file keeps what was signed)."""
+    if (
+        indexed is not None
+        and fresh["status"] == Status.SIGNED
+        and indexed.get("status") == Status.SYNCED
+        and (indexed.get("revision"), indexed.get("content_sha256"))
+        == (fresh["revision"], fresh["content_sha256"])
+    ):
+        return fresh | {"status": str(Status.SYNCED)}
+    return fresh
 
 
 def _without(keys: list[str]) -> Callable[[MutableMapping[Any, Any]], None]:
@@ -545,17 +713,30 @@ def _read_kept(path: Path) -> bytes:
 
 
 def recover_file(path: Path) -> Path:
-    """Needs the writer lock of the data folder the file belongs to, so no app is writing it."""
+    """Needs the writer lock of the data folder the file belongs to, so no app is writing it.
+
+    An index file put back one generation may lack rows the visit files have: the journal
+    asks the next start to list every visit file once. A visit file put back is named in
+    the journal, for its row to be written again from it."""
     if path.parent.parent.name == REVISIONS_DIR:
         raise StoreError(
             f"{path} is a kept signed revision: it is written once and never again, so it has"
             " no previous version. Its visit's file and index are what recover restores."
         )
-    folder = path.parent.parent if path.parent.name == VISITS_DIR else path.parent
+    in_subfolder = path.parent.name in (VISITS_DIR, ARCHIVE_DIR)
+    folder = path.parent.parent if in_subfolder else path.parent
     lock = WriterLock(folder)
     lock.acquire()
     try:
-        return _restore_backup(path)
+        aside = _restore_backup(path)
+        journal = Journal(folder)
+        if path.parent.name == VISITS_DIR and NAME.test(path.stem):
+            journal.load()
+            journal.begin({path.stem: ""})
+        elif path.parent.name == ARCHIVE_DIR or path.name == INDEX_NAME:
+            journal.load()
+            journal.ask_rescan(f"{path.name} was put back to its previous version")
+        return aside
     finally:
         lock.release()
 

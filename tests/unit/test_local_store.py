@@ -171,6 +171,19 @@ def test_a_killed_writer_leaves_the_folder_usable(tmp_path: Path) -> None:
         assert store.summaries() == []
 
 
+KILLED_MID_WRITE = """
+import os, signal, sys
+from pathlib import Path
+from pos_tui.store.local import LocalStore
+folder, uuid = Path(sys.argv[1]), sys.argv[2]
+store = LocalStore.open(folder)
+# What a write cut off by the kill leaves: its temporary file, named with its pid.
+for path in (folder / f".index.json.{os.getpid()}.tmp", folder / "visits" / f".{uuid}.json.{os.getpid()}.tmp"):
+    path.write_text('{"half', encoding="utf-8")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
 def test_stray_temp_files_are_removed_on_start(
     tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
 ) -> None:
@@ -178,12 +191,17 @@ def test_stray_temp_files_are_removed_on_start(
     with LocalStore.open(folder) as store:
         session = Session.start(info, checklists)
         store.create(session)
-    stray = [folder / ".index.json.999.tmp", folder / "visits" / f".{session.uuid}.json.999.tmp"]
-    for path in stray:
-        path.write_text('{"half', encoding="utf-8")
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_WRITE, str(folder), session.uuid],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert killed.returncode == -9, killed.stderr
+    assert len(list(folder.rglob(".*.tmp"))) == 2
     with LocalStore.open(folder) as store:
         assert store.report.removed_temp_files == 2
-    assert not any(path.exists() for path in stray)
+    assert not list(folder.rglob(".*.tmp"))
 
 
 def damage(path: Path, how: str) -> None:
@@ -258,9 +276,91 @@ def test_damage_without_a_backup_says_so(tmp_path: Path) -> None:
         recover_file(folder / "index.json")
 
 
-def test_index_is_rebuilt_from_visit_files_after_a_crash_between_writes(
+KILLED_CREATE = """
+import os, signal, sys
+from pathlib import Path
+from pos_tui.domain.loader import load_checklists
+from pos_tui.domain.session import Session
+from pos_tui.domain.visit_info import VisitInfo
+from pos_tui.store.local import LocalStore
+folder, checklists, kill_at = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+store = LocalStore.open(folder)
+info = VisitInfo(merchant_name="面馆", merchant_number="310104000000001",
+                 terminal_number="20240001", technician="张伟")
+session = Session.start(info, load_checklists([checklists]).checklists)
+calls = 0
+def killing(real):
+    # SIGKILL on the kill_at-th call that makes a file durable or renames one.
+    def call(*args, **kwargs):
+        global calls
+        calls += 1
+        if calls == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+    return call
+for name in ("fsync", "replace"):
+    setattr(os, name, killing(getattr(os, name)))
+print(session.uuid, flush=True)
+store.create(session)
+print("created", flush=True)
+"""
+
+
+def test_a_kill_between_the_visit_file_and_the_index_is_mended_on_the_next_open(
     tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
 ) -> None:
+    """A real SIGKILL at each durable write of starting a visit, in turn."""
+    from tests.unit.test_kill import FIXTURE_CHECKLISTS, ROOT
+
+    folder = tmp_path / "data"
+    with LocalStore.open(folder) as store:
+        kept = Session.start(info, checklists)
+        store.create(kept)
+    seen = set()
+    for kill_at in range(1, 40):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                KILLED_CREATE,
+                str(folder),
+                str(FIXTURE_CHECKLISTS),
+                str(kill_at),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        uuid = done.stdout.split()[0]
+        with LocalStore.open(folder) as store:
+            listed = {s.uuid for s in store.drafts()}
+            on_disk = store.visit_path(uuid).exists()
+            assert store.report.rescanned == ""  # only the visit in question was read
+            # Listed exactly when its file is there: the index follows the visit files.
+            assert (uuid in listed) == on_disk, kill_at
+            assert kept.uuid in listed
+            if on_disk:
+                assert store.load(uuid).uuid == uuid
+            seen.add((on_disk, store.report.reindexed))
+        if done.returncode == 0:
+            assert "created" in done.stdout
+            break
+        assert done.returncode == -9
+    else:
+        pytest.fail("the visit was never created")
+    # Killed before its file, between its file and its row (mended: one row written by
+    # the next open), and after both.
+    assert {(False, 0), (True, 1), (True, 0)} <= seen
+
+
+def test_an_index_put_back_by_hand_is_mended_by_a_rescan(
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
+) -> None:
+    """What no journal saw (files copied by hand) is for an explicit rescan, which lists
+    every visit file: an ordinary open reads only the visits in question."""
     folder = tmp_path / "data"
     with LocalStore.open(folder) as store:
         kept = Session.start(info, checklists)
@@ -270,7 +370,9 @@ def test_index_is_rebuilt_from_visit_files_after_a_crash_between_writes(
         store.create(lost)
     (folder / "index.json").write_bytes(index_before)
     with LocalStore.open(folder) as store:
-        assert store.report.reindexed == 1
+        assert {s.uuid for s in store.drafts()} == {kept.uuid}
+        report = store.rescan()
+        assert report.reindexed == 1
         assert {s.uuid for s in store.drafts()} == {kept.uuid, lost.uuid}
 
 
