@@ -103,7 +103,11 @@ def import_command(
 @click.pass_context
 @plain_errors
 def assign_command(
-    ctx: click.Context, numbers: tuple[str, ...], name: str, store: Path | None, data_dir: Path | None
+    ctx: click.Context,
+    numbers: tuple[str, ...],
+    name: str,
+    store: Path | None,
+    data_dir: Path | None,
 ) -> None:
     """Give the orders NUMBERS to a technician (--to "" takes them back)."""
     from pos_tui.store.orders import assign

@@ -120,7 +120,9 @@ def todays(found: Iterable[OrderLine], today: date) -> list[OrderLine]:
         line
         for line in found
         if line.state in TO_DO
-        and (line.state == OVERDUE or not line.order.appointment or line.order.appointment_day <= day)
+        and (
+            line.state == OVERDUE or not line.order.appointment or line.order.appointment_day <= day
+        )
     ]
 
 
@@ -218,8 +220,7 @@ def technician_day_of(found: Iterable[OrderLine], name: str, day: date) -> list[
     mine = [
         line
         for line in found
-        if line.assignee == name
-        and (line.state == OVERDUE or line.order.appointment_day == wanted)
+        if line.assignee == name and (line.state == OVERDUE or line.order.appointment_day == wanted)
     ]
     return sorted(mine, key=lambda line: (line.state != OVERDUE, line.order.appointment))
 
@@ -287,4 +288,3 @@ def review_state_rows(shared: Path, data_folder: Path | None) -> list[dict[str, 
     finally:
         source.close()
     return [row | {"review_state": states.get(row["uuid"], "unreviewed")} for row in rows]
-

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from pos_tui.domain.checklist import Text
-from pos_tui.domain.orders import CellProblem, Order, duplicate_problem, read_header, read_row
+from pos_tui.domain.order_rows import CellProblem, duplicate_problem, read_header, read_row
+from pos_tui.domain.orders import Order
 from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
@@ -55,7 +56,9 @@ def read_orders(path: Path) -> ImportFile:
         try:
             rows = _xlsx_rows(data)
         except ValueError as error:
-            return _refused(Text(f"不是可读的 XLSX 文件：{error}", f"not a readable XLSX file: {error}"))
+            return _refused(
+                Text(f"不是可读的 XLSX 文件：{error}", f"not a readable XLSX file: {error}")
+            )
         return _orders(rows, "xlsx")
     text, encoding = _decoded(data)
     if text is None:
@@ -124,7 +127,10 @@ def _orders(rows: Iterator[Sequence[Any]], encoding: str) -> ImportFile:
                 CellProblem(
                     number,
                     1,
-                    Text(f"超过 {MAX_ROWS} 行：请分多个文件导入", f"over {MAX_ROWS} rows: split the file"),
+                    Text(
+                        f"超过 {MAX_ROWS} 行：请分多个文件导入",
+                        f"over {MAX_ROWS} rows: split the file",
+                    ),
                 )
             )
             break
@@ -142,7 +148,9 @@ def _orders(rows: Iterator[Sequence[Any]], encoding: str) -> ImportFile:
             seen = first_row.setdefault(order.order_number, number)
             if seen != number:
                 column = next(at for at, name in header.items() if name == "order_number")
-                found.problems.append(duplicate_problem(number, column + 1, seen, order.order_number))
+                found.problems.append(
+                    duplicate_problem(number, column + 1, seen, order.order_number)
+                )
             else:
                 found.orders.append(order)
         if len(found.problems) >= MAX_PROBLEMS:

@@ -221,8 +221,7 @@ async def test_an_order_from_import_to_approval(
     app = technician_app(store, checklists, tmp_path, "zh", settings=settings)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(app, pilot)
-        home = await sync_home(app, pilot)
-        [line] = home_orders(home)
+        [line] = home_orders(await sync_home(app, pilot))
         assert NUMBER in line and "已退回" in line
 
     # Approved: done.

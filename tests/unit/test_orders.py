@@ -31,8 +31,14 @@ from pos_tui.domain.orders import (
 )
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
-from pos_tui.services.orders import inspections, laptop_visits, lines, review_state_rows
-from pos_tui.services.orders import pull_for_laptop, shared_visits
+from pos_tui.services.orders import (
+    inspections,
+    laptop_visits,
+    lines,
+    pull_for_laptop,
+    review_state_rows,
+    shared_visits,
+)
 from pos_tui.store import orders as order_store
 from pos_tui.store.local import LocalStore
 from pos_tui.store.sync import sync

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pos_tui.domain.orders import STATE_NAMES, STATES
+from pos_tui.domain.review_filter import ReviewRow
 from pos_tui.services.orders import OrderLine, OrderReview, technician_day_of
 from pos_tui.ui.i18n import tr
 from pos_tui.ui.screens.base import PosModal, PosScreen
@@ -84,7 +85,7 @@ class OrdersScreen(PosScreen[None]):
     def action_reload(self) -> None:
         self.when_done(self.pos_app.review.rows(), self._rows_read)
 
-    def _rows_read(self, rows: list) -> None:  # type: ignore[type-arg]
+    def _rows_read(self, rows: list[ReviewRow]) -> None:
         self.when_done(self.order_review.lines(rows), self._loaded)
 
     def _loaded(self, found: list[OrderLine]) -> None:
@@ -127,7 +128,9 @@ class OrdersScreen(PosScreen[None]):
         if not self.lines:
             count.update(NO_ORDERS.get(lang))
         else:
-            count.update(COUNT.get(lang).format(total=len(self.lines), shown=len(shown), which=which))
+            count.update(
+                COUNT.get(lang).format(total=len(self.lines), shown=len(shown), which=which)
+            )
 
     def highlighted(self) -> OrderLine | None:
         table = self.query_one("#orders-table", DataTable)
@@ -220,4 +223,3 @@ class AssignScreen(PosModal[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
