@@ -17,8 +17,13 @@ def shared() -> None:
 
 @shared.command(name="check")
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="First take into the index the records of batch files no index row names.",
+)
 @plain_errors
-def check(path: Path) -> None:
+def check(path: Path, adopt: bool) -> None:
     """Check every record of the shared store at PATH against its index, and every
     evidence file a record names against its hash.
 
@@ -28,7 +33,14 @@ def check(path: Path) -> None:
     from pos_tui.store.shared_check import check_store
 
     not_a_file(path, "PATH")
-    SharedStore.open(path)  # a missing share is said as such, not as a store full of damage
+    store = SharedStore.open(path)  # a missing share is said as such, not as full of damage
+    if adopt:
+        taken = store.adopt()
+        click.echo(
+            f"Took {taken.adopted} record(s) of batch files in no index row into the index;"
+            f" removed {taken.removed_orphans} batch file(s) already indexed elsewhere"
+            f" and {taken.removed_temp_files} temporary file(s)."
+        )
     report = check_store(path)
     for line in report.lines():
         click.echo(line)

@@ -1,20 +1,26 @@
 """The shared store that laptops sync into and supervisors review from.
 
 Layout of the shared folder (a network share or a USB stick):
-    index.json           TinyDB: table "visits", one row per synced version of a visit
-                         (uuid + revision), with what the review list needs
+    index/<2 hex>.json   TinyDB: table "visits", one row per synced version of a visit
+                         (uuid + revision), with what the review list needs; the row lives
+                         in the shard of its uuid's first two hex digits (`shared_index.py`)
+    index/journal/       the journal of a write under way: what it puts into the shards
+    index.json           the single index of a store made before the shards: read beside
+                         them, moved into them by the first write (then `.migrated`)
     reviews.json         TinyDB: table "reviews", one row per review decision; apart from
                          the index so a decision rewrites a small file, not 10,000 rows
     batches/<name>.jsonl one immutable file per sync, one visit record per line
     evidence/<2 hex>/<sha256>  the photos and files the records name, by content
     .shared.lock         held only while a sync or a decision is being written
 
-A sync writes its batch file once (fsynced), then rewrites the index once: the cost is one
-index rewrite per sync, not one per visit. Index rows point at their record by batch name,
-byte offset and length, so opening one visit reads a few kilobytes, never a whole batch.
-Nothing is ever overwritten: a different record under a uuid and revision already present
-is kept beside it and both are flagged as a conflict; a later revision marks the earlier
-ones superseded.
+A sync reads and rewrites only the shards of the uuids it sends: every question its plan
+asks (same bytes? same revision under other bytes? an earlier revision?) is about one
+uuid. So its cost under the lock is what it sends, not what the store holds. It writes
+its journal (fsynced), its batch (fsynced), then each shard it touches, then drops the
+journal. Index rows point at their record by batch name, byte offset and length, so
+opening one visit reads a few kilobytes, never a whole batch. Nothing is ever overwritten:
+a different record under a uuid and revision already present is kept beside it and both
+are flagged as a conflict; a later revision marks the earlier ones superseded.
 
 The evidence files a record names are copied in before the batch that holds the record
 (and before the lock: they are named by content and appear whole by one rename), so an
@@ -22,10 +28,12 @@ index row never names a record whose files are not all there; only the files the
 store lacks are sent, and a copy cut off is carried on by the next sync from its `.part`.
 
 Every write starts by tidying, under the lock: temporary files are removed (their writers
-held the lock, so they are gone) and the records of an orphan batch (written by a sync
-killed before its index write) are taken into the index. `repair` also repoints index
-rows whose record is missing or damaged at a fresh copy sent by the laptop that has it;
-`shared_check.py` finds them.
+held the lock, so they are gone) and the journal a killed writer left is finished, or
+dropped when its batch never landed; all of that costs what the killed write would have.
+A batch in no row and no journal (the index set back by hand, a copy put there) is found
+by `shared check`, which reads everything anyway, and taken in by `adopt`. `repair` also
+repoints index rows whose record is missing or damaged at a fresh copy sent by the laptop
+that has it; `shared_check.py` finds them.
 """
 
 from __future__ import annotations
@@ -39,8 +47,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from tinydb import TinyDB
 
 from pos_tui.domain.safe_read import RefusedFile, read_slice
 from pos_tui.domain.signatures import Signer
@@ -57,15 +63,30 @@ from pos_tui.store.shared_check import (
     NamedFile,
     bad_row_damage,
     evidence_problem,
+    lock_temp_folders,
     orphan_batches,
     read_batch_records,
     record_hash,
     temp_folders,
     verify_rows,
 )
+from pos_tui.store.shared_index import (
+    TABLE,
+    Change,
+    Ids,
+    Loaded,
+    commit,
+    every_table,
+    index_dir,
+    journal_dir,
+    migration,
+    recover,
+    shard_name,
+    shard_names,
+    shard_path,
+)
 from pos_tui.store.shared_plan import Candidate, Plan, make_plan
 from pos_tui.store.storage import (
-    AtomicJSONStorage,
     StoreDamaged,
     StoreError,
     StoreWriteFailed,
@@ -75,7 +96,11 @@ from pos_tui.store.storage import (
 )
 
 LOCK_NAME = ".shared.lock"
-LOCK_TIMEOUT_S = 30.0
+LOCK_TIMEOUT_S = 120.0
+"""Each writer holds the lock for its own small write (tens of milliseconds on a local
+disk, a few hundred on a slow share); 30 laptops syncing at the same moment queue for a few
+seconds. Two minutes is far beyond that queue, and still says "busy" to a laptop whose
+share has hung (bench/sync_crowd.py measures the queue)."""
 
 FileProgress = Callable[[str, int, int], None]
 """Called with ("files", done, total) as each evidence file lands and ("bytes", done, total)
@@ -186,7 +211,12 @@ class SharedStore:
 
     @property
     def index_path(self) -> Path:
+        """The single index file of a store made before the shards (read until migrated)."""
         return self.folder / INDEX_NAME
+
+    def shard_path(self, uuid: str) -> Path:
+        """The index file that holds the rows of this visit."""
+        return shard_path(self.folder, shard_name(uuid))
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -209,11 +239,25 @@ class SharedStore:
     # -- reading -------------------------------------------------------------------------
 
     def rows(self) -> list[dict[str, Any]]:
-        """Every synced version, as indexed; no lock needed, replaces are atomic.
+        """Every synced version, as indexed, oldest sync first; no lock needed, replaces
+        are atomic. A full read: every shard (and an old single index not yet migrated).
 
         A row of the wrong shape is left out, and said in `damaged`, so that one bad row
         written to the share does not hide every other visit."""
-        return self._table(self.index_path, "visits", schema.shared_row)
+        index = index_dir(self.folder)
+        damaged = [
+            error
+            for error in self.damaged
+            if error.path != self.index_path and error.path.parent != index
+        ]
+        found: list[dict[str, Any]] = []
+        for path, table in every_table(self.folder):
+            good, bad = schema.table_rows({TABLE: table}, TABLE, schema.shared_row)
+            damaged.extend(StoreDamaged(path, why) for why in bad.values())
+            found.extend(good.values())
+        self.damaged = tuple(damaged)
+        found.sort(key=lambda row: (row.get("synced_at", ""), row["batch"], row["offset"]))
+        return found
 
     @property
     def reviews_path(self) -> Path:
@@ -319,44 +363,69 @@ class SharedStore:
         records = sending.copy_into(EvidenceFiles(self.folder), report, origin.get("device_id", ""))
         with self.locked():
             report.removed_temp_files = self._remove_temp_files()
+            report.adopted = self._settle_index()
             self._copy_checklists(checklists)
-            # Cached: while the lock is held nobody else writes the index, so it is parsed
-            # once per sync, the biggest single cost of a sync.
-            db = TinyDB(self.index_path, storage=AtomicJSONStorage, cache=True)
-            try:
-                # The raw document, not table.all(): building 10,000 Document objects
-                # costs more than the rest of the plan.
-                document = db.storage.read() or {}
-                orphans = self._orphans(document)
-                plan, replaced = self._plan(document, records, orphans, repair)
-                if plan.to_write:
-                    report.batch = self._write_batch(plan.to_write, origin)
+            # Only the shards of the uuids sent: what the plan needs to know is per uuid.
+            loaded = Loaded.read(self.folder, {shard_name(record.uuid) for record in records})
+            plan, replaced = self._plan(loaded.document(), records, {}, repair)
+            name = self._batch_name(origin) if plan.to_write else None
+            write_batch = None
+            if name is not None:
+                _locate(plan.to_write, name)
+
+                def write_batch() -> None:
+                    self._write_batch(name, plan.to_write)
                     for done, _ in enumerate(plan.to_write, start=1):
                         if progress is not None:
                             progress(done, len(plan.to_write))
-                self._write_index(db, plan, replaced)
-                for outcome in ("added", "unchanged", "conflicts", "repointed"):
-                    setattr(report, outcome, getattr(plan, outcome))
-                report.adopted = len(plan.placed)
-                report.replaced_rows = len(replaced)
-                report.removed_orphans = self._remove_redundant(
-                    name
-                    for name, (found, complete) in orphans.items()
-                    if found and complete and name not in plan.taken_batches
-                )
-            finally:
-                db.close()
-            # Again at the end: when a killed write had left the index and its .bak as two
+
+            commit(self.folder, _change(loaded, plan, replaced, name), write_batch)
+            report.batch = name
+            for outcome in ("added", "unchanged", "conflicts", "repointed"):
+                setattr(report, outcome, getattr(plan, outcome))
+            report.replaced_rows = len(replaced)
+            # Again at the end: when a killed write had left a shard and its .bak as two
             # links of one file, renaming the next .bak link over it does nothing (POSIX
             # rename between two links of one file), and that staged link stays behind.
             self._remove_temp_files()
         return report
 
+    def adopt(self) -> PushReport:
+        """Take into the index the records of every batch no row names, and remove the
+        batches all of whose records are indexed elsewhere: a full pass, for `shared check
+        --adopt`. Such a batch is not left by a killed sync (its journal says what it
+        wrote) but by an index set back to a previous generation, or a copy put there."""
+        report = PushReport()
+        with self.locked():
+            report.removed_temp_files = self._remove_temp_files(everywhere=True)
+            report.adopted = self._settle_index()
+            loaded = Loaded.read(self.folder, shard_names(self.folder))
+            document = loaded.document()
+            orphans = self._orphans(document)
+            plan, _replaced = self._plan(document, [], orphans, repair=False)
+            commit(self.folder, _change(loaded, plan, [], None))
+            report.adopted += len(plan.placed)
+            report.removed_orphans = self._remove_redundant(
+                name
+                for name, (found, complete) in orphans.items()
+                if found and complete and name not in plan.taken_batches
+            )
+            self._remove_temp_files()
+        return report
+
+    def _settle_index(self) -> int:
+        """Under the lock, before anything else is read: the journal of a killed writer
+        finished (or dropped), and an old single index moved into the shards. The rows put
+        back, for the report."""
+        done = recover(self.folder, self.folder / BATCHES_DIR)
+        moved = migration(self.folder)
+        if moved:
+            commit(self.folder, moved)
+        return done.rows
+
     def _orphans(self, document: dict[str, Any]) -> dict[str, tuple[list[BatchRecord], bool]]:
-        # Under the lock no sync is between its batch and its index write, so a batch in no
-        # row was left by one that never got there. Its records are taken in rather than
-        # deleted: the index may have been set back to its previous generation, and then no
-        # laptop would ever send them again.
+        # Their records are taken in rather than deleted: the index may have been set back
+        # to its previous generation, and then no laptop would ever send them again.
         batches = self.folder / BATCHES_DIR
         names = orphan_batches(batches, document)
         return {name: read_batch_records(batches, name) for name in names}
@@ -400,29 +469,13 @@ class SharedStore:
         )
         return plan, replaced
 
-    @staticmethod
-    def _write_index(db: TinyDB, plan: Plan, replaced: list[int]) -> None:
-        if not (plan.new_rows or plan.placed or plan.repoint or replaced):
-            return
-        table = db.table("visits")
-        storage = db.storage
-        assert isinstance(storage, AtomicJSONStorage)
-        with storage.batch():
-            if replaced:
-                table.remove(doc_ids=replaced)
-            table.insert_multiple([*plan.placed, *(row for row, _ in plan.new_rows)])
-            if plan.flag_conflict:
-                table.update({"conflict": True}, doc_ids=sorted(plan.flag_conflict))
-            if plan.supersede:
-                table.update({"superseded": True}, doc_ids=sorted(plan.supersede))
-            for digest, (location, _line) in plan.repoint.items():
-                table.update(dict(location), doc_ids=plan.repoint_rows[digest])
-
-    def _remove_temp_files(self) -> int:
+    def _remove_temp_files(self, everywhere: bool = False) -> int:
         # Only while holding the lock: every writer of the shared store holds it while its
-        # temporary file exists, so none found now belongs to a write under way.
+        # temporary file exists, so none found now belongs to a write under way. Not in
+        # batches/ but `everywhere`: listing one file per sync ever made is not a small
+        # write, and this version stages its batches in the journal folder.
         removed = 0
-        for place in temp_folders(self.folder):
+        for place in temp_folders(self.folder) if everywhere else lock_temp_folders(self.folder):
             if place.is_dir():
                 removed += len(remove_stray_temp_files(place))
         return removed + _remove_stale_parts(self.folder)
@@ -449,22 +502,21 @@ class SharedStore:
         up on their next sync. Costs the same however many decisions the store holds."""
         return self.decision_log.append(review, signer)
 
-    def _write_batch(
-        self, new_rows: list[tuple[dict[str, Any], bytes]], origin: dict[str, str]
-    ) -> str:
+    @staticmethod
+    def _batch_name(origin: dict[str, str]) -> str:
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-        name = (
-            f"{stamp}-{origin.get('device_id', 'laptop')[:12]}-{uuid_module.uuid4().hex[:8]}.jsonl"
-        )
+        device = origin.get("device_id", "laptop")[:12]
+        return f"{stamp}-{device}-{uuid_module.uuid4().hex[:8]}.jsonl"
+
+    def _write_batch(self, name: str, lines: list[tuple[dict[str, Any], bytes]]) -> None:
         path = self.folder / BATCHES_DIR / name
-        temp = path.with_name(f".{name}.{os.getpid()}.tmp")
-        offset = 0
+        # Staged in the journal folder, which the tidy-up under the lock lists, then moved
+        # in by one rename: batches/ holds only whole batches.
+        temp = journal_dir(self.folder) / f".{name}.{os.getpid()}.tmp"
         try:
             with open(temp, "wb") as file:
-                for row, line in new_rows:
-                    row.update(batch=name, offset=offset, length=len(line))
+                for _row, line in lines:
                     file.write(line + b"\n")
-                    offset += len(line) + 1
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temp, path)
@@ -473,7 +525,32 @@ class SharedStore:
             with contextlib.suppress(OSError):
                 temp.unlink()
             raise StoreWriteFailed(path, error) from None
-        return name
+
+
+def _locate(lines: list[tuple[dict[str, Any], bytes]], name: str) -> None:
+    """Where each record will lie in the batch: known before it is written, so the journal
+    written before the batch can name it."""
+    offset = 0
+    for row, line in lines:
+        row.update(batch=name, offset=offset, length=len(line))
+        offset += len(line) + 1
+
+
+def _change(loaded: Loaded, plan: Plan, replaced: list[int], batch: str | None) -> Change:
+    """The plan as puts and updates by shard and id: a journal can be applied twice."""
+    change = Change(batch)
+    ids = Ids(loaded.tables)
+    for row in [*plan.placed, *(row for row, _ in plan.new_rows)]:
+        shard = shard_name(row["uuid"])
+        change.put.append((shard, ids.new(shard), row))
+    for flag, keys in (("conflict", plan.flag_conflict), ("superseded", plan.supersede)):
+        for key in sorted(keys):
+            change.update.append((*loaded.where[key], {flag: True}))
+    for digest, (location, _line) in plan.repoint.items():
+        for key in plan.repoint_rows[digest]:
+            change.update.append((*loaded.where[key], dict(location)))
+    change.remove.extend(loaded.where[key] for key in replaced)
+    return change
 
 
 PART_KEPT_DAYS = 30

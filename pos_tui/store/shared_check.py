@@ -7,7 +7,8 @@ named with the laptop it came from (the device id and host its index row carries
 evidence files a record names: a share keeps them under their hash, and one missing or no
 longer hashing to its name is said against every record that names it.
 
-Nothing here writes; `shared.py` calls the tidying helpers while it holds the lock.
+Nothing here writes; `shared.py` calls the tidying helpers while it holds the lock. The
+check reads the whole index (every shard, `shared_index.py`), as it reads every record.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ from pos_tui.store.evidence_files import (
     EvidenceFiles,
     evidence_parts,
 )
+from pos_tui.store.shared_index import (
+    LEGACY_NAME,
+    index_dir,
+    journal_dir,
+    journal_names,
+    merged_document,
+)
 from pos_tui.store.storage import (
     MAX_DOCUMENT_BYTES,
     TEMP_SUFFIX,
@@ -37,7 +45,7 @@ from pos_tui.store.storage import (
 )
 from pos_tui.store.summary import summarize
 
-INDEX_NAME = "index.json"
+INDEX_NAME = LEGACY_NAME
 REVIEWS_NAME = "reviews.json"
 BATCHES_DIR = "batches"
 
@@ -94,6 +102,8 @@ class CheckReport:
     unreadable: list[str] = field(default_factory=list)
     """Whole files of the store that cannot be read, each said as a sentence."""
     orphans: list[str] = field(default_factory=list)
+    journals: list[str] = field(default_factory=list)
+    """Journals of writes under way or killed: the next write finishes or drops each."""
     temp_files: list[Path] = field(default_factory=list)
     evidence_files: int = 0
     """Distinct evidence files the records name, each checked by its hash."""
@@ -114,18 +124,24 @@ class CheckReport:
                 f"To mend: run `pos-tui sync --repair --to {self.folder}` on"
                 f" {laptop_words(device, host)}; it sends its {count} record(s) again."
             )
+        if self.journals:
+            lines.append(
+                f"Note: {len(self.journals)} write(s) to the index under way or interrupted;"
+                " the next sync finishes them (or drops them, when their batch never landed)."
+            )
         if self.orphans:
-            # Not counted as damage: a sync running now writes its batch before its index.
+            # Not counted as damage: nothing is lost, the records lie whole in their batch.
             lines.append(
                 f"Note: {len(self.orphans)} batch file(s) are in no index row"
                 f" ({', '.join(self.orphans[:3])}{'…' if len(self.orphans) > 3 else ''}):"
-                " left by a sync that was interrupted, or written by one under way; the next"
-                " sync takes their records in."
+                " the index was set back, or a copy was put there;"
+                f" `pos-tui shared check --adopt {self.folder}` takes their records in."
             )
         if self.temp_files:
             lines.append(
                 f"Note: {len(self.temp_files)} temporary file(s) left by interrupted writes;"
-                " the next sync removes them."
+                " the next sync removes them (those in batches/, left by earlier versions:"
+                f" `pos-tui shared check --adopt {self.folder}`)."
             )
         if self.parts:
             lines.append(
@@ -153,7 +169,7 @@ def check_store(folder: Path) -> CheckReport:
     """Every index row's record: its batch is there, the row's bytes lie inside it, and
     they hash to the row's record hash. StoreDamaged when the index itself is unreadable."""
     report = CheckReport(folder)
-    document = read_json_document(folder / INDEX_NAME) or {}
+    document = merged_document(folder)
     good, bad = schema.table_rows(document, "visits", schema.shared_row)
     report.damage.extend(bad_row_damage(document, bad))
     evidence = _EvidenceCheck(EvidenceFiles(folder))
@@ -173,7 +189,13 @@ def check_store(folder: Path) -> CheckReport:
             f"A review decision in {folder / REVIEWS_NAME} is damaged ({why})."
             for why in bad_reviews.values()
         )
-    report.orphans = orphan_batches(folder / BATCHES_DIR, document)
+    report.journals = journal_names(folder)
+    # A batch whose journal is still there is a write under way (or killed): not an orphan.
+    report.orphans = [
+        name
+        for name in orphan_batches(folder / BATCHES_DIR, document)
+        if name not in journal_batches(folder)
+    ]
     report.temp_files = temp_files(folder)
     report.parts = [part for part in evidence_parts(folder) if not part.name.startswith(".")]
     return report
@@ -363,8 +385,31 @@ def evidence_problem(file: NamedFile, problem: str, where: str) -> str:
     )
 
 
+def journal_batches(folder: Path) -> set[str]:
+    """The batches the journals of writes under way (or killed) name."""
+    named = set()
+    for name in journal_names(folder):
+        try:
+            path = journal_dir(folder) / name
+            data = schema.parse_json(
+                read_regular_file(path, MAX_DOCUMENT_BYTES, follow_links=False)
+            )
+        except (OSError, RefusedFile, schema.ShapeError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("batch"), str):
+            named.add(data["batch"])
+    return named
+
+
+def lock_temp_folders(folder: Path) -> list[Path]:
+    """Where a writer of this version leaves temporary files: few files each, so a sync
+    can list them under the lock whatever the store holds."""
+    return [folder, index_dir(folder), journal_dir(folder), folder / CHECKLISTS_DIR]
+
+
 def temp_folders(folder: Path) -> list[Path]:
-    return [folder, folder / BATCHES_DIR, folder / CHECKLISTS_DIR]
+    """Those, and batches/, where earlier versions staged their batches."""
+    return [*lock_temp_folders(folder), folder / BATCHES_DIR]
 
 
 def temp_files(folder: Path) -> list[Path]:

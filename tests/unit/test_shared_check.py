@@ -72,10 +72,11 @@ class Two:
         return self.shared / BATCHES_DIR / self.row_of(uuid)["batch"]
 
     def edit_index(self, change: Callable[[dict[str, Any]], None]) -> None:
-        path = self.shared / "index.json"
-        document = json.loads(path.read_text("utf-8"))
-        change(document)
-        path.write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+        """`change` is given each index file (a shard) as a TinyDB document, by hand."""
+        for path in sorted((self.shared / "index").glob("*.json")):
+            document = json.loads(path.read_text("utf-8"))
+            change(document)
+            path.write_text(json.dumps(document, ensure_ascii=False), "utf-8")
 
 
 @pytest.fixture
@@ -224,32 +225,53 @@ def test_an_index_row_of_the_wrong_shape_is_said_and_replaced_by_repair(two: Two
     assert len(SharedStore.open(two.shared).rows()) == 5
 
 
-def test_the_shared_index_keeps_its_previous_generation(two: Two) -> None:
-    index = two.shared / "index.json"
-    backup = two.shared / "index.json.bak"
-    assert backup.exists()  # the second laptop's sync was the second write
-    first = json.loads(backup.read_text("utf-8"))
-    assert {row["uuid"] for row in first["visits"].values()} == set(two.north_visits)
-    assert len(json.loads(index.read_text("utf-8"))["visits"]) == 5
+def a_second_visit_in_a_shard(two: Two, info: VisitInfo, checklists: list[Checklist]) -> str:
+    """A north visit whose uuid shares its shard with an indexed one, synced: that shard
+    has now been written twice."""
+    with LocalStore.open(two.north) as store:
+        session = Session.start(dataclasses.replace(info, device_id="laptop-north"), checklists)
+        session.uuid = two.north_visits[0][:2] + session.uuid[2:]
+        store.create(session)
+        save_answer(store, session, "card", "void", Outcome.FAIL, note="same shard")
+        save_sign(store, session, info.technician, "王老板")
+        assert sync(store, two.shared).pushed.added == [session.uuid]
+    return session.uuid
 
 
-def test_an_index_set_back_to_its_previous_generation_gets_the_records_back(
+def test_each_shard_of_the_index_keeps_its_previous_generation(
     two: Two, info: VisitInfo, checklists: list[Checklist]
 ) -> None:
-    index = two.shared / "index.json"
-    index.write_bytes((two.shared / "index.json.bak").read_bytes())
+    uuid = a_second_visit_in_a_shard(two, info, checklists)
+    shard = SharedStore.open(two.shared).shard_path(uuid)
+    before = json.loads(shard.with_name(shard.name + ".bak").read_text("utf-8"))
+    after = json.loads(shard.read_text("utf-8"))
+    assert [row["uuid"] for row in before["visits"].values()] == [two.north_visits[0]]
+    assert [row["uuid"] for row in after["visits"].values()] == [two.north_visits[0], uuid]
+
+
+def test_a_shard_set_back_to_its_previous_generation_gets_its_records_back_by_adopt(
+    two: Two, info: VisitInfo, checklists: list[Checklist]
+) -> None:
+    uuid = a_second_visit_in_a_shard(two, info, checklists)
+    shard = SharedStore.open(two.shared).shard_path(uuid)
+    shard.write_bytes(shard.with_name(shard.name + ".bak").read_bytes())
+    assert uuid not in {row["uuid"] for row in two.rows()}
     found = check(two.shared)
     assert found.returncode == 0  # what the index names is sound; one batch is in none
     assert "Note: 1 batch file(s) are in no index row" in found.stdout
-    # Any laptop's next sync takes them in: the laptop that sent them thinks them sent.
-    laptop_with_visits(two.north, info, checklists, "laptop-north", 1)
-    with LocalStore.open(two.north) as store:
+    assert f"pos-tui shared check --adopt {two.shared}" in found.stdout
+    # A sync costs what it sends: it does not look for such batches. The laptop that sent
+    # the record thinks it sent, so only adopting brings it back.
+    laptop_with_visits(two.south, info, checklists, "laptop-south", 1)
+    with LocalStore.open(two.south) as store:
         report = sync(store, two.shared)
-    assert (len(report.pushed.added), report.pushed.adopted) == (1, 2)
-    assert "record(s) of an interrupted sync taken into the index" in report.sentence()
-    after = check(two.shared)
-    assert after.returncode == 0 and "Note" not in after.stdout
-    assert {row["uuid"] for row in two.rows()} >= set(two.south_visits)
+    assert (len(report.pushed.added), report.pushed.adopted) == (1, 0)
+    adopted = pos_tui("shared", "check", "--adopt", str(two.shared))
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert adopted.stdout.startswith("Took 1 record(s) of batch files in no index row")
+    assert "Note" not in adopted.stdout
+    assert uuid in {row["uuid"] for row in two.rows()}
+    assert len(two.rows()) == 7
 
 
 def test_check_of_a_missing_share_is_one_sentence(tmp_path: Path) -> None:
@@ -271,7 +293,8 @@ def test_list_and_export_say_each_entry_they_skip(two: Two) -> None:
     assert exported.returncode == 0, exported.stderr
     assert len(json.loads(exported.stdout)) == 4
     [line] = exported.stderr.splitlines()
-    assert line.startswith(f"pos-tui: skipped a damaged entry of {two.shared / 'index.json'}:")
+    shard = SharedStore(two.shared).shard_path(uuid)
+    assert line.startswith(f"pos-tui: skipped a damaged entry of {shard}:")
     assert "'revision' is 'two'" in line
 
     local_index = two.south / "index.json"

@@ -21,12 +21,22 @@ from pos_tui.store.ledger import SyncLedger
 from pos_tui.store.local import LocalStore
 from pos_tui.store.os_lock import FileLock
 from pos_tui.store.shared import LOCK_NAME, SharedBusy, SharedMissing, SharedStore
-from pos_tui.store.storage import StoreError, read_json_document
+from pos_tui.store.storage import StoreError
 from pos_tui.store.sync import pending, signed_record, sync
 from tests.helpers.bank import Bank, open_bank
 from tests.helpers.visits import save_answer, save_sign
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def index_files(shared: Path) -> dict[str, bytes]:
+    """Every file of the shared index as it lies (shards, journals, an old index.json)."""
+    found = {
+        path.name: path.read_bytes() for path in (shared / "index").rglob("*") if path.is_file()
+    }
+    if (shared / "index.json").exists():
+        found["index.json"] = (shared / "index.json").read_bytes()
+    return found
 
 
 def signed_visit(
@@ -76,11 +86,12 @@ def test_a_second_sync_adds_nothing(
     for n in range(3):
         signed_visit(store, info, checklists, f"第{n}次")
     sync(store, shared_dir, create=True)
-    index_before = (shared_dir / "index.json").read_bytes()
+    index_before = index_files(shared_dir)
+    assert index_before
     batches_before = sorted((shared_dir / "batches").iterdir())
     again = sync(store, shared_dir)
     assert (again.pushed.added, again.pushed.conflicts) == ([], [])
-    assert (shared_dir / "index.json").read_bytes() == index_before
+    assert index_files(shared_dir) == index_before
     assert sorted((shared_dir / "batches").iterdir()) == batches_before
 
 
@@ -271,7 +282,7 @@ def test_full_disk_on_the_share_loses_nothing(tmp_path: Path, shared_dir: Path) 
     laptop = tmp_path / "laptop"
     first = python(FILL_AND_SYNC, str(laptop), str(shared_dir), "3", "1", "1")
     assert first.wait(timeout=120) == 0
-    index_before = (shared_dir / "index.json").read_bytes()
+    index_before = index_files(shared_dir)
     script = """
     import resource, signal, sys
     from pathlib import Path
@@ -295,8 +306,8 @@ def test_full_disk_on_the_share_loses_nothing(tmp_path: Path, shared_dir: Path) 
     out, err = full.communicate(timeout=120)
     assert full.returncode == 3, err
     assert "Could not save" in out and "disk is full" in out
-    assert (shared_dir / "index.json").read_bytes() == index_before
-    assert not list((shared_dir / "batches").glob(".*.tmp"))
+    assert index_files(shared_dir) == index_before  # no journal left either
+    assert not list(shared_dir.rglob(".*.tmp"))
     with LocalStore.open(laptop) as store:
         assert len(pending(store, shared_dir)) == 30
         assert len(sync(store, shared_dir).pushed.added) == 30
@@ -315,7 +326,7 @@ def test_sync_killed_at_random_moments_loses_nothing(tmp_path: Path, shared_dir:
             os.kill(process.pid, signal.SIGKILL)
         _out, err = process.communicate(timeout=120)
         assert "Traceback" not in err, err
-        read_json_document(shared_dir / "index.json")
+        SharedStore.open(shared_dir).rows()  # every index file readable
         expected = len(SyncLedger(laptop).history()) if laptop.exists() else 0
     with LocalStore.open(laptop) as store:
         made = len(store.summaries())
@@ -363,7 +374,7 @@ def test_sync_command_reports_and_status_lists_pending(
     )
     assert missing.returncode == 1
     assert "is not there" in missing.stderr and "Traceback" not in missing.stderr
-    assert json.loads((shared_dir / "index.json").read_text("utf-8"))["visits"]
+    assert SharedStore.open(shared_dir).rows()
     shutil.rmtree(shared_dir / "batches")
 
 

@@ -27,7 +27,7 @@ from pos_tui.store.local import LocalStore
 from pos_tui.store.os_lock import FileLock
 from pos_tui.store.shared import BATCHES_DIR, LOCK_NAME, Outgoing, SharedBusy, SharedStore
 from pos_tui.store.shared_check import check_store, orphan_batches, temp_files
-from pos_tui.store.storage import read_json_document
+from pos_tui.store.shared_index import journal_names, merged_document, shard_names
 from pos_tui.store.sync import apply_review, pending, sync
 from tests.helpers.bank import Bank, open_bank
 
@@ -67,7 +67,8 @@ def assert_all_put_right(laptop: Path, shared: Path) -> None:
         assert pending(store, shared) == []
     assert statuses <= {Status.SYNCED, Status.REVIEWED}, statuses
     assert temp_files_anywhere(laptop, shared) == []
-    assert orphan_batches(shared / BATCHES_DIR, read_json_document(shared / "index.json")) == []
+    assert orphan_batches(shared / BATCHES_DIR, merged_document(shared)) == []
+    assert journal_names(shared) == []
     checked = check_store(shared)
     assert checked.ok, checked.lines()
 
@@ -84,9 +85,11 @@ def pos_tui_sync(laptop: Path, shared: Path) -> subprocess.Popen[str]:
 
 def what_the_kill_left(laptop: Path, shared: Path) -> set[str]:
     left = set()
-    index = read_json_document(shared / "index.json") or {}
+    index = merged_document(shared)
+    if journal_names(shared):
+        left.add("journal")
     if orphan_batches(shared / BATCHES_DIR, index):
-        left.add("orphan batch")
+        left.add("batch in no row")
     if temp_files_anywhere(laptop, shared):
         left.add("temporary file")
     indexed = {row["uuid"] for row in (index.get("visits") or {}).values()}
@@ -200,7 +203,7 @@ def test_a_batch_written_without_its_index_is_taken_in_by_the_next_sync(
     add_visits(laptop, fixture_checklists, 3, seed=1)
     sync_killed_at(laptop, shared_dir, "writing")  # the batch is written; no index yet
     [orphan] = orphan_batches(shared_dir / BATCHES_DIR, {})
-    assert not (shared_dir / "index.json").exists()
+    assert shard_names(shared_dir) == [] and len(journal_names(shared_dir)) == 1
     with LocalStore.open(laptop) as store:
         assert len(pending(store, shared_dir)) == 3
         report = sync(store, shared_dir)
@@ -215,7 +218,7 @@ def test_a_batch_written_without_its_index_is_taken_in_by_the_next_sync(
     assert_all_put_right(laptop, shared_dir)
 
 
-def test_a_copy_of_an_indexed_batch_is_removed(
+def test_a_copy_of_an_indexed_batch_is_left_by_a_sync_and_removed_by_adopt(
     tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
 ) -> None:
     laptop = tmp_path / "laptop"
@@ -228,7 +231,11 @@ def test_a_copy_of_an_indexed_batch_is_removed(
     add_visits(laptop, fixture_checklists, 1, seed=3)
     with LocalStore.open(laptop) as store:
         report = sync(store, shared_dir)
-    assert (report.pushed.adopted, report.pushed.removed_orphans) == (0, 1)
+    # A sync costs what it sends: it does not compare every batch with the whole index.
+    assert (report.pushed.adopted, report.pushed.removed_orphans) == (0, 0)
+    assert check_store(shared_dir).orphans == [copy.name]
+    adopted = SharedStore.open(shared_dir).adopt()
+    assert (adopted.adopted, adopted.removed_orphans) == (0, 1)
     assert not copy.exists()
     assert_all_put_right(laptop, shared_dir)
 
@@ -273,11 +280,15 @@ def test_a_decision_applied_but_not_in_the_ledger_is_not_pending(
 
 def stale_temp_files(shared: Path) -> list[Path]:
     (shared / "checklists").mkdir(exist_ok=True)
+    (shared / "index" / "journal").mkdir(parents=True, exist_ok=True)
     made = [
         shared / ".index.json.4242.tmp",
         shared / ".index.json.bak.4242.tmp",
         shared / ".reviews.json.4242.tmp",
-        shared / BATCHES_DIR / ".20260101T000000-laptop-0000aaaa.jsonl.4242.tmp",
+        shared / "index" / ".3f.json.4242.tmp",
+        shared / "index" / ".3f.json.bak.4242.tmp",
+        shared / "index" / "journal" / ".20260101T000000-laptop-0000aaaa.jsonl.4242.tmp",
+        shared / "index" / "journal" / ".20260101T000000-0000.json.4242.tmp",
         shared / "checklists" / f".{'0' * 64}.yaml.4242.tmp",
     ]
     for path in made:
@@ -303,4 +314,158 @@ def test_temporary_files_left_by_killed_writers_are_removed_under_the_lock(
         report = sync(store, shared_dir)
     assert report.pushed.removed_temp_files == len(made)
     assert temp_files(shared_dir) == []
+    assert_all_put_right(laptop, shared_dir)
+
+
+def test_a_temporary_batch_of_an_earlier_version_is_removed_by_adopt(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 1, seed=7)
+    # Earlier versions staged their batch in batches/, which a sync no longer lists.
+    stale = shared_dir / BATCHES_DIR / ".20260101T000000-laptop-0000aaaa.jsonl.4242.tmp"
+    stale.write_bytes(b'{"half": ')
+    with LocalStore.open(laptop) as store:
+        sync(store, shared_dir)
+    assert temp_files(shared_dir) == [stale]
+    assert SharedStore.open(shared_dir).adopt().removed_temp_files == 1
+    assert_all_put_right(laptop, shared_dir)
+
+
+# -- the sharded index: a write killed between its journal, its batch and its shards ----
+
+KILL_AT_INDEX_STAGE = """
+import os, signal, sys
+from pathlib import Path
+from pos_tui.store import shared_index
+from pos_tui.store.local import LocalStore
+from pos_tui.store.sync import sync
+folder, shared, stage, nth = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+seen = []
+
+def hook(at: str) -> None:
+    seen.append(at)
+    if seen.count(stage) == nth:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+shared_index.stage_hook = hook
+with LocalStore.open(folder) as store:
+    sync(store, shared)
+"""
+
+
+def sync_killed_at_index_stage(laptop: Path, shared: Path, stage: str, nth: int = 1) -> None:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-c", textwrap.dedent(KILL_AT_INDEX_STAGE)),
+            *(str(laptop), str(shared), stage, str(nth)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+
+def uuids_over_shards(laptop: Path) -> tuple[set[str], set[str]]:
+    with LocalStore.open(laptop, read_only=True) as store:
+        uuids = {summary.uuid for summary in store.summaries()}
+    return uuids, {uuid[:2] for uuid in uuids}
+
+
+def assert_each_once(shared: Path, uuids: set[str]) -> None:
+    rows = SharedStore.open(shared).rows()
+    assert sorted(row["uuid"] for row in rows) == sorted(uuids)  # nothing lost or doubled
+
+
+def test_killed_between_journal_and_batch_the_journal_is_dropped_and_all_sent_again(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 6, seed=11)
+    uuids, _shards = uuids_over_shards(laptop)
+    sync_killed_at_index_stage(laptop, shared_dir, "journal")
+    assert len(journal_names(shared_dir)) == 1
+    assert list((shared_dir / BATCHES_DIR).iterdir()) == []
+    with LocalStore.open(laptop) as store:
+        report = sync(store, shared_dir)
+    assert (len(report.pushed.added), report.pushed.adopted) == (6, 0)
+    assert len(list((shared_dir / BATCHES_DIR).iterdir())) == 1
+    assert_each_once(shared_dir, uuids)
+    assert_all_put_right(laptop, shared_dir)
+
+
+def test_killed_between_batch_and_shards_the_journal_is_finished(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 6, seed=12)
+    uuids, _shards = uuids_over_shards(laptop)
+    sync_killed_at_index_stage(laptop, shared_dir, "batch")
+    [batch] = (shared_dir / BATCHES_DIR).iterdir()
+    assert shard_names(shared_dir) == []
+    # Said, not counted as damage or as an orphan: the next write finishes it.
+    checked = check_store(shared_dir)
+    assert checked.ok and checked.orphans == [] and len(checked.journals) == 1
+    with LocalStore.open(laptop) as store:
+        report = sync(store, shared_dir)
+    assert (report.pushed.adopted, len(report.pushed.unchanged), report.pushed.batch) == (
+        6,
+        6,
+        None,
+    )
+    assert [path.name for path in (shared_dir / BATCHES_DIR).iterdir()] == [batch.name]
+    assert_each_once(shared_dir, uuids)
+    assert_all_put_right(laptop, shared_dir)
+
+
+def test_killed_between_two_shards_the_rest_is_put_in_and_nothing_doubled(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 6, seed=13)
+    uuids, shards = uuids_over_shards(laptop)
+    assert len(shards) >= 2
+    sync_killed_at_index_stage(laptop, shared_dir, "shard")
+    assert len(shard_names(shared_dir)) == 1 and len(journal_names(shared_dir)) == 1
+    half = SharedStore.open(shared_dir).rows()
+    assert 0 < len(half) < 6
+    with LocalStore.open(laptop) as store:
+        report = sync(store, shared_dir)
+    # The journal is applied again whole: the shard written before the kill keeps its rows
+    # once (they are put at the ids the journal names), the others get theirs.
+    assert (report.pushed.adopted, len(report.pushed.unchanged), report.pushed.batch) == (
+        6,
+        6,
+        None,
+    )
+    assert sorted(shard_names(shared_dir)) == sorted(shards)
+    assert_each_once(shared_dir, uuids)
+    assert_all_put_right(laptop, shared_dir)
+
+
+def test_a_second_sync_killed_between_shards_keeps_the_flags_of_the_first(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist], bank: Bank
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 6, seed=14)
+    with LocalStore.open(laptop) as store:
+        sync(store, shared_dir)
+    uuids, _shards = uuids_over_shards(laptop)
+    # A decision makes a new revision of a visit: its next sync marks the earlier superseded.
+    decided = sorted(uuids)[0]
+    bank.decide(decided, "has_issues", "补拍")
+    with LocalStore.open(laptop) as store:
+        sync(store, shared_dir)
+    add_visits(laptop, fixture_checklists, 4, seed=15)
+    uuids, _shards = uuids_over_shards(laptop)
+    sync_killed_at_index_stage(laptop, shared_dir, "shard")
+    with LocalStore.open(laptop) as store:
+        sync(store, shared_dir)
+    rows = SharedStore.open(shared_dir).rows()
+    assert {row["uuid"] for row in rows} == uuids
+    assert len(rows) == len({(row["uuid"], row["revision"]) for row in rows})
+    superseded = [row for row in rows if row.get("superseded")]
+    assert all(row["uuid"] == decided for row in superseded)
     assert_all_put_right(laptop, shared_dir)
