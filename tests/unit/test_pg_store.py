@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import uuid as uuid_module
 from collections import Counter
 from collections.abc import Iterator
@@ -34,7 +36,7 @@ from pos_tui.store.pg import is_pg_url
 from pos_tui.store.pg.connect import BadUrl, PasswordInUrl, parameters
 from pos_tui.store.pg.evidence import CHUNK, part_tag
 from pos_tui.store.pg.migrations import LATEST, NotAStore, SchemaTooNew, migrate
-from pos_tui.store.pg.store import PgSharedStore
+from pos_tui.store.pg.store import _INSERT, PgSharedStore, insert_values
 from pos_tui.store.shared import Outgoing
 from pos_tui.store.storage import StoreError
 from pos_tui.store.sync import _checklist_files, _outgoing
@@ -429,13 +431,52 @@ def test_the_review_list_filters_sorts_pages_and_counts_in_the_database(
         pg.count({"colour": "red"})
 
 
+def test_a_push_waits_on_the_visit_another_push_holds_then_sees_its_record(
+    store: LocalStore,
+    info: VisitInfo,
+    checklists: list[Checklist],
+    pg: PgSharedStore,
+    pg_url: str,
+) -> None:
+    record = signed(store, info, checklists, "同时")
+    other = variant(record, pad=3)
+    sql(pg, "INSERT INTO visit_heads (uuid) VALUES (%s)", record.uuid)
+    landed: list[object] = []
+    with PgSharedStore.open(pg_url) as second, psycopg.connect(pg_url, autocommit=True) as holder:
+        with holder.transaction():
+            # Another laptop's push, between its lock and its commit.
+            holder.execute("SELECT 1 FROM visit_heads WHERE uuid = %s FOR UPDATE", (record.uuid,))
+            thread = threading.Thread(target=lambda: landed.append(second.push([other], {})))
+            thread.start()
+            [(waiting_pid,)] = sql(pg, "SELECT pg_backend_pid()")  # (this one is not it)
+            deadline = time.monotonic() + 30
+            while not sql(
+                pg,
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE %s AND pid <> %s",
+                "%visit_heads%FOR UPDATE%",
+                waiting_pid,
+            ):
+                assert time.monotonic() < deadline, "the push never waited for the visit's lock"
+                time.sleep(0.01)
+            # Meanwhile a push of another visit goes through: nothing locks the table.
+            unrelated = variant(record, uuid=str(uuid_module.uuid4()))
+            assert pg.push([unrelated], {}).added == [unrelated.uuid]
+            row = dict(record.row) | {"record_hash": record.digest, "synced_at": "x", "host": "h"}
+            holder.execute(_INSERT, insert_values(row, record.line))
+        thread.join(timeout=60)
+    [report] = landed
+    assert report.conflicts == [record.uuid]  # type: ignore[attr-defined]
+    assert [row["conflict"] for row in pg.rows() if row["uuid"] == record.uuid] == [True, True]
+
+
 # -- many laptops at once ---------------------------------------------------------------------
 
 WORKER = textwrap.dedent(
     """
     import base64, json, sys
     from pos_tui.store.keys import REVIEWER, load_key
-    from pos_tui.store.pg.store import PgSharedStore
+    from pos_tui.store.pg.store import _INSERT, PgSharedStore, insert_values
     from pos_tui.store.shared import Outgoing
 
     url, plan_file, key_folder = sys.argv[1:4]
