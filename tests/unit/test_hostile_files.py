@@ -359,7 +359,10 @@ def test_deep_shared_index_and_reviews_are_damage(stores: Stores) -> None:
 
 def test_bad_shared_rows_and_decisions_are_left_out_and_said(stores: Stores) -> None:
     shared = SharedStore.open(stores.shared)
-    edit_json(shared.index_path, lambda d: first_row(d, "visits").update(batch="../../x.jsonl"))
+    edit_json(
+        shared.shard_path(stores.uuids[0]),
+        lambda d: first_row(d, "visits").update(batch="../../x.jsonl"),
+    )
     shared.reviews_path.write_text(
         json.dumps(
             {"reviews": {"1": {"id": "a" * 32, "uuid": stores.uuids[0], "decision": "approved"}}}
@@ -370,7 +373,10 @@ def test_bad_shared_rows_and_decisions_are_left_out_and_said(stores: Stores) -> 
     assert len(shared.rows()) == 2
     assert len(shared.reviews()) == 1
     assert [(error.path, error.reason) for error in shared.damaged] == [
-        (shared.index_path, "row 1 of 'visits': 'batch' is '../../x.jsonl', not a batch file name"),
+        (
+            shared.shard_path(stores.uuids[0]),
+            "row 1 of 'visits': 'batch' is '../../x.jsonl', not a batch file name",
+        ),
         (shared.reviews_path, "row 2 of 'reviews' has no 'id'"),
     ]
     source = SharedSource(stores.shared)
@@ -440,7 +446,9 @@ def test_a_sync_into_an_index_with_bad_rows_still_lands(
     shipped: list[Checklist],
 ) -> None:
     shared = SharedStore.open(stores.shared)
-    edit_json(shared.index_path, lambda d: first_row(d, "visits").pop("record_hash"))
+    edit_json(
+        shared.shard_path(stores.uuids[0]), lambda d: first_row(d, "visits").pop("record_hash")
+    )
     with LocalStore.open(stores.local) as store:
         store.bulk_add(signed_visits(shipped, 1))
         report = sync(store, stores.shared)
@@ -476,7 +484,7 @@ def test_the_review_list_loads_beside_bad_rows_and_decisions(stores: Stores) -> 
     from pos_tui.services.review import ReviewServices
 
     shared = SharedStore.open(stores.shared)
-    edit_json(shared.index_path, lambda d: first_row(d, "visits").update(uuid=7))
+    edit_json(shared.shard_path(stores.uuids[0]), lambda d: first_row(d, "visits").update(uuid=7))
     shared.reviews_path.write_text('{"reviews": {"1": {"decision": "approved"}}}', "utf-8")
     services = ReviewServices(SharedSource(stores.shared))
     try:
