@@ -184,10 +184,11 @@ def test_content_edited_with_every_plain_hash_recomputed_is_altered_everywhere(
     line = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     data[start:end] = line + b" " * (row["length"] - len(line))
     path.write_bytes(bytes(data))
-    index = json.loads((bank.shared / "index.json").read_text("utf-8"))
+    index_file = shared.shard_path(row["uuid"])
+    index = json.loads(index_file.read_text("utf-8"))
     for indexed in index["visits"].values():
         indexed["content_sha256"] = forged
-    (bank.shared / "index.json").write_text(json.dumps(index, ensure_ascii=False), "utf-8")
+    index_file.write_text(json.dumps(index, ensure_ascii=False), "utf-8")
 
     found = record(bank, visit.uuid)
     assert found.integrity.state == "altered"
