@@ -89,12 +89,19 @@ def csv_of(bank: Bank) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(out.getvalue())))
 
 
-def reviews_document(bank: Bank) -> dict[str, Any]:
-    return json.loads((bank.shared / "reviews.json").read_text("utf-8"))
-
-
 def write_reviews(bank: Bank, document: dict[str, Any]) -> None:
+    """Into `reviews.json`, where earlier versions kept decisions and which is still read."""
     (bank.shared / "reviews.json").write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+
+
+def decision_files(bank: Bank) -> list[Path]:
+    """The log's decision files, in order (`store/decision_log.py`)."""
+    return sorted((bank.shared / "decisions").glob("*/*.json"))
+
+
+def edit_decision(path: Path, change: dict[str, Any]) -> None:
+    row = json.loads(path.read_text("utf-8")) | change
+    path.write_text(json.dumps(row, ensure_ascii=False), "utf-8")
 
 
 def laptop_applies(laptop: Path, bank: Bank) -> int:
@@ -134,9 +141,8 @@ def test_a_signed_decision_rewritten_afterwards_decides_nothing(
     bank: Bank, visit: Session, laptop: Path
 ) -> None:
     bank.decide(visit.uuid, "has_issues", "请补拍小票")
-    document = reviews_document(bank)
-    document["reviews"]["1"]["decision"] = "approved"  # the forger's wish
-    write_reviews(bank, document)
+    [path] = decision_files(bank)
+    edit_decision(path, {"decision": "approved"})  # the forger's wish
     assert_forged_everywhere(bank, visit.uuid, "bad_signature", laptop)
 
 
@@ -146,9 +152,7 @@ def test_a_decision_taken_out_of_the_log_leaves_a_gap_that_shows(
     bank.decide(visit.uuid, "has_issues", "请补拍小票")
     bank.decide(visit.uuid, "approved", "已补拍")
     bank.decide(visit.uuid, "has_issues", "再核对一次")
-    document = reviews_document(bank)
-    del document["reviews"]["2"]
-    write_reviews(bank, document)
+    decision_files(bank)[1].unlink()
     found = record(bank, visit.uuid)
     assert found.log_has_gap
     assert [c.reasons for c in SharedSource(bank.shared).checked_decisions()] == [
@@ -157,9 +161,10 @@ def test_a_decision_taken_out_of_the_log_leaves_a_gap_that_shows(
     ]
     assert visit_document(found)["decision_log_gap"] is True
     # Moved instead: the same.
-    document = reviews_document(bank)
-    document["reviews"] = dict(reversed(list(document["reviews"].items())))
-    write_reviews(bank, document)
+    first, last = decision_files(bank)
+    kept = first.read_bytes()
+    first.write_bytes(last.read_bytes())
+    last.write_bytes(kept)
     assert record(bank, visit.uuid).log_has_gap
 
 
