@@ -344,7 +344,7 @@ async def test_a_signed_visit_edited_by_hand_is_shown_as_altered(shared: Path) -
 
 
 async def test_a_conflict_is_shown_in_the_list_and_as_a_banner(shared: Path) -> None:
-    index = shared / "index.json"
+    index = min((shared / "index").glob("*.json"))  # one shard of the index
     document = json.loads(index.read_text(encoding="utf-8"))
     doc_id, row = next(iter(document["visits"].items()))
     document["visits"][doc_id]["conflict"] = True
