@@ -102,7 +102,14 @@ def main() -> None:
         seconds, peak_mb = run_child([*command, "--store", str(folder), "--out", str(out)])
         size_mb = out.stat().st_size / 1e6
         # What grows with the store besides the output: its index, which is read whole.
-        index_mb = (folder / "index.json").stat().st_size / 1e6
+        index_files = (
+            [folder / "index.json"]
+            if args.store == "local"
+            else [
+                *(folder / "index").glob("*.json")  # the shared index's shards
+            ]
+        )
+        index_mb = sum(path.stat().st_size for path in index_files) / 1e6
         store_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
         rows = count_rows(out, args.format)
     print(

@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _probe import probe_env, run_probe  # noqa: E402
 from startup import MINIMAL_PROBE  # noqa: E402
 
+from pos_tui.store.shared import SharedStore  # noqa: E402
+
 REVIEW_PROBE = """
 import sys, time
 from pos_tui.ui.screens import review_list
@@ -152,7 +154,7 @@ def main() -> None:
         settings.write_text(json.dumps({"reviewer": "李主管", "language": "zh"}), encoding="utf-8")
         env = probe_env(POS_TUI_CONFIG_FILE=str(settings), COLUMNS="120", LINES="36")
         shared = args.store or build_store(args.sessions, home, env)
-        visits = len(json.loads((shared / "index.json").read_text(encoding="utf-8"))["visits"])
+        visits = len(SharedStore(shared).rows())
         # One untimed start of each first (bytecode, file cache); then interleaved runs, so a
         # busy moment of the machine weighs on both alike.
         unsigned = None
