@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
@@ -15,7 +17,7 @@ from textual.signal import Signal
 from pos_tui.config import system_language
 from pos_tui.services.technician import Services
 from pos_tui.ui.i18n import LANGUAGE_NAMES, Text
-from pos_tui.ui.screens.base import LanguageMixin
+from pos_tui.ui.screens.base import LanguageMixin, PosModal, key_hint
 from pos_tui.ui.screens.home import HomeScreen
 
 if TYPE_CHECKING:
@@ -75,6 +77,18 @@ class PosApp(App[None]):
         if settings is not None and settings.keymap:
             self.set_keymap(dict(settings.keymap))
 
+    async def on_event(self, event: events.Event) -> None:
+        # Keys typed before a dialog was shown were meant for the screen under it: never let
+        # them land in its fields as text (`pp` in a note) or press its keys (ctrl+s).
+        if (
+            isinstance(event, events.Key)
+            and isinstance(self.screen, PosModal)
+            and self.screen.typed_before_shown(event)
+        ):
+            event.stop()
+            return
+        await super().on_event(event)
+
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
 
@@ -122,20 +136,23 @@ class PosApp(App[None]):
             placeholder = PALETTE_PLACEHOLDER.get(self.lang)
             self.push_screen(CommandPalette(id="--command-palette", placeholder=placeholder))
 
+    def _with_key(self, words: Text, key: str) -> str:
+        return f"{escape(words.get(self.lang))}  {key_hint(key, self.lang)}"
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         # Not Textual's list: its entries (Keys, Maximize, Screenshot...) are English only
         # and name framework features a technician has no use for.
         lang = self.lang
-        yield SystemCommand(QUIT.get(lang), QUIT_HELP.get(lang), self.action_quit)
+        yield SystemCommand(QUIT.get(lang), self._with_key(QUIT_HELP, "ctrl+q"), self.action_quit)
         yield SystemCommand(
             CHANGE_THEME.get(lang), CHANGE_THEME_HELP.get(lang), self.action_change_theme
         )
         yield SystemCommand(
-            SWITCH_LANGUAGE.get(self.lang),
-            SWITCH_LANGUAGE_HELP.get(self.lang),
+            SWITCH_LANGUAGE.get(lang),
+            self._with_key(SWITCH_LANGUAGE_HELP, "f2"),
             self.action_toggle_language,
         )
-        yield SystemCommand(SHOW_HELP.get(self.lang), SHOW_HELP.get(self.lang), self.action_help)
+        yield SystemCommand(SHOW_HELP.get(lang), key_hint("f1", lang), self.action_help)
         if isinstance(screen, LanguageMixin):
             yield from screen.screen_commands()
 

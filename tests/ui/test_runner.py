@@ -180,7 +180,7 @@ async def test_values_are_checked_in_the_dialog(store, checklists, tmp_path, clo
         assert stored(store, visit).answer(*CHIP) is None
 
 
-async def test_fail_needs_a_note_and_stays_put(store, checklists, tmp_path, clock, visit):
+async def test_fail_needs_a_note_and_moves_on_like_a_pass(store, checklists, tmp_path, clock, visit):
     app = make(store, checklists, tmp_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_runner(app, pilot, visit)
@@ -200,7 +200,7 @@ async def test_fail_needs_a_note_and_stays_put(store, checklists, tmp_path, cloc
         assert answer is not None
         assert answer.outcome is Outcome.FAIL
         assert answer.note == "打印机卡纸已更换"
-        assert current(app) == VOID  # a fail is looked at again, not skipped past
+        assert current(app) == SHIELD  # on to the next open item, as p does
 
 
 async def test_track_data_is_refused_and_card_numbers_masked(
@@ -244,9 +244,13 @@ async def test_items_the_terminal_lacks_are_skipped_and_refused(
         await open_runner(app, pilot, visit)
         assert current(app) == CHIP
         await pilot.press("g")
-        assert current(app) == VOID  # g skips the contactless item
+        assert current(app) == CHIP  # the item under the cursor is open: g stays
+        await pilot.press("j")
+        assert current(app) == TAP  # the cursor can land on the contactless item
+        await pilot.press("g")
+        assert current(app) == VOID  # but g skips it
         await pilot.press("k")
-        assert current(app) == TAP  # but the cursor can land on it
+        assert current(app) == TAP
         await pilot.press("p", "n", "f")
         await settle(app, pilot)
         assert isinstance(app.screen, RunnerScreen)  # no dialog either

@@ -9,16 +9,19 @@ from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 
 from pos_tui.domain.redact import CardDataError
 from pos_tui.domain.session import VisitError
 from pos_tui.store.storage import StoreError
-from pos_tui.ui.i18n import BINDING_TEXT, describe
+from pos_tui.ui.i18n import BINDING_TEXT, Text, describe
 
 if TYPE_CHECKING:
     from pos_tui.services.technician import Services
@@ -70,6 +73,15 @@ def screen_keys(screen: Screen[Any], lang: str) -> list[tuple[str, str, Binding,
     return found
 
 
+KEY_HINT = Text("按键：{key}", "Key: {key}")
+
+
+def key_hint(shown: str, lang: str) -> str:
+    """A key under a command's title in the palette, whose text is markup: `[esc]` would
+    vanish as a tag."""
+    return escape(KEY_HINT.get(lang).format(key=shown))
+
+
 class LanguageMixin:
     """Screens draw their words in `apply_language`; the app's language signal calls it."""
 
@@ -112,13 +124,15 @@ class LanguageMixin:
         self.apply_language(self.lang)
 
     def screen_commands(self) -> Iterable[SystemCommand]:
-        """Every key of this screen that works now, also in the command palette."""
+        """Every key of this screen that works now, also in the command palette: its words
+        as the title (what is searched), its key under them. The app's own keys are the
+        app's commands, said more fully there (`PosApp.get_system_commands`)."""
         for shown, words, binding, enabled in screen_keys(self, self.lang):  # type: ignore[arg-type]
-            if not enabled:
+            if not enabled or (binding.id or "").startswith("app."):
                 continue
             yield SystemCommand(
-                f"{words} [{shown}]",
-                words,
+                escape(words),
+                key_hint(shown, self.lang),
                 partial(self.run_action, binding.action),  # type: ignore[attr-defined]
             )
 
@@ -167,5 +181,22 @@ class PosScreen(LanguageMixin, Screen[ScreenResult]):
     pass
 
 
+def event_clock() -> float:
+    """Now, on the clock Textual stamps its events with (`Message.time`)."""
+    return Message().time
+
+
 class PosModal(LanguageMixin, ModalScreen[ScreenResult]):
-    pass
+    shown_at = float("inf")
+    """When the dialog was ready for keys; every key typed before it was meant for the
+    screen underneath (a fast second `p` after the `p` that opened it)."""
+
+    @on(events.Mount)
+    def _ready_for_keys(self) -> None:
+        # After the subclass's own on_mount (handlers run subclass first): its first field
+        # has focus by now.
+        self.shown_at = event_clock()
+
+    def typed_before_shown(self, event: events.Key) -> bool:
+        """A key that was typed before this dialog was on screen: never the dialog's."""
+        return event.time < self.shown_at

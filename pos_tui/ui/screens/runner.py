@@ -146,13 +146,18 @@ class RunnerScreen(PosScreen[None]):
 
     # -- moving ---------------------------------------------------------------------
 
-    def next_open(self, after: Key | None = None) -> Key | None:
-        """The next applicable item with no answer and no save on its way, wrapping round."""
+    def next_open(self, after: Key | None = None, here: bool = False) -> Key | None:
+        """The next applicable item with no answer and no save on its way, wrapping round;
+        `here`: `after` itself when it is one."""
         session = self.session
-        keys = [key for key in self.items.item_keys() if session.applies(session.item(*key))]
-        start = keys.index(after) + 1 if after in keys else 0
+        keys = self.items.item_keys()
+        start = keys.index(after) + (0 if here else 1) if after in keys else 0
         for key in keys[start:] + keys[:start]:
-            if session.answer(*key) is None and not self.pending[key]:
+            if (
+                session.applies(session.item(*key))
+                and session.answer(*key) is None
+                and not self.pending[key]
+            ):
                 return key
         return None
 
@@ -176,7 +181,8 @@ class RunnerScreen(PosScreen[None]):
         self.items.action_cursor_up()
 
     def action_next_open(self) -> None:
-        following = self.next_open(after=self.items.current_key)
+        # The item under the cursor is the next open one when it is open itself.
+        following = self.next_open(after=self.items.current_key, here=True)
         if following is None:
             self.notify(ALL_DONE.get(self.lang))
         else:
@@ -221,14 +227,14 @@ class RunnerScreen(PosScreen[None]):
         answer = self.session.answer(*key)
         values = dict(answer.values) if answer else {}
         if any(f.required and not values.get(f.id) for f in item.fields):
-            self._ask(key, Outcome.PASS, advance=True)  # a pass needs its evidence
+            self._ask(key, Outcome.PASS)  # a pass needs its evidence
         else:
-            self.record(key, Outcome.PASS, answer.note if answer else "", values, advance=True)
+            self.record(key, Outcome.PASS, answer.note if answer else "", values)
 
     def action_fail_item(self) -> None:
         key = self._answerable()
         if key is not None:
-            self._ask(key, Outcome.FAIL, advance=False)
+            self._ask(key, Outcome.FAIL)
 
     def action_na_item(self) -> None:
         key = self._answerable()
@@ -237,31 +243,32 @@ class RunnerScreen(PosScreen[None]):
         if self.session.item(*key).na_needs_reason:
             # The reason is asked for in the dialog, where an earlier answer's note (which may
             # explain something else) is shown to confirm or change, never taken silently.
-            self._ask(key, Outcome.NA, advance=True)
+            self._ask(key, Outcome.NA)
             return
         answer = self.session.answer(*key)
         note, values = (answer.note, dict(answer.values)) if answer else ("", {})
-        self.record(key, Outcome.NA, note, values, advance=True)
+        self.record(key, Outcome.NA, note, values)
 
     def action_details(self) -> None:
         key = self._answerable()
         if key is not None:
-            self._ask(key, None, advance=False)
+            self._ask(key, None)
 
-    def _ask(self, key: Key, outcome: Outcome | None, advance: bool) -> None:
+    def _ask(self, key: Key, outcome: Outcome | None) -> None:
         if not self.session.editable:
             return
         session = self.session
         screen = NoteScreen(session.item(*key), outcome, session.answer(*key), session.info)
-        self.app.push_screen(screen, partial(self._noted, key, advance))
+        self.app.push_screen(screen, partial(self._noted, key))
 
-    def _noted(self, key: Key, advance: bool, result: NoteResult | None) -> None:
+    def _noted(self, key: Key, result: NoteResult | None) -> None:
+        # Saved from the dialog, whatever the outcome: on to the next open item, as a pass
+        # by one key does, so the technician's next key always means the same thing.
         if result is not None:
-            advance = advance and result.outcome is not Outcome.FAIL
-            self.record(key, result.outcome, result.note, result.values, advance=advance)
+            self.record(key, result.outcome, result.note, result.values)
 
     def record(
-        self, key: Key, outcome: Outcome, note: str, values: dict[str, str], advance: bool
+        self, key: Key, outcome: Outcome, note: str, values: dict[str, str]
     ) -> None:
         """Save an answer; the cursor moves on at once, the line changes once it is saved."""
         self.pending[key] += 1
@@ -269,8 +276,7 @@ class RunnerScreen(PosScreen[None]):
         self.items.refresh_item(self.session, key, self.lang, pending=True)
         future = self.services.record(self.session, key[0], key[1], outcome, note, values)
         self.when_done(future, partial(self._recorded, key), partial(self._not_recorded, key))
-        if advance:
-            self._advance(key)
+        self._advance(key)
 
     def _recorded(self, key: Key, recorded: Recorded) -> None:
         self.session = recorded.session
