@@ -29,7 +29,21 @@ class NoServer(Exception):
 
 
 def bindir() -> Path:
-    """The folder of initdb, pg_ctl and postgres; NoServer when there is none."""
+    """The folder of initdb, pg_ctl and postgres; NoServer when there is none.
+    POS_TUI_PG_BINDIR names the one folder to look in (a server built elsewhere)."""
+    chosen = os.environ.get("POS_TUI_PG_BINDIR")
+    places = [Path(chosen)] if chosen else _places()
+    for place in places:
+        if all((place / name).is_file() for name in ("initdb", "pg_ctl", "postgres")):
+            return place
+    raise NoServer(
+        "No PostgreSQL server binaries (initdb, pg_ctl, postgres) were found"
+        + (f" in {chosen} (POS_TUI_PG_BINDIR)" if chosen else "")
+        + ": install Debian's postgresql package (apt-get install postgresql), as .ci/run does."
+    )
+
+
+def _places() -> list[Path]:
     places: list[Path] = []
     if shutil.which("pg_config"):
         found = subprocess.run(
@@ -37,18 +51,12 @@ def bindir() -> Path:
         )
         if found.returncode == 0 and found.stdout.strip():
             places.append(Path(found.stdout.strip()))
-    places += [
-        Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version, reverse=True)
-    ]
-    if shutil.which("initdb"):
-        places.append(Path(shutil.which("initdb") or "").resolve().parent)
-    for place in places:
-        if all((place / name).is_file() for name in ("initdb", "pg_ctl", "postgres")):
-            return place
-    raise NoServer(
-        "No PostgreSQL server binaries (initdb, pg_ctl, postgres) were found: install"
-        " Debian's postgresql package (apt-get install postgresql), as .ci/run does."
-    )
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version, reverse=True)
+    places += [Path(p) for p in versions]
+    initdb = shutil.which("initdb")
+    if initdb:
+        places.append(Path(initdb).resolve().parent)
+    return places
 
 
 def _version(path: str) -> int:

@@ -114,6 +114,52 @@ def test_an_address_without_a_password_asks_for_tls_when_offered_and_names_the_p
     assert is_pg_url("postgresql://x/y") and not is_pg_url("/mnt/share")
 
 
+def test_psycopg_stays_off_the_start_up_path() -> None:
+    script = (
+        "import json, sys, pos_tui.store.pg, pos_tui.cli, pos_tui.ui.app;"
+        " print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert "psycopg" not in json.loads(done.stdout)
+
+
+@pytest.mark.parametrize(
+    ("required", "outcome"), [({}, "1 skipped"), ({"POS_TUI_REQUIRE_PG": "1"}, "1 error")]
+)
+def test_without_a_server_the_tests_skip_saying_why_but_fail_where_it_is_required(
+    tmp_path: Path, required: dict[str, str], outcome: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "POS_TUI_REQUIRE_PG")}
+    env |= {"POS_TUI_PG_BINDIR": str(tmp_path)} | required
+    test = (
+        "tests/unit/test_pg_store.py"
+        "::test_a_database_without_the_schema_is_refused_and_init_makes_it_once"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            test,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert outcome in done.stdout, done.stdout
+    assert "No PostgreSQL server binaries" in done.stdout
+
+
 # -- the schema -----------------------------------------------------------------------------
 
 

@@ -21,11 +21,16 @@ The interface, for the commands that take a store (`sync --to`, `review --store`
     store.add_review(review, signer) -> decision     # appended, chained by `prev`
     store.reviews() -> [decision]           # the whole log, in order
     store.decisions_after(seq) -> [(seq, decision)]  # only what is new since `seq`
+    store.decision_hash_at(seq) -> str      # the `prev` the decision after `seq` names:
+                                            # check_log(new, ring, prev=...) checks only those
     store.files                             # PgEvidenceFiles: check/quick_check/read/copy_from/keep
     store.checklists                        # PgChecklists: keep/load/has, by sha256
     store.keyring_lines(), store.append_keyring(entry, signer), store.create_genesis(...),
     store.trusted_keyring(data_folder)      # the keyring, as keyring.jsonl holds it
     store.page(filters, sort, offset, limit), store.count(filters), store.stats(filters)
+                                            # paging.Filters or a dict of its fields; sort is
+                                            # one of paging.SORTS, "-name" for descending
+    bulk.copy_records(store, [(row, line)]) # COPY many new records at once (benches, migrate)
     store.close()                           # also a context manager
 
 Tables (`migrations.py`, schema version in `schema_version`): `visits` (one row per synced
@@ -34,6 +39,11 @@ columns the review list filters on), `visit_heads` (one row per uuid, locked FOR
 while a push decides its conflict and supersede flags), `decisions` and `decision_head`
 (the append-only log and the hash the next decision names), `keyring`, `checklists`,
 `evidence_files` and `evidence_chunks` (files in chunks of 1 MiB).
+
+A row is the folder index's row (uuid, revision, record_hash, conflict, superseded,
+synced_at, host and the summary fields of `VisitSummary.to_row`) with `id` where the folder
+has batch, offset and length; `read_record` takes it back. A push's `PushReport` is the
+folder's; decisions are not in it: a caller reads `decisions_after` the seq it last saw.
 
 The same guarantees as the folder: one transaction per push, so a push killed anywhere
 leaves nothing or everything; idempotent by record hash (a unique key); a different record

@@ -42,6 +42,11 @@ CREATE TABLE visits (
     summary jsonb NOT NULL,
     CONSTRAINT visits_record_hash_key UNIQUE (record_hash)
 );
+-- lz4 compresses records faster than the default where the server has it.
+DO $$ BEGIN
+    ALTER TABLE visits ALTER COLUMN record SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN NULL;
+END $$;
 CREATE INDEX visits_uuid ON visits (uuid, revision);
 CREATE INDEX visits_current ON visits (superseded, synced_at DESC, id DESC);
 CREATE INDEX visits_status ON visits (status);

@@ -257,9 +257,9 @@ class PgSharedStore:
             records = _send_files(
                 self.files, records, evidence, file_progress, report, repair, writer
             )
-            copies = PgChecklists.read_files(
-                (sha, path) for sha, path in checklists if sha in self.checklists.missing([sha])
-            )
+            offered = list(checklists)
+            lacking = self.checklists.missing(sha for sha, _path in offered)
+            copies = PgChecklists.read_files((s, p) for s, p in offered if s in lacking)
             plan = self._retrying(lambda: self._apply(records, copies, repair))
         except psycopg.Error as error:
             raise PgWriteFailed(self.url, error) from None
