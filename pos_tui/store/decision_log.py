@@ -285,7 +285,7 @@ class DecisionLog:
                 file.flush()
                 os.fsync(file.fileno())
             try:
-                os.link(temp, path)
+                _publish(temp, path)
             except FileExistsError:
                 return False
             finally:
@@ -310,6 +310,22 @@ class DecisionLog:
         for folder in {self.root, self.path_of(seq).parent, self.path_of(seq + 1).parent}:
             if folder.is_dir():
                 remove_stray_temp_files(folder)
+
+
+def _publish(temp: Path, path: Path) -> None:
+    """`temp` under the name `path`, never over a file there (FileExistsError then)."""
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError as error:
+        # Filesystems without hard links (FAT sticks): a rename, after looking. Under the
+        # lock no other writer of ours names a decision, so only a stranger could race it.
+        if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "taken", str(path)) from None
+        os.rename(temp, path)
 
 
 def _scan(folder: Path) -> Iterator[os.DirEntry[str]]:

@@ -218,6 +218,28 @@ def test_a_file_put_under_the_next_name_is_never_replaced(bank: Bank) -> None:
     assert head(bank)["seq"] == 3
 
 
+def test_without_hard_links_a_decision_is_renamed_into_place_never_over_a_file(
+    bank: Bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A FAT stick has no hard links: os.link fails with EPERM there."""
+    import errno
+
+    def no_links(*_args: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    made = append(bank, 2)
+    log = log_of(bank)
+    assert rows(log.all()) == made and not list(log.root.rglob(".*.tmp"))
+    planted = b'{"id": "planted", "uuid": "p", "decision": "approved"}'
+    log.path_of(3).write_bytes(planted)
+    (bank.shared / "decisions" / "head.json").write_text(
+        json.dumps({"seq": 2, "hash": decision_hash(made[1])}), "utf-8"
+    )
+    append(bank, 1)
+    assert log.path_of(3).read_bytes() == planted and log.path_of(4).exists()
+
+
 def test_a_lost_or_garbled_head_is_rebuilt_from_the_files(bank: Bank) -> None:
     made = append(bank, 2)
     head_path = bank.shared / "decisions" / "head.json"
