@@ -1,10 +1,15 @@
 """Time from process start to the home screen being ready, against a minimal Textual app.
 
-    python bench/startup.py [--sessions N] [--runs 5]
+    python bench/startup.py [--visits N [N ...]] [--runs 5]
 
 Both run in a real pseudo-terminal, as a technician starts them. "Ready" is the first
 refresh after the home screen has listed the visits (for pos-tui) or mounted its one
-label (for the minimal app). Prints one JSON line with medians in seconds and the ratio.
+label (for the minimal app). Prints one JSON line per store size with medians in seconds,
+the ratio to the minimal app, and, when several sizes are given, the ratio to the first
+(`--visits 0 10000 50000`: each size against an empty store, measured in the same run).
+
+Stores are filled by `_fill.py` (visit files and index rows in bulk, nearly all synced,
+a few signed and three drafts), as a laptop that has recorded that many visits is.
 """
 
 from __future__ import annotations
@@ -12,14 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _probe import ROOT, probe_env, run_probe
+from _fill import fill
+from _probe import probe_env, run_probe
 
 POS_PROBE = """
 import sys, time
@@ -64,50 +69,47 @@ def time_to_ready(probe: str, *args: str, env: dict[str, str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=0, help="visits in the store first")
+    parser.add_argument(
+        "--visits", "--sessions", type=int, nargs="+", default=[0], help="visits stored first"
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
-        data = Path(home) / "data"
         settings = Path(home) / "settings.json"
         settings.write_text(json.dumps({"technician": "张伟", "language": "zh"}), encoding="utf-8")
         env = probe_env(POS_TUI_CONFIG_FILE=str(settings), COLUMNS="80", LINES="24")
-        if args.sessions:
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pos_tui",
-                    "demo",
-                    "--sessions",
-                    str(args.sessions),
-                    "--data-dir",
-                    str(data),
-                ],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-            )
-        # One untimed start of each first: it compiles bytecode and warms the file cache.
-        time_to_ready(POS_PROBE, str(data), env=env)
+        folders = []
+        for count in args.visits:
+            folder = Path(home) / f"data-{count}"
+            fill(folder, count)
+            folders.append(folder)
+        # One untimed start of each first: it compiles bytecode, migrates nothing (the
+        # stores are new) and warms the file cache, as a laptop's second start of the day.
+        for folder in folders:
+            time_to_ready(POS_PROBE, str(folder), env=env)
         time_to_ready(MINIMAL_PROBE, env=env)
-        # Interleaved, so that a busy moment of the machine weighs on both alike.
-        pos, minimal = [], []
+        # Interleaved, so that a busy moment of the machine weighs on every size alike.
+        pos: list[list[float]] = [[] for _ in folders]
+        minimal = []
         for _ in range(args.runs):
-            pos.append(time_to_ready(POS_PROBE, str(data), env=env))
+            for times, folder in zip(pos, folders, strict=True):
+                times.append(time_to_ready(POS_PROBE, str(folder), env=env))
             minimal.append(time_to_ready(MINIMAL_PROBE, env=env))
-    pos_s, minimal_s = statistics.median(pos), statistics.median(minimal)
-    print(
-        json.dumps(
-            {
-                "sessions": args.sessions,
-                "pos_tui_s": round(pos_s, 3),
-                "minimal_textual_s": round(minimal_s, 3),
-                "ratio": round(pos_s / minimal_s, 3),
-            }
+    minimal_s = statistics.median(minimal)
+    first_s = statistics.median(pos[0])
+    for count, times in zip(args.visits, pos, strict=True):
+        pos_s = statistics.median(times)
+        print(
+            json.dumps(
+                {
+                    "visits": count,
+                    "pos_tui_s": round(pos_s, 3),
+                    "minimal_textual_s": round(minimal_s, 3),
+                    "ratio": round(pos_s / minimal_s, 3),
+                    f"ratio_to_{args.visits[0]}_visits": round(pos_s / first_s, 3),
+                }
+            )
         )
-    )
 
 
 if __name__ == "__main__":

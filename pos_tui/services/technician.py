@@ -24,6 +24,7 @@ from pos_tui.domain.session import Answer, Outcome, Session, VisitError, local_n
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.services.background import Background
 from pos_tui.store.local import LocalStore
+from pos_tui.store.local_index import SENT_BACK as LOCAL_SENT_BACK
 from pos_tui.store.storage import StoreError
 from pos_tui.store.summary import VisitSummary
 
@@ -73,10 +74,15 @@ class HomeVisits:
     """Why each amendment under way was begun, by uuid (the index row does not say)."""
     item_titles: dict[str, Text] = field(default_factory=dict)
     """The title of each "checklist/item" a sent-back decision names, where known."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Every visit stored, by status, the archive's included (without reading it)."""
 
 
-SENT_BACK = frozenset({"has_issues", "rejected"})
+SENT_BACK = LOCAL_SENT_BACK
 """Decisions that return a visit to the technician for work."""
+HOME_RECENT = 60
+"""Settled visits home is given besides those under way: at least the home screen's
+RECENT_LIMIT. From the laptop index's active part alone, whatever the store's size."""
 
 
 @dataclass
@@ -292,7 +298,7 @@ class Services:
 
     def home_visits(self) -> Future[HomeVisits]:
         def read() -> HomeVisits:
-            summaries = self.store.summaries()
+            summaries = self.store.active(HOME_RECENT)
             reasons: dict[str, str] = {}
             for summary in summaries:
                 if summary.status == "draft" and summary.amendment:
@@ -309,7 +315,8 @@ class Services:
                 if summary.review_decision in SENT_BACK
                 for code in summary.review_items
             }
-            return HomeVisits(summaries, reasons, self._item_titles(named))
+            counts = self.store.counts()
+            return HomeVisits(summaries, reasons, self._item_titles(named), counts)
 
         return self.worker.submit(read)
 

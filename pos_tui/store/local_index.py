@@ -15,7 +15,7 @@ reports, export) read the archive too.
 The active part keeps every settled row whose `updated_at` is at or after the archive's
 newest (`archived_to`), so the newest settled visits, which the home screen lists, are
 always there. It is let grow to EVICT_AT settled rows and then cut back to KEEP_SETTLED,
-so a sync moves rows into the archive once in a hundred visits, not on every one.
+so a sync moves rows into the archive once in fifty visits, not on every one.
 
 A row moves by being written where it goes first and removed where it was second: a
 reader may see it twice (the active copy wins), never not at all. The journal
@@ -43,9 +43,9 @@ from pos_tui.store.storage import (
 INDEX_NAME = "index.json"
 ARCHIVE_DIR = "archive"
 LAYOUT_VERSION = 2
-KEEP_SETTLED = 200
-"""Settled rows kept active after a cut: four times what the home screen lists."""
-EVICT_AT = 300
+KEEP_SETTLED = 100
+"""Settled rows kept active after a cut: twice what the home screen lists (RECENT_LIMIT)."""
+EVICT_AT = 150
 SENT_BACK = frozenset({"has_issues", "rejected"})
 """Decisions that return a visit to the technician for work (services.technician uses it)."""
 ACTIVE_STATUSES = frozenset({"draft", "signed"})
@@ -79,6 +79,7 @@ class LaptopIndex:
         self._by_uuid: dict[str, str] = {}
         self._next_id = 1
         self._shards: dict[str, dict[str, Row]] = {}
+        self._checked: tuple[dict[str, Row], dict[str, str]] | None = None
 
     # -- reading -----------------------------------------------------------------------
 
@@ -93,6 +94,7 @@ class LaptopIndex:
 
     def _adopt(self, doc: dict[str, Any]) -> None:
         self._doc = doc
+        self._checked = None
         visits = doc.setdefault("visits", {})
         self._by_uuid = {
             row["uuid"]: doc_id
@@ -111,7 +113,12 @@ class LaptopIndex:
 
     def active_rows(self) -> tuple[dict[str, Row], dict[str, str]]:
         """index.json's good rows by record id, and why each bad one is bad."""
-        return table_rows(self.document(), "visits", summary_row)
+        if self._checked is not None:
+            return self._checked
+        checked = table_rows(self.document(), "visits", summary_row)
+        if self._doc is not None:  # the writer's: checked once per write
+            self._checked = checked
+        return checked
 
     def shard_path(self, month: str) -> Path:
         return self.archive / f"{month}.json"
