@@ -1,5 +1,8 @@
 """Seconds to push one visit, and 1,000, into a PostgreSQL store of 1,000 and 100,000.
 
+Also the review list's queries on each store: the first page of 100, a merchant filter's
+count and page (what one keystroke asks), the figures.
+
     python bench/pg_push.py [--sizes 1000,100000] [--repeat 5]
 
 Starts a throw-away server (tests/pg_server.py: Debian's postgresql binaries, fsync off),
@@ -61,6 +64,28 @@ def timed_push(store: PgSharedStore, records: list[Outgoing]) -> tuple[float, in
     return took, peak
 
 
+def timed_review(store: PgSharedStore) -> dict[str, float]:
+    """What the review list asks of the database: the first page, a filter's count and
+    page (one keystroke), the figures."""
+    calls = {
+        "page_s": lambda: store.page(limit=100),
+        "filter_count_and_page_s": lambda: (
+            store.count({"merchant": "面"}),
+            store.page({"merchant": "面"}, limit=100),
+        ),
+        "stats_s": lambda: store.stats(),
+    }
+    took = {}
+    for name, call in calls.items():
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - started)
+        took[name] = round(min(times), 4)
+    return took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000")
@@ -79,7 +104,8 @@ def main() -> None:
                 filled = time.perf_counter() - started
                 ones = [timed_push(store, [fresh[n]]) for n in range(args.repeat)]
                 thousand = timed_push(store, fresh[args.repeat : args.repeat + 1000])
-                figures[str(size)] = {
+                review = timed_review(store)
+                figures[str(size)] = review | {
                     "fill_s": round(filled, 2),
                     "push_1_median_s": round(statistics.median(t for t, _ in ones), 4),
                     "push_1_peak_kib": round(max(p for _, p in ones) / 1024),

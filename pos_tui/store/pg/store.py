@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import socket
-import uuid as uuid_module
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -23,19 +22,19 @@ from typing import Any
 import psycopg
 from psycopg import errors
 
-from pos_tui.domain.decisions import decision_hash, signed_part
 from pos_tui.domain.keyring import Keyring
-from pos_tui.domain.signatures import Signer, canonical, sign
+from pos_tui.domain.signatures import Signer
 from pos_tui.store import schema
 from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.pg import decisions as pg_decisions
 from pos_tui.store.pg import keyring as pg_keyring
 from pos_tui.store.pg import paging
 from pos_tui.store.pg.checklists import PgChecklists
 from pos_tui.store.pg.connect import connect
 from pos_tui.store.pg.evidence import PgEvidenceFiles
 from pos_tui.store.pg.migrations import check_usable, migrate
+from pos_tui.store.pg.sending import send_files
 from pos_tui.store.shared import Outgoing, PushReport
-from pos_tui.store.shared_check import NamedFile, evidence_problem
 from pos_tui.store.shared_plan import Candidate, Plan, make_plan
 from pos_tui.store.storage import StoreError
 
@@ -254,7 +253,7 @@ class PgSharedStore:
         try:
             report.removed_temp_files = self.files.remove_stale_parts()
             writer = origin.get("device_id", "")
-            records = _send_files(
+            records = send_files(
                 self.files, records, evidence, file_progress, report, repair, writer
             )
             offered = list(checklists)
@@ -345,47 +344,16 @@ class PgSharedStore:
     # -- review decisions ----------------------------------------------------------------
 
     def add_review(self, review: dict[str, Any], signer: Signer) -> dict[str, Any]:
-        """Append one review decision, signed after the decision before it (`prev`): the
-        head row is locked for this transaction alone, so decisions are chained in the
-        order they commit and `decisions_after` never misses one that commits late."""
-        base = {"id": uuid_module.uuid4().hex, "at": now()} | review
-        for tried in range(1, RETRIES + 1):
-            decision = dict(base)
-            try:
-                with self.conn.transaction():
-                    head = self.conn.execute("SELECT hash FROM decision_head FOR UPDATE").fetchone()
-                    decision["prev"] = head[0] if head else ""
-                    signature = sign(signer, canonical(signed_part(decision)))
-                    decision["signature"] = signature.to_dict()
-                    digest = decision_hash(decision)
-                    found = self.conn.execute(
-                        "INSERT INTO decisions (uuid, body, hash) VALUES (%s, %s, %s)"
-                        " RETURNING seq",
-                        (
-                            str(decision.get("uuid", "")),
-                            json.dumps(decision, ensure_ascii=False),
-                            digest,
-                        ),
-                    ).fetchone()
-                    assert found is not None
-                    self.conn.execute(
-                        "UPDATE decision_head SET seq = %s, hash = %s", (found[0], digest)
-                    )
-                return decision
-            except (errors.DeadlockDetected, errors.SerializationFailure):
-                if tried == RETRIES:
-                    raise
-            except psycopg.Error as error:
-                raise PgWriteFailed(self.url, error) from None
-        raise AssertionError("unreachable")
+        """Append one review decision, signed after the one before it (`prev`)."""
+        try:
+            return pg_decisions.append(self.conn, review, signer)
+        except psycopg.Error as error:
+            raise PgWriteFailed(self.url, error) from None
 
     def decision_hash_at(self, seq: int) -> str:
         """The hash of the decision at `seq` ('' for 0): the `prev` its successor names,
         for checking only the decisions after it (`check_log(..., prev=...)`)."""
-        if seq <= 0:
-            return ""
-        found = self.conn.execute("SELECT hash FROM decisions WHERE seq = %s", (seq,)).fetchone()
-        return str(found[0]) if found else ""
+        return pg_decisions.hash_at(self.conn, seq)
 
     def reviews(self) -> list[dict[str, Any]]:
         """Every review decision, in the order they were appended."""
@@ -394,17 +362,7 @@ class PgSharedStore:
     def decisions_after(self, seq: int) -> list[tuple[int, dict[str, Any]]]:
         """The decisions appended after `seq` (0: all), each with its own seq to ask from
         next time; one of the wrong shape is left out and said in `damaged`."""
-        found = self.conn.execute(
-            "SELECT seq, body FROM decisions WHERE seq > %s ORDER BY seq", (seq,)
-        ).fetchall()
-        good: list[tuple[int, dict[str, Any]]] = []
-        bad: list[StoreError] = []
-        for at, body in found:
-            try:
-                good.append((int(at), schema.review_row(schema.parse_json(body.encode("utf-8")))))
-            except schema.ShapeError as error:
-                bad.append(StoreError(f"The decision {at} of the PostgreSQL store: {error}."))
-        self.damaged = tuple(bad)
+        good, self.damaged = pg_decisions.after(self.conn, seq)
         return good
 
     # -- the keyring ---------------------------------------------------------------------
@@ -420,77 +378,3 @@ class PgSharedStore:
 
     def trusted_keyring(self, data_folder: Path | None) -> Keyring:
         return pg_keyring.trusted_keyring(self.conn, self.url, data_folder)
-
-
-def _send_files(
-    target: PgEvidenceFiles,
-    records: list[Outgoing],
-    source: EvidenceFiles | None,
-    progress: FileProgress | None,
-    report: PushReport,
-    thorough: bool,
-    writer: str,
-) -> list[Outgoing]:
-    """The records whose files are all in the store now; the others go to `refused`.
-    Before the transaction: each chunk commits on its own, and nobody waits on an upload."""
-    if source is None:
-        return records
-    wanted: dict[str, NamedFile] = {}
-    for record in records:
-        for file in record.files:
-            wanted.setdefault(file.sha256, file)
-    if thorough:
-        lacking = [f for f in wanted.values() if target.check(f.sha256, f.size) is not None]
-    else:
-        missing = target.lacking((f.sha256, f.size) for f in wanted.values())
-        lacking = [f for f in wanted.values() if f.sha256 in missing]
-    meter = _Meter(progress, len(lacking), sum(f.size for f in lacking))
-    failed: dict[str, str] = {}
-    for file in lacking:
-        try:
-            target.copy_from(source, file.sha256, file.size, meter.wrote, writer)
-        except StoreError:
-            problem = source.check(file.sha256, file.size)
-            if problem is None:
-                raise
-            failed[file.sha256] = evidence_problem(file, problem, " on this laptop")
-            continue
-        meter.landed(file.size)
-    report.files_copied, report.bytes_copied = meter.files, meter.written
-    kept = []
-    for record in records:
-        whys = [failed[f.sha256] for f in record.files if f.sha256 in failed]
-        if whys:
-            report.refused.append((record.uuid, "; ".join(whys)))
-        else:
-            kept.append(record)
-    return kept
-
-
-class _Meter:
-    """("files", done, total) as each file lands, ("bytes", done, total) as bytes go."""
-
-    def __init__(self, progress: FileProgress | None, total_files: int, total_bytes: int) -> None:
-        self.progress = progress
-        self.total_files = total_files
-        self.total_bytes = total_bytes
-        self.files = 0
-        self.written = 0
-        self._done_bytes = 0
-        self._current = 0
-        if progress is not None and total_files:
-            progress("files", 0, total_files)
-
-    def wrote(self, count: int) -> None:
-        self.written += count
-        self._current += count
-        if self.progress is not None:
-            self.progress("bytes", self._done_bytes + self._current, self.total_bytes)
-
-    def landed(self, size: int) -> None:
-        self.files += 1
-        self._done_bytes += size
-        self._current = 0
-        if self.progress is not None:
-            self.progress("bytes", self._done_bytes, self.total_bytes)
-            self.progress("files", self.files, self.total_files)

@@ -1,0 +1,76 @@
+"""The review decisions in the database: appended, chained, read from where one left off.
+
+A decision names the hash of the one before it (`prev`, `domain/decisions.py`). The one row
+of `decision_head` holds that hash; an append locks it for its own short transaction,
+reads it, signs the decision after it, inserts it and moves the head on. So decisions are
+chained in the order they commit, and since the seq is drawn while the head is held, a
+reader asking for what came after the seq it last saw never misses one that commits late.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuid_module
+from typing import Any
+
+import psycopg
+from psycopg import errors
+
+from pos_tui.domain.decisions import decision_hash, signed_part
+from pos_tui.domain.signatures import Signer, canonical, sign
+from pos_tui.store import schema
+from pos_tui.store.keyring import now
+from pos_tui.store.storage import StoreError
+
+RETRIES = 3
+
+
+def append(conn: psycopg.Connection, review: dict[str, Any], signer: Signer) -> dict[str, Any]:
+    base = {"id": uuid_module.uuid4().hex, "at": now()} | review
+    for tried in range(1, RETRIES + 1):
+        decision = dict(base)
+        try:
+            with conn.transaction():
+                head = conn.execute("SELECT hash FROM decision_head FOR UPDATE").fetchone()
+                decision["prev"] = head[0] if head else ""
+                decision["signature"] = sign(signer, canonical(signed_part(decision))).to_dict()
+                digest = decision_hash(decision)
+                found = conn.execute(
+                    "INSERT INTO decisions (uuid, body, hash) VALUES (%s, %s, %s) RETURNING seq",
+                    (
+                        str(decision.get("uuid", "")),
+                        json.dumps(decision, ensure_ascii=False),
+                        digest,
+                    ),
+                ).fetchone()
+                assert found is not None
+                conn.execute("UPDATE decision_head SET seq = %s, hash = %s", (found[0], digest))
+            return decision
+        except (errors.DeadlockDetected, errors.SerializationFailure):
+            if tried == RETRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def hash_at(conn: psycopg.Connection, seq: int) -> str:
+    if seq <= 0:
+        return ""
+    found = conn.execute("SELECT hash FROM decisions WHERE seq = %s", (seq,)).fetchone()
+    return str(found[0]) if found else ""
+
+
+def after(
+    conn: psycopg.Connection, seq: int
+) -> tuple[list[tuple[int, dict[str, Any]]], tuple[StoreError, ...]]:
+    """(seq, decision) of those after `seq`, and why each of the wrong shape was left out."""
+    found = conn.execute(
+        "SELECT seq, body FROM decisions WHERE seq > %s ORDER BY seq", (seq,)
+    ).fetchall()
+    good: list[tuple[int, dict[str, Any]]] = []
+    bad: list[StoreError] = []
+    for at, body in found:
+        try:
+            good.append((int(at), schema.review_row(schema.parse_json(body.encode("utf-8")))))
+        except schema.ShapeError as error:
+            bad.append(StoreError(f"The decision {at} of the PostgreSQL store: {error}."))
+    return good, tuple(bad)
