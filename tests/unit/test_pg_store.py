@@ -25,6 +25,7 @@ import pytest
 
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.decisions import GAP_BEFORE, check_log, decision_hash
+from pos_tui.domain.integrity import ALTERED, EVIDENCE_REPLACED, VERIFIED
 from pos_tui.domain.keyring import Keyring
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.signatures import encode
@@ -36,8 +37,10 @@ from pos_tui.store.pg import is_pg_url
 from pos_tui.store.pg.connect import BadUrl, PasswordInUrl, parameters
 from pos_tui.store.pg.evidence import CHUNK, part_tag
 from pos_tui.store.pg.migrations import LATEST, NotAStore, SchemaTooNew, migrate
+from pos_tui.store.pg.source import PgSource
 from pos_tui.store.pg.store import _INSERT, PgSharedStore, insert_values
 from pos_tui.store.shared import Outgoing
+from pos_tui.store.sources import VisitRecord
 from pos_tui.store.storage import StoreError
 from pos_tui.store.sync import _checklist_files, _outgoing
 from tests.helpers.photos import jpeg
@@ -322,6 +325,36 @@ def test_evidence_goes_first_and_a_repair_gives_back_a_changed_record_and_a_repl
     assert pg.repair([record], {}, evidence=laptop).unchanged == [record.uuid]
 
 
+def test_a_record_read_back_verifies_as_signed_and_a_replaced_photo_shows(
+    tmp_path: Path,
+    store: LocalStore,
+    info: VisitInfo,
+    evidence_checklists: list[Checklist],
+    pg: PgSharedStore,
+    pg_url: str,
+) -> None:
+    admin = ensure_key(tmp_path / "admin", DEVICE)[0]
+    pg.create_genesis(admin, "系统管理员")
+    trusted = {"role": "technician", "name": "张伟", "employee_no": ""}
+    pg.append_keyring(
+        {"action": "trust", "public_key": encode(laptop_key(store).public_key), **trusted}, admin
+    )
+    record = photo_visit(store, info, evidence_checklists, [jpeg(5)])
+    laptop = EvidenceFiles(store.folder)
+    pg.push([record], {}, checklists=_checklist_files(store), evidence=laptop)
+    source = PgSource(pg_url, tmp_path / "supervisor")
+    try:
+        [row] = source.rows()
+        assert source.record(row).integrity.state == VERIFIED
+        [(data,)] = sql(pg, "SELECT data FROM evidence_chunks WHERE n = 0")
+        sql(pg, "UPDATE evidence_chunks SET data = %s WHERE n = 0", bytes(data)[:-1] + b"!")
+        shown = source.record(row).integrity
+        assert shown.state == ALTERED and EVIDENCE_REPLACED in shown.reasons
+        assert [type(found) for found in source.revisions(record.uuid)] == [VisitRecord]
+    finally:
+        source.close()
+
+
 def test_a_visit_whose_photo_is_replaced_on_the_laptop_is_refused_the_others_go(
     store: LocalStore, info: VisitInfo, evidence_checklists: list[Checklist], pg: PgSharedStore
 ) -> None:
@@ -522,8 +555,10 @@ WORKER = textwrap.dedent(
     """
     import base64, json, sys
     from pos_tui.store.keys import REVIEWER, load_key
-    from pos_tui.store.pg.store import _INSERT, PgSharedStore, insert_values
+    from pos_tui.store.pg.source import PgSource
+from pos_tui.store.pg.store import _INSERT, PgSharedStore, insert_values
     from pos_tui.store.shared import Outgoing
+from pos_tui.store.sources import VisitRecord
 
     url, plan_file, key_folder = sys.argv[1:4]
     rounds = json.loads(open(plan_file, encoding="utf-8").read())

@@ -147,6 +147,13 @@ class PgSharedStore:
         found = self.conn.execute(f"SELECT {paging.ROW_COLUMNS} FROM visits ORDER BY id")
         return self._rows(found.fetchall())
 
+    def rows_of(self, uuid: str) -> list[dict[str, Any]]:
+        """Every synced version of one visit, superseded and conflicting ones too."""
+        found = self.conn.execute(
+            f"SELECT {paging.ROW_COLUMNS} FROM visits WHERE uuid = %s ORDER BY id", (uuid,)
+        )
+        return self._rows(found.fetchall())
+
     def _rows(self, found: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
         rows, bad = [], []
         for values in found:
