@@ -171,7 +171,8 @@ class PushReport:
     """Visits whose index rows pointed at a missing or damaged record, now at a fresh copy."""
     batch: str | None = None
     adopted: int = 0
-    """Records of orphan batches (a sync killed before its index write) taken into the index."""
+    """Rows a killed write had journalled, put into the index by this one; for `adopt`, also
+    the records of batches no row named."""
     removed_orphans: int = 0
     removed_temp_files: int = 0
     replaced_rows: int = 0
@@ -365,24 +366,36 @@ class SharedStore:
             report.removed_temp_files = self._remove_temp_files()
             report.adopted = self._settle_index()
             self._copy_checklists(checklists)
-            # Only the shards of the uuids sent: what the plan needs to know is per uuid.
-            loaded = Loaded.read(self.folder, {shard_name(record.uuid) for record in records})
-            plan, replaced = self._plan(loaded.document(), records, {}, repair)
-            name = self._batch_name(origin) if plan.to_write else None
+            # Only the shards of the uuids sent, one at a time: every question of the plan
+            # is about one uuid, so the memory it needs is one shard's, not the index's.
+            change = Change()
+            plans: list[Plan] = []
+            replaced: list[int] = []
+            for shard, mine in _by_shard(records).items():
+                loaded = Loaded.read(self.folder, [shard])
+                plan, bad_rows = self._plan(loaded.document(), mine, {}, repair)
+                _add_change(change, loaded, plan, bad_rows)
+                plans.append(plan)
+                replaced += bad_rows
+            to_write = [entry for plan in plans for entry in plan.to_write]
+            name = self._batch_name(origin) if to_write else None
             write_batch = None
             if name is not None:
-                _locate(plan.to_write, name)
+                _locate(to_write, name)
+                change.batch = name
 
                 def write_batch() -> None:
-                    self._write_batch(name, plan.to_write)
-                    for done, _ in enumerate(plan.to_write, start=1):
+                    self._write_batch(name, to_write)
+                    for done, _ in enumerate(to_write, start=1):
                         if progress is not None:
-                            progress(done, len(plan.to_write))
+                            progress(done, len(to_write))
 
-            commit(self.folder, _change(loaded, plan, replaced, name), write_batch)
+            commit(self.folder, change, write_batch)
             report.batch = name
+            order = {record.uuid: n for n, record in reversed(list(enumerate(records)))}
             for outcome in ("added", "unchanged", "conflicts", "repointed"):
-                setattr(report, outcome, getattr(plan, outcome))
+                found = [uuid for plan in plans for uuid in getattr(plan, outcome)]
+                setattr(report, outcome, sorted(found, key=lambda uuid: order.get(uuid, 0)))
             report.replaced_rows = len(replaced)
             # Again at the end: when a killed write had left a shard and its .bak as two
             # links of one file, renaming the next .bak link over it does nothing (POSIX
@@ -403,7 +416,9 @@ class SharedStore:
             document = loaded.document()
             orphans = self._orphans(document)
             plan, _replaced = self._plan(document, [], orphans, repair=False)
-            commit(self.folder, _change(loaded, plan, [], None))
+            change = Change()
+            _add_change(change, loaded, plan, [])
+            commit(self.folder, change)
             report.adopted += len(plan.placed)
             report.removed_orphans = self._remove_redundant(
                 name
@@ -536,9 +551,16 @@ def _locate(lines: list[tuple[dict[str, Any], bytes]], name: str) -> None:
         offset += len(line) + 1
 
 
-def _change(loaded: Loaded, plan: Plan, replaced: list[int], batch: str | None) -> Change:
-    """The plan as puts and updates by shard and id: a journal can be applied twice."""
-    change = Change(batch)
+def _by_shard(records: list[Outgoing]) -> dict[str, list[Outgoing]]:
+    found: dict[str, list[Outgoing]] = {}
+    for record in records:
+        found.setdefault(shard_name(record.uuid), []).append(record)
+    return dict(sorted(found.items()))
+
+
+def _add_change(change: Change, loaded: Loaded, plan: Plan, replaced: list[int]) -> None:
+    """The plan as puts and updates by shard and id, so that a journal can be applied twice.
+    The rows and locations are the plan's own objects: `_locate` fills them in later."""
     ids = Ids(loaded.tables)
     for row in [*plan.placed, *(row for row, _ in plan.new_rows)]:
         shard = shard_name(row["uuid"])
@@ -548,9 +570,8 @@ def _change(loaded: Loaded, plan: Plan, replaced: list[int], batch: str | None) 
             change.update.append((*loaded.where[key], {flag: True}))
     for digest, (location, _line) in plan.repoint.items():
         for key in plan.repoint_rows[digest]:
-            change.update.append((*loaded.where[key], dict(location)))
+            change.update.append((*loaded.where[key], location))
     change.remove.extend(loaded.where[key] for key in replaced)
-    return change
 
 
 PART_KEPT_DAYS = 30
