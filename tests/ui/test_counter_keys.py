@@ -252,8 +252,7 @@ async def test_a_notification_leaves_the_sign_off_dialog_uncovered(
         await pilot.pause()
         box = dialog.query_one("#signoff-box")
         assert uncovered(box, app)
-        assert box.region in dialog.region  # moved, not pushed off the screen
-        assert dialog.query_one("#signoff-sign").region in box.region  # its buttons too
+        assert box.region in dialog.region  # shorter (it scrolls), not pushed off the screen
 
 
 async def test_a_notification_leaves_the_help_and_the_answers_uncovered(
