@@ -9,9 +9,11 @@
                                     never rewritten: the orders' history
 
 Every write takes the shared store's lock, as syncs and decisions do, and writes each file
-with `write_json_atomically`: a reader sees a whole file, old or new. A write killed between
-files leaves `all.json` the truth: the next write rewrites every assignee file it touches
-from it, and `rebuild_assignee_files` rewrites them all. Importing reads `all.json` once,
+with `write_json_atomically`: a reader sees a whole file, old or new. `all.json` is the truth,
+the assignee files are derived from it: before `all.json` is replaced, the names of the
+assignees whose files will change are written to `assignees-pending.json`, so a write
+killed between the files has the next write rewrite those from `all.json` (and
+`rebuild_assignee_files` rewrites them all). Importing reads `all.json` once,
 compares each row's hash with the one kept, and writes `all.json` and the files of the
 assignees whose orders changed once each: re-importing the same file writes nothing.
 
@@ -37,6 +39,7 @@ from pos_tui.store.shared import SharedStore
 from pos_tui.store.storage import (
     StoreDamaged,
     StoreError,
+    fsync_folder,
     remove_stray_temp_files,
     write_json_atomically,
 )
@@ -45,6 +48,7 @@ ORDERS_DIR = "orders"
 ALL_NAME = "all.json"
 BY_ASSIGNEE = "by-assignee"
 EVENTS = "events"
+PENDING = "assignees-pending.json"
 LAPTOP_NAME = "orders.json"
 MAX_ORDERS_BYTES = 256 * 1024 * 1024
 
@@ -195,6 +199,12 @@ class _Writing:
             remove_stray_temp_files(sub)  # we hold the lock: their writers are gone
         self.entries = all_orders(self.shared)
         self.before = dict(self.entries)
+        pending = self.folder / PENDING
+        left = _read(pending)
+        if isinstance(left, dict) and isinstance(left.get("assignees"), list):
+            self.write_assignees(str(name) for name in left["assignees"])
+        if left is not None:
+            pending.unlink()
 
     def event(self, number: str, what: str, **detail: Any) -> None:
         self.events.append({"order": number, "what": what} | detail)
@@ -208,8 +218,6 @@ class _Writing:
         write_json_atomically(
             events_path, {"at": self.at, "by": self.by, "events": self.events}, keep_backup=False
         )
-        document = {"orders": {n: e.to_dict() for n, e in self.entries.items()}}
-        write_json_atomically(self.folder / ALL_NAME, document)
         touched: set[str] = set()
         for number, entry in self.entries.items():
             old = self.before.get(number)
@@ -217,7 +225,14 @@ class _Writing:
                 touched.add(entry.assignee)
                 if old is not None:
                     touched.add(old.assignee)
+        # Which assignee files are about to be out of step, before all.json changes: a
+        # write killed after all.json has them rewritten by the next (`load`).
+        pending = self.folder / PENDING
+        write_json_atomically(pending, {"assignees": sorted(touched)}, keep_backup=False)
+        document = {"orders": {n: e.to_dict() for n, e in self.entries.items()}}
+        write_json_atomically(self.folder / ALL_NAME, document)
         self.write_assignees(touched)
+        pending.unlink()
 
     def write_assignees(self, names: Iterable[str]) -> None:
         wanted = {name for name in names if name}
@@ -227,9 +242,14 @@ class _Writing:
         for number, entry in self.entries.items():
             if entry.assignee in mine and not entry.closed_at:
                 mine[entry.assignee][number] = entry.to_dict()
+        # Not fsynced one by one: an import for 500 technicians would spend seconds in
+        # fsync, and these files are derived from all.json, which is (rebuild_assignee_files).
+        # Each still appears whole by its rename; the folder is fsynced once, at the end.
         for name, orders in mine.items():
             path = self.folder / BY_ASSIGNEE / f"{assignee_key(name)}.json"
-            write_json_atomically(path, {"assignee": name, "orders": orders}, keep_backup=False)
+            document = {"assignee": name, "orders": orders}
+            write_json_atomically(path, document, durable=False, keep_backup=False)
+        fsync_folder(self.folder / BY_ASSIGNEE)
 
 
 @contextlib.contextmanager

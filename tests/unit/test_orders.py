@@ -257,3 +257,22 @@ def test_due_inspections_command(tmp_path: Path, bank: Bank) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "0 merchant(s) due an inspection." in done.stderr
+
+
+def test_a_write_cut_off_before_the_assignee_files_is_finished_by_the_next(
+    bank: Bank,
+) -> None:
+    """What a write killed after all.json and before the assignee files leaves: the pending
+    names, and their files a change behind. The next write of any kind puts them right."""
+    order_store.import_orders(bank.shared, [order("WO-1", "张伟")], "李主管", "list.csv")
+    folder = bank.shared / "orders"
+    mine = folder / "by-assignee" / f"{order_store.assignee_key('张伟')}.json"
+    stale = mine.read_bytes()
+    order_store.assign(bank.shared, ["WO-1"], "李娜", "李主管")
+    mine.write_bytes(stale)  # as if the write had stopped before rewriting it
+    (folder / order_store.PENDING).write_text('{"assignees": ["张伟", "李娜"]}', "utf-8")
+    assert "WO-1" in order_store.assignee_orders(bank.shared, "张伟")
+    order_store.import_orders(bank.shared, [order("WO-1", "张伟")], "李主管", "list.csv")
+    assert order_store.assignee_orders(bank.shared, "张伟") == {}
+    assert list(order_store.assignee_orders(bank.shared, "李娜")) == ["WO-1"]
+    assert not (folder / order_store.PENDING).exists()
