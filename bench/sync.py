@@ -108,10 +108,9 @@ def template_records(scratch: Path) -> list[tuple[dict[str, Any], bytes]]:
     share.mkdir()
     with LocalStore.open(laptop) as store:
         sync(store, share, create=True)
-    store = SharedStore.open(share)
     return [
         (row, read_slice(share / BATCHES_DIR / row["batch"], row["offset"], row["length"]))
-        for row in store.rows()
+        for row in SharedStore.open(share).rows()
     ]
 
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,7 +184,7 @@ def test_a_deep_shard_is_damage_and_a_sync_into_other_shards_still_lands(
     assert journal_names(bank.shared) == []
 
 
-def make_legacy(shared: Path) -> list[dict[str, object]]:
+def make_legacy(shared: Path) -> list[dict[str, Any]]:
     """The index as a store made before the shards held it: one index.json."""
     rows = SharedStore.open(shared).rows()
     (shared / "index.json").write_text(
@@ -218,6 +219,7 @@ def test_an_old_single_index_is_read_and_moved_into_shards_by_the_first_write(
 KILL_IN_MIGRATION = """
 import os, signal, sys
 from pathlib import Path
+from typing import Any
 from pos_tui.store import shared_index
 from pos_tui.store.local import LocalStore
 from pos_tui.store.sync import sync
