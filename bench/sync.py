@@ -20,15 +20,12 @@ its `build` fills the tables in bulk, its `target` is what `sync` opens it by.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid as uuid_module
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,20 +33,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from pos_tui.demo import demo_sessions  # noqa: E402
-from pos_tui.domain.loader import load_checklists  # noqa: E402
-from pos_tui.domain.safe_read import read_slice  # noqa: E402
-from pos_tui.locations import shipped_checklists_dir  # noqa: E402
-from pos_tui.store.checklist_copies import CHECKLISTS_DIR  # noqa: E402
-from pos_tui.store.local import LocalStore  # noqa: E402
-from pos_tui.store.shared import BATCHES_DIR, SharedStore  # noqa: E402
-from pos_tui.store.shared_index import TABLE, index_dir, shard_name, shard_path  # noqa: E402
-from pos_tui.store.storage import write_json_atomically  # noqa: E402
-from pos_tui.store.sync import sync  # noqa: E402
-
-TEMPLATES = 40
-BATCH_SIZE = 1000
+from _share_fill import Templates, fill_share, laptop_with, template_records  # noqa: E402
 
 CHILD = """
 import json, resource, sys, time
@@ -86,72 +72,13 @@ print(json.dumps({"seconds": seconds, "rss_before_mb": before, "rss_after_mb": a
 
 @dataclass(frozen=True)
 class Kind:
-    build: Callable[[Path, int, list[tuple[dict[str, Any], bytes]]], Path]
-    """(scratch folder, visits, template records) -> the target a sync is given."""
+    build: Callable[[Path, int, Templates], Path]
+    """(scratch folder, visits, template records) -> the target a sync is given, made
+    inside the scratch folder and removed after its cases."""
 
 
-def checklists() -> list[Any]:
-    return load_checklists([shipped_checklists_dir()]).checklists
-
-
-def laptop_with(folder: Path, count: int, seed: int) -> Path:
-    with LocalStore.open(folder) as store:
-        store.bulk_add(demo_sessions(checklists(), count, seed=seed))
-    return folder
-
-
-def template_records(scratch: Path) -> list[tuple[dict[str, Any], bytes]]:
-    """A few dozen real records with their index rows, as a sync lays them in a share
-    (whose checklist copies `fill_share` takes too)."""
-    laptop = laptop_with(scratch / "templates-laptop", TEMPLATES, seed=7)
-    share = scratch / "templates-share"
-    share.mkdir()
-    with LocalStore.open(laptop) as store:
-        sync(store, share, create=True)
-    return [
-        (row, read_slice(share / BATCHES_DIR / row["batch"], row["offset"], row["length"]))
-        for row in SharedStore.open(share).rows()
-    ]
-
-
-def fill_share(folder: Path, count: int, templates: list[tuple[dict[str, Any], bytes]]) -> Path:
-    """A shared store of `count` visits, written directly: batches of 1,000 records, then
-    each index shard once. `folder` is two levels under the scratch folder."""
-    (folder / BATCHES_DIR).mkdir(parents=True)
-    shards: dict[str, dict[str, Any]] = {}
-    for start in range(0, count, BATCH_SIZE):
-        name = f"20260101T000000-bench-{start // BATCH_SIZE:08x}.jsonl"
-        offset = 0
-        with open(folder / BATCHES_DIR / name, "wb") as batch:
-            for n in range(start, min(count, start + BATCH_SIZE)):
-                row, line = templates[n % len(templates)]
-                uuid = str(uuid_module.uuid4())
-                line = line.replace(row["uuid"].encode(), uuid.encode())
-                batch.write(line + b"\n")
-                table = shards.setdefault(shard_name(uuid), {})
-                table[str(len(table) + 1)] = row | {
-                    "uuid": uuid,
-                    "batch": name,
-                    "offset": offset,
-                    "length": len(line),
-                    "record_hash": hashlib.sha256(line).hexdigest(),
-                }
-                offset += len(line) + 1
-    index_dir(folder).mkdir()
-    for shard, table in shards.items():
-        write_json_atomically(shard_path(folder, shard), {TABLE: table}, durable=False)
-    # The checklists the records name, as the first sync of a real store left them.
-    shutil.copytree(
-        folder.parent.parent / "templates-share" / CHECKLISTS_DIR, folder / CHECKLISTS_DIR
-    )
-    # On disk before anything is timed: the writeback of a fresh fill would slow the
-    # fsyncs of the first case.
-    os.sync()
-    return folder
-
-
-def build_share(scratch: Path, count: int, templates: list[tuple[dict[str, Any], bytes]]) -> Path:
-    return fill_share(scratch / f"share-{count}", count, templates)
+def build_share(scratch: Path, count: int, templates: Templates) -> Path:
+    return fill_share(scratch / "share" / f"share-{count}", count, templates, scratch)
 
 
 KINDS: dict[str, Kind] = {"share": Kind(build_share)}
@@ -191,7 +118,7 @@ def main() -> None:
             first: dict[int, dict[str, Any]] = {}
             for visits in stored:
                 started = time.perf_counter()
-                target = KINDS[kind].build(scratch / kind, visits, templates)
+                target = KINDS[kind].build(scratch, visits, templates)
                 build_s = time.perf_counter() - started
                 for count in new:
                     laptop = scratch / "case-laptop"
@@ -212,7 +139,7 @@ def main() -> None:
                     line["ratio_s"] = round(line["sync_s"] / base["sync_s"], 2)
                     line["ratio_peak"] = round(line["peak_mb"] / base["peak_mb"], 2)
                     print(json.dumps(line), flush=True)
-                shutil.rmtree(scratch / kind, ignore_errors=True)
+                shutil.rmtree(target, ignore_errors=True)
 
 
 if __name__ == "__main__":

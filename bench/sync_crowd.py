@@ -1,0 +1,149 @@
+"""Many laptops syncing one visit each at the same moment into one shared store.
+
+    python bench/sync_crowd.py [--laptops 30] [--stored 50000] [--lock-timeout S]
+
+Each laptop is a child process that opens its own store (one signed visit), says it is
+ready, and waits on its standard input; when all are ready the parent writes one byte to
+each, and they sync together. Each child times its wait for the shared lock and how long
+it held it (by timing `FileLock` itself), and the whole sync. Prints one JSON line per
+laptop that failed, then one summary line: failures, the longest wait, the longest hold.
+`--lock-timeout` gives the children another wait than the store's default
+(`pos_tui.store.shared.LOCK_TIMEOUT_S`), e.g. 30 to see what the earlier default did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _share_fill import fill_share, laptop_with, template_records  # noqa: E402
+
+LAPTOP = """
+import json, sys, time
+from pathlib import Path
+from pos_tui.store import os_lock
+from pos_tui.store.local import LocalStore
+from pos_tui.store.storage import StoreError
+from pos_tui.store.sync import sync
+
+laptop, target, timeout = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+waits, holds = [], []
+acquire, release = os_lock.FileLock.acquire, os_lock.FileLock.release
+
+def timed_acquire(self):
+    started = time.perf_counter()
+    try:
+        acquire(self)
+    finally:
+        waits.append(time.perf_counter() - started)
+    self._held_since = time.perf_counter()
+
+def timed_release(self):
+    if self._fd is not None:
+        holds.append(time.perf_counter() - self._held_since)
+    release(self)
+
+os_lock.FileLock.acquire, os_lock.FileLock.release = timed_acquire, timed_release
+with LocalStore.open(laptop) as store:
+    print("ready", flush=True)
+    sys.stdin.read(1)  # the barrier: every laptop is released by the same byte
+    started = time.perf_counter()
+    error = ""
+    try:
+        report = sync(store, target, lock_timeout=float(timeout) if timeout else None)
+        added = len(report.pushed.added)
+    except StoreError as failed:
+        error, added = str(failed), 0
+    seconds = time.perf_counter() - started
+print(json.dumps({"laptop": laptop.name, "sync_s": seconds, "waits": waits, "holds": holds,
+                  "added": added, "error": error}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--laptops", type=int, default=30)
+    parser.add_argument("--stored", type=int, default=50_000)
+    parser.add_argument(
+        "--lock-timeout", default="", help="seconds; the store's default if not given"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        scratch = Path(name)
+        started = time.perf_counter()
+        share = fill_share(scratch / "share", args.stored, template_records(scratch), scratch)
+        build_s = time.perf_counter() - started
+        laptops = [
+            laptop_with(scratch / f"laptop-{n:02d}", 1, seed=1000 + n) for n in range(args.laptops)
+        ]
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", LAPTOP, str(laptop), str(share), args.lock_timeout],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for laptop in laptops
+        ]
+        for child in children:
+            assert child.stdout is not None
+            if child.stdout.readline().strip() != "ready":
+                raise SystemExit(child.communicate()[1])
+        released = time.perf_counter()
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go")
+            child.stdin.flush()
+        results: list[dict[str, Any]] = []
+        for child in children:
+            out, err = child.communicate(timeout=900)
+            if child.returncode != 0:
+                results.append({"error": err.strip().splitlines()[-1:], "waits": [], "holds": []})
+                continue
+            results.append(json.loads(out.splitlines()[-1]))
+        all_done_s = time.perf_counter() - released
+        rows = len(_rows(share))
+    failures = [result for result in results if result.get("error")]
+    for failure in failures:
+        print(json.dumps({"failed": failure.get("laptop"), "error": failure["error"]}))
+    waits = [wait for result in results for wait in result["waits"]]
+    holds = [hold for result in results for hold in result["holds"]]
+    print(
+        json.dumps(
+            {
+                "laptops": args.laptops,
+                "stored": args.stored,
+                "failures": len(failures),
+                "longest_wait_s": round(max(waits, default=0), 3),
+                "median_wait_s": round(sorted(waits)[len(waits) // 2], 3) if waits else 0,
+                "longest_hold_s": round(max(holds, default=0), 3),
+                "median_hold_s": round(sorted(holds)[len(holds) // 2], 3) if holds else 0,
+                "longest_sync_s": round(max((r.get("sync_s", 0) for r in results), default=0), 3),
+                "all_done_s": round(all_done_s, 3),
+                "rows_after": rows,
+                "build_s": round(build_s, 1),
+            }
+        )
+    )
+
+
+def _rows(share: Path) -> list[dict[str, Any]]:
+    from pos_tui.store.shared import SharedStore
+
+    return SharedStore.open(share).rows()
+
+
+if __name__ == "__main__":
+    main()
