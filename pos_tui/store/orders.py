@@ -35,7 +35,6 @@ from typing import Any
 from pos_tui.domain.orders import Order
 from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 from pos_tui.store.schema import ShapeError, parse_json
-from pos_tui.store.shared import SharedStore
 from pos_tui.store.storage import (
     StoreDamaged,
     StoreError,
@@ -254,6 +253,9 @@ class _Writing:
 
 @contextlib.contextmanager
 def _changing(shared: Path, by: str) -> Any:
+    # Imported here: the laptop's home reads its orders at start-up, and writes are rare.
+    from pos_tui.store.shared import SharedStore
+
     store = SharedStore.open(shared)
     with store.locked():
         writing = _Writing(shared, by)
@@ -329,6 +331,8 @@ def close(shared: Path, number: str, reason: str, by: str) -> bool:
 
 def rebuild_assignee_files(shared: Path, by: str = "rebuild") -> int:
     """Every assignee's file written again from `all.json`; how many."""
+    from pos_tui.store.shared import SharedStore
+
     with SharedStore.open(shared).locked():
         writing = _Writing(shared, by)
         writing.load()
