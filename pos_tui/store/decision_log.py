@@ -77,6 +77,34 @@ class Head:
     hash: str
 
 
+@dataclass(frozen=True)
+class DecisionMark:
+    """How far a reader has read the log: where to go on from, and what to check there."""
+
+    seq: int
+    """The last decision file read (0: only those of the old `reviews.json`)."""
+    hash: str
+    """That decision's hash (`decisions.decision_hash`): the next one names it as `prev`."""
+    legacy: tuple[int, int] | None
+    """(size, mtime in ns) of `reviews.json` when it was read, None without one: an earlier
+    version still writing there is seen by a stat."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a reader that had read up to a mark reads now."""
+
+    entries: list[Entry]
+    """In log order: everything when `whole`, else only what came after the mark."""
+    prev: str
+    """The hash the first of `entries` should name as `prev`."""
+    mark: DecisionMark
+    """How far the log has been read with these."""
+    whole: bool
+    lost: bool = False
+    """The decision the mark names is no longer there as it was: the log was cut there."""
+
+
 def bucket_of(seq: int) -> int:
     return seq // BUCKET_SIZE
 
@@ -117,6 +145,26 @@ class DecisionLog:
         entries, bad = self._files_after(seq)
         self.damaged = bad
         return entries
+
+    def read_since(self, known: DecisionMark | None) -> Reading:
+        """The decisions after `known`, or all of them: on a first read, when `reviews.json`
+        has changed since (an earlier version wrote to it), or when the decision `known`
+        names is gone or altered (`lost`). Reading only what is new costs what is new."""
+        stamp = self.legacy_stamp()
+        legacy = None if stamp is None else (stamp[0], stamp[1])
+        lost = False
+        if known is not None and known.legacy == legacy:
+            if known.seq == 0 or self._still_there(known):
+                entries = self.after(known.seq)
+                return Reading(entries, known.hash, _mark(entries, legacy, known), whole=False)
+            lost = True
+        entries = self.all()
+        start = DecisionMark(0, "", legacy)
+        return Reading(entries, "", _mark(entries, legacy, start), whole=True, lost=lost)
+
+    def _still_there(self, known: DecisionMark) -> bool:
+        found = self.read(known.seq)
+        return found is not None and decision_hash(found) == known.hash
 
     def read(self, seq: int) -> dict[str, Any] | None:
         """Decision `seq` as it lies in its file; None when it is missing or unreadable."""
@@ -310,6 +358,15 @@ class DecisionLog:
         for folder in {self.root, self.path_of(seq).parent, self.path_of(seq + 1).parent}:
             if folder.is_dir():
                 remove_stray_temp_files(folder)
+
+
+def _mark(
+    entries: list[Entry], legacy: tuple[int, int] | None, known: DecisionMark
+) -> DecisionMark:
+    if not entries:
+        return DecisionMark(known.seq, known.hash, legacy)
+    seq, row = entries[-1]
+    return DecisionMark(seq, decision_hash(row), legacy)
 
 
 def _publish(temp: Path, path: Path) -> None:

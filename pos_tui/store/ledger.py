@@ -21,6 +21,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
+from pos_tui.store.decision_log import DecisionMark
 from pos_tui.store.schema import ledger_row, table_rows
 from pos_tui.store.storage import AtomicJSONStorage, read_json_document
 
@@ -30,19 +31,6 @@ DECISIONS_TABLE = "decisions"
 
 def target_key(folder: Path) -> str:
     return str(folder.expanduser().resolve())
-
-
-@dataclass(frozen=True)
-class DecisionMark:
-    """How far this laptop has read a shared store's decision log."""
-
-    seq: int
-    """The last decision file read (0: only those of the store's old `reviews.json`)."""
-    hash: str
-    """That decision's hash (`decisions.decision_hash`): the next one names it as `prev`."""
-    legacy: tuple[int, int] | None
-    """(size, mtime in ns) of the store's `reviews.json` when it was read, None without one:
-    an earlier version still writing there is seen by a stat."""
 
 
 @dataclass(frozen=True)

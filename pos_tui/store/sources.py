@@ -23,6 +23,7 @@ from pos_tui.domain.integrity import Integrity, integrity
 from pos_tui.domain.keyring import Keyring
 from pos_tui.domain.session import Session
 from pos_tui.store import checklist_copies
+from pos_tui.store.decision_log import DecisionMark
 from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.local import VISITS_DIR, LocalStore
@@ -158,6 +159,8 @@ class SharedSource:
         self.store = SharedStore.open(folder)
         self.keyring = trusted_keyring(folder, data_folder)
         self._checked: list[CheckedDecision] | None = None
+        self._read_to: DecisionMark | None = None
+        self._decision_damage: tuple[StoreDamaged, ...] = ()
 
     def rows(self) -> list[dict[str, Any]]:
         return _newest_first([row for row in self.store.rows() if not row.get("superseded")])
@@ -168,9 +171,26 @@ class SharedSource:
         return self.store.damaged
 
     def checked_decisions(self, fresh: bool = False) -> list[CheckedDecision]:
-        """Every decision of the store's log, each with what can be believed of it."""
+        """Every decision of the store's log, each with what can be believed of it.
+
+        `fresh` reads again, but only the decisions appended since the last read, when the
+        log still goes on from the last one read (each costs a signature check, and a list
+        refreshed at 50,000 decisions would check them all again); otherwise everything. A
+        decision removed from the middle meanwhile shows from the next source opened."""
         if self._checked is None or fresh:
-            self._checked = check_log(self.store.reviews(), self.keyring)
+            log = self.store.decision_log
+            reading = log.read_since(None if self._checked is None else self._read_to)
+            rows = [row for _seq, row in reading.entries]
+            new = check_log(rows, self.keyring, reading.prev)
+            if reading.whole or self._checked is None:
+                self._checked, self._decision_damage = new, log.damaged
+            else:
+                self._checked = self._checked + new
+                said = set(self._decision_damage)
+                self._decision_damage += tuple(d for d in log.damaged if d not in said)
+            self._read_to = reading.mark
+            others = tuple(e for e in self.store.damaged if not log.owns(e.path))
+            self.store.damaged = others + self._decision_damage
         return self._checked
 
     def decisions_by_visit(self) -> dict[str, list[dict[str, Any]]]:

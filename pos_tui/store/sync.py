@@ -36,14 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pos_tui.domain.decisions import check_log, counted, decision_hash, has_gap, record_sha256
+from pos_tui.domain.decisions import check_log, counted, has_gap, record_sha256
 from pos_tui.domain.session import Status
 from pos_tui.store import schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
-from pos_tui.store.decision_log import DecisionLog, Entry
+from pos_tui.store.decision_log import DecisionMark
 from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.keyring import trusted_keyring
-from pos_tui.store.ledger import DecisionMark, Landed, SyncLedger
+from pos_tui.store.ledger import Landed, SyncLedger
 from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import Outgoing, PushReport, SharedStore
 from pos_tui.store.shared_check import NamedFile, named_files
@@ -214,7 +214,7 @@ def sync(
     report.settled = len(survey.settled)
     local.mark_synced(report.pushed.landed + survey.settled)
     log = shared.decision_log
-    incoming = _incoming(log, ledger.decision_mark(target))
+    incoming = log.read_since(ledger.decision_mark(target))
     checked = check_log([row for _seq, row in incoming.entries], keyring, incoming.prev)
     report.forged_decisions = sum(1 for c in checked if not c.counts)
     report.decision_log_gap = incoming.lost or has_gap(checked)
@@ -366,48 +366,6 @@ class Applied:
     uuid: str
     before: int
     after: int
-
-
-@dataclass(frozen=True)
-class _Incoming:
-    entries: list[Entry]
-    """The decisions this sync reads, in log order."""
-    prev: str
-    """The hash the first of them should name as `prev`."""
-    mark: DecisionMark
-    """How far the log has been read once they are applied."""
-    lost: bool = False
-    """The decision this laptop read last is no longer in the log as it was."""
-
-
-def _incoming(log: DecisionLog, known: DecisionMark | None) -> _Incoming:
-    """The decisions after `known`; all of them on a first sync, when the store's old
-    `reviews.json` has changed since (an earlier version wrote to it), or when the decision
-    `known` names is gone or altered (the log was cut there: a gap, said)."""
-    stamp = log.legacy_stamp()
-    legacy = None if stamp is None else (stamp[0], stamp[1])
-    lost = False
-    if known is not None and known.legacy == legacy:
-        if known.seq == 0 or _still_there(log, known):
-            entries = log.after(known.seq)
-            return _Incoming(entries, known.hash, _mark(entries, legacy, known))
-        lost = True
-    entries = log.all()
-    return _Incoming(entries, "", _mark(entries, legacy, DecisionMark(0, "", legacy)), lost)
-
-
-def _still_there(log: DecisionLog, known: DecisionMark) -> bool:
-    found = log.read(known.seq)
-    return found is not None and decision_hash(found) == known.hash
-
-
-def _mark(
-    entries: list[Entry], legacy: tuple[int, int] | None, known: DecisionMark
-) -> DecisionMark:
-    if not entries:
-        return DecisionMark(known.seq, known.hash, legacy)
-    seq, row = entries[-1]
-    return DecisionMark(seq, decision_hash(row), legacy)
 
 
 def pull_reviews(local: LocalStore, decisions: list[dict[str, Any]]) -> list[Applied]:

@@ -110,7 +110,7 @@ def test_after_reads_only_the_buckets_from_its_own_on(bank: Bank) -> None:
     log = log_of(bank)
     assert log.path_of(1500) == bank.shared / "decisions" / "000001" / "000001500.json"
     log.path_of(1).write_bytes(b"{not json")  # in bucket 0, which after(1499) never opens
-    assert log.after(1499) == [(1500, late)] and log.damaged == ()
+    assert log.after(1499) == [(1500, late)] and not log.damaged
     assert rows(log.all()) == [late]
     assert [damage.path for damage in log.damaged] == [log.path_of(1)]
 
@@ -289,7 +289,7 @@ def run_writer(bank: Bank, count: int, kill_at: str = "") -> subprocess.Complete
 def assert_whole_chain(bank: Bank, count: int) -> None:
     log = log_of(bank)
     found = log.all()
-    assert log.damaged == ()
+    assert not log.damaged
     assert [seq for seq, _row in found] == list(range(1, count + 1))
     every = checked(bank, rows(found))
     assert [c.state for c in every] == [VALID] * count and not has_gap(every)
@@ -317,7 +317,7 @@ def test_killed_before_naming_its_file_it_leaves_nothing_but_a_temporary_file(
     log = log_of(bank)
     assert not log.path_of(2).exists()
     assert len(list(log.root.rglob(".*.tmp"))) == 1
-    assert [seq for seq, _row in log.all()] == [1] and log.damaged == ()
+    assert [seq for seq, _row in log.all()] == [1] and not log.damaged
     append(bank, 1)  # under the lock: the killed writer's temporary file goes
     assert_whole_chain(bank, 2)
 
@@ -347,7 +347,7 @@ def test_a_writer_killed_at_random_moments_leaves_whole_decisions_only(bank: Ban
             child.stderr.close()
         log = log_of(bank)
         log.all()
-        assert log.damaged == ()  # every named file is a whole decision
+        assert not log.damaged  # every named file is a whole decision
     append(bank, 1)
     count = len(log_of(bank).all())
     assert_whole_chain(bank, count)
@@ -494,3 +494,21 @@ def test_a_sync_killed_while_applying_is_finished_by_the_next_and_nothing_twice(
         assert sync(store, bank.shared).reviews_applied == 0
         ledger = SyncLedger(laptop).synced(bank.shared)
         assert all(ledger[s.uuid] == s.revision for s in store.summaries())
+
+
+def test_the_review_list_refreshed_checks_only_the_decisions_appended_since(bank: Bank) -> None:
+    append(bank, 2)
+    source = SharedSource(bank.shared, bank.reviewer)
+    assert [c.state for c in source.checked_decisions()] == [VALID] * 2
+    log = log_of(bank)
+    log.path_of(1).write_bytes(b"{garbled")  # read already: a refresh does not read it again
+    append(bank, 1)
+    refreshed = source.checked_decisions(fresh=True)
+    assert [c.state for c in refreshed] == [VALID] * 3 and not has_gap(refreshed)
+    assert not source.damaged
+    # The last one read is gone: everything is read again, and the damage shows.
+    log.path_of(3).unlink()
+    again = source.checked_decisions(fresh=True)
+    assert [c.row["comment"] for c in again] == ["第1条"]
+    assert [d.path for d in source.damaged] == [log.path_of(1)]
+    assert has_gap(again)
