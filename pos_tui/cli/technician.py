@@ -39,7 +39,7 @@ def run(
     if not any(folder.glob("*.y*ml")):
         fail(f"there are no checklists in {folder}; see `pos-tui validate`.")
     settings = load_settings()
-    store = LocalStore.open(local_folder(ctx, data_dir))
+    store = LocalStore.open(local_folder(ctx, data_dir), progress=_reindexing)
     # Checklists load on the writer thread while the home screen comes up.
     services = Services.loading_checklists(store, folder, settings)
     try:
@@ -47,6 +47,13 @@ def run(
     finally:
         services.close()
         store.close()
+
+
+def _reindexing(done: int, total: int) -> None:
+    """Only a one-off job reports (an old index split, a rescan), before the app starts."""
+    end = "\n" if done >= total else ""
+    line = f"\r整理访问索引 / Reorganising the visit index: {done}/{total}"
+    print(line, end=end, file=sys.stderr, flush=True)
 
 
 @click.command()

@@ -529,8 +529,13 @@ class LocalStore:
                     progress(count)
             os.sync()
             known: dict[str, dict[str, Any]] = {}
-            for row in self.laptop.all_rows(lambda _path, _why: None):
+            bad: list[str] = []
+            for row in self.laptop.all_rows(lambda _path, why: bad.append(why)):
                 known.setdefault(row["uuid"], row)
+            if bad:
+                # A bad row's visit is told by its file alone: list them all.
+                self._rescan(None)
+                return len(rows)
             for row in rows:
                 known.setdefault(row["uuid"], row)
             self.laptop.rebuild(list(known.values()))

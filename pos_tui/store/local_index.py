@@ -80,6 +80,7 @@ class LaptopIndex:
         self._next_id = 1
         self._shards: dict[str, dict[str, Row]] = {}
         self._checked: tuple[dict[str, Row], dict[str, str]] | None = None
+        self._dropped: list[str] = []
 
     # -- reading -----------------------------------------------------------------------
 
@@ -171,6 +172,7 @@ class LaptopIndex:
             return self._shard_rows(month).get(uuid)
         finally:
             self._shards.clear()
+            self._dropped.clear()
 
     def counts(self) -> dict[str, int]:
         """Visits by status, without reading the archive: its counts are kept per month."""
@@ -226,6 +228,13 @@ class LaptopIndex:
         bound = self._cut(active, adds, bound)
         moving = {uuid: month for month, added in adds.items() for uuid in added}
         moving |= {uuid: month for month, taken in removes.items() for uuid in taken}
+        for month in adds.keys() | removes.keys():
+            self._shard_rows(month)
+        if self._dropped:
+            # Their visits would be in no row once the file is written: the next start
+            # lists visits/ to index them again from their files.
+            self.journal.ask_rescan(f"bad rows of {ARCHIVE_DIR}/{self._dropped[0]}.json")
+            self._dropped.clear()
         self.journal.begin(moving)
         try:
             self._move(active, bound, adds, removes)
@@ -259,9 +268,11 @@ class LaptopIndex:
         if month not in self._shards:
             rows: dict[str, Row] = {}
             if self.shard_path(month).exists():
-                good, _bad = table_rows(self.shard(month), "visits", summary_row)
+                good, bad = table_rows(self.shard(month), "visits", summary_row)
                 # A bad row is dropped when its file is next written, as in index.json.
                 rows = {row["uuid"]: row for row in good.values()}
+                if bad:
+                    self._dropped.append(month)
             self._shards[month] = rows
         return self._shards[month]
 
@@ -349,6 +360,7 @@ class LaptopIndex:
             if progress is not None:
                 progress(done, len(rows))
         self._shards.clear()
+        self._dropped.clear()
         self.document()["archive"] = {}
         statuses = {month: _statuses(month_rows.values()) for month, month_rows in by_month.items()}
         self._write_index(active, bound, statuses)

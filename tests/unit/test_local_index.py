@@ -362,3 +362,32 @@ def test_rows_moving_into_the_archive_killed_anywhere_are_put_right_on_the_next_
     assert set(statuses.values()) == {Status.SYNCED}
     assert archived_uuids(folder)
     assert outcomes >= {((Status.SIGNED, len(signed_ones)),), ((Status.SYNCED, len(signed_ones)),)}
+
+
+def test_a_bad_archive_row_is_reported_and_its_visit_indexed_again_by_the_next_rescan(
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
+) -> None:
+    folder = tmp_path / "data"
+    uuids = synced_store(folder, info, checklists)
+    oldest = sorted((folder / ARCHIVE_DIR).glob("*.json"))[0]
+    document = json.loads(oldest.read_text("utf-8"))
+    bad_row = next(iter(document["visits"].values()))
+    bad_uuid, bad_row["revision"] = bad_row["uuid"], "x"
+    oldest.write_text(json.dumps(document), "utf-8")
+    with LocalStore.open(folder, read_only=True) as store:
+        assert bad_uuid not in {s.uuid for s in store.summaries()}
+        [problem] = store.report.damaged
+        assert problem.path == oldest and "'revision' is 'x'" in str(problem)
+    # A visit signed long ago and synced only now settles into that same month's file.
+    late = signed(info, checklists, at=datetime.fromisoformat(bad_row["created_at"]))
+    with LocalStore.open(folder) as store:
+        store.create(late)
+        store.mark_synced([late.uuid])
+    assert late.uuid in archived_uuids(folder)[oldest.name]
+    with LocalStore.open(folder) as store:
+        assert "bad rows" in store.report.rescanned
+        listed = {s.uuid: s.status for s in store.summaries()}
+        assert store.report.damaged == ()
+    # Rebuilt from its file, which keeps what was signed: the next sync settles it again.
+    assert listed.keys() == {*uuids, late.uuid}
+    assert listed[bad_uuid] == Status.SIGNED
