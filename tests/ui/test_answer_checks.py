@@ -22,7 +22,7 @@ from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.locations import shipped_checklists_dir
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp
-from pos_tui.ui.screens.note import NoteScreen
+from pos_tui.ui.screens.note import NoteArea, NoteScreen
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
 from pos_tui.ui.screens.summary import SummaryScreen
@@ -264,7 +264,7 @@ async def test_not_applicable_on_a_critical_item_asks_for_the_reason(
     async with app.run_test(size=(80, 24)) as pilot:
         runner = await runner_on(app, pilot, session, TAP)
         note = await dialog_for(app, pilot, "n")
-        assert note.focused is note.query_one("#note-note", Input)
+        assert note.focused is note.query_one("#note-note", NoteArea)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is note  # no reason, no n/a

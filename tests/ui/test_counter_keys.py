@@ -26,7 +26,7 @@ from pos_tui.domain.session import Outcome, Session
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp
 from pos_tui.ui.screens.help import HelpScreen
-from pos_tui.ui.screens.note import NoteScreen
+from pos_tui.ui.screens.note import NoteArea, NoteScreen
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
 from tests.helpers.ui import key_bar_text, settle, technician_app
@@ -62,7 +62,7 @@ async def open_runner(app: PosApp, pilot: Pilot[None], session: Session) -> Runn
 
 
 def note_text(note: NoteScreen) -> str:
-    return note.query_one("#note-note", Input).value
+    return note.query_one("#note-note", NoteArea).value
 
 
 def toast_regions(app: PosApp) -> list[Region]:
@@ -92,7 +92,7 @@ async def test_a_key_typed_before_the_dialog_showed_never_lands_in_it(
         await pilot.pause()
         note = app.screen
         assert isinstance(note, NoteScreen)
-        assert note.focused is note.query_one("#note-note", Input)
+        assert note.focused is note.query_one("#note-note", NoteArea)
         for key in typed_fast:  # they reach the app only now, as a burst would
             app.post_message(key)
         await pilot.pause()

@@ -16,7 +16,7 @@ from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.home import HomeScreen
 from pos_tui.ui.screens.new_visit import NewVisitScreen
-from pos_tui.ui.screens.note import NoteScreen
+from pos_tui.ui.screens.note import NoteArea, NoteScreen
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
 from pos_tui.ui.screens.summary import SummaryScreen
@@ -81,7 +81,7 @@ async def test_a_whole_visit_by_keys(
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, NoteScreen)
-        app.screen.query_one("#note-note", Input).value = "撤销后小票未打印"
+        app.screen.query_one("#note-note", NoteArea).value = "撤销后小票未打印"
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert runner.current_key == ("card", "shield")  # moved on, as a pass does

@@ -23,7 +23,7 @@ from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.local import LocalStore
 from pos_tui.ui.app import PosApp
-from pos_tui.ui.screens.note import NoteResult, NoteScreen
+from pos_tui.ui.screens.note import NoteArea, NoteResult, NoteScreen
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.widgets.item_list import ItemList
 from pos_tui.ui.widgets.visit_header import elapsed_text
@@ -111,7 +111,7 @@ async def na_with_reason(app: PosApp, pilot: Pilot[None], reason: str = NO_CHIP)
     await pilot.pause()
     note = app.screen
     assert isinstance(note, NoteScreen)
-    assert note.focused is note.query_one("#note-note", Input)
+    assert note.focused is note.query_one("#note-note", NoteArea)
     await pilot.press(*reason, "ctrl+s")
     await pilot.pause()
 
@@ -180,7 +180,7 @@ async def test_values_are_checked_in_the_dialog(store, checklists, tmp_path, clo
         assert stored(store, visit).answer(*CHIP) is None
 
 
-async def test_fail_needs_a_note_and_moves_on_like_a_pass(store, checklists, tmp_path, clock, visit):
+async def test_fail_needs_a_note_and_moves_on(store, checklists, tmp_path, clock, visit):
     app = make(store, checklists, tmp_path, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_runner(app, pilot, visit)
@@ -214,7 +214,7 @@ async def test_track_data_is_refused_and_card_numbers_masked(
         await pilot.pause()
         note = app.screen
         assert isinstance(note, NoteScreen)
-        note_input = note.query_one("#note-note", Input)
+        note_input = note.query_one("#note-note", NoteArea)
         note_input.value = TRACK2
         await pilot.press("ctrl+s")
         await pilot.pause()

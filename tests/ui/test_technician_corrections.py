@@ -19,7 +19,7 @@ from pos_tui.store.sync import pending
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.details_edit import DetailsEditScreen
 from pos_tui.ui.screens.home import HomeScreen
-from pos_tui.ui.screens.note import NoteScreen
+from pos_tui.ui.screens.note import NoteArea, NoteScreen
 from pos_tui.ui.screens.reason import ReasonScreen
 from pos_tui.ui.screens.runner import RunnerScreen
 from pos_tui.ui.screens.sign_off import SignOffScreen
@@ -142,7 +142,7 @@ async def test_a_visit_sent_back_is_amended_signed_and_synced(
         await pilot.pause()
         note = app.screen
         assert isinstance(note, NoteScreen)
-        note.query_one("#note-note", Input).value = "第二联显示完整卡号"
+        note.query_one("#note-note", NoteArea).value = "第二联显示完整卡号"
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert runner.session.answer("receipt", "masked").outcome is Outcome.FAIL  # type: ignore[union-attr]
@@ -235,7 +235,7 @@ async def test_an_amendment_of_a_note_only_is_signed_by_the_technician_alone(
         await pilot.pause()
         note = app.screen
         assert isinstance(note, NoteScreen)
-        note.query_one("#note-note", Input).value = "撤销后小票已打印"
+        note.query_one("#note-note", NoteArea).value = "撤销后小票已打印"
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert not runner.session.merchant_must_sign

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from pos_tui.ui.i18n import Text
 from pos_tui.ui.screens.base import PosModal, screen_keys
+from pos_tui.ui.widgets.wrapped_text import WrappedText
 
 TITLE = Text("按键帮助", "Keys")
 HINT = Text(
@@ -34,11 +35,11 @@ class HelpScreen(PosModal[None]):
         with Vertical(id="help-box", classes="dialog"):
             yield Static(id="help-title", classes="dialog-title")
             yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
-            yield Static(id="help-hint", classes="hint")
+            yield WrappedText(id="help-hint", classes="hint")
 
     def apply_language(self, lang: str) -> None:
         self.query_one("#help-title", Static).update(TITLE.get(lang))
-        self.query_one("#help-hint", Static).update(HINT.get(lang))
+        self.query_one("#help-hint", WrappedText).set_text(HINT.get(lang))
         table = self.query_one("#help-keys", DataTable)
         table.clear(columns=True)
         table.add_columns(KEY.get(lang), ACTION.get(lang))

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static, TextArea
 
 from pos_tui.domain import answer_checks
 from pos_tui.domain.checklist import FieldKind, Item
@@ -52,11 +52,31 @@ MASKED = Text(
     "卡号已屏蔽为 ****+后4位。请核对后再按 Ctrl+S 保存。",
     "Card numbers were masked to **** and the last 4 digits. Check, then Ctrl+S to save.",
 )
-HINT = Text("Enter 下一项    Ctrl+S 保存    Esc 取消", "Enter next    Ctrl+S save    Esc cancel")
+HINT = Text(
+    "备注中 Enter 换行  Tab 下一项  Ctrl+S 保存  Esc 取消",
+    "Enter new line  Tab next  Ctrl+S save  Esc cancel",
+)
 SAVE = Text("保存", "Save")
 CANCEL = Text("取消", "Cancel")
 NOTE_ID = "note-note"
 OUTCOME_ID = "note-outcome"
+
+
+class NoteArea(TextArea):
+    """The note: several lines, wrapped, so a long one shows from its beginning. `value`
+    as an Input has it, for the checks that read and correct it."""
+
+    def __init__(self, text: str, *, id: str) -> None:
+        super().__init__(text, soft_wrap=True, tab_behavior="focus", compact=True, id=id)
+
+    @property
+    def value(self) -> str:
+        return self.text
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.text = text
+        self.move_cursor(self.document.end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +138,7 @@ class NoteScreen(PosModal[NoteResult | None]):
             yield Static(id=f"error-{OUTCOME_ID}", classes="note-error")
             with Horizontal(classes="note-row"):
                 yield Static(id="note-note-label", classes="note-label")
-                yield Input(self.answer.note if self.answer else "", compact=True, id=NOTE_ID)
+                yield NoteArea(self.answer.note if self.answer else "", id=NOTE_ID)
             yield Static(id=f"error-{NOTE_ID}", classes="note-error")
             for item_field in self.item.fields:
                 widget_id = field_widget_id(item_field.id)
@@ -156,7 +176,7 @@ class NoteScreen(PosModal[NoteResult | None]):
             button = self.query_one(f"#outcome-{outcome}", RadioButton)
             button.label = OUTCOME_NAMES[outcome].get(lang)
         self.query_one("#note-note-label", Static).update(NOTE.get(lang))
-        self.query_one(f"#{NOTE_ID}", Input).placeholder = NOTE_PLACEHOLDER.get(lang)
+        self.query_one(f"#{NOTE_ID}", NoteArea).placeholder = NOTE_PLACEHOLDER.get(lang)
         for item_field in self.item.fields:
             label = item_field.label.get(lang) + (" *" if item_field.required else "")
             self.query_one(f"#label-{field_widget_id(item_field.id)}", Static).update(label)
@@ -182,7 +202,7 @@ class NoteScreen(PosModal[NoteResult | None]):
         outcome = outcome or self.outcome
         if outcome is None:
             self.errors[OUTCOME_ID] = CHOOSE_OUTCOME
-        note_input = self.query_one(f"#{NOTE_ID}", Input)
+        note_input = self.query_one(f"#{NOTE_ID}", NoteArea)
         note = self._guarded(NOTE_ID, note_input.value.strip(), guard_text)
         if note is not None and note != note_input.value.strip():
             note_input.value, masked = note, True
@@ -279,7 +299,7 @@ class NoteScreen(PosModal[NoteResult | None]):
         if not self.blocked:
             self._show_errors()
             return
-        note_input = self.query_one(f"#{NOTE_ID}", Input)
+        note_input = self.query_one(f"#{NOTE_ID}", NoteArea)
         note_input.value = answer_checks.fail_note(note_input.value, self.item, self.blocked)
         self.query_one(f"#outcome-{Outcome.FAIL}", RadioButton).value = True
         result = self.check(Outcome.FAIL)
@@ -311,6 +331,7 @@ class NoteScreen(PosModal[NoteResult | None]):
         self.action_cancel()
 
     def action_next_field(self) -> None:
+        # Enter in the note is a new line (the TextArea's own); in a field it moves on.
         field = focused_input(self)
         inputs = list(self.query(Input))
         if inputs and field is inputs[-1]:

@@ -267,9 +267,7 @@ class RunnerScreen(PosScreen[None]):
         if result is not None:
             self.record(key, result.outcome, result.note, result.values)
 
-    def record(
-        self, key: Key, outcome: Outcome, note: str, values: dict[str, str]
-    ) -> None:
+    def record(self, key: Key, outcome: Outcome, note: str, values: dict[str, str]) -> None:
         """Save an answer; the cursor moves on at once, the line changes once it is saved."""
         self.pending[key] += 1
         self._saving_started()

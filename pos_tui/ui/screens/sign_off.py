@@ -13,6 +13,7 @@ from pos_tui.domain.session import Session
 from pos_tui.ui.i18n import VERDICT_NAMES, Text
 from pos_tui.ui.screens.base import ENTER_MOVES_ON, PosModal, focused_input
 from pos_tui.ui.screens.form_fields import field_row, label_text, show_message
+from pos_tui.ui.widgets.wrapped_text import WrappedText
 
 TITLE = Text("签署访问", "Sign off the visit")
 VERDICT = Text("结论：{verdict}", "Verdict: {verdict}")
@@ -83,9 +84,9 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
             yield Static(id="signoff-title", classes="dialog-title")
             yield Static(id="signoff-verdict", classes=f"verdict-{self.verdict}")
             if self.correction is not None:
-                yield Static(id="signoff-amendment", markup=False)
+                yield WrappedText(id="signoff-amendment")
             if self.incomplete:
-                yield Static(id="signoff-warning")
+                yield WrappedText(id="signoff-warning")
                 yield Checkbox(id="signoff-confirm", compact=True)
                 yield Static(id="signoff-confirm-message", classes="field-message")
             technician = self.services.settings.technician
@@ -111,14 +112,14 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
         self.query_one("#signoff-verdict", Static).update(VERDICT.get(lang).format(verdict=verdict))
         if self.correction is not None:
             said = MERCHANT_SIGNS_AGAIN if self.merchant_signs else TECHNICIAN_ALONE
-            self.query_one("#signoff-amendment", Static).update(
+            self.query_one("#signoff-amendment", WrappedText).set_text(
                 said.get(lang).format(
                     number=self.correction.number, representative=self.correction.representative
                 )
             )
         if self.incomplete:
             warning = INCOMPLETE_WARNING.get(lang).format(count=self.missing)
-            self.query_one("#signoff-warning", Static).update(warning)
+            self.query_one("#signoff-warning", WrappedText).set_text(warning)
             self.query_one("#signoff-confirm", Checkbox).label = CONFIRM_INCOMPLETE.get(lang)
         self.query_one("#signoff-technician-label", Static).update(
             label_text(TECHNICIAN, lang, required=True)

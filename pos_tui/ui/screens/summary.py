@@ -15,6 +15,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
+from pos_tui.domain.line_breaking import wrap
 from pos_tui.domain.names import DECISION_NAMES
 from pos_tui.domain.session import Outcome, Session, Status
 from pos_tui.ui.i18n import READ_ONLY, SEVERITY_NAMES, VERDICT_NAMES, Text, amendment_banner
@@ -22,6 +23,7 @@ from pos_tui.ui.screens.base import PosScreen, error_text
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.progress import CellSafeProgressBar
 from pos_tui.ui.widgets.title_bar import TitleBar
+from pos_tui.ui.widgets.wrapped_text import WrappedText
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -97,7 +99,8 @@ def failure_widths(
     severity = max(cell_len(text) for text in [headers[1], *(row[2] for row in rows)])
     room -= 3 * CELL_PADDING + severity
     longest_item = max(
-        cell_len(text) for text in [headers[0], *(row[0] for row in rows), *(row[1] for row in rows)]
+        cell_len(text)
+        for text in [headers[0], *(row[0] for row in rows), *(row[1] for row in rows)]
     )
     item = min(longest_item, max(MIN_ITEM_WIDTH, room // 2))
     return item, severity, max(room - item, MIN_NOTE_WIDTH)
@@ -135,14 +138,14 @@ class SummaryScreen(PosScreen[SummaryResult]):
     def compose(self) -> ComposeResult:
         yield TitleBar()
         with VerticalScroll(id="summary"):
-            yield Static(id="summary-amendment", classes="notice", markup=False)
+            yield WrappedText(id="summary-amendment", classes="notice")
             yield Static(id="summary-verdict")
             yield Static(id="summary-visit", classes="subtle")
             yield Static(id="summary-counts")
             with Horizontal(id="summary-progress-row"):
                 yield Static(id="summary-progress-label")
                 yield CellSafeProgressBar(id="summary-progress", show_eta=False)
-            yield Static(id="summary-signoff")
+            yield WrappedText(id="summary-signoff")
             yield Static(id="failures-title", classes="section-title")
             yield Static(id="no-failures", classes="hint")
             yield DataTable(id="failures", cursor_type="row", zebra_stripes=True)
@@ -206,8 +209,8 @@ class SummaryScreen(PosScreen[SummaryResult]):
                     count=len(follow_up.items), uuid=follow_up.of_uuid[:8]
                 )
             )
-        banner = self.query_one("#summary-amendment", Static)
-        banner.update("\n".join(lines))
+        banner = self.query_one("#summary-amendment", WrappedText)
+        banner.set_text("\n".join(lines))
         banner.display = bool(lines)
 
     def _named_items(self) -> list[tuple[str, str]]:
@@ -246,10 +249,10 @@ class SummaryScreen(PosScreen[SummaryResult]):
 
     def _show_signoff(self) -> None:
         session, lang = self.session, self.lang
-        line = self.query_one("#summary-signoff", Static)
+        line = self.query_one("#summary-signoff", WrappedText)
         signoff = session.signoff
         if signoff is None:
-            line.update(NOT_SIGNED.get(lang) if session.editable else "")
+            line.set_text(NOT_SIGNED.get(lang) if session.editable else "")
         else:
             text = SIGNED.get(lang).format(
                 at=signoff.at[:16].replace("T", " "),
@@ -270,10 +273,10 @@ class SummaryScreen(PosScreen[SummaryResult]):
                     text += "\n" + SENT_BACK_ITEMS.get(lang).format(items=titles)
             if session.altered:
                 text += "\n" + ALTERED.get(lang)
-            line.update(escape(text))
+            line.set_text(text)
         line.set_class(signoff is not None, "signed")
         line.set_class(session.altered, "altered")
-        line.display = bool(line.content)
+        line.display = bool(line.plain)
 
     def _show_failures(self) -> None:
         lang = self.lang
@@ -306,9 +309,11 @@ class SummaryScreen(PosScreen[SummaryResult]):
         table.add_column(headers[2], width=note_width)
         for item_title, checklist_title, severity, note, key in rows:
             # The checklist under the item, dimmed: one column less to share 80 cells with.
-            item_cell = RichText(item_title)
-            item_cell.append("\n" + checklist_title, style="dim")
-            table.add_row(item_cell, RichText(severity), RichText(note), key=key, height=None)
+            # Broken into lines here, as Chinese is typeset (no line starts with `，`).
+            item_cell = RichText("\n".join(wrap(item_title, item_width)))
+            item_cell.append("\n" + "\n".join(wrap(checklist_title, item_width)), style="dim")
+            note_cell = RichText("\n".join(wrap(note, note_width)))
+            table.add_row(item_cell, RichText(severity), note_cell, key=key, height=None)
         if failures:
             table.move_cursor(row=min(cursor, len(failures) - 1))
 

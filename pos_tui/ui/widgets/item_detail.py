@@ -19,6 +19,7 @@ from pos_tui.ui.i18n import (
     evidence_count,
     file_line,
 )
+from pos_tui.ui.widgets.wrapped_text import WrappedText
 
 REQUIRED = Text("必做", "Required")
 OPTIONAL = Text("选做", "Optional")
@@ -54,14 +55,15 @@ class ItemDetail(VerticalScroll):
         yield Static(id="detail-checklist", markup=False)
         yield Static(id="detail-title", markup=False)
         yield Static(id="detail-meta")
-        yield Static(id="detail-notice")
-        yield Static(id="detail-guidance", markup=False)
+        yield WrappedText(id="detail-notice")
+        yield WrappedText(id="detail-guidance")
         yield Static(id="detail-values-title", classes="detail-heading")
         yield Static(id="detail-values")
         yield Static(id="detail-evidence-title", classes="detail-heading")
         yield Static(id="detail-evidence", markup=False)
         yield Static(id="detail-answer-title", classes="detail-heading")
         yield Static(id="detail-answer")
+        yield WrappedText(id="detail-note")
 
     def show(self, session: Session, key: tuple[str, str] | None, lang: str) -> None:
         if key is None:
@@ -79,6 +81,7 @@ class ItemDetail(VerticalScroll):
                 self._set(f"detail-{name}", "")
             self._set("detail-answer-title", "")
             self._set("detail-answer", "")
+            self._set("detail-note", "")
             return
         checklist = session.checklist(key[0])
         item = checklist.item(key[1])
@@ -104,11 +107,16 @@ class ItemDetail(VerticalScroll):
         self._set("detail-evidence", files)
         self._set("detail-answer-title", ANSWER.get(lang) if applies else "")
         self._set("detail-answer", self._answer(answer, lang) if applies else "")
+        note = NOTE.get(lang) + answer.note if applies and answer and answer.note else ""
+        self._set("detail-note", note)
         self.scroll_home(animate=False)
 
     def _set(self, widget_id: str, content: str | Content) -> None:
         widget = self.query_one(f"#{widget_id}", Static)
-        widget.update(content)
+        if isinstance(widget, WrappedText):
+            widget.set_text(str(content))
+        else:
+            widget.update(content)
         widget.display = bool(content)
 
     @staticmethod
@@ -171,8 +179,6 @@ class ItemDetail(VerticalScroll):
                 (AT.get(lang).format(at=at), "$text-muted"),
             )
         ]
-        if answer.note:
-            parts.append(Content.assemble((NOTE.get(lang), "$text-muted"), answer.note))
         return Content("\n").join(parts)
 
 
