@@ -38,7 +38,7 @@ from pos_tui.store.pg.connect import BadUrl, PasswordInUrl, parameters
 from pos_tui.store.pg.evidence import CHUNK, part_tag
 from pos_tui.store.pg.migrations import LATEST, NotAStore, SchemaTooNew, migrate
 from pos_tui.store.pg.source import PgSource
-from pos_tui.store.pg.store import _INSERT, PgSharedStore, insert_values
+from pos_tui.store.pg.store import PgSharedStore, insert_rows
 from pos_tui.store.shared import Outgoing
 from pos_tui.store.sources import VisitRecord
 from pos_tui.store.storage import StoreError
@@ -207,7 +207,9 @@ def test_a_push_lands_its_records_byte_for_byte_and_a_second_push_adds_nothing(
         assert row["status"] == "signed" and row["revision"] == record.row["revision"]
         assert row["merchant_name"] == "上海老王面馆" and row["host"] and row["synced_at"]
         assert type(row["id"]) is int and "batch" not in row
-    [(stored,)] = sql(pg, "SELECT record FROM visits WHERE id = %s", rows[0]["id"])
+    [(stored,)] = sql(
+        pg, "SELECT record FROM visit_bodies WHERE record_hash = %s", rows[0]["record_hash"]
+    )
     assert hashlib.sha256(bytes(stored)).hexdigest() == records[0].digest
     assert pg.read_record(rows[1])["visit"]["answers"][0]["note"] == "第1次"
     assert pg.damaged_rows() == []
@@ -294,9 +296,9 @@ def test_evidence_goes_first_and_a_repair_gives_back_a_changed_record_and_a_repl
     [row] = pg.rows()
     sql(
         pg,
-        "UPDATE visits SET record = %s WHERE id = %s",
+        "UPDATE visit_bodies SET record = %s WHERE record_hash = %s",
         record.line.replace(b"\x22", b"'", 1),
-        row["id"],
+        row["record_hash"],
     )
     photo = record.files[0]
     [(data,)] = sql(
@@ -542,7 +544,7 @@ def test_a_push_waits_on_the_visit_another_push_holds_then_sees_its_record(
             unrelated = variant(record, uuid=str(uuid_module.uuid4()))
             assert pg.push([unrelated], {}).added == [unrelated.uuid]
             row = dict(record.row) | {"record_hash": record.digest, "synced_at": "x", "host": "h"}
-            holder.execute(_INSERT, insert_values(row, record.line))
+            insert_rows(holder.cursor(), [(row, record.line)])
         thread.join(timeout=60)
     [report] = landed
     assert report.conflicts == [record.uuid]  # type: ignore[attr-defined]
@@ -555,10 +557,8 @@ WORKER = textwrap.dedent(
     """
     import base64, json, sys
     from pos_tui.store.keys import REVIEWER, load_key
-    from pos_tui.store.pg.source import PgSource
-from pos_tui.store.pg.store import _INSERT, PgSharedStore, insert_values
+    from pos_tui.store.pg.store import PgSharedStore
     from pos_tui.store.shared import Outgoing
-from pos_tui.store.sources import VisitRecord
 
     url, plan_file, key_folder = sys.argv[1:4]
     rounds = json.loads(open(plan_file, encoding="utf-8").read())
@@ -632,7 +632,9 @@ def test_twenty_laptops_pushing_ten_rounds_at_once_lose_and_duplicate_nothing(
             )
         )
     for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            pytest.fail(f"a laptop process did not start: {proc.communicate(timeout=60)[1]}")
     for proc in procs:  # all connected: now all at once
         assert proc.stdin is not None
         proc.stdin.write("go\n")

@@ -12,15 +12,17 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from pos_tui.store.pg.store import PgSharedStore, insert_values, now
+from pos_tui.store.pg.store import PgSharedStore, body_values, now, row_values
 
-_COLUMNS = (
-    "uuid, revision, record_hash, record, conflict, superseded, synced_at, host, device_id,"
-    " status, verdict, merchant_name, merchant_number, technician, updated_at, failures, summary"
+_BODY_COLUMNS = "record_hash, record, summary"
+_BODY_TYPES = ["text", "bytea", "jsonb"]
+_ROW_COLUMNS = (
+    "uuid, revision, record_hash, conflict, superseded, synced_at, host, device_id,"
+    " status, verdict, merchant_name, merchant_number, technician, updated_at, failures"
 )
-_TYPES = [
-    "text", "int4", "text", "bytea", "bool", "bool", "text", "text", "text",
-    "text", "text", "text", "text", "text", "text", "int4", "jsonb",
+_ROW_TYPES = [
+    "text", "int4", "text", "bool", "bool", "text", "text", "text",
+    "text", "text", "text", "text", "text", "text", "int4",
 ]  # fmt: skip
 
 
@@ -29,12 +31,13 @@ def copy_records(
     records: Iterable[tuple[dict[str, Any], bytes]],
     host: str = "bulk",
 ) -> int:
-    """(summary row, record line) pairs into the store in one transaction; how many."""
+    """(summary row, record line) pairs into the store in one transaction; how many.
+    The bodies stream through; the index rows, small, are held until their own COPY."""
     synced_at = now()
-    count = 0
+    rows: list[tuple[Any, ...]] = []
     with store.conn.transaction(), store.conn.cursor() as cur:
-        with cur.copy(f"COPY visits ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_TYPES)
+        with cur.copy(f"COPY visit_bodies ({_BODY_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_BODY_TYPES)
             for row, line in records:
                 full = dict(row) | {
                     "record_hash": hashlib.sha256(line).hexdigest(),
@@ -43,11 +46,16 @@ def copy_records(
                     "synced_at": synced_at,
                     "host": host,
                 }
-                copy.write_row(insert_values(full, line))
-                count += 1
+                copy.write_row(body_values(full, line))
+                rows.append(row_values(full))
+        with cur.copy(f"COPY visits ({_ROW_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_ROW_TYPES)
+            for values in rows:
+                copy.write_row(values)
         cur.execute(
             "INSERT INTO visit_heads (uuid) SELECT DISTINCT uuid FROM visits"
             " ON CONFLICT (uuid) DO NOTHING"
         )
     store.conn.execute("ANALYZE visits")
-    return count
+    store.conn.execute("ANALYZE visit_bodies")
+    return len(rows)

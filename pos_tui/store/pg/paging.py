@@ -16,6 +16,8 @@ from psycopg import sql
 from pos_tui.store.storage import StoreError
 
 ROW_COLUMNS = "id, uuid, revision, record_hash, conflict, superseded, synced_at, host, summary"
+ROWS_FROM = "visits JOIN visit_bodies USING (record_hash)"
+"""Where whole rows come from: the narrow index row and its summary."""
 
 SORTS = ("synced_at", "updated_at", "merchant_name", "technician", "status", "verdict", "revision")
 """What the list sorts by; "-name" for descending. Ties go by id, the order of arrival."""
@@ -53,11 +55,6 @@ class Filters:
         return cls(**dict(given))
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def where(filters: Filters) -> tuple[sql.Composable, list[Any]]:
     parts: list[sql.Composable] = []
     params: list[Any] = []
@@ -71,9 +68,9 @@ def where(filters: Filters) -> tuple[sql.Composable, list[Any]]:
     if filters.verdict:
         add("verdict = %s", filters.verdict)
     if filters.merchant:
-        add("(merchant_name ILIKE %s OR merchant_number ILIKE %s)", *[_like(filters.merchant)] * 2)
+        add("strpos(merchant_search, %s) > 0", filters.merchant.lower())
     if filters.technician:
-        add("technician ILIKE %s", _like(filters.technician))
+        add("strpos(technician_search, %s) > 0", filters.technician.lower())
     if filters.synced_from:
         add("synced_at >= %s", filters.synced_from)
     if filters.synced_to:
@@ -106,8 +103,8 @@ def page_query(
     if offset < 0 or not 0 < limit <= MAX_PAGE:
         raise StoreError(f"A page holds 1 to {MAX_PAGE} rows from an offset of 0 or more.")
     clause, params = where(filters)
-    query = sql.SQL("SELECT {} FROM visits WHERE {} ORDER BY {} OFFSET %s LIMIT %s").format(
-        sql.SQL(ROW_COLUMNS), clause, order_by(sort)
+    query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY {} OFFSET %s LIMIT %s").format(
+        sql.SQL(ROW_COLUMNS), sql.SQL(ROWS_FROM), clause, order_by(sort)
     )
     return query, [*params, offset, limit]
 

@@ -44,11 +44,15 @@ RETRIES = 3
 
 _OWN = ("id", "uuid", "revision", "record_hash", "conflict", "superseded", "synced_at", "host")
 _LOCATION = ("batch", "offset", "length")
-_INSERT = """
-INSERT INTO visits (uuid, revision, record_hash, record, conflict, superseded, synced_at, host,
+_INSERT_BODY = """
+INSERT INTO visit_bodies (record_hash, record, summary) VALUES (%s, %s, %s)
+ON CONFLICT (record_hash) DO NOTHING
+"""
+_INSERT_ROW = """
+INSERT INTO visits (uuid, revision, record_hash, conflict, superseded, synced_at, host,
                     device_id, status, verdict, merchant_name, merchant_number, technician,
-                    updated_at, failures, summary)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    updated_at, failures)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (record_hash) DO NOTHING
 """
 
@@ -67,9 +71,14 @@ def now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def insert_values(row: dict[str, Any], line: bytes) -> tuple[Any, ...]:
-    """One row of `visits` from a plan's row and the record's bytes (also for COPY)."""
+def body_values(row: dict[str, Any], line: bytes) -> tuple[Any, ...]:
+    """One row of `visit_bodies`: the record's bytes and the summary (also for COPY)."""
     summary = {k: v for k, v in row.items() if k not in _OWN and k not in _LOCATION}
+    return (row["record_hash"], line, json.dumps(summary, ensure_ascii=False))
+
+
+def row_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    """One row of `visits` from a plan's row (also for COPY)."""
 
     def text(name: str) -> str:
         value = row.get(name, "")
@@ -80,7 +89,6 @@ def insert_values(row: dict[str, Any], line: bytes) -> tuple[Any, ...]:
         row["uuid"],
         int(row["revision"]),
         row["record_hash"],
-        line,
         bool(row.get("conflict")),
         bool(row.get("superseded")),
         text("synced_at"),
@@ -93,8 +101,14 @@ def insert_values(row: dict[str, Any], line: bytes) -> tuple[Any, ...]:
         text("technician"),
         text("updated_at"),
         failures if type(failures) is int else 0,
-        json.dumps(summary, ensure_ascii=False),
     )
+
+
+def insert_rows(cur: psycopg.Cursor, rows: list[tuple[dict[str, Any], bytes]]) -> None:
+    """Plan rows and their records, in the cursor's transaction: the body first, which the
+    index row refers to; a record already there by hash is left as it is."""
+    cur.executemany(_INSERT_BODY, [body_values(row, line) for row, line in rows])
+    cur.executemany(_INSERT_ROW, [row_values(row) for row, _line in rows])
 
 
 class PgSharedStore:
@@ -144,13 +158,16 @@ class PgSharedStore:
 
     def rows(self) -> list[dict[str, Any]]:
         """Every synced version, in the order they arrived; superseded ones too."""
-        found = self.conn.execute(f"SELECT {paging.ROW_COLUMNS} FROM visits ORDER BY id")
+        found = self.conn.execute(
+            f"SELECT {paging.ROW_COLUMNS} FROM {paging.ROWS_FROM} ORDER BY id"
+        )
         return self._rows(found.fetchall())
 
     def rows_of(self, uuid: str) -> list[dict[str, Any]]:
         """Every synced version of one visit, superseded and conflicting ones too."""
         found = self.conn.execute(
-            f"SELECT {paging.ROW_COLUMNS} FROM visits WHERE uuid = %s ORDER BY id", (uuid,)
+            f"SELECT {paging.ROW_COLUMNS} FROM {paging.ROWS_FROM} WHERE uuid = %s ORDER BY id",
+            (uuid,),
         )
         return self._rows(found.fetchall())
 
@@ -174,7 +191,9 @@ class PgSharedStore:
         at = row.get("id")
         if type(at) is not int:
             raise StoreError("That row names no record of the PostgreSQL store (it has no id).")
-        found = self.conn.execute("SELECT record FROM visits WHERE id = %s", (at,)).fetchone()
+        found = self.conn.execute(
+            f"SELECT record FROM {paging.ROWS_FROM} WHERE id = %s", (at,)
+        ).fetchone()
         if found is None:
             raise StoreError(f"The record {at} is missing from the PostgreSQL store {self.url}.")
         try:
@@ -189,7 +208,7 @@ class PgSharedStore:
     def damaged_rows(self, uuids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Rows whose bytes no longer hash to their record hash (hashed by the server)."""
         query = (
-            f"SELECT {paging.ROW_COLUMNS} FROM visits"
+            f"SELECT {paging.ROW_COLUMNS} FROM {paging.ROWS_FROM}"
             " WHERE encode(sha256(record), 'hex') <> record_hash"
         )
         if uuids is None:
@@ -321,7 +340,7 @@ class PgSharedStore:
                 damaged = [
                     int(at)
                     for (at,) in cur.execute(
-                        "SELECT id FROM visits WHERE uuid = ANY(%s)"
+                        f"SELECT id FROM {paging.ROWS_FROM} WHERE uuid = ANY(%s)"
                         " AND encode(sha256(record), 'hex') <> record_hash",
                         (uuids,),
                     ).fetchall()
@@ -329,7 +348,7 @@ class PgSharedStore:
             candidates = [Candidate(dict(o.row), o.line, o.digest, placed=False) for o in records]
             plan = make_plan(candidates, existing, now(), socket.gethostname(), damaged)
             if plan.new_rows:
-                cur.executemany(_INSERT, [insert_values(row, line) for row, line in plan.new_rows])
+                insert_rows(cur, plan.new_rows)
             if plan.flag_conflict:
                 cur.execute(
                     "UPDATE visits SET conflict = true WHERE id = ANY(%s)",
@@ -341,9 +360,9 @@ class PgSharedStore:
                     (sorted(plan.supersede),),
                 )
             for digest, (_location, line) in plan.repoint.items():
+                # Every row naming this hash names one body: mended once, in place.
                 cur.execute(
-                    "UPDATE visits SET record = %s WHERE id = ANY(%s)",
-                    (line, plan.repoint_rows[digest]),
+                    "UPDATE visit_bodies SET record = %s WHERE record_hash = %s", (line, digest)
                 )
             self.checklists.keep(copies, cur)
         return plan
