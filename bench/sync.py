@@ -2,8 +2,9 @@
 
     python bench/sync.py [--kinds share] [--stored 1000,10000,100000] [--new 1,1000]
 
-For each kind of shared store, each stored size and each number of new visits, one child
-process opens a laptop holding the new visits and syncs them (`pos_tui.store.sync.sync`),
+For each kind of shared store, each stored size and each number of new visits, a child
+process (one per run; the median of `--runs` for 10 visits or fewer) opens a laptop
+holding the new visits and syncs them (`pos_tui.store.sync.sync`),
 timing the sync alone and taking the high-water mark of its memory (ru_maxrss) before and
 after it: `peak_growth_mb` is what the sync needed beyond the process that made it. One
 JSON line per case; `ratio_*` compare each case with the same one into the smallest store.
@@ -102,17 +103,24 @@ def main() -> None:
     parser.add_argument("--kinds", default="share", help=f"of {', '.join(KINDS)}")
     parser.add_argument("--stored", default="1000,10000,100000")
     parser.add_argument("--new", default="1,1000")
+    parser.add_argument(
+        "--runs", type=int, default=5, help="syncs per case of 10 visits or fewer (median)"
+    )
     args = parser.parse_args()
     kinds = args.kinds.split(",")
     if unknown := [kind for kind in kinds if kind not in KINDS]:
         parser.error(f"no such kind: {', '.join(unknown)}")
     stored = [int(n) for n in args.stored.split(",")]
     new = [int(n) for n in args.new.split(",")]
+    runs = {count: args.runs if count <= 10 else 1 for count in new}
     with tempfile.TemporaryDirectory() as name:
         scratch = Path(name)
         templates = template_records(scratch)
+        # Each run its own visits: a second sync of the same ones would be a no-op.
         laptops = {
-            count: laptop_with(scratch / f"laptop-{count}", count, seed=count) for count in new
+            (count, run): laptop_with(scratch / f"laptop-{count}-{run}", count, seed=count + run)
+            for count in new
+            for run in range(runs[count])
         }
         for kind in kinds:
             first: dict[int, dict[str, Any]] = {}
@@ -121,18 +129,24 @@ def main() -> None:
                 target = KINDS[kind].build(scratch, visits, templates)
                 build_s = time.perf_counter() - started
                 for count in new:
-                    laptop = scratch / "case-laptop"
-                    shutil.rmtree(laptop, ignore_errors=True)
-                    shutil.copytree(laptops[count], laptop)
-                    got = run_case(laptop, target)
-                    assert got["added"] == count, got
+                    got = []
+                    for run in range(runs[count]):
+                        laptop = scratch / "case-laptop"
+                        shutil.rmtree(laptop, ignore_errors=True)
+                        shutil.copytree(laptops[count, run], laptop)
+                        got.append(run_case(laptop, target))
+                        assert got[-1]["added"] == count, got[-1]
+                    seconds = sorted(case["seconds"] for case in got)
                     line = {
                         "kind": kind,
                         "stored": visits,
                         "synced": count,
-                        "sync_s": round(got["seconds"], 4),
-                        "peak_mb": round(got["rss_after_mb"], 1),
-                        "peak_growth_mb": round(got["rss_after_mb"] - got["rss_before_mb"], 1),
+                        "sync_s": round(seconds[len(seconds) // 2], 4),
+                        "runs_s": [round(second, 3) for second in seconds],
+                        "peak_mb": round(max(case["rss_after_mb"] for case in got), 1),
+                        "peak_growth_mb": round(
+                            max(case["rss_after_mb"] - case["rss_before_mb"] for case in got), 1
+                        ),
                         "build_s": round(build_s, 1),
                     }
                     base = first.setdefault(count, line)

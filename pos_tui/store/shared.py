@@ -102,6 +102,8 @@ disk, a few hundred on a slow share); 30 laptops syncing at the same moment queu
 seconds. Two minutes is far beyond that queue, and still says "busy" to a laptop whose
 share has hung (bench/sync_crowd.py measures the queue)."""
 
+KEPT_SHARDS = 16
+
 FileProgress = Callable[[str, int, int], None]
 """Called with ("files", done, total) as each evidence file lands and ("bytes", done, total)
 as its bytes are written: totals of what this write copies."""
@@ -371,9 +373,16 @@ class SharedStore:
             change = Change()
             plans: list[Plan] = []
             replaced: list[int] = []
-            for shard, mine in _by_shard(records).items():
+            by_shard = _by_shard(records)
+            # A few shards are kept to be changed in place; more are read again one by one
+            # when written, so that a sync of 1,000 visits holds one shard, not the index.
+            kept: dict[str, dict[str, Any]] = {}
+            for shard, mine in by_shard.items():
                 loaded = Loaded.read(self.folder, [shard])
-                plan, bad_rows = self._plan(loaded.document(), mine, {}, repair)
+                if len(by_shard) <= KEPT_SHARDS:
+                    kept |= loaded.tables
+                uuids = {record.uuid for record in mine}
+                plan, bad_rows = self._plan(loaded.document(uuids), mine, {}, repair)
                 _add_change(change, loaded, plan, bad_rows)
                 plans.append(plan)
                 replaced += bad_rows
@@ -390,7 +399,7 @@ class SharedStore:
                         if progress is not None:
                             progress(done, len(to_write))
 
-            commit(self.folder, change, write_batch)
+            commit(self.folder, change, write_batch, kept)
             report.batch = name
             order = {record.uuid: n for n, record in reversed(list(enumerate(records)))}
             for outcome in ("added", "unchanged", "conflicts", "repointed"):

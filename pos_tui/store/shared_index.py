@@ -26,7 +26,7 @@ import contextlib
 import os
 import re
 import uuid as uuid_module
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -149,6 +149,11 @@ def merged_document(folder: Path) -> dict[str, Any]:
     return {TABLE: merged}
 
 
+def _uuid_of(row: Mapping[str, Any]) -> str | None:
+    uuid = row.get("uuid")
+    return uuid if isinstance(uuid, str) else None
+
+
 @dataclass
 class Loaded:
     """Shards read for one write, their rows under plain ids unique across them all (what
@@ -168,9 +173,16 @@ class Loaded:
                 loaded.where[len(loaded.where) + 1] = (name, doc_id)
         return loaded
 
-    def document(self) -> dict[str, Any]:
-        """The loaded rows as one TinyDB document under the plain ids."""
-        return {TABLE: {str(key): self.tables[s][d] for key, (s, d) in self.where.items()}}
+    def document(self, uuids: Collection[str] | None = None) -> dict[str, Any]:
+        """The loaded rows as one TinyDB document under the plain ids; only those of
+        `uuids` when given: the plan asks nothing of the others, and checking the shape of
+        a whole shard's rows would be most of a one-visit sync."""
+        rows: dict[str, Any] = {}
+        for key, (shard, doc_id) in self.where.items():
+            row = self.tables[shard][doc_id]
+            if uuids is None or (isinstance(row, dict) and _uuid_of(row) in uuids):
+                rows[str(key)] = row
+        return {TABLE: rows}
 
 
 @dataclass
@@ -245,9 +257,15 @@ class Ids:
         return str(self._next[shard])
 
 
-def commit(folder: Path, change: Change, write_batch: Callable[[], None] | None = None) -> None:
+def commit(
+    folder: Path,
+    change: Change,
+    write_batch: Callable[[], None] | None = None,
+    tables: Mapping[str, dict[str, Any]] | None = None,
+) -> None:
     """Journal, batch, shards, in that order; then the journal goes. Killed anywhere, the
-    next writer's `recover` finishes it or (no batch landed) drops it."""
+    next writer's `recover` finishes it or (no batch landed) drops it. `tables`: shards
+    as this writer read them under the lock, changed in place rather than read again."""
     if not change and write_batch is None:
         return
     journal = journal_dir(folder)
@@ -269,11 +287,11 @@ def commit(folder: Path, change: Change, write_batch: Callable[[], None] | None 
                 path.unlink()
             raise
     _stage("batch")
-    apply(folder, change)
+    apply(folder, change, tables)
     _drop(path)
 
 
-def apply(folder: Path, change: Change) -> None:
+def apply(folder: Path, change: Change, tables: Mapping[str, dict[str, Any]] | None = None) -> None:
     """Put the change into its shards; doing it again changes nothing more."""
     shards = change.shards()
     if shards:
@@ -283,7 +301,7 @@ def apply(folder: Path, change: Change) -> None:
             raise StoreWriteFailed(index_dir(folder), error) from None
     for name in shards:
         path = shard_path(folder, name)
-        table = read_table(path)
+        table = tables[name] if tables is not None and name in tables else read_table(path)
         for shard, doc_id in change.remove:
             if shard == name:
                 table.pop(doc_id, None)
@@ -323,9 +341,10 @@ def _fsync_files(paths: list[Path]) -> None:
 
 
 def _drop(path: Path) -> None:
+    # No fsync of the folder: a deletion lost to a power cut brings back a journal whose
+    # every row is in, and applying it again changes nothing.
     try:
         path.unlink()
-        fsync_folder(path.parent)
     except FileNotFoundError:
         pass
     except OSError as error:
