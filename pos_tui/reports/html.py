@@ -75,7 +75,7 @@ th {{ background: #eee; font-weight: bold; word-break: keep-all; }}
 .severity, .outcome, .decision {{ word-break: keep-all; }}
 /* Typed text can hold a long run without spaces (a URL, a pasted code): it may break
    anywhere rather than run into the next column. */
-.text {{ overflow-wrap: anywhere; }}
+.text {{ overflow-wrap: anywhere; white-space: pre-line; }}
 .facts td {{ overflow-wrap: anywhere; }}
 .banner {{
   border: 1mm solid #b00020; color: #b00020; font-weight: bold; font-size: 12pt;

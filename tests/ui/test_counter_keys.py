@@ -276,3 +276,56 @@ async def test_a_notification_leaves_the_help_and_the_answers_uncovered(
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert uncovered(app.screen.query_one("#help-box"), app)
+
+
+# -- Chinese lines ---------------------------------------------------------------------
+
+
+def drawn_lines(widget: Widget) -> list[str]:
+    """The widget's lines as the terminal shows them."""
+    width, height = widget.size
+    strips = widget.render_lines(Region(0, 0, width, height))
+    return ["".join(segment.text for segment in strip).strip() for strip in strips]
+
+
+async def test_no_chinese_line_starts_with_a_stop_mark_at_any_width(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    """The guidance of a shipped item, drawn at several narrow widths: where counting
+    cells would start a line with `，` or `）`, the drawn lines never do."""
+    from pos_tui.domain.line_breaking import NO_LINE_START, text_width
+    from pos_tui.domain.loader import load_checklists
+    from pos_tui.domain.visit_info import VisitInfo
+    from tests.unit.test_line_breaking import naive_fold
+
+    shipped = load_checklists([Path(__file__).parents[2] / "checklists"]).checklists
+    info = VisitInfo(
+        merchant_name="上海老王面馆",
+        merchant_number="310104000000001",
+        terminal_number="20240001",
+        technician="张伟",
+        capabilities=("chip", "pinpad", "printer", "contactless"),
+    )
+    session = Session.start(info, shipped)
+    store.create(session)
+    key = ("card-acceptance", "contactless-under-limit")
+    guidance = session.item(*key).guidance.zh  # type: ignore[union-attr]
+    app = technician_app(store, shipped, tmp_path, "zh")
+    naive_breaks = 0
+    async with app.run_test(size=(80, 24)) as pilot:
+        runner = await open_runner(app, pilot, session)
+        runner.jump_to(key)
+        for columns in (60, 66, 72, 80):
+            await pilot.resize_terminal(columns, 24)
+            await pilot.pause()
+            widget = runner.query_one("#detail-guidance")
+            width = widget.size.width
+            naive_breaks += sum(
+                line[:1] in NO_LINE_START for line in naive_fold(guidance, width)[1:]
+            )
+            lines = [line for line in drawn_lines(widget) if line]
+            assert "".join(lines) == guidance.replace(" ", "")  # all of it, in order
+            for line in lines:
+                assert line[0] not in NO_LINE_START, (columns, line)
+                assert text_width(line) <= width
+    assert naive_breaks, "no width at which counting cells alone breaks a rule: test nothing"

@@ -420,3 +420,58 @@ async def test_the_dialog_offers_choices_and_numbers(store, tmp_path, clock):
         "total-amount": "30.5",
         "result": item.field("result").choices[0],
     }
+
+
+async def test_a_note_of_several_lines_is_typed_saved_shown_and_exported(
+    store, checklists, tmp_path, clock, visit
+):
+    """Enter is a new line in the note (Tab and Ctrl+S as the hint says); the lines reach
+    the disk, the item, the summary, the printed report and the CSV as lines."""
+    import csv
+
+    from click.testing import CliRunner
+
+    from pos_tui.cli import main
+    from pos_tui.ui.screens.summary import SummaryScreen
+
+    first, second = "撤销后小票未打印", "更换打印纸后重试仍未打印"
+    app = make(store, checklists, tmp_path, clock, lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_runner(app, pilot, visit)
+        screen.jump_to(VOID)
+        await pilot.press("f")
+        await pilot.pause()
+        note = app.screen
+        assert isinstance(note, NoteScreen)
+        assert "Enter 换行" in text_of(note, "#note-hint") and "Ctrl+S 保存" in text_of(
+            note, "#note-hint"
+        )
+        await pilot.press(*first, "enter", *second)
+        assert note.query_one("#note-note", NoteArea).value == f"{first}\n{second}"
+        assert app.screen is note  # Enter in the note did not save or move on
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert stored(store, visit).answer(*VOID).note == f"{first}\n{second}"
+        screen.jump_to(VOID)
+        await pilot.pause()
+        assert screen.query_one("#detail-note").plain == f"备注：{first}\n{second}"
+        await pilot.press("s")
+        await pilot.pause()
+        summary = app.screen
+        assert isinstance(summary, SummaryScreen)
+        table = summary.query_one("#failures")
+        assert table.get_row_at(0)[2].plain.split("\n") == [first, second]
+        await pilot.press("ctrl+r")
+        await settle(app, pilot)
+    [report] = (store.folder / "reports").glob("*.html")
+    html = report.read_text("utf-8")
+    assert f"{first}\n{second}" in html and "white-space: pre-line" in html
+    out = tmp_path / "visits.csv"
+    done = CliRunner().invoke(
+        main,
+        ["export", "--format", "csv", "--store", str(store.folder), "--drafts", "--out", str(out)],
+    )
+    assert done.exit_code == 0, done.output
+    with open(out, encoding="utf-8-sig", newline="") as file:
+        rows = [row for row in csv.DictReader(file) if row["item_id"] == VOID[1]]
+    assert [row["note"] for row in rows] == [f"{first}\n{second}"]
