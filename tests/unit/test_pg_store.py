@@ -34,11 +34,11 @@ from pos_tui.store.evidence_files import MISSING, REPLACED, EvidenceFiles
 from pos_tui.store.keys import DEVICE, REVIEWER, ensure_key
 from pos_tui.store.local import LocalStore
 from pos_tui.store.pg import is_pg_url
-from pos_tui.store.pg.connect import BadUrl, PasswordInUrl, parameters
+from pos_tui.store.pg.connect import BadUrl, CannotConnect, PasswordInUrl, parameters
 from pos_tui.store.pg.evidence import CHUNK, part_tag
 from pos_tui.store.pg.migrations import LATEST, NotAStore, SchemaTooNew, migrate
 from pos_tui.store.pg.source import PgSource
-from pos_tui.store.pg.store import PgSharedStore, insert_rows
+from pos_tui.store.pg.store import PgSharedStore, PgWriteFailed, insert_rows
 from pos_tui.store.shared import Outgoing
 from pos_tui.store.sources import VisitRecord
 from pos_tui.store.storage import StoreError
@@ -163,6 +163,11 @@ def test_without_a_server_the_tests_skip_saying_why_but_fail_where_it_is_require
     assert "No PostgreSQL server binaries" in done.stdout
 
 
+def test_a_server_that_is_not_there_is_said_in_a_sentence(tmp_path: Path) -> None:
+    with pytest.raises(CannotConnect, match="Cannot connect to the PostgreSQL store"):
+        PgSharedStore.open(f"postgresql:///pos?host={tmp_path}")
+
+
 # -- the schema -----------------------------------------------------------------------------
 
 
@@ -218,6 +223,23 @@ def test_a_push_lands_its_records_byte_for_byte_and_a_second_push_adds_nothing(
         assert pg.checklists.load(sha256).id in {c.id for c in checklists}
         assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256
     assert sql(pg, "SELECT count(*) FROM checklists") == [(len(_checklist_files(store)),)]
+
+
+def test_a_push_cut_off_from_the_server_says_so_and_lands_nothing(
+    store: LocalStore,
+    info: VisitInfo,
+    checklists: list[Checklist],
+    pg: PgSharedStore,
+    pg_url: str,
+) -> None:
+    record = signed(store, info, checklists, "断线")
+    with PgSharedStore.open(pg_url) as cut:
+        [(pid,)] = sql(cut, "SELECT pg_backend_pid()")
+        sql(pg, "SELECT pg_terminate_backend(%s)", pid)
+        with pytest.raises(PgWriteFailed, match="Nothing was changed"):
+            cut.push([record], {})
+    assert pg.rows() == []
+    assert pg.push([record], {}).added == [record.uuid]
 
 
 def test_a_different_record_under_the_same_revision_is_kept_beside_it_both_flagged(

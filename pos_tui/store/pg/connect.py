@@ -45,7 +45,7 @@ class CannotConnect(StoreError):
         if "password" in why.lower():
             hint = " Set PGPASSWORD or add a line for this server to ~/.pgpass."
         super().__init__(
-            f"Cannot connect to the PostgreSQL store {url}: {why}.{hint} Nothing was changed.",
+            f"Cannot connect to the PostgreSQL store {url}: {why}{hint} Nothing was changed.",
             f"无法连接 PostgreSQL 存储 {url}：{why}。未作任何改动。",
         )
 
@@ -72,5 +72,14 @@ def connect(url: str) -> psycopg.Connection:
     try:
         return psycopg.connect(make_conninfo("", **params), autocommit=True)
     except psycopg.OperationalError as error:
-        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        raise CannotConnect(url, lines[-1] if lines else "no answer") from None
+        raise CannotConnect(url, _why(str(error))) from None
+
+
+def _why(message: str) -> str:
+    """libpq's "connection failed: connection to server ... failed: REASON" and its hint
+    on the next line, as one sentence without the socket path twice over."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return "no answer."
+    reason = lines[0].rsplit("failed: ", 1)[-1].rstrip(".")
+    return " ".join([reason + ".", *lines[1:2]])
