@@ -4,9 +4,11 @@
 
 Each laptop is a child process that opens its own store (one signed visit), says it is
 ready, and waits on its standard input; when all are ready the parent writes one byte to
-each, and they sync together. Each child times its wait for the shared lock and how long
-it held it (by timing `FileLock` itself), and the whole sync. Prints one JSON line per
-laptop that failed, then one summary line: failures, the longest wait, the longest hold.
+each, and they sync together. Each child times its waits for the shared lock and how long
+it held it (by timing `FileLock` itself, on `.shared.lock` only: a sync may take it more
+than once, for its index write and for the decision log), and the whole sync. Prints one
+JSON line per laptop that failed, then one summary line: failures, the longest wait, the
+longest hold.
 `--lock-timeout` gives the children another wait than the store's default
 (`pos_tui.store.shared.LOCK_TIMEOUT_S`), e.g. 30 to see what the earlier default did.
 """
@@ -41,6 +43,8 @@ waits, holds = [], []
 acquire, release = os_lock.FileLock.acquire, os_lock.FileLock.release
 
 def timed_acquire(self):
+    if self.path.name != ".shared.lock":  # the laptop's own writer lock, say
+        return acquire(self)
     started = time.perf_counter()
     try:
         acquire(self)
@@ -49,7 +53,7 @@ def timed_acquire(self):
     self._held_since = time.perf_counter()
 
 def timed_release(self):
-    if self._fd is not None:
+    if self._fd is not None and self.path.name == ".shared.lock":
         holds.append(time.perf_counter() - self._held_since)
     release(self)
 
