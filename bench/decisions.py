@@ -18,12 +18,14 @@ without an fsync each) so that 50,000 decisions take seconds to set up, not minu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -136,12 +138,20 @@ def laptop_syncs(root: Path, visits: int, more: int) -> list[dict[str, Any]]:
     bodies = [decision(uuid, record, n) for n, (uuid, record) in enumerate(records.items())]
     fill_log(bank.shared, bodies, bank.key)
     out = []
-    with LocalStore.open(data) as store:
+    saving = Saving()
+    with LocalStore.open(data) as store, saving.counted():
         started = time.perf_counter()
         report = sync(store, bank.shared)
         first = time.perf_counter() - started
     assert report.reviews_applied == visits, report.sentence()
-    out.append({"bench": "first_sync", "reviewed_visits": visits, "seconds": round(first, 3)})
+    out.append(
+        {
+            "bench": "first_sync",
+            "reviewed_visits": visits,
+            "seconds": round(first, 3),
+            "of_which_local_save_s": round(saving.seconds, 3),
+        }
+    )
     serial = len(bodies)
     for extra in (0, more):
         others = [decision(f"{n:032x}", "r" * 64, serial + n) for n in range(extra)]
@@ -163,16 +173,52 @@ def laptop_syncs(root: Path, visits: int, more: int) -> list[dict[str, Any]]:
             report = sync(store, bank.shared)
             later = time.perf_counter() - started
         assert report.reviews_applied == 1 and len(report.pushed.added) == 1, report.sentence()
+        # The same with no visit to send: what bringing one decision back costs.
+        uuid, record = list(records.items())[1]
+        serial += 1
+        SharedStore.open(bank.shared).add_review(
+            {"uuid": uuid, "decision": "approved", "comment": "好", "record_sha256": record},
+            bank.key,
+        )
+        with LocalStore.open(data) as store:
+            started = time.perf_counter()
+            report = sync(store, bank.shared)
+            alone = time.perf_counter() - started
+        assert report.reviews_applied == 1 and not report.pushed.added, report.sentence()
         out.append(
             {
                 "bench": "later_sync",
-                "visits_sent": 1,
-                "decisions_received": 1,
                 "decisions_in_store": serial,
-                "seconds": round(later, 3),
+                "one_visit_and_one_decision_s": round(later, 3),
+                "one_decision_alone_s": round(alone, 3),
             }
         )
     return out
+
+
+class Saving:
+    """Seconds spent in `LocalStore.save` (the laptop store's durable write of a visit and
+    its index row), to tell the laptop's writes apart from reading and checking decisions."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextlib.contextmanager
+    def counted(self) -> Iterator[None]:
+        save = LocalStore.save
+
+        def timed_save(store: LocalStore, session: Any) -> None:
+            started = time.perf_counter()
+            try:
+                save(store, session)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        LocalStore.save = timed_save  # type: ignore[method-assign, assignment]
+        try:
+            yield
+        finally:
+            LocalStore.save = save  # type: ignore[method-assign]
 
 
 def main() -> None:
