@@ -33,12 +33,14 @@ The interface, for the commands that take a store (`sync --to`, `review --store`
     bulk.copy_records(store, [(row, line)]) # COPY many new records at once (benches, migrate)
     store.close()                           # also a context manager
 
-Tables (`migrations.py`, schema version in `schema_version`): `visits` (one row per synced
-version: the record's exact bytes as bytea, its hash unique, the summary as jsonb and the
-columns the review list filters on), `visit_heads` (one row per uuid, locked FOR UPDATE
+Tables (`migrations.py`, schema version in `schema_version`): `visits` (one narrow index
+row per synced version, with the columns the review list filters and sorts on),
+`visit_bodies` (by record hash, unique: the record's exact bytes as bytea, so its hash
+verifies, and the summary as jsonb), `visit_heads` (one row per uuid, locked FOR UPDATE
 while a push decides its conflict and supersede flags), `decisions` and `decision_head`
 (the append-only log and the hash the next decision names), `keyring`, `checklists`,
-`evidence_files` and `evidence_chunks` (files in chunks of 1 MiB).
+`evidence_files` and `evidence_chunks` (files in chunks of 1 MiB). The log and the keyring
+refuse UPDATE and DELETE (a trigger).
 
 A row is the folder index's row (uuid, revision, record_hash, conflict, superseded,
 synced_at, host and the summary fields of `VisitSummary.to_row`) with `id` where the folder

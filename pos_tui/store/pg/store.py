@@ -3,8 +3,9 @@
 One transaction per push. It first locks the rows of `visit_heads` of the visits it
 carries (created beforehand if new, in sorted order, so two pushes never deadlock), reads
 only those visits' rows, lets `shared_plan.make_plan` decide exactly as for a folder, and
-writes: new rows with the record's bytes (`record_hash` is unique, so a record is never
-stored twice), conflict and supersede flags, fresh bytes for damaged records on a repair.
+writes: new index rows and their records' bytes (`record_hash` is unique, so a record is
+never stored twice), conflict and supersede flags, fresh bytes for damaged records on a
+repair.
 Pushes of other visits go on meanwhile; nothing locks the table. Evidence files go first,
 outside the transaction (`evidence.py`). Review decisions are chained through the one row
 of `decision_head`, locked for the transaction that appends.
