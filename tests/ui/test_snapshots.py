@@ -26,6 +26,9 @@ from tests.helpers.ui import settle
 from tests.helpers.visits import save_answer, save_sign
 
 CHINA = timezone(timedelta(hours=8))
+CLOCK_NOTE = (
+    "终端时间比北京时间慢了5分钟，已在管理菜单中重新同步，商户确认小票时间正确（重启后复查）"
+)
 SnapCompare = Callable[..., bool]
 
 
@@ -70,6 +73,7 @@ def visit_store(
         store.create(draft)
         save_answer(store, draft, "card", "void", Outcome.FAIL, note="撤销后小票未打印")
         save_answer(store, draft, "card", "shield", Outcome.NA)
+        save_answer(store, draft, "receipt", "clock", Outcome.FAIL, note=CLOCK_NOTE)
         yield store, draft
 
 
@@ -85,9 +89,12 @@ def app_for(store: LocalStore, checklists: list[Checklist], tmp_path: Path, lang
     return make_app(services, lang)
 
 
-def test_home(snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    store, _ = visit_store
-    assert snap_compare(app_for(store, checklists, tmp_path, "en"), terminal_size=(80, 24))
+async def open_runner_on(pilot: Pilot[None], draft: Session, key: tuple[str, str]) -> None:
+    await pilot.app.push_screen(RunnerScreen(draft, start_at=key))
+    await pilot.pause()
+
+
+# The home screen changes with the work orders on it: its snapshots come last (see the end).
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -104,7 +111,27 @@ def test_runner(
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_runner)
 
 
-def test_summary(snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_note(
+    snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path, lang: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The fail dialog of the clock item, opened on its long note: the beginning shows."""
+    store, draft = visit_store
+
+    async def open_note(pilot: Pilot[None]) -> None:
+        await open_runner_on(pilot, store.load(draft.uuid), ("receipt", "clock"))
+        await pilot.press("f")
+        await pilot.pause()
+
+    app = app_for(store, checklists, tmp_path, lang)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_note)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_summary(
+    snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path, lang: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Two failures, one of them with a long Chinese note, and the open items."""
     store, draft = visit_store
 
     async def open_summary(pilot: Pilot[None]) -> None:
@@ -113,8 +140,42 @@ def test_summary(snap_compare: SnapCompare, visit_store, checklists, tmp_path: P
         await pilot.press("s")
         await pilot.pause()
 
-    app = app_for(store, checklists, tmp_path, "en")
+    app = app_for(store, checklists, tmp_path, lang)
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_summary)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_sign_off(
+    snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path, lang: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Signing an incomplete visit: the warning and the confirmation box."""
+    store, draft = visit_store
+
+    async def open_sign_off(pilot: Pilot[None]) -> None:
+        await pilot.app.push_screen(RunnerScreen(store.load(draft.uuid)))
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    app = app_for(store, checklists, tmp_path, lang)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_sign_off)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_new_visit(
+    snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path, lang: str
+) -> None:  # type: ignore[no-untyped-def]
+    store, _ = visit_store
+
+    async def open_new_visit(pilot: Pilot[None]) -> None:
+        await settle(pilot.app, pilot)  # type: ignore[arg-type]
+        await pilot.press("n")
+        await settle(pilot.app, pilot)  # type: ignore[arg-type]
+
+    app = app_for(store, checklists, tmp_path, lang)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_new_visit)
 
 
 @pytest.fixture
@@ -160,3 +221,16 @@ def test_review_detail(snap_compare: SnapCompare, review_services: ReviewService
 
     app = make_app(None, "en", review=review_services)
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_detail)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_home(
+    snap_compare: SnapCompare, visit_store, checklists, tmp_path: Path, lang: str
+) -> None:  # type: ignore[no-untyped-def]
+    store, _ = visit_store
+
+    async def shown(pilot: Pilot[None]) -> None:
+        await settle(pilot.app, pilot)  # type: ignore[arg-type]
+
+    app = app_for(store, checklists, tmp_path, lang)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=shown)

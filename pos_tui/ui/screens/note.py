@@ -148,8 +148,10 @@ class NoteScreen(PosModal[NoteResult | None]):
                 yield Static(id=f"error-{widget_id}", classes="note-error")
             yield Static(id="note-warning", classes="field-warning")
             yield Static(id="note-cannot-pass", classes="field-warning")
+            # On a line of its own: beside the buttons it was cut at 80 columns.
+            yield Static(HINT.get(lang), id="note-hint", classes="hint")
             with Horizontal(id="note-buttons"):
-                yield Static(HINT.get(lang), id="note-hint", classes="hint")
+                yield Static(id="note-buttons-space")
                 yield Button(id="note-fail-it", variant="error", compact=True)
                 yield Button(id="note-save", variant="primary", compact=True)
                 yield Button(id="note-cancel", compact=True)
@@ -264,8 +266,6 @@ class NoteScreen(PosModal[NoteResult | None]):
         """What keeps a pass from being possible, and the one key that fails it instead."""
         self.query_one("#note-cannot-pass", Static).display = shown and bool(self.blocked)
         self.query_one("#note-fail-it", Button).display = bool(self.blocked)
-        # The row has no room for both; the sentence above names the keys instead.
-        self.query_one("#note-hint", Static).display = not self.blocked
 
     def _show_errors(self) -> None:
         for error_line in self.query(".note-error").results(Static):
