@@ -31,6 +31,7 @@ CHANGE_THEME_HELP = Text("更换界面的配色", "Change the colours of the app
 QUIT = Text("退出", "Quit")
 QUIT_HELP = Text("退出程序；已保存的内容不会丢失", "Leave the app; everything saved stays saved")
 PALETTE_PLACEHOLDER = Text("搜索命令…", "Search for commands…")
+THEME_PLACEHOLDER = Text("搜索配色主题…", "Search for themes…")
 DEFAULT_THEME = "textual-dark"
 
 
@@ -135,6 +136,13 @@ class PosApp(App[None]):
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
             placeholder = PALETTE_PLACEHOLDER.get(self.lang)
             self.push_screen(CommandPalette(id="--command-palette", placeholder=placeholder))
+
+    def search_themes(self) -> None:
+        # Textual's theme picker, with its placeholder in the app's language.
+        from textual.theme import ThemeProvider
+
+        placeholder = THEME_PLACEHOLDER.get(self.lang)
+        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder=placeholder))
 
     def _with_key(self, words: Text, key: str) -> str:
         return f"{escape(words.get(self.lang))}  {key_hint(key, self.lang)}"

@@ -209,6 +209,11 @@ async def test_help_and_palette_list_only_our_commands_in_the_ui_language(
         listed = palette.query_one(CommandList)
         shown = [str(listed.get_option_at_index(n).prompt) for n in range(listed.option_count)]
         placeholder = palette.query_one(Input).placeholder
+        await pilot.press("escape")
+        await pilot.pause()
+        app.action_change_theme()  # the palette's theme command opens a palette of its own
+        await pilot.pause()
+        theme_placeholder = app.screen.query_one(Input).placeholder
     assert shown, "the palette showed nothing"
     for entries in (actions, shown):
         assert len(entries) == len(set(entries)), entries  # nothing twice
@@ -217,6 +222,7 @@ async def test_help_and_palette_list_only_our_commands_in_the_ui_language(
     assert "Commands" not in " ".join(shown) and "命令" not in " ".join(shown)
     if lang == "zh":
         assert placeholder == "搜索命令…"
+        assert theme_placeholder == "搜索配色主题…"
         # Chinese only, but for key names and the one bilingual switch.
         for entry in actions + shown:
             words = re.sub(r"按键：\S+|Switch language|English|Theme", "", entry)
