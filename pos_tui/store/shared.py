@@ -293,7 +293,10 @@ class SharedStore:
             # Checked again: the row may come from a caller, and its batch names a file.
             schema.record_location(row)
         except schema.ShapeError as error:
-            raise StoreDamaged(self.index_path, str(error)) from None
+            uuid = row.get("uuid") if isinstance(row, dict) else None
+            raise StoreDamaged(
+                self.shard_path(uuid if isinstance(uuid, str) else ""), str(error)
+            ) from None
         path = self.folder / BATCHES_DIR / row["batch"]
         where = f"the record at byte {row['offset']}"
         try:
