@@ -150,8 +150,7 @@ class DecisionLog:
         """The decisions after `known`, or all of them: on a first read, when `reviews.json`
         has changed since (an earlier version wrote to it), or when the decision `known`
         names is gone or altered (`lost`). Reading only what is new costs what is new."""
-        stamp = self.legacy_stamp()
-        legacy = None if stamp is None else (stamp[0], stamp[1])
+        legacy = self.legacy_stamp()
         lost = False
         if known is not None and known.legacy == legacy:
             if known.seq == 0 or self._still_there(known):
@@ -173,14 +172,14 @@ class DecisionLog:
         except (StoreDamaged, FileNotFoundError):
             return None
 
-    def legacy_stamp(self) -> list[int] | None:
+    def legacy_stamp(self) -> tuple[int, int] | None:
         """(size, mtime in ns) of `reviews.json`, None without one: a reader that saw it
         knows from a stat whether an earlier version has written to it since."""
         try:
             status = os.lstat(self.legacy_path)
         except OSError:
             return None
-        return [status.st_size, status.st_mtime_ns]
+        return (status.st_size, status.st_mtime_ns)
 
     def _legacy(self) -> tuple[list[dict[str, Any]], tuple[StoreDamaged, ...]]:
         rows, bad = schema.table_rows(

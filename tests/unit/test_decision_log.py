@@ -512,3 +512,23 @@ def test_the_review_list_refreshed_checks_only_the_decisions_appended_since(bank
     assert [c.row["comment"] for c in again] == ["第1条"]
     assert [d.path for d in source.damaged] == [log.path_of(1)]
     assert has_gap(again)
+
+
+def test_a_decision_an_earlier_version_writes_to_reviews_json_still_reaches_the_laptop(
+    bank: Bank, laptop: Path
+) -> None:
+    decide_all(bank, "第一轮")
+    with LocalStore.open(laptop) as store:
+        assert sync(store, bank.shared).reviews_applied == 4
+        uuid = store.summaries()[0].uuid
+        record = record_sha256(store.load(uuid))
+    # An app not yet updated appends to reviews.json, chained to what it sees there (none).
+    row = body(uuid, "approved", "旧版本写的") | {"id": "e" * 32, "at": "2026-12-02T09:00:00+08:00"}
+    row |= {"record_sha256": record, "prev": ""}
+    row["signature"] = sign(bank.reviewer_key, canonical(signed_part(row))).to_dict()
+    (bank.shared / "reviews.json").write_text(json.dumps({"reviews": {"1": row}}), "utf-8")
+    with LocalStore.open(laptop) as store:
+        report = sync(store, bank.shared)
+        assert report.reviews_applied == 1
+        assert store.load(uuid).review is not None
+    assert report.decision_log_gap  # the first file no longer follows the old file's last
