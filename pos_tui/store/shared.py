@@ -91,7 +91,6 @@ from pos_tui.store.storage import (
     StoreError,
     StoreWriteFailed,
     fsync_folder,
-    read_json_document,
     remove_stray_temp_files,
 )
 
@@ -279,14 +278,6 @@ class SharedStore:
         rows = [row for _seq, row in log.all()]
         self.damaged = tuple(e for e in self.damaged if not log.owns(e.path)) + log.damaged
         return rows
-
-    def _table(
-        self, path: Path, table: str, checker: Callable[[Any, str], dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        rows, bad = schema.table_rows(read_json_document(path), table, checker)
-        others = tuple(error for error in self.damaged if error.path != path)
-        self.damaged = others + tuple(StoreDamaged(path, why) for why in bad.values())
-        return list(rows.values())
 
     def read_record(self, row: dict[str, Any]) -> dict[str, Any]:
         try:
