@@ -581,13 +581,13 @@ class LocalStore:
         wanted = set(status) if status else None
         with self._mutex:
             if wanted is not None and wanted <= ACTIVE_STATUSES:
-                rows: Iterable[dict[str, Any]] = self._active_rows()
+                every = [VisitSummary.from_row(row) for row in self._active_rows()]
             else:
-                rows = self.laptop.all_rows(self._note_damaged)
+                every = list(self.laptop.all_summaries(self._note_damaged))
             found = [
-                self._fresh_summary(VisitSummary.from_row(row))
-                for row in rows
-                if wanted is None or row["status"] in wanted
+                self._fresh_summary(summary)
+                for summary in every
+                if wanted is None or summary.status in wanted
             ]
         return sorted(found, key=lambda summary: summary.updated_at, reverse=True)
 

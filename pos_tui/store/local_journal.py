@@ -66,8 +66,9 @@ class Journal:
             return
         for uuid in gone:
             del self.changing[uuid]
+        # Not fsynced either: lost to a pulled plug, the entry is only read again.
         with contextlib.suppress(StoreError):
-            self._write()
+            self._write(durable=False)
 
     def ask_rescan(self, why: str) -> None:
         self.rescan = why
@@ -79,14 +80,14 @@ class Journal:
             self.changing, self.rescan = {}, None
             self._write()
 
-    def _write(self) -> None:
+    def _write(self, durable: bool = True) -> None:
         changing = {
             str(i): {"uuid": uuid, "month": month}
             for i, (uuid, month) in enumerate(sorted(self.changing.items()), start=1)
         }
         rescan = {} if self.rescan is None else {"1": {"why": self.rescan}}
         write_json_atomically(
-            self.path, {"changing": changing, "rescan": rescan}, keep_backup=False
+            self.path, {"changing": changing, "rescan": rescan}, durable=durable, keep_backup=False
         )
 
 
