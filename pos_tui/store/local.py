@@ -336,6 +336,7 @@ class LocalStore:
 
     def create(self, session: Session) -> None:
         with self._mutex:
+            self._writable()
             self.keep_checklists(session.checklists)
             row = summarize(session.to_dict()).to_row()
             self._journal.begin({session.uuid: month_of(row["created_at"])})
@@ -353,6 +354,7 @@ class LocalStore:
         next start by reading this visit alone.
         """
         with self._mutex:
+            self._writable()
             before = self._stored_status(session.uuid)
             if session.status is Status.DRAFT and before in (None, Status.DRAFT):
                 # The index is not rewritten per answer: see _fresh_summary.
@@ -369,9 +371,11 @@ class LocalStore:
                 raise
             self._journal.end([session.uuid])
 
-    def _stored_status(self, uuid: str) -> str | None:
+    def _writable(self) -> None:
         if self.read_only:
             raise StoreError("The store was opened read-only.")
+
+    def _stored_status(self, uuid: str) -> str | None:
         previous = self._visit_db(uuid).table("visit").get(Query()._key == "visit")
         return None if previous is None else str(previous.get("status"))
 

@@ -156,8 +156,10 @@ def test_reading_is_allowed_while_a_writer_works(store: LocalStore, session: Ses
         assert [s.uuid for s in reader.drafts()] == [session.uuid]
         save_answer(store, session, "card", "void", Outcome.PASS)
         assert reader.load(session.uuid).answer("card", "void") is not None
+        before = {p: p.read_bytes() for p in store.folder.rglob("*") if p.is_file()}
         with pytest.raises(StoreError, match="read-only"):
             reader.create(Session.start(session.info, session.checklists))
+        assert {p: p.read_bytes() for p in store.folder.rglob("*") if p.is_file()} == before
 
 
 def test_a_killed_writer_leaves_the_folder_usable(tmp_path: Path) -> None:
