@@ -56,14 +56,16 @@ class ItemDetail(VerticalScroll):
         yield Static(id="detail-title", markup=False)
         yield Static(id="detail-meta")
         yield WrappedText(id="detail-notice")
-        yield WrappedText(id="detail-guidance")
+        # The answer and what it recorded come before the guidance, the long read: at
+        # 80x24 a long guidance once pushed them out of sight.
+        yield Static(id="detail-answer-title", classes="detail-heading")
+        yield Static(id="detail-answer")
+        yield WrappedText(id="detail-note")
         yield Static(id="detail-values-title", classes="detail-heading")
         yield Static(id="detail-values")
         yield Static(id="detail-evidence-title", classes="detail-heading")
         yield Static(id="detail-evidence", markup=False)
-        yield Static(id="detail-answer-title", classes="detail-heading")
-        yield Static(id="detail-answer")
-        yield WrappedText(id="detail-note")
+        yield WrappedText(id="detail-guidance")
 
     def show(self, session: Session, key: tuple[str, str] | None, lang: str) -> None:
         if key is None:
@@ -109,6 +111,8 @@ class ItemDetail(VerticalScroll):
         self._set("detail-answer", self._answer(answer, lang) if applies else "")
         note = NOTE.get(lang) + answer.note if applies and answer and answer.note else ""
         self._set("detail-note", note)
+        # The blank line closing the answer goes under its note when there is one.
+        self.query_one("#detail-answer").set_class(not note, "-last")
         self.scroll_home(animate=False)
 
     def _set(self, widget_id: str, content: str | Content) -> None:
