@@ -351,6 +351,8 @@ class LaptopIndex:
         }
         write_json_atomically(self.path, fresh)
         self._adopt(fresh)
+        # Every row written was a good row or a fresh summary: no need to check them again.
+        self._checked = (fresh["visits"], {})
         self._next_id = max(self._next_id, next_id)
 
     def rebuild(self, rows: list[Row], progress: Callable[[int, int], None] | None = None) -> None:
