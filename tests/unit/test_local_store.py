@@ -180,7 +180,8 @@ from pos_tui.store.local import LocalStore
 folder, uuid = Path(sys.argv[1]), sys.argv[2]
 store = LocalStore.open(folder)
 # What a write cut off by the kill leaves: its temporary file, named with its pid.
-for path in (folder / f".index.json.{os.getpid()}.tmp", folder / "visits" / f".{uuid}.json.{os.getpid()}.tmp"):
+pid = os.getpid()
+for path in (folder / f".index.json.{pid}.tmp", folder / "visits" / f".{uuid}.json.{pid}.tmp"):
     path.write_text('{"half', encoding="utf-8")
 os.kill(os.getpid(), signal.SIGKILL)
 """
