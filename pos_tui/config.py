@@ -53,10 +53,13 @@ class Settings:
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
-    def shared_store_path(self) -> Path | None:
+    def shared_store_target(self) -> Path | str | None:
+        """The shared store's folder, or the URL of a PostgreSQL one (`store/targets.py`)."""
+        from pos_tui.store.targets import target_of
+
         from_env = os.environ.get(SHARED_STORE_ENV)
         chosen = from_env or self.shared_store
-        return Path(chosen).expanduser() if chosen else None
+        return target_of(chosen) if chosen else None
 
 
 def system_language() -> str:

@@ -23,6 +23,7 @@ from pos_tui.locations import DATA_DIR_ENV, data_dir
 from pos_tui.store.storage import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T", bound=Path | str)
 
 _FOLDER_KEY = "pos_tui.folder"
 """Where `local_folder` leaves the folder a command works in, for errors that name no file."""
@@ -76,11 +77,39 @@ def local_folder(ctx: click.Context, data_dir_value: Path | None) -> Path:
     return folder
 
 
-def not_a_file(path: Path | None, option: str) -> Path | None:
-    """`path`, unless it names a file where a folder is wanted."""
-    if path is not None and path.exists() and not path.is_dir():
+def not_a_file(path: T | None, option: str) -> T | None:
+    """`path`, unless it names a file where a folder is wanted (a database URL is not a
+    path, and passes)."""
+    if isinstance(path, Path) and path.exists() and not path.is_dir():
         fail(f"{path} is a file, not a folder: give {option} a folder.")
     return path
+
+
+class StoreTarget(click.ParamType):
+    """A shared store: a folder, or a `postgresql://` URL (never with a password in it)."""
+
+    name = "PATH|URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from pos_tui.store.targets import target_of
+
+        return target_of(value) if isinstance(value, str | Path) else value
+
+
+STORE_TARGET = StoreTarget()
+
+
+def shared_target(given: Path | str | None, option: str) -> Path | str:
+    """--to / --store, else the settings' shared store; said plainly when there is none."""
+    from pos_tui.config import load_settings
+
+    target = not_a_file(given, option) or not_a_file(load_settings().shared_store_target(), option)
+    if target is None:
+        fail(
+            f"no shared store given: use {option} PATH (or URL), or set shared_store in the"
+            " settings."
+        )
+    return target
 
 
 def os_error_sentence(error: OSError, folder: Path | None = None, verb: str = "use") -> str:

@@ -7,24 +7,27 @@ from pathlib import Path
 
 import click
 
-from pos_tui.cli.common import data_dir_option, fail, local_folder, not_a_file, plain_errors
+from pos_tui.cli.common import (
+    STORE_TARGET,
+    data_dir_option,
+    fail,
+    local_folder,
+    plain_errors,
+    shared_target,
+)
 
 store_option = click.option(
     "--store",
-    type=click.Path(path_type=Path),
-    help="The shared store (default: settings, or POS_TUI_SHARED_STORE).",
+    type=STORE_TARGET,
+    help="The shared store: its folder or a postgresql:// URL (default: settings, or"
+    " POS_TUI_SHARED_STORE).",
 )
 
 ROLE_NAMES = {"technician": "technician", "reviewer": "reviewer", "admin": "administrator"}
 
 
-def _shared(store: Path | None) -> Path:
-    from pos_tui.config import load_settings
-
-    folder = not_a_file(store, "--store") or load_settings().shared_store_path()
-    if folder is None:
-        fail("no shared store given: use --store PATH, or set shared_store in the settings.")
-    return folder
+def _shared(store: Path | str | None) -> Path | str:
+    return shared_target(store, "--store")
 
 
 @click.group(name="keys")
@@ -38,7 +41,9 @@ def keys() -> None:
 @store_option
 @click.pass_context
 @plain_errors
-def init(ctx: click.Context, data_dir: Path | None, reviewer: bool, store: Path | None) -> None:
+def init(
+    ctx: click.Context, data_dir: Path | None, reviewer: bool, store: Path | str | None
+) -> None:
     """Make this machine's key (the laptop's, or with --reviewer a supervisor's).
 
     With --store, also asks the shared store's administrator to trust it.
@@ -89,7 +94,7 @@ def show(ctx: click.Context, data_dir: Path | None) -> None:
 @store_option
 @click.pass_context
 @plain_errors
-def list_keys(ctx: click.Context, data_dir: Path | None, store: Path | None) -> None:
+def list_keys(ctx: click.Context, data_dir: Path | None, store: Path | str | None) -> None:
     """Every key the shared store's keyring knows: who, which role, trusted or not."""
     from pos_tui.services.identity import keyring
 
@@ -127,7 +132,7 @@ def trust(
     role: str,
     employee_no: str,
     data_dir: Path | None,
-    store: Path | None,
+    store: Path | str | None,
 ) -> None:
     """Vouch for a key that asked (an administrator's command)."""
     from pos_tui.services.identity import trust as trust_key
@@ -146,7 +151,11 @@ def trust(
 @click.pass_context
 @plain_errors
 def revoke(
-    ctx: click.Context, fingerprint: str, reason: str, data_dir: Path | None, store: Path | None
+    ctx: click.Context,
+    fingerprint: str,
+    reason: str,
+    data_dir: Path | None,
+    store: Path | str | None,
 ) -> None:
     """Stop trusting a key from now on (a lost laptop); what it signed before stays valid."""
     from pos_tui.services.identity import revoke as revoke_key

@@ -15,8 +15,8 @@ from pos_tui.cli.common import (
     data_dir_option,
     fail,
     local_folder,
-    not_a_file,
     plain_errors,
+    shared_target,
 )
 
 store_option = click.option(
@@ -27,12 +27,13 @@ store_option = click.option(
 
 
 def _shared(store: Path | None) -> Path:
-    from pos_tui.config import load_settings
-
-    folder = not_a_file(store or load_settings().shared_store_path(), "--store")
-    if folder is None:
-        fail("no shared store given: use --store PATH, or set shared_store in the settings.")
-    return folder
+    target = shared_target(store, "--store")
+    if not isinstance(target, Path):
+        fail(
+            "work orders are kept in a shared store folder; a PostgreSQL store has none yet:"
+            " give --store the folder the orders were imported into."
+        )
+    return target
 
 
 def _who(ctx: click.Context, data_dir: Path | None, shared: Path) -> str:

@@ -218,8 +218,12 @@ def export_command(
     if out == Path("-"):
         out = None
     with _source(ctx, store, data_dir) as source:
-        if evidence is not None:
+        if evidence is not None and isinstance(source.folder, Path):
             _check_evidence_folder(evidence, source.folder)
+        elif evidence is not None:
+            from pos_tui.reports.evidence_export import prepare_folder
+
+            prepare_folder(evidence.absolute())
         # The evidence folder follows the same rows: a draft's photos only with its draft.
         rows = exportable(rows_since(source.rows(), since), drafts)
         say_damaged(source.damaged)

@@ -8,25 +8,28 @@ import click
 
 from pos_tui.cli.common import (
     LANGUAGE_CHOICE,
+    STORE_TARGET,
     data_dir_option,
-    fail,
     local_folder,
-    not_a_file,
     plain_errors,
+    shared_target,
 )
 
 
 @click.command()
 @click.option(
     "--store",
-    type=click.Path(path_type=Path),
-    help="The shared store's folder (default: settings, or POS_TUI_SHARED_STORE).",
+    type=STORE_TARGET,
+    help="The shared store: its folder, or a postgresql:// URL (default: settings, or"
+    " POS_TUI_SHARED_STORE).",
 )
 @click.option("--lang", type=LANGUAGE_CHOICE, help="Language of the UI.")
 @data_dir_option
 @click.pass_context
 @plain_errors
-def review(ctx: click.Context, store: Path | None, lang: str | None, data_dir: Path | None) -> None:
+def review(
+    ctx: click.Context, store: Path | str | None, lang: str | None, data_dir: Path | None
+) -> None:
     """Review synced visits: find failures, inspect visits, approve or send back.
 
     Decisions are signed with this machine's reviewer key (`pos-tui keys init --reviewer`),
@@ -39,9 +42,7 @@ def review(ctx: click.Context, store: Path | None, lang: str | None, data_dir: P
     from pos_tui.ui.app import make_app
 
     settings = load_settings()
-    folder = not_a_file(store or settings.shared_store_path(), "--store")
-    if folder is None:
-        fail("no shared store given: use --store PATH, or set shared_store in the settings.")
+    folder = shared_target(store, "--store")
     data_folder = local_folder(ctx, data_dir)
     key = load_key(data_folder, REVIEWER)
     services = ReviewServices(SharedSource(folder, data_folder), key)

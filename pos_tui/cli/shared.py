@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from pos_tui.cli.common import data_dir_option, local_folder, not_a_file, plain_errors
+from pos_tui.cli.common import (
+    STORE_TARGET,
+    data_dir_option,
+    local_folder,
+    not_a_file,
+    plain_errors,
+)
 
 
 @click.group(name="shared")
@@ -49,14 +55,17 @@ def check(path: Path, adopt: bool) -> None:
 
 
 @shared.command(name="init")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=STORE_TARGET)
 @click.option("--name", "admin_name", default="", help="The administrator's name, for the keyring.")
 @data_dir_option
 @click.pass_context
 @plain_errors
-def init(ctx: click.Context, path: Path, admin_name: str, data_dir: Path | None) -> None:
+def init(ctx: click.Context, path: Path | str, admin_name: str, data_dir: Path | None) -> None:
     """Make a new shared store at PATH, with this machine's key as its administrator.
 
+    PATH is a new or empty folder, or a PostgreSQL database's URL
+    (postgresql://user@host/db, the password in PGPASSWORD or ~/.pgpass): its tables are
+    made, or brought up to this version's schema when an earlier version made them.
     Laptops then sync into it (`pos-tui sync --to PATH`) and supervisors review from it.
     The administrator's fingerprint printed here is what every laptop and reviewer will
     check the store against: write it down.
@@ -64,6 +73,13 @@ def init(ctx: click.Context, path: Path, admin_name: str, data_dir: Path | None)
     from pos_tui.services.identity import init_shared_store
 
     made = init_shared_store(path, local_folder(ctx, data_dir), admin_name)
+    if made.existed:
+        click.echo(
+            f"The shared store {made.folder} (id {made.store_id}) is up to this version's"
+            " schema; its keyring was there already."
+        )
+        click.echo(f"Administrator key: {made.admin_fingerprint}")
+        return
     click.echo(f"Made the shared store {made.folder} (id {made.store_id}).")
     click.echo(f"Administrator key: {made.admin_fingerprint}")
     click.echo(

@@ -15,14 +15,21 @@ from pos_tui.domain.session import Status
 from pos_tui.locations import shipped_checklists_dir
 
 if TYPE_CHECKING:
-    from pos_tui.store.storage import StoreDamaged
+    from pos_tui.store.storage import StoreError
 
 
-def say_damaged(damaged: Iterable[StoreDamaged]) -> None:
+def say_damaged(damaged: Iterable[StoreError]) -> None:
     """One line on stderr for each damaged entry a listing left out: a list or an export
     that is silently short looks complete."""
+    from pos_tui.store.storage import StoreDamaged
+
     for error in damaged:
-        click.echo(f"pos-tui: skipped a damaged entry of {error.path}: {error.reason}", err=True)
+        if isinstance(error, StoreDamaged):
+            click.echo(
+                f"pos-tui: skipped a damaged entry of {error.path}: {error.reason}", err=True
+            )
+        else:
+            click.echo(f"pos-tui: skipped a damaged entry: {error}", err=True)
 
 
 @click.command(name="list")

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from pos_tui.cli.common import data_dir_option, fail, local_folder, not_a_file, plain_errors
+from pos_tui.cli.common import (
+    STORE_TARGET,
+    data_dir_option,
+    fail,
+    local_folder,
+    plain_errors,
+    shared_target,
+)
 
 
 @click.command(name="sync")
@@ -16,8 +23,9 @@ from pos_tui.cli.common import data_dir_option, fail, local_folder, not_a_file, 
 @click.option(
     "--to",
     "target",
-    type=click.Path(path_type=Path),
-    help="The shared store's folder (default: settings, or POS_TUI_SHARED_STORE).",
+    type=STORE_TARGET,
+    help="The shared store: its folder, or a postgresql:// URL (default: settings, or"
+    " POS_TUI_SHARED_STORE).",
 )
 @click.option("--status", "show_status", is_flag=True, help="List what is pending; sync nothing.")
 @click.option(
@@ -31,7 +39,7 @@ from pos_tui.cli.common import data_dir_option, fail, local_folder, not_a_file, 
 def sync_command(
     ctx: click.Context,
     data_dir: Path | None,
-    target: Path | None,
+    target: Path | str | None,
     show_status: bool,
     repair: bool,
 ) -> None:
@@ -42,9 +50,7 @@ def sync_command(
     from pos_tui.store.local import LocalStore
     from pos_tui.store.sync import pending, sync
 
-    target = not_a_file(target or load_settings().shared_store_path(), "--to")
-    if target is None:
-        fail("no shared store given: use --to PATH, or set shared_store in the settings.")
+    target = shared_target(target, "--to")
     folder = local_folder(ctx, data_dir)
     if not folder.exists():
         fail(f"there is no local store at {folder} yet.")

@@ -146,13 +146,16 @@ def laptop_names(data_folder: Path, shared: Path, technician: str) -> list[str]:
     return [name for name in dict.fromkeys(n.strip() for n in names) if name]
 
 
-def pull_for_laptop(data_folder: Path, shared: Path, technician: str) -> int:
-    """After a sync, on the thread that holds the data folder: this laptop's orders."""
+def pull_for_laptop(data_folder: Path, shared: Path | str, technician: str) -> int:
+    """After a sync, on the thread that holds the data folder: this laptop's orders (none
+    from a PostgreSQL store, which keeps no orders yet)."""
+    if not isinstance(shared, Path):
+        return 0
     names = laptop_names(data_folder, shared, technician)
     return len(order_store.pull(data_folder, shared, names))
 
 
-def pull_orders(services: Services, target: Path) -> Future[int]:
+def pull_orders(services: Services, target: Path | str) -> Future[int]:
     """The technician's app: pull this laptop's orders, on its worker, after its sync."""
     folder = services.store.folder
     return services.worker.submit(pull_for_laptop, folder, target, services.settings.technician)
@@ -185,7 +188,13 @@ class OrderReview:
 
     @property
     def folder(self) -> Path:
-        return self.review.source.folder
+        folder = self.review.source.folder
+        if not isinstance(folder, Path):
+            raise StoreError(
+                "Work orders are kept in a shared store folder; this PostgreSQL store has none.",
+                "工单保存在共享存储文件夹中；此 PostgreSQL 存储没有工单。",
+            )
+        return folder
 
     def technicians(self) -> list[str]:
         """The names the keyring trusts as technicians: whom an order may be given to."""

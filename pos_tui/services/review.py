@@ -40,9 +40,9 @@ from pos_tui.services.review_evidence import (
     evidence_report,
     summary_of,
 )
-from pos_tui.store import checklist_copies
 from pos_tui.store.sources import SharedSource, VisitRecord, file_position, group_by_visit
 from pos_tui.store.storage import StoreError
+from pos_tui.store.targets import target_of
 
 if TYPE_CHECKING:
     from pos_tui.domain.evidence import EvidenceRef
@@ -258,7 +258,7 @@ class ReviewServices:
     def _checklist_names(self) -> ChecklistNames:
         names = ChecklistNames()
         # A damaged copy only costs its labels: the ids still show.
-        found, _damaged = checklist_copies.load_all(self.source.folder)
+        found, _damaged = self.source.store.load_all_checklists()
         # Newest version last, so its words win.
         for checklist in sorted(found, key=lambda c: _version_key(c.version)):
             names.checklists[checklist.id] = checklist.title
@@ -577,7 +577,7 @@ def _check_chunk(folder: str, chunk: list[tuple[str, dict[str, Any]]]) -> list[_
     source = _sources.get(folder)
     if source is None:
         # A stat of each evidence file, not a hash: the detail hashes the files it shows.
-        source = _sources[folder] = SharedSource(Path(folder), thorough=False)
+        source = _sources[folder] = SharedSource(target_of(folder), thorough=False)
     keys = [key for key, _ in chunk]
     # No decisions: they play no part in integrity, and reading them costs a file.
     records = source.records((row for _, row in chunk), {})

@@ -399,7 +399,7 @@ class Services:
         return self.worker.submit(write)
 
     def sync(
-        self, target: Path, progress: Callable[[str, int, int], None] | None = None
+        self, target: Path | str, progress: Callable[[str, int, int], None] | None = None
     ) -> Future[SyncReport]:
         """Signed visits to the shared store, review decisions back; on the worker."""
 

@@ -18,6 +18,7 @@ import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 from pos_tui.domain.evidence import is_sha256
 from pos_tui.domain.media import MAX_EVIDENCE_BYTES
@@ -32,6 +33,20 @@ _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 MISSING = "missing"
 REPLACED = "replaced"
+
+
+class EvidenceReader(Protocol):
+    """What readers of a store's evidence use, whichever kind keeps the files: a folder's
+    `EvidenceFiles`, or a database's `pg.evidence.PgEvidenceFiles`."""
+
+    def check(self, sha256: str, size: int | None = None) -> str | None:
+        """None when the file is there and hashes to its name, else what is wrong."""
+
+    def quick_check(self, sha256: str, size: int | None) -> str | None:
+        """As `check`, by its size alone: for passes over a whole store."""
+
+    def read(self, sha256: str) -> bytes:
+        """The file's bytes, verified against its name."""
 
 
 class EvidenceFiles:

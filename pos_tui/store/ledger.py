@@ -29,8 +29,12 @@ LEDGER_NAME = "sync-ledger.json"
 DECISIONS_TABLE = "decisions"
 
 
-def target_key(folder: Path) -> str:
-    return str(folder.expanduser().resolve())
+def target_key(target: Path | str) -> str:
+    """A folder by its resolved path (the same share mounted by two names is one); a
+    database by its URL as given, which never carries a password."""
+    if isinstance(target, str):
+        return target.strip()
+    return str(target.expanduser().resolve())
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,11 @@ class SyncLedger:
     def _db(self) -> TinyDB:
         return TinyDB(self.path, storage=AtomicJSONStorage, read_only=self.read_only)
 
-    def synced(self, target: Path) -> dict[str, int]:
+    def synced(self, target: Path | str) -> dict[str, int]:
         """The highest revision of each visit synced to `target`."""
         return {uuid: landed.revision for uuid, landed in self.landed(target).items()}
 
-    def landed(self, target: Path) -> dict[str, Landed]:
+    def landed(self, target: Path | str) -> dict[str, Landed]:
         key = target_key(target)
         found: dict[str, Landed] = {}
         for row in self._rows():
@@ -69,7 +73,7 @@ class SyncLedger:
                 found[row["uuid"]] = Landed(row["revision"], row.get("record_hash", ""))
         return found
 
-    def record_hashes(self, target: Path) -> dict[str, set[str]]:
+    def record_hashes(self, target: Path | str) -> dict[str, set[str]]:
         """Every record hash of each visit that reached `target`, earlier revisions too."""
         key = target_key(target)
         found: dict[str, set[str]] = {}
@@ -78,7 +82,7 @@ class SyncLedger:
                 found.setdefault(row["uuid"], set()).add(row["record_hash"])
         return found
 
-    def decision_mark(self, target: Path) -> DecisionMark | None:
+    def decision_mark(self, target: Path | str) -> DecisionMark | None:
         """None when this laptop has not read `target`'s decisions yet (or the row is not
         one this wrote: then everything is read again, which applying makes harmless)."""
         key = target_key(target)
@@ -100,7 +104,7 @@ class SyncLedger:
 
     def add(
         self,
-        target: Path,
+        target: Path | str,
         versions: Iterable[tuple[str, int, str]],
         mark: DecisionMark | None = None,
     ) -> None:

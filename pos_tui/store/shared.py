@@ -48,6 +48,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.safe_read import RefusedFile, read_slice
 from pos_tui.domain.signatures import Signer
 from pos_tui.store import checklist_copies, schema
@@ -79,7 +80,9 @@ from pos_tui.store.shared_index import (
     every_table,
     index_dir,
     journal_dir,
+    legacy_path,
     migration,
+    read_table,
     recover,
     shard_name,
     shard_names,
@@ -211,6 +214,33 @@ class SharedStore:
             raise SharedMissing(folder)
         return cls(folder, lock_timeout)
 
+    def close(self) -> None:
+        """Nothing is held open between calls (a database store closes its connection)."""
+
+    @property
+    def location(self) -> str:
+        """The store as the user named it, for sentences and the sync ledger."""
+        return str(self.folder)
+
+    def __str__(self) -> str:
+        return str(self.folder)
+
+    @property
+    def files(self) -> EvidenceFiles:
+        """The photos and files the records name, by content."""
+        return EvidenceFiles(self.folder)
+
+    @property
+    def keyring_place(self) -> Path:
+        """Where `store.keyring` finds this store's keyring: its file in the folder."""
+        return self.folder
+
+    def load_checklist(self, sha256: str) -> Checklist:
+        return checklist_copies.load(self.folder, sha256)
+
+    def load_all_checklists(self) -> tuple[list[Checklist], list[StoreError]]:
+        return checklist_copies.load_all(self.folder)
+
     @property
     def index_path(self) -> Path:
         """The single index file of a store made before the shards (read until migrated)."""
@@ -260,6 +290,16 @@ class SharedStore:
         self.damaged = tuple(damaged)
         found.sort(key=lambda row: (row.get("synced_at", ""), row["batch"], row["offset"]))
         return found
+
+    def rows_of(self, uuid: str) -> list[dict[str, Any]]:
+        """Every synced version of one visit, superseded and conflicting ones too: read
+        from its shard alone once the store has no unmigrated single index."""
+        if legacy_path(self.folder).exists():
+            return [row for row in self.rows() if row.get("uuid") == uuid]
+        path = shard_path(self.folder, shard_name(uuid))
+        good, _bad = schema.table_rows({TABLE: read_table(path)}, TABLE, schema.shared_row)
+        mine = [row for row in good.values() if row["uuid"] == uuid]
+        return sorted(mine, key=lambda row: (row.get("synced_at", ""), row["batch"], row["offset"]))
 
     @property
     def reviews_path(self) -> Path:

@@ -22,13 +22,13 @@ from pos_tui.domain.decisions import (
 from pos_tui.domain.integrity import Integrity, integrity
 from pos_tui.domain.keyring import Keyring
 from pos_tui.domain.session import Session
-from pos_tui.store import checklist_copies
 from pos_tui.store.decision_log import DecisionMark
-from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.evidence_files import EvidenceFiles, EvidenceReader
 from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.local import VISITS_DIR, LocalStore
-from pos_tui.store.shared import BATCHES_DIR, SharedStore
+from pos_tui.store.shared import BATCHES_DIR
 from pos_tui.store.storage import StoreDamaged, StoreError
+from pos_tui.store.targets import Target, open_shared
 
 
 @dataclass
@@ -44,7 +44,7 @@ class VisitRecord:
     """Decisions on this visit that do not count, with why: shown, never applied."""
     log_has_gap: bool = False
     """The store's decision log has a decision removed or moved somewhere."""
-    files: EvidenceFiles | None = None
+    files: EvidenceReader | None = None
     """The store's evidence files, which the record names by hash."""
     thorough: bool = True
     """Hash every evidence file (a record shown or reported); False for a pass over the
@@ -90,7 +90,9 @@ class VisitRecord:
 
 
 class VisitSource(Protocol):
-    folder: Path
+    @property
+    def folder(self) -> Path | str:
+        """Where the store is: a folder, or a database's URL."""
 
     def rows(self) -> list[dict[str, Any]]:
         """One row per visit (its current version), newest first."""
@@ -147,26 +149,34 @@ class LocalSource:
 
 
 class SharedSource:
+    """The visits of a shared store of either kind: a folder or a PostgreSQL database
+    (`store/targets.py`); what is read, and how it is checked, is the same."""
+
     def __init__(
-        self, folder: Path, data_folder: Path | None = None, thorough: bool = True
+        self, target: Target, data_folder: Path | None = None, thorough: bool = True
     ) -> None:
         """`data_folder`: this machine's, where the store's administrator key is pinned;
         None to read without pinning (a child process of a reader that pinned it).
         `thorough`: hash each evidence file of a record (see `VisitRecord.thorough`)."""
-        self.folder = folder
-        self.files = EvidenceFiles(folder)
+        self.folder = target
+        """Where the store is: its folder, or its URL."""
         self.thorough = thorough
-        self.store = SharedStore.open(folder)
-        self.keyring = trusted_keyring(folder, data_folder)
+        self.store = open_shared(target)
+        try:
+            self.files = self.store.files
+            self.keyring = trusted_keyring(self.store.keyring_place, data_folder)
+        except BaseException:
+            self.store.close()
+            raise
         self._checked: list[CheckedDecision] | None = None
         self._read_to: DecisionMark | None = None
-        self._decision_damage: tuple[StoreDamaged, ...] = ()
+        self._decision_damage: tuple[StoreError, ...] = ()
 
     def rows(self) -> list[dict[str, Any]]:
         return _newest_first([row for row in self.store.rows() if not row.get("superseded")])
 
     @property
-    def damaged(self) -> tuple[StoreDamaged, ...]:
+    def damaged(self) -> tuple[StoreError, ...]:
         """What `rows` had to leave out, to be said beside what it lists."""
         return self.store.damaged
 
@@ -189,7 +199,7 @@ class SharedSource:
                 said = set(self._decision_damage)
                 self._decision_damage += tuple(d for d in log.damaged if d not in said)
             self._read_to = reading.mark
-            others = tuple(e for e in self.store.damaged if not log.owns(e.path))
+            others = tuple(e for e in self.store.damaged if not _owned(log, e))
             self.store.damaged = others + self._decision_damage
         return self._checked
 
@@ -204,9 +214,7 @@ class SharedSource:
         """The visit behind an index row; `decisions`: by visit, when the caller has fresher."""
         data = self.store.read_record(row)
         visit = data["visit"]
-        checklists = [
-            checklist_copies.load(self.folder, ref["sha256"]) for ref in visit["checklists"]
-        ]
+        checklists = [self.store.load_checklist(ref["sha256"]) for ref in visit["checklists"]]
         session = Session.from_dict(visit, checklists, data["events"])
         known = self.decisions_by_visit() if decisions is None else decisions
         checked = self._checked or []
@@ -232,7 +240,7 @@ class SharedSource:
         each read and checked on its own (or why it cannot be read): the amendments and the
         records they correct. `rows`: the index's rows when the caller has them (every
         row, superseded too)."""
-        every = self.store.rows() if rows is None else rows
+        every = self.store.rows_of(uuid) if rows is None else rows
         mine = sorted(
             (row for row in every if row.get("uuid") == uuid),
             key=lambda row: (_count(row.get("revision")), str(row.get("synced_at", ""))),
@@ -257,14 +265,14 @@ class SharedSource:
                 found = error
             except (KeyError, TypeError, ValueError) as error:
                 # The store checks the shape of what it reads; this is the backstop.
-                where = self.folder / BATCHES_DIR / str(row.get("batch"))
-                found = StoreDamaged(
-                    where, f"the visit {row.get('uuid')} is unreadable ({error!r})"
+                found = StoreError(
+                    f"The visit {row.get('uuid')} of {self.folder} is unreadable ({error!r})."
                 )
             yield row, found
 
     def close(self) -> None:
         self._checked = None
+        self.store.close()
 
 
 def _count(value: object) -> int:
@@ -284,9 +292,14 @@ def group_by_visit(decisions: Iterable[dict[str, Any]]) -> dict[str, list[dict[s
     return grouped
 
 
-def open_source(folder: Path) -> LocalSource | SharedSource:
-    if (folder / BATCHES_DIR).is_dir():
+def open_source(folder: Target) -> LocalSource | SharedSource:
+    if isinstance(folder, str) or (folder / BATCHES_DIR).is_dir():
         return SharedSource(folder)
     if (folder / VISITS_DIR).is_dir():
         return LocalSource(folder)
     raise StoreError(f"{folder} holds neither a pos-tui data folder nor a shared store.")
+
+
+def _owned(log: Any, error: StoreError) -> bool:
+    """Whether a damage report is the decision log's (said apart from the index's)."""
+    return bool(log.owns(getattr(error, "path", error)))

@@ -34,7 +34,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pos_tui.domain.decisions import check_log, counted, has_gap, record_sha256
 from pos_tui.domain.session import Status
@@ -46,6 +46,10 @@ from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.ledger import Landed, SyncLedger
 from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import Outgoing, PushReport, SharedStore
+from pos_tui.store.targets import Target, open_shared
+
+if TYPE_CHECKING:
+    from pos_tui.store.pg.store import PgSharedStore
 from pos_tui.store.shared_check import NamedFile, named_files
 from pos_tui.store.storage import StoreError, remove_stray_temp_files
 from pos_tui.store.summary import VisitSummary, finished, summarize
@@ -66,7 +70,7 @@ class SyncReport:
     """Signed visits an earlier, interrupted sync had landed, marked synced by this one."""
     forged_decisions: int = 0
     """Decisions in the store that no trusted reviewer signed: seen, never applied."""
-    target: Path | None = None
+    target: Target | None = None
     unsendable: list[tuple[str, str]] = field(default_factory=list)
     """(uuid, why) of visits whose record names evidence no store can keep."""
     decision_log_gap: bool = False
@@ -137,7 +141,7 @@ class _Survey:
     """Visits still "signed" in the index although the ledger has their revision."""
 
 
-def _survey(local: LocalStore, target: Path, ledger: SyncLedger) -> _Survey:
+def _survey(local: LocalStore, target: Target, ledger: SyncLedger) -> _Survey:
     survey = _Survey()
     landed = ledger.landed(target)
     for summary in local.summaries():
@@ -159,14 +163,14 @@ def _survey(local: LocalStore, target: Path, ledger: SyncLedger) -> _Survey:
     return survey
 
 
-def pending(local: LocalStore, target: Path) -> list[VisitSummary]:
+def pending(local: LocalStore, target: Target) -> list[VisitSummary]:
     """Finished visits whose signed record has not reached `target` yet."""
     return _survey(local, target, SyncLedger(local.folder, read_only=local.read_only)).pending
 
 
 def sync(
     local: LocalStore,
-    target: Path,
+    target: Target,
     progress: Progress | None = None,
     create: bool = False,
     lock_timeout: float | None = None,
@@ -174,11 +178,24 @@ def sync(
 ) -> SyncReport:
     """`repair`: send every finished visit, and have the shared store repoint the rows of
     any whose record there is missing or damaged (see `SharedStore.repair`)."""
-    shared = SharedStore.open(target, create=create)
-    if lock_timeout is not None:
-        shared.lock_timeout = lock_timeout
+    shared = open_shared(target, create=create)
+    try:
+        if lock_timeout is not None and isinstance(shared, SharedStore):
+            shared.lock_timeout = lock_timeout
+        return _sync(local, shared, target, progress, repair)
+    finally:
+        shared.close()
+
+
+def _sync(
+    local: LocalStore,
+    shared: SharedStore | PgSharedStore,
+    target: Target,
+    progress: Progress | None,
+    repair: bool,
+) -> SyncReport:
     # First, before anything is sent: a store whose keyring was replaced is refused here.
-    keyring = trusted_keyring(target, local.folder)
+    keyring = trusted_keyring(shared.keyring_place, local.folder)
     ledger = SyncLedger(local.folder)
     report = SyncReport(target=target)
     survey = _survey(local, target, ledger)
@@ -388,7 +405,7 @@ def pull_reviews(local: LocalStore, decisions: list[dict[str, Any]]) -> list[App
 
 
 def _record_decisions(
-    ledger: SyncLedger, target: Path, applied: list[Applied], mark: DecisionMark
+    ledger: SyncLedger, target: Target, applied: list[Applied], mark: DecisionMark
 ) -> None:
     """A revision that only adds a decision is landed when the one before it was; written
     with how far the log was read, in one write."""

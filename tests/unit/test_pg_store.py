@@ -37,10 +37,9 @@ from pos_tui.store.pg import is_pg_url
 from pos_tui.store.pg.connect import BadUrl, CannotConnect, PasswordInUrl, parameters
 from pos_tui.store.pg.evidence import CHUNK, part_tag
 from pos_tui.store.pg.migrations import LATEST, NotAStore, SchemaTooNew, migrate
-from pos_tui.store.pg.source import PgSource
 from pos_tui.store.pg.store import PgSharedStore, PgWriteFailed, insert_rows
 from pos_tui.store.shared import Outgoing
-from pos_tui.store.sources import VisitRecord
+from pos_tui.store.sources import SharedSource, VisitRecord
 from pos_tui.store.storage import StoreError
 from pos_tui.store.sync import _checklist_files, _outgoing
 from tests.helpers.photos import jpeg
@@ -366,7 +365,7 @@ def test_a_record_read_back_verifies_as_signed_and_a_replaced_photo_shows(
     record = photo_visit(store, info, evidence_checklists, [jpeg(5)])
     laptop = EvidenceFiles(store.folder)
     pg.push([record], {}, checklists=_checklist_files(store), evidence=laptop)
-    source = PgSource(pg_url, tmp_path / "supervisor")
+    source = SharedSource(pg_url, tmp_path / "supervisor")
     try:
         [row] = source.rows()
         assert source.record(row).integrity.state == VERIFIED
@@ -478,7 +477,7 @@ def test_the_keyring_is_signed_chained_and_pinned_like_the_folders(
         },
         admin,
     )
-    lines = pg.keyring_lines()
+    lines = pg.keyring_entries()
     assert len(lines) == 2
     ring = pg.trusted_keyring(tmp_path / "supervisor")
     assert ring.store_id == store_id and ring.admin == admin.fingerprint and not ring.problems

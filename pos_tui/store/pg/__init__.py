@@ -25,7 +25,7 @@ The interface, for the commands that take a store (`sync --to`, `review --store`
                                             # check_log(new, ring, prev=...) checks only those
     store.files                             # PgEvidenceFiles: check/quick_check/read/copy_from/keep
     store.checklists                        # PgChecklists: keep/load/has, by sha256
-    store.keyring_lines(), store.append_keyring(entry, signer), store.create_genesis(...),
+    store.keyring_entries(), store.append_keyring(entry, signer), store.create_genesis(...),
     store.trusted_keyring(data_folder)      # the keyring, as keyring.jsonl holds it
     store.page(filters, sort, offset, limit), store.count(filters), store.stats(filters)
                                             # paging.Filters or a dict of its fields; sort is

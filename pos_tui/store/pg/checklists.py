@@ -87,3 +87,15 @@ class PgChecklists:
             raise StoreError(f"The checklist {sha256[:12]}… of the store does not load: {first}.")
         self._parsed[sha256] = checklist
         return checklist
+
+    def load_all(self) -> tuple[list[Checklist], list[StoreError]]:
+        """Every copy kept, and the problem of each that would not load (as
+        `checklist_copies.load_all` for a folder)."""
+        loaded: list[Checklist] = []
+        problems: list[StoreError] = []
+        for (sha256,) in self.conn.execute("SELECT sha256 FROM checklists ORDER BY sha256"):
+            try:
+                loaded.append(self.load(str(sha256)))
+            except StoreError as error:
+                problems.append(error)
+        return loaded, problems

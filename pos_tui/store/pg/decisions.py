@@ -19,6 +19,7 @@ from psycopg import errors
 from pos_tui.domain.decisions import decision_hash, signed_part
 from pos_tui.domain.signatures import Signer, canonical, sign
 from pos_tui.store import schema
+from pos_tui.store.decision_log import DecisionMark, Reading
 from pos_tui.store.keyring import now
 from pos_tui.store.storage import StoreError
 
@@ -74,3 +75,33 @@ def after(
         except schema.ShapeError as error:
             bad.append(StoreError(f"The decision {at} of the PostgreSQL store: {error}."))
     return good, tuple(bad)
+
+
+class PgDecisionLog:
+    """The database's decisions read as `store.decision_log.DecisionLog` reads a folder's:
+    from a mark on, checking the decision the mark names is still there as it was."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.damaged: tuple[StoreError, ...] = ()
+
+    def owns(self, error: object) -> bool:
+        return any(error is mine for mine in self.damaged)
+
+    def read_since(self, known: DecisionMark | None) -> Reading:
+        lost = False
+        if known is not None:
+            if known.seq == 0 or hash_at(self.conn, known.seq) == known.hash:
+                entries, self.damaged = after(self.conn, known.seq)
+                return Reading(entries, known.hash, _mark_after(entries, known), whole=False)
+            lost = True
+        entries, self.damaged = after(self.conn, 0)
+        start = DecisionMark(0, "", None)
+        return Reading(entries, "", _mark_after(entries, start), whole=True, lost=lost)
+
+
+def _mark_after(entries: list[tuple[int, dict[str, Any]]], known: DecisionMark) -> DecisionMark:
+    if not entries:
+        return known
+    seq, last = entries[-1]
+    return DecisionMark(seq, decision_hash(last), None)

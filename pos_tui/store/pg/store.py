@@ -13,9 +13,10 @@ of `decision_head`, locked for the transaction that appends.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,12 @@ from typing import Any
 import psycopg
 from psycopg import errors
 
+from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.keyring import Keyring
 from pos_tui.domain.signatures import Signer
 from pos_tui.store import schema
 from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.pg import decisions as pg_decisions
 from pos_tui.store.pg import keyring as pg_keyring
 from pos_tui.store.pg import paging
@@ -120,6 +123,37 @@ class PgSharedStore:
         self.checklists = PgChecklists(conn)
         self.damaged: tuple[StoreError, ...] = ()
         """Rows and decisions of the last read that were of the wrong shape and left out."""
+        self.decision_log = pg_decisions.PgDecisionLog(conn)
+
+    @property
+    def location(self) -> str:
+        """The store as the user named it, for sentences and the sync ledger."""
+        return self.url
+
+    def __str__(self) -> str:
+        return self.url
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """What the folder store's lock is to the keyring's writers: one administrator
+        at a time reads the ring's head and appends after it (an advisory lock, which the
+        append's own transaction takes again: they nest within one session)."""
+        self.conn.execute("SELECT pg_advisory_lock(%s, 0)", (pg_keyring.KEYRING_LOCK,))
+        try:
+            yield
+        finally:
+            self.conn.execute("SELECT pg_advisory_unlock(%s, 0)", (pg_keyring.KEYRING_LOCK,))
+
+    @property
+    def keyring_place(self) -> PgSharedStore:
+        """Where `store.keyring` finds this store's keyring: the store keeps it itself."""
+        return self
+
+    def load_checklist(self, sha256: str) -> Checklist:
+        return self.checklists.load(sha256)
+
+    def load_all_checklists(self) -> tuple[list[Checklist], list[StoreError]]:
+        return self.checklists.load_all()
 
     @classmethod
     def open(cls, url: str) -> PgSharedStore:
@@ -394,8 +428,13 @@ class PgSharedStore:
 
     # -- the keyring ---------------------------------------------------------------------
 
-    def keyring_lines(self) -> list[dict[str, Any]]:
+    def keyring_entries(self) -> list[dict[str, Any]]:
+        """`store.keyring.KeyringLog`: the one keyring code reads and pins this too."""
         return pg_keyring.read_lines(self.conn)
+
+    def append_keyring_entry(self, line: dict[str, Any]) -> None:
+        with self.conn.transaction():
+            pg_keyring.insert_line(self.conn, line)
 
     def append_keyring(self, entry: dict[str, Any], signer: Signer) -> dict[str, Any]:
         return pg_keyring.append(self.conn, entry, signer)
@@ -404,4 +443,4 @@ class PgSharedStore:
         return pg_keyring.create_genesis(self.conn, admin, name, store_id)
 
     def trusted_keyring(self, data_folder: Path | None) -> Keyring:
-        return pg_keyring.trusted_keyring(self.conn, self.url, data_folder)
+        return trusted_keyring(self, data_folder)

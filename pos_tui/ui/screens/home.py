@@ -279,7 +279,7 @@ class HomeScreen(PosScreen[None]):
     # -- sync ----------------------------------------------------------------------------
 
     def action_sync(self) -> None:
-        target = self.services.settings.shared_store_path()
+        target = self.services.settings.shared_store_target()
         if target is None:
             self.notify(NO_SHARED_STORE.get(self.lang), severity="warning", timeout=10)
             return
@@ -296,7 +296,7 @@ class HomeScreen(PosScreen[None]):
         line.update(text)
         line.display = bool(text)
 
-    def _synced(self, target: Path, report: SyncReport) -> None:
+    def _synced(self, target: Path | str, report: SyncReport) -> None:
         from pos_tui.services.orders import pull_orders
 
         self._sync_line("")
