@@ -226,6 +226,8 @@ SHIPPED = Path(__file__).parents[2] / "checklists"
 
 def unbroken(text: str) -> str:
     return "".join(text.split())
+
+
 LONG_NOTE = (
     "Tapped three times with two QuickPass cards; the reader beeped but the terminal asked"
     " for a PIN each time, so the merchant category was checked with the bank"
