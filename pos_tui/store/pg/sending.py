@@ -8,15 +8,12 @@ on the laptop is refused with the reason; the others go on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.file_meter import FileMeter, FileProgress
 from pos_tui.store.pg.evidence import PgEvidenceFiles
 from pos_tui.store.shared import Outgoing, PushReport
 from pos_tui.store.shared_check import NamedFile, evidence_problem
 from pos_tui.store.storage import StoreError
-
-FileProgress = Callable[[str, int, int], None]
 
 
 def send_files(
@@ -41,7 +38,7 @@ def send_files(
     else:
         missing = target.lacking((f.sha256, f.size) for f in wanted.values())
         lacking = [f for f in wanted.values() if f.sha256 in missing]
-    meter = _Meter(progress, len(lacking), sum(f.size for f in lacking))
+    meter = FileMeter(progress, len(lacking), sum(f.size for f in lacking))
     failed: dict[str, str] = {}
     for file in lacking:
         try:
@@ -62,32 +59,3 @@ def send_files(
         else:
             kept.append(record)
     return kept
-
-
-class _Meter:
-    """("files", done, total) as each file lands, ("bytes", done, total) as bytes go."""
-
-    def __init__(self, progress: FileProgress | None, total_files: int, total_bytes: int) -> None:
-        self.progress = progress
-        self.total_files = total_files
-        self.total_bytes = total_bytes
-        self.files = 0
-        self.written = 0
-        self._done_bytes = 0
-        self._current = 0
-        if progress is not None and total_files:
-            progress("files", 0, total_files)
-
-    def wrote(self, count: int) -> None:
-        self.written += count
-        self._current += count
-        if self.progress is not None:
-            self.progress("bytes", self._done_bytes + self._current, self.total_bytes)
-
-    def landed(self, size: int) -> None:
-        self.files += 1
-        self._done_bytes += size
-        self._current = 0
-        if self.progress is not None:
-            self.progress("bytes", self._done_bytes, self.total_bytes)
-            self.progress("files", self.files, self.total_files)

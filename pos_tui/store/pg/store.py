@@ -29,6 +29,7 @@ from pos_tui.domain.keyring import Keyring
 from pos_tui.domain.signatures import Signer
 from pos_tui.store import schema
 from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.file_meter import FileProgress
 from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.pg import decisions as pg_decisions
 from pos_tui.store.pg import keyring as pg_keyring
@@ -42,7 +43,6 @@ from pos_tui.store.shared import Outgoing, PushReport
 from pos_tui.store.shared_plan import Candidate, Plan, make_plan
 from pos_tui.store.storage import StoreError
 
-FileProgress = Callable[[str, int, int], None]
 RETRIES = 3
 """Tries of a transaction the server gave up on (a deadlock it broke, a lost race)."""
 
