@@ -55,6 +55,7 @@ from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
 from pos_tui.store.decision_log import DecisionLog
 from pos_tui.store.evidence_files import EvidenceFiles, evidence_parts
+from pos_tui.store.file_meter import FileMeter, FileProgress
 from pos_tui.store.os_lock import FileLock, LockTimeout
 from pos_tui.store.shared_check import (
     BATCHES_DIR,
@@ -105,10 +106,6 @@ seconds. Two minutes is far beyond that queue, and still says "busy" to a laptop
 share has hung (bench/sync_crowd.py measures the queue)."""
 
 KEPT_SHARDS = 16
-
-FileProgress = Callable[[str, int, int], None]
-"""Called with ("files", done, total) as each evidence file lands and ("bytes", done, total)
-as its bytes are written: totals of what this write copies."""
 
 
 class SharedBusy(StoreError):
@@ -667,7 +664,7 @@ class _Sending:
             return self.records
         lacking = self._lacking(target)
         failed: dict[str, str] = {}
-        meter = _Meter(self.progress, len(lacking), sum(f.size for f in lacking))
+        meter = FileMeter(self.progress, len(lacking), sum(f.size for f in lacking))
         for file in lacking:
             why = self._copy(target, file, meter, writer)
             if why is not None:
@@ -694,7 +691,7 @@ class _Sending:
         return list(wanted.values())
 
     def _copy(
-        self, target: EvidenceFiles, file: NamedFile, meter: _Meter, writer: str
+        self, target: EvidenceFiles, file: NamedFile, meter: FileMeter, writer: str
     ) -> str | None:
         """Why the file cannot be sent, or None once it is in `target`."""
         assert self.source is not None
@@ -711,33 +708,3 @@ class _Sending:
             raise StoreWriteFailed(target.path(file.sha256), error) from None
         meter.landed(file.size)
         return None
-
-
-class _Meter:
-    """Counts for the progress callback: files landed, and bytes of the files done so far
-    plus those being written (a file carried on from its part jumps to its size)."""
-
-    def __init__(self, progress: FileProgress | None, total_files: int, total_bytes: int) -> None:
-        self.progress = progress
-        self.total_files = total_files
-        self.total_bytes = total_bytes
-        self.files = 0
-        self.written = 0
-        self._done_bytes = 0
-        self._current = 0
-        if progress is not None and total_files:
-            progress("files", 0, total_files)
-
-    def wrote(self, count: int) -> None:
-        self.written += count
-        self._current += count
-        if self.progress is not None:
-            self.progress("bytes", self._done_bytes + self._current, self.total_bytes)
-
-    def landed(self, size: int) -> None:
-        self.files += 1
-        self._done_bytes += size
-        self._current = 0
-        if self.progress is not None:
-            self.progress("bytes", self._done_bytes, self.total_bytes)
-            self.progress("files", self.files, self.total_files)
