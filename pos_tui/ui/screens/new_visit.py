@@ -371,8 +371,12 @@ class NewVisitScreen(PosScreen[None]):
             self._focus_first(problems)
             return
         self._set_starting(True)
+        self._start(self.visit_info())
+
+    def _start(self, info: VisitInfo) -> None:
+        """Start the visit with the details the form holds, now they have been checked."""
         self.when_done(
-            self.services.start_visit(self.visit_info(), self.chosen_checklists()),
+            self.services.start_visit(info, self.chosen_checklists()),
             self._started,
             self._not_started,
         )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from textual.widgets import Input, Select, SelectionList, Static
 
 from pos_tui.domain.orders import Order, differences, starting_info
-from pos_tui.domain.visit_info import DETAIL_NAMES, JobType
+from pos_tui.domain.visit_info import DETAIL_NAMES, JobType, VisitInfo
 from pos_tui.ui.screens.base import error_text
 from pos_tui.ui.screens.new_visit import TEXT_FIELDS, NewVisitScreen
 from pos_tui.ui.screens.new_visit_text import INTRO
@@ -57,20 +57,12 @@ class OrderVisitScreen(NewVisitScreen):
             intro += f"\n{DETAIL_NAMES['site_address'].get(lang)}: {self.order.site_address}"
         self.query_one("#form-intro", Static).update(f"{intro}\n{INTRO.get(lang)}")
 
-    def action_start(self) -> None:
-        if self._starting:
-            return
-        self._submitted = True
-        problems, _warnings = self._problems()
-        if problems:
-            self._show_messages()
-            self._focus_first(problems)
-            return
-        self._set_starting(True)
-        found = self.visit_info()
-        changes = differences(self.order, found)
+    def _start(self, info: VisitInfo) -> None:
+        # What the technician found on site is kept as found; the order's own values go in
+        # first, so each difference is recorded as a change, never silently overwritten.
+        changes = differences(self.order, info)
         self.when_done(
-            self.services.start_visit(starting_info(self.order, found), self.chosen_checklists()),
+            self.services.start_visit(starting_info(self.order, info), self.chosen_checklists()),
             partial(self._record_differences, changes),
             self._not_started,
         )
