@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from psycopg.types.json import Jsonb
+
 from pos_tui.store.pg.store import PgSharedStore, body_values, now, row_values
 
 _BODY_COLUMNS = "record_hash, record, summary"
@@ -46,7 +48,10 @@ def copy_records(
                     "synced_at": synced_at,
                     "host": host,
                 }
-                copy.write_row(body_values(full, line))
+                digest, record, summary = body_values(full, line)
+                # The summary is JSON text already: COPY's jsonb dumper would otherwise
+                # store it as one JSON string, and every row would read back as damaged.
+                copy.write_row((digest, record, Jsonb(summary, dumps=_as_is)))
                 rows.append(row_values(full))
         with cur.copy(f"COPY visits ({_ROW_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_ROW_TYPES)
@@ -59,3 +64,7 @@ def copy_records(
     store.conn.execute("ANALYZE visits")
     store.conn.execute("ANALYZE visit_bodies")
     return len(rows)
+
+
+def _as_is(text: str) -> str:
+    return text
