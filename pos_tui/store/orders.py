@@ -33,12 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from pos_tui.domain.orders import Order
-from pos_tui.domain.safe_read import RefusedFile, read_regular_file
-from pos_tui.store.schema import ShapeError, parse_json
 from pos_tui.store.storage import (
     StoreDamaged,
     StoreError,
     fsync_folder,
+    read_json_file,
     remove_stray_temp_files,
     write_json_atomically,
 )
@@ -116,18 +115,7 @@ def assignee_key(name: str) -> str:
 
 
 def _read(path: Path) -> Any:
-    try:
-        raw = read_regular_file(path, MAX_ORDERS_BYTES, follow_links=False)
-    except FileNotFoundError:
-        return None
-    except RefusedFile as refused:
-        raise StoreDamaged(path, refused.reason) from None
-    except OSError as error:
-        raise StoreError(f"Cannot read {path}: {error.strerror or error}.") from None
-    try:
-        return parse_json(raw)
-    except ShapeError as error:
-        raise StoreDamaged(path, str(error)) from None
+    return read_json_file(path, MAX_ORDERS_BYTES)
 
 
 def _entries(path: Path) -> dict[str, OrderEntry]:

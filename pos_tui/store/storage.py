@@ -94,6 +94,18 @@ def read_json_document(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> dict[str,
     Refused, as damage, before anything is parsed: a file that is not a regular file (a
     FIFO would block, a link to /dev/zero never end) or is over `limit` bytes.
     """
+    value = read_json_file(path, limit)
+    if value is None:
+        return None
+    try:
+        return tinydb_document(value)
+    except ShapeError as error:
+        raise StoreDamaged(path, str(error)) from None
+
+
+def read_json_file(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> Any:
+    """The file's JSON value, None when there is no file; refused as `read_json_document`
+    refuses, StoreDamaged when it is not JSON."""
     try:
         raw = read_regular_file(path, limit, follow_links=False)
     except FileNotFoundError:
@@ -103,7 +115,7 @@ def read_json_document(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> dict[str,
     except OSError as error:
         raise StoreError(f"Cannot read {path}: {error.strerror or error}.") from None
     try:
-        return tinydb_document(parse_json(raw))
+        return parse_json(raw)
     except ShapeError as error:
         raise StoreDamaged(path, str(error)) from None
 
