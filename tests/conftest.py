@@ -101,3 +101,32 @@ def pg_url(pg_server: PgServer) -> Iterator[str]:
         yield url
     finally:
         pg_server.drop_database(name)
+
+
+# -- both kinds of shared store: the same test against a folder and against PostgreSQL -----
+
+
+@pytest.fixture(params=["folder", "pg"])
+def shared_kind(request: pytest.FixtureRequest) -> str:
+    """Which kind of shared store a test written once against a target runs on; a test
+    that takes it runs twice (the pg run skips, saying why, where no server can start)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def shared_target(shared_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """Where a shared store of that kind is to be made, nothing made yet: a folder under
+    tmp_path, or the URL of a fresh database (`pg_url`: no schema yet)."""
+    if shared_kind == "pg":
+        return str(request.getfixturevalue("pg_url"))
+    return tmp_path / "shared"
+
+
+@pytest.fixture
+def empty_shared(shared_target: Path | str) -> Path | str:
+    """An initialised, empty shared store of that kind, with no keyring (the store sync
+    makes with `create=True`, or `PgSharedStore.init`)."""
+    from tests.helpers.kinds import init_empty
+
+    init_empty(shared_target)
+    return shared_target

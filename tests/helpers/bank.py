@@ -14,11 +14,13 @@ from pos_tui.services.review import ReviewServices
 from pos_tui.store.keys import DEVICE, KeyFile, ensure_key, key_path, load_key
 from pos_tui.store.keys import REVIEWER as REVIEWER_KEY
 from pos_tui.store.sources import SharedSource
+from pos_tui.store.targets import Target
 
 
 @dataclass
 class Bank:
-    shared: Path
+    shared: Target
+    """The store: a folder, or a PostgreSQL database's URL (`tests/helpers/kinds.py`)."""
     admin: Path
     """The administrator's machine: its data folder holds the store's admin key."""
     reviewer: Path
@@ -88,8 +90,9 @@ def fixed_key(folder: Path, role: str, seed: int) -> KeyFile:
     return found
 
 
-def open_bank(root: Path, reviewer_name: str = "王主管", shared: Path | None = None) -> Bank:
-    """A new shared store at `shared` (default root/shared), its reviewer trusted."""
+def open_bank(root: Path, reviewer_name: str = "王主管", shared: Target | None = None) -> Bank:
+    """A new shared store at `shared` (default root/shared; a URL: a database with no
+    schema yet, as `pg_url` gives), its reviewer trusted."""
     bank = Bank(
         shared or root / "shared", root / "admin-machine", root / "reviewer-machine", reviewer_name
     )

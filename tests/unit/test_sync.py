@@ -24,6 +24,7 @@ from pos_tui.store.shared import LOCK_NAME, SharedBusy, SharedMissing, SharedSto
 from pos_tui.store.storage import StoreError
 from pos_tui.store.sync import pending, signed_record, sync
 from tests.helpers.bank import Bank, open_bank
+from tests.helpers.kinds import is_pg, read_record, rows, state
 from tests.helpers.visits import save_answer, save_sign
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,87 +51,99 @@ def signed_visit(
 
 
 @pytest.fixture
-def bank(tmp_path: Path) -> Bank:
+def bank(tmp_path: Path, shared_target: Path | str) -> Bank:
+    """A bank's store of either kind: the semantic tests run against a folder and a database."""
+    return open_bank(tmp_path, reviewer_name="李主管", shared=shared_target)
+
+
+@pytest.fixture
+def target(bank: Bank) -> Path | str:
+    return bank.shared
+
+
+@pytest.fixture
+def folder_bank(tmp_path: Path) -> Bank:
     return open_bank(tmp_path, reviewer_name="李主管")
 
 
 @pytest.fixture
-def shared_dir(bank: Bank) -> Path:
-    return bank.shared
+def shared_dir(folder_bank: Bank) -> Path:
+    """For the tests of a folder's own faults (a share unplugged, a full disk, its lock)."""
+    assert isinstance(folder_bank.shared, Path)
+    return folder_bank.shared
 
 
 def test_signed_visits_sync_and_drafts_stay(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], target: Path | str
 ) -> None:
     signed = signed_visit(store, info, checklists, "打印机缺纸")
     draft = Session.start(info, checklists)
     store.create(draft)
-    report = sync(store, shared_dir, create=True)
+    report = sync(store, target, create=True)
     assert report.pushed.added == [signed.uuid]
-    [row] = SharedStore.open(shared_dir).rows()
+    [row] = rows(target)
     assert (row["uuid"], row["revision"], row["status"]) == (signed.uuid, signed.revision, "signed")
     assert row["content_sha256"] == signed.content_sha256
-    record = SharedStore.open(shared_dir).read_record(row)
+    record = read_record(target, row)
     assert record["visit"]["answers"][0]["note"] == "打印机缺纸"
     assert [e["what"] for e in record["events"]] == ["created", "answered", "signed"]
     assert {s.uuid: s.status for s in store.summaries()} == {
         signed.uuid: Status.SYNCED,
         draft.uuid: Status.DRAFT,
     }
-    assert pending(store, shared_dir) == []
+    assert pending(store, target) == []
 
 
 def test_a_second_sync_adds_nothing(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], target: Path | str
 ) -> None:
     for n in range(3):
         signed_visit(store, info, checklists, f"第{n}次")
-    sync(store, shared_dir, create=True)
-    index_before = index_files(shared_dir)
-    assert index_before
-    batches_before = sorted((shared_dir / "batches").iterdir())
-    again = sync(store, shared_dir)
+    sync(store, target, create=True)
+    before = state(target)
+    assert len(rows(target)) == 3
+    again = sync(store, target)
     assert (again.pushed.added, again.pushed.conflicts) == ([], [])
-    assert index_files(shared_dir) == index_before
-    assert sorted((shared_dir / "batches").iterdir()) == batches_before
+    assert state(target) == before
 
 
 def test_resending_the_same_version_is_a_no_op(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], target: Path | str
 ) -> None:
     signed_visit(store, info, checklists, "ok")
-    sync(store, shared_dir, create=True)
+    sync(store, target, create=True)
+    before = state(target)
     (store.folder / "sync-ledger.json").unlink()  # the laptop forgot what it sent
-    again = sync(store, shared_dir)
+    again = sync(store, target)
     assert len(again.pushed.unchanged) == 1 and again.pushed.added == []
-    assert len(SharedStore.open(shared_dir).rows()) == 1
+    assert len(rows(target)) == 1
+    if is_pg(target):  # the folder writes no batch either, tested above
+        assert state(target) == before
 
 
 def test_same_version_with_other_content_is_kept_as_a_conflict(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], target: Path | str
 ) -> None:
     session = signed_visit(store, info, checklists, "原始说明")
-    sync(store, shared_dir, create=True)
+    sync(store, target, create=True)
     path = store.visit_path(session.uuid)
     path.write_text(path.read_text("utf-8").replace("原始说明", "改过的说明"), "utf-8")
     (store.folder / "sync-ledger.json").unlink()
-    report = sync(store, shared_dir)
+    report = sync(store, target)
     assert report.pushed.conflicts == [session.uuid]
-    shared = SharedStore.open(shared_dir)
-    rows = shared.rows()
-    assert len(rows) == 2 and all(row["conflict"] for row in rows)
-    notes = sorted(shared.read_record(row)["visit"]["answers"][0]["note"] for row in rows)
+    found = rows(target)
+    assert len(found) == 2 and all(row["conflict"] for row in found)
+    notes = sorted(read_record(target, row)["visit"]["answers"][0]["note"] for row in found)
     assert notes == ["原始说明", "改过的说明"]
 
 
 def test_review_decisions_come_back_and_are_not_sent_again(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path, bank: Bank
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], target: Path | str, bank: Bank
 ) -> None:
     session = signed_visit(store, info, checklists, "撤销失败")
-    sync(store, shared_dir, create=True)
-    shared = SharedStore.open(shared_dir)
+    sync(store, target, create=True)
     bank.decide(session.uuid, "has_issues", "请补拍小票")
-    report = sync(store, shared_dir)
+    report = sync(store, target)
     assert report.reviews_applied == 1
     reviewed = store.load(session.uuid)
     assert reviewed.status is Status.REVIEWED
@@ -138,40 +151,47 @@ def test_review_decisions_come_back_and_are_not_sent_again(
     assert reviewed.events[-1].detail["comment"] == "请补拍小票"
     assert reviewed.events[-1].who == "李主管"
     # The decision is the shared store's own news: the signed record there stays the one.
-    assert pending(store, shared_dir) == []
-    batches = sorted((shared_dir / "batches").iterdir())
-    again = sync(store, shared_dir)
+    assert pending(store, target) == []
+    before = state(target)
+    again = sync(store, target)
     assert (again.reviews_applied, again.pushed.added, again.pushed.batch) == (0, [], None)
-    assert sorted((shared_dir / "batches").iterdir()) == batches
-    [row] = shared.rows()
+    assert state(target) == before
+    [row] = rows(target)
     assert row["revision"] == session.revision
     assert (row["status"], row["superseded"]) == ("signed", False)
 
 
 def test_a_reviewed_visit_sent_again_is_its_signed_record(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path, bank: Bank
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], target: Path | str, bank: Bank
 ) -> None:
     session = signed_visit(store, info, checklists, "x")
-    sync(store, shared_dir, create=True)
+    other = signed_visit(store, info, checklists, "y")
+    sync(store, target, create=True)
     signed_bytes = store.read_raw(session.uuid)
-    shared = SharedStore.open(shared_dir)
+    # Decisions come back by what is new since the last sync: each one once.
     for decision in ("has_issues", "approved"):
         bank.decide(session.uuid, decision, "已核对")
-        sync(store, shared_dir)
+        assert sync(store, target).reviews_applied == 1
+    bank.decide(other.uuid, "approved", "已核对")
+    assert sync(store, target).reviews_applied == 1
     assert store.load(session.uuid).revision == session.revision + 2
+    assert store.load(other.uuid).revision == other.revision + 1
     assert signed_record(store.read_raw(session.uuid)) == signed_bytes
     (store.folder / "sync-ledger.json").unlink()  # the laptop forgot what it sent
-    assert len(pending(store, shared_dir)) == 1
-    again = sync(store, shared_dir)
-    assert (again.pushed.unchanged, again.pushed.added) == ([session.uuid], [])
-    assert len(shared.rows()) == 1 and pending(store, shared_dir) == []
+    assert len(pending(store, target)) == 2
+    again = sync(store, target)
+    assert sorted(again.pushed.unchanged) == sorted([session.uuid, other.uuid])
+    assert again.pushed.added == []
+    # Read again from the start of the log, the decisions already applied change nothing.
+    assert store.load(session.uuid).revision == session.revision + 2
+    assert len(rows(target)) == 2 and pending(store, target) == []
 
 
 def test_a_later_revision_supersedes_the_earlier(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], target: Path | str
 ) -> None:
     session = signed_visit(store, info, checklists, "第一版")
-    sync(store, shared_dir, create=True)
+    sync(store, target, create=True)
     path = store.visit_path(session.uuid)
     document = json.loads(path.read_text("utf-8"))
     document["visit"]["1"]["revision"] += 1
@@ -180,9 +200,9 @@ def test_a_later_revision_supersedes_the_earlier(
     store.close()
     (store.folder / "index.json").unlink()
     with LocalStore.open(store.folder) as reopened:  # the index is rebuilt from the file
-        assert sync(reopened, shared_dir).pushed.added == [session.uuid]
-    rows = sorted(SharedStore.open(shared_dir).rows(), key=lambda row: row["revision"])
-    assert [(row["revision"], row["superseded"]) for row in rows] == [
+        assert sync(reopened, target).pushed.added == [session.uuid]
+    found = sorted(rows(target), key=lambda row: row["revision"])
+    assert [(row["revision"], row["superseded"]) for row in found] == [
         (session.revision, True),
         (session.revision + 1, False),
     ]
@@ -379,12 +399,12 @@ def test_sync_command_reports_and_status_lists_pending(
 
 
 def test_sync_status_after_a_decision_lists_nothing_and_sync_sends_nothing(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], shared_dir: Path, bank: Bank
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], target: Path | str, bank: Bank
 ) -> None:
     session = signed_visit(store, info, checklists, "x")
     store.close()
     command = [sys.executable, "-m", "pos_tui", "--data-dir", str(store.folder), "sync"]
-    command += ["--to", str(shared_dir)]
+    command += ["--to", str(target)]
 
     def run(*extra: str) -> str:
         done = subprocess.run(
@@ -396,10 +416,10 @@ def test_sync_status_after_a_decision_lists_nothing_and_sync_sends_nothing(
     assert run().startswith("Sync complete: 1 visit synced")
     bank.decide(session.uuid, "approved", "已核对小票")
     assert "1 review decision(s) received" in run()
-    assert run("--status").startswith(f"0 visit(s) not yet synced to {shared_dir}")
-    batches = sorted((shared_dir / "batches").iterdir())
-    assert run() == f"Sync complete: 0 visits synced ({shared_dir}).\n"
-    assert sorted((shared_dir / "batches").iterdir()) == batches
+    assert run("--status").startswith(f"0 visit(s) not yet synced to {target}")
+    before = state(target)
+    assert run() == f"Sync complete: 0 visits synced ({target}).\n"
+    assert state(target) == before
     with LocalStore.open(store.folder, read_only=True) as reopened:
         assert [s.status for s in reopened.summaries()] == [Status.REVIEWED]
     both = subprocess.run(
