@@ -40,12 +40,15 @@ from pos_tui.services.review_evidence import (
     evidence_report,
     summary_of,
 )
+from pos_tui.services.review_pages import Page, PageQuery, database_filter, read_page
 from pos_tui.store.sources import SharedSource, VisitRecord, file_position, group_by_visit
 from pos_tui.store.storage import StoreError
 from pos_tui.store.targets import target_of
 
 if TYPE_CHECKING:
+    from pos_tui.domain.decisions import CheckedDecision
     from pos_tui.domain.evidence import EvidenceRef
+    from pos_tui.domain.stats import FailureStats
     from pos_tui.store.keys import KeyFile
 
 
@@ -97,6 +100,62 @@ class ReviewServices:
     _integrity_executor: _Checkers | None = field(default=None, init=False)
     _ledger: EvidenceLedger = field(default_factory=EvidenceLedger, init=False)
     _viewer: Viewer | None = field(default=None, init=False)
+    _page_wanted: int = field(default=0, init=False)
+    """The latest page asked for: the worker skips any older one still queued."""
+    _prefetched_page: tuple[PageQuery, Future[Page | None]] | None = field(default=None, init=False)
+    _total: int | None = field(default=None, init=False)
+    _checked_of: dict[str, list[CheckedDecision]] = field(default_factory=dict, init=False)
+    """The checked decisions of the visits on the pages read, forged ones too, by uuid."""
+
+    @property
+    def paged(self) -> bool:
+        """Whether the store filters, sorts and pages in its database (`review_pages`):
+        then the list asks for `page`s, not `rows`."""
+        return hasattr(self.source.store, "list_page")
+
+    def page(self, query: PageQuery, fresh: bool = False) -> Future[Page | None]:
+        """One page of the list from the database; None when a later call came before the
+        worker reached this one (the latest wins, so keystrokes typed while a query runs
+        cost one query, not one each). `fresh`: count the whole store again (a reload)."""
+        if self._prefetched_page is not None:
+            wanted, future = self._prefetched_page
+            self._prefetched_page = None
+            if wanted == query and not fresh:
+                return future
+        self._page_wanted += 1
+        return self.worker.submit(self._page, query, self._page_wanted, fresh)
+
+    def _page(self, query: PageQuery, generation: int, fresh: bool = False) -> Page | None:
+        if generation != self._page_wanted:
+            return None
+        store: Any = self.source.store  # a PgSharedStore: `paged`
+        if fresh or self._total is None:
+            self._total = store.count()
+        page, checked = read_page(
+            store, self.source.keyring, query, self._total, self._record_sha256
+        )
+        if query.offset == 0 and len(self._rows_by_key) > 20 * query.limit:
+            # What the pages of earlier filters held: kept for a detail still open on one.
+            self._rows_by_key, self._rows_by_uuid = {}, {}
+        for row in page.rows:
+            self._rows_by_key[row.key] = dict(row.row)
+            self._rows_by_uuid[row.uuid] = dict(row.row)
+        for uuid in {row.uuid for row in page.rows}:
+            found = checked.get(uuid, [])
+            self._checked_of[uuid] = found
+            self._decisions[uuid] = counted(found)
+        return page
+
+    def technicians(self) -> Future[list[str]]:
+        """Every technician's name in the database, for the filter bar's choice."""
+        store: Any = self.source.store
+        return self.worker.submit(store.technicians)
+
+    def failure_stats(self, chosen: Any) -> Future[FailureStats]:
+        """The failure rates of the visits a `review_filter.Filter` matches, counted by the
+        database (the fields it cannot filter on are left out, as in the list)."""
+        store: Any = self.source.store
+        return self.worker.submit(store.failure_stats, database_filter(chosen))
 
     def rows(self) -> Future[list[ReviewRow]]:
         """Every visit's current version, with its review state; read afresh each call,
@@ -108,7 +167,13 @@ class ReviewServices:
 
     def prefetch(self) -> None:
         """Start reading the list now, while the app is still starting up."""
-        if self._prefetched is None:
+        if self.paged:
+            if self._prefetched_page is None:
+                self._page_wanted += 1
+                first = PageQuery()
+                job = self.worker.submit(self._page, first, self._page_wanted)
+                self._prefetched_page = (first, job)
+        elif self._prefetched is None:
             self._prefetched = self.worker.submit(self._rows)
 
     @property
@@ -166,6 +231,8 @@ class ReviewServices:
         return self.worker.submit(self._revisions, uuid)
 
     def _revisions(self, uuid: str) -> list[VisitRecord | StoreError]:
+        if self.paged:  # the database finds every row of the visit itself
+            return self.source.revisions(uuid, None, self._decisions)
         rows = self._every_row.get(uuid)
         if rows is None:
             rows = [row for row in self._rows_by_key.values() if row["uuid"] == uuid]
@@ -179,7 +246,11 @@ class ReviewServices:
         # With the decisions held here: the source's own cache is read once and never sees a
         # decision made since. A damaged record or checklist copy is a StoreDamaged from the
         # store, with the file it is in.
-        return self.source.record(row, self._decisions)
+        record = self.source.record(row, self._decisions)
+        if self.paged:
+            # The page's decisions, checked when it was read: the whole log is not.
+            record.forged = [c for c in self._checked_of.get(row["uuid"], []) if not c.counts]
+        return record
 
     def evidence(self, key: str, record: VisitRecord) -> Future[EvidenceReport]:
         """The visit's files with their warnings, reuse against every visit read so far."""

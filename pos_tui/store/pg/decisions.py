@@ -53,6 +53,36 @@ def append(conn: psycopg.Connection, review: dict[str, Any], signer: Signer) -> 
     raise AssertionError("unreachable")
 
 
+class OutOfPlace(StoreError):
+    """A decision brought from another store whose place in this log is taken."""
+
+
+def import_verbatim(conn: psycopg.Connection, decision: dict[str, Any], after: str) -> int:
+    """Add a decision of another store exactly as it is there (signature, `prev`, id and
+    time untouched), as the one after the decision hashed `after` ('' for the first): the
+    head is locked and must be `after`, else OutOfPlace and nothing is written. Its seq.
+
+    `after` rather than the decision's own `prev`: a log copied with a decision missing
+    (one taken out of the share) keeps its gap where it was, for the chain to show, rather
+    than stopping the copy; and a head moved by anyone else since is refused either way."""
+    with conn.transaction():
+        head = conn.execute("SELECT seq, hash FROM decision_head FOR UPDATE").fetchone()
+        found = str(head[1]) if head else ""
+        if found != after:
+            raise OutOfPlace(
+                "The PostgreSQL store's decision log does not end where the copy left it"
+                " (someone added a decision meanwhile): nothing more was copied into it."
+            )
+        digest = decision_hash(decision)
+        row = conn.execute(
+            "INSERT INTO decisions (uuid, body, hash) VALUES (%s, %s, %s) RETURNING seq",
+            (str(decision.get("uuid", "")), json.dumps(decision, ensure_ascii=False), digest),
+        ).fetchone()
+        assert row is not None
+        conn.execute("UPDATE decision_head SET seq = %s, hash = %s", (row[0], digest))
+    return int(row[0])
+
+
 def hash_at(conn: psycopg.Connection, seq: int) -> str:
     if seq <= 0:
         return ""
@@ -67,6 +97,13 @@ def after(
     found = conn.execute(
         "SELECT seq, body FROM decisions WHERE seq > %s ORDER BY seq", (seq,)
     ).fetchall()
+    return shaped(found)
+
+
+def shaped(
+    found: list[tuple[Any, ...]],
+) -> tuple[list[tuple[int, dict[str, Any]]], tuple[StoreError, ...]]:
+    """(seq, body) rows as decisions, and why each of the wrong shape was left out."""
     good: list[tuple[int, dict[str, Any]]] = []
     bad: list[StoreError] = []
     for at, body in found:

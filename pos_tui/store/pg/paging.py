@@ -24,6 +24,9 @@ SORTS = ("synced_at", "updated_at", "merchant_name", "technician", "status", "ve
 
 MAX_PAGE = 1000
 
+_SEARCHED = "merchant_search || ' ' || technician_search || ' ' || uuid"
+"""What the search box looks in: the columns lowered when written, and the uuid."""
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -41,6 +44,15 @@ class Filters:
     superseded: bool | None = False
     """False (the default): the current version of each visit, as the review list shows."""
     uuid_prefix: str = ""
+    text: str = ""
+    """Every word, any case, somewhere in the merchant's name or number, the technician's
+    name or the uuid: the review list's search box."""
+    technician_is: str = ""
+    """Exactly this technician (the list's technician choice)."""
+    updated_from: str = ""
+    """Finished on or after this day, `YYYY-MM-DD`."""
+    updated_to: str = ""
+    """Finished on or before this day, `YYYY-MM-DD` (the day included)."""
 
     @classmethod
     def of(cls, given: Filters | Mapping[str, Any] | None) -> Filters:
@@ -81,6 +93,14 @@ def where(filters: Filters) -> tuple[sql.Composable, list[Any]]:
         add("superseded = %s", filters.superseded)
     if filters.uuid_prefix:
         add("uuid LIKE %s", filters.uuid_prefix.lower().replace("%", "").replace("_", "") + "%")
+    for word in filters.text.lower().split():
+        add(f"strpos({_SEARCHED}, %s) > 0", word)
+    if filters.technician_is:
+        add("technician = %s", filters.technician_is)
+    if filters.updated_from:
+        add("left(updated_at, 10) >= %s", filters.updated_from)
+    if filters.updated_to:
+        add("left(updated_at, 10) <= %s", filters.updated_to)
     if not parts:
         return sql.SQL("TRUE"), params
     return sql.SQL(" AND ").join(parts), params
@@ -135,4 +155,99 @@ def stats_of(groups: list[tuple[str, str, int, int, int]]) -> dict[str, Any]:
         "failures": sum(int(g[4]) for g in groups),
         "by_status": by_status,
         "by_verdict": by_verdict,
+    }
+
+
+# -- the review list's own orders and pages --------------------------------------------
+
+_VERDICT_RANK = (
+    "CASE verdict WHEN 'fail' THEN 0 WHEN 'incomplete' THEN 1"
+    " WHEN 'pass_with_remarks' THEN 2 WHEN 'pass' THEN 3 ELSE 4 END"
+)
+LIST_SORTS: dict[str, str] = {
+    # What the database knows of "needs attention": failures or a conflict. The review
+    # state and the integrity are worked out by the program, for the rows of a page.
+    "attention": "NOT (failures > 0 OR conflict)",
+    "date": "updated_at",
+    "merchant": "merchant_name",
+    "merchant_number": "merchant_number",
+    "technician": "technician",
+    "verdict": _VERDICT_RANK,
+    "failures": "failures",
+}
+"""The review list's columns the database sorts by, each as the SQL of its ascending order
+(`domain.review_filter.SORT_KEYS`: worst verdict first); ties newest first either way."""
+
+_LIST_COLUMNS = "id, uuid, revision, record_hash, conflict, superseded, synced_at, host"
+
+
+def list_query(
+    filters: Filters, sort: str, descending: bool, offset: int, limit: int
+) -> tuple[sql.Composed, list[Any]]:
+    """One page of the review list and, on each row, how many rows match: one pass over
+    the narrow `visits`, and the summaries of the page's rows alone."""
+    if offset < 0 or not 0 < limit <= MAX_PAGE:
+        raise StoreError(f"A page holds 1 to {MAX_PAGE} rows from an offset of 0 or more.")
+    expression = LIST_SORTS.get(sort)
+    if expression is None:
+        raise StoreError(
+            f"The review list cannot be sorted by {sort!r} in the database; it sorts by"
+            f" {', '.join(LIST_SORTS)}."
+        )
+    clause, params = where(filters)
+    direction = "DESC" if descending else "ASC"
+    order = f"sort_key {direction}, updated_at DESC, id DESC"
+    query = sql.SQL(
+        "SELECT {columns}, summary, matched FROM ("
+        " SELECT {columns}, updated_at, count(*) OVER () AS matched, {key} AS sort_key"
+        " FROM visits WHERE {clause} ORDER BY {order} OFFSET %s LIMIT %s"
+        ") AS page JOIN visit_bodies USING (record_hash) ORDER BY {order}"
+    ).format(
+        columns=sql.SQL(_LIST_COLUMNS),
+        key=sql.SQL(expression),
+        clause=clause,
+        order=sql.SQL(order),
+    )
+    return query, [*params, offset, limit]
+
+
+DECISIONS_OF = "SELECT seq, body FROM decisions WHERE uuid = ANY(%s) ORDER BY seq"
+VERSIONS_OF = "SELECT uuid, count(*) FROM visits WHERE uuid = ANY(%s) GROUP BY uuid"
+TECHNICIANS = (
+    "SELECT DISTINCT technician FROM visits WHERE NOT superseded AND technician <> ''"
+    " ORDER BY technician"
+)
+
+
+# -- failure rates (`domain.stats`), counted by the database ---------------------------
+
+_ARRAY = "CASE jsonb_typeof(summary->{name}) WHEN 'array' THEN summary->{name} ELSE '[]' END"
+
+
+def _array(name: str) -> str:
+    return _ARRAY.format(name=f"'{name}'")
+
+
+def failure_queries(filters: Filters) -> dict[str, tuple[sql.Composed, list[Any]]]:
+    """The counts `domain.stats.failure_stats` makes from rows, each a GROUP BY here, so
+    the figures of 100,000 visits come back as a few hundred numbers."""
+    clause, params = where(filters)
+    source = sql.SQL("visits JOIN visit_bodies USING (record_hash)")
+    failed = sql.SQL("jsonb_array_length(" + _array("failed_items") + ") > 0")
+    checklists, items = _array("checklist_ids"), _array("failed_items")
+    queries = {
+        "ran": "SELECT c, count(DISTINCT id) FROM {source},"
+        " jsonb_array_elements_text(" + checklists + ") AS c WHERE {clause} GROUP BY c",
+        "items": "SELECT i, count(DISTINCT id) FROM {source},"
+        " jsonb_array_elements_text(" + items + ") AS i WHERE {clause} GROUP BY i",
+        "areas": "SELECT split_part(i, '/', 1), count(DISTINCT id) FROM {source},"
+        " jsonb_array_elements_text(" + items + ") AS i WHERE {clause} GROUP BY 1",
+        "technicians": "SELECT technician, count(*), count(*) FILTER (WHERE {failed})"
+        " FROM {source} WHERE {clause} GROUP BY technician",
+        "months": "SELECT left(updated_at, 7), count(*), count(*) FILTER (WHERE {failed})"
+        " FROM {source} WHERE {clause} GROUP BY 1",
+    }
+    return {
+        name: (sql.SQL(text).format(source=source, clause=clause, failed=failed), list(params))
+        for name, text in queries.items()
     }

@@ -25,8 +25,9 @@ import psycopg
 from psycopg import errors
 
 from pos_tui.domain.checklist import Checklist
-from pos_tui.domain.keyring import Keyring
+from pos_tui.domain.keyring import GENESIS, Keyring
 from pos_tui.domain.signatures import Signer
+from pos_tui.domain.stats import FailureStats, Rate, most_failed
 from pos_tui.store import schema
 from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.file_meter import FileProgress
@@ -198,6 +199,24 @@ class PgSharedStore:
         )
         return self._rows(found.fetchall())
 
+    def iter_rows(self, chunk: int = 500) -> Iterator[dict[str, Any]]:
+        """The rows of `rows`, in the order they arrived, through a server-side cursor:
+        `chunk` rows in memory at a time, whatever the store holds (an export). The cursor
+        lives in a read-only transaction of its own, which the records read meanwhile on
+        this connection share; a bad row is said in `damaged` once its chunk is read."""
+        bad: list[StoreError] = []
+        self.damaged = ()
+        with (
+            self.conn.transaction(),
+            self.conn.cursor(name="pos_tui_iter_rows") as cursor,
+        ):
+            cursor.execute(f"SELECT {paging.ROW_COLUMNS} FROM {paging.ROWS_FROM} ORDER BY id")
+            while found := cursor.fetchmany(chunk):
+                rows = self._rows(found)
+                bad.extend(self.damaged)
+                self.damaged = tuple(bad)
+                yield from rows
+
     def rows_of(self, uuid: str) -> list[dict[str, Any]]:
         """Every synced version of one visit, superseded and conflicting ones too."""
         found = self.conn.execute(
@@ -269,6 +288,59 @@ class PgSharedStore:
     def stats(self, filters: paging.Filters | dict[str, Any] | None = None) -> dict[str, Any]:
         query, params = paging.stats_query(paging.Filters.of(filters))
         return paging.stats_of(self.conn.execute(query, params).fetchall())
+
+    def list_page(
+        self,
+        filters: paging.Filters | dict[str, Any] | None,
+        sort: str = "attention",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the review list (`paging.LIST_SORTS`) and how many rows match."""
+        chosen = paging.Filters.of(filters)
+        query, params = paging.list_query(chosen, sort, descending, offset, limit)
+        found = self.conn.execute(query, params).fetchall()
+        if not found:
+            return [], self.count(chosen) if offset else 0
+        return self._rows(values[:-1] for values in found), int(found[0][-1])
+
+    def decisions_of(self, uuids: Iterable[str]) -> list[dict[str, Any]]:
+        """The decisions on these visits, in log order; one of the wrong shape left out."""
+        found = self.conn.execute(paging.DECISIONS_OF, (sorted(set(uuids)),)).fetchall()
+        good, _bad = pg_decisions.shaped(found)
+        return [decision for _seq, decision in good]
+
+    def versions_of(self, uuids: Iterable[str]) -> dict[str, int]:
+        """How many rows (revisions, conflicts) each of these visits has."""
+        found = self.conn.execute(paging.VERSIONS_OF, (sorted(set(uuids)),)).fetchall()
+        return {str(uuid): int(n) for uuid, n in found}
+
+    def technicians(self) -> list[str]:
+        return [str(name) for (name,) in self.conn.execute(paging.TECHNICIANS).fetchall()]
+
+    def failure_stats(self, filters: paging.Filters | dict[str, Any] | None = None) -> FailureStats:
+        """`domain.stats.failure_stats` of the matching rows, counted by the database."""
+        counts = {
+            name: self.conn.execute(query, params).fetchall()
+            for name, (query, params) in paging.failure_queries(paging.Filters.of(filters)).items()
+        }
+        ran = {str(key): int(n) for key, n in counts["ran"]}
+        items = [
+            Rate(str(key), int(n), max(ran.get(str(key).partition("/")[0], 0), int(n)))
+            for key, n in counts["items"]
+        ]
+        failed_areas = {str(key): int(n) for key, n in counts["areas"]}
+        areas = [Rate(area, failed_areas.get(area, 0), total) for area, total in ran.items()]
+        people = [Rate(str(k), int(f), int(n)) for k, n, f in counts["technicians"]]
+        months = [Rate(str(k), int(f), int(n)) for k, n, f in counts["months"]]
+        return FailureStats(
+            visits=sum(rate.total for rate in people),
+            items=most_failed(items),
+            areas=most_failed(areas),
+            technicians=most_failed(people),
+            months=sorted(months, key=lambda rate: rate.key),
+        )
 
     # -- writing visits ------------------------------------------------------------------
 
@@ -401,6 +473,92 @@ class PgSharedStore:
                 )
             self.checklists.keep(copies, cur)
         return plan
+
+    # -- taking in another store, verbatim (`store/migrate.py`) -----------------------------
+
+    def import_rows(self, rows: list[tuple[dict[str, Any], bytes]]) -> int:
+        """Index rows of another store and their records' bytes, as they are there: the
+        flags, the time each was synced and the host it came from are kept, not worked out
+        again, so the copy says what the original says. A record here already (by hash) is
+        left as it is but takes the original's flags (a flag is only ever set); how many
+        were new. One transaction, under the locks of these visits' heads, as a push."""
+        if not rows:
+            return 0
+        uuids = sorted({str(row["uuid"]) for row, _line in rows})
+        hashes = [str(row["record_hash"]) for row, _line in rows]
+        try:
+            self.conn.execute(
+                "INSERT INTO visit_heads (uuid) SELECT u FROM unnest(%s::text[]) AS u"
+                " ORDER BY u ON CONFLICT (uuid) DO NOTHING",
+                (uuids,),
+            )
+            with self.conn.transaction(), self.conn.cursor() as cur:
+                cur.execute(
+                    "SELECT uuid FROM visit_heads WHERE uuid = ANY(%s) ORDER BY uuid FOR UPDATE",
+                    (uuids,),
+                )
+                there = {
+                    found
+                    for (found,) in cur.execute(
+                        "SELECT record_hash FROM visits WHERE record_hash = ANY(%s)", (hashes,)
+                    ).fetchall()
+                }
+                insert_rows(cur, [(row, line) for row, line in rows])
+                for flag in ("conflict", "superseded"):
+                    flagged = [str(row["record_hash"]) for row, _line in rows if row.get(flag)]
+                    if flagged:
+                        cur.execute(
+                            f"UPDATE visits SET {flag} = true"
+                            f" WHERE record_hash = ANY(%s) AND NOT {flag}",
+                            (flagged,),
+                        )
+        except psycopg.Error as error:
+            raise PgWriteFailed(self.url, error) from None
+        return len({h for h in hashes if h not in there})
+
+    def import_keyring_lines(self, lines: list[str], after: int) -> None:
+        """Keyring lines of another store, as written there (signed and chained, so never
+        signed again), after the first `after` entries here; refused when the ring here has
+        another length by then (an administrator appended meanwhile)."""
+        try:
+            with self.conn.transaction():
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (pg_keyring.KEYRING_LOCK,))
+                found = self.conn.execute("SELECT count(*) FROM keyring").fetchone()
+                if (int(found[0]) if found else 0) != after:
+                    raise StoreError(
+                        f"The keyring of {self.url} changed while it was being copied into:"
+                        " nothing more was added to it."
+                    )
+                for line in lines:
+                    self.conn.execute("INSERT INTO keyring (line) VALUES (%s)", (line,))
+                if after == 0 and lines:
+                    self._note_genesis(lines[0])
+        except psycopg.Error as error:
+            raise PgWriteFailed(self.url, error) from None
+
+    def _note_genesis(self, line: str) -> None:
+        # What `create_genesis` notes of a store it starts; the keyring stays the truth.
+        try:
+            entry = json.loads(line).get("entry") or {}
+        except (ValueError, AttributeError):
+            return
+        if isinstance(entry, dict) and entry.get("action") == GENESIS:
+            self.conn.execute(
+                "INSERT INTO store_info (key, value) VALUES ('store_id', %s), ('name', %s)"
+                " ON CONFLICT (key) DO NOTHING",
+                (str(entry.get("store_id", "")), str(entry.get("name", ""))),
+            )
+
+    def keyring_texts(self) -> list[str]:
+        """The keyring's lines as stored, in order (for comparing with another store's)."""
+        return [str(line) for (line,) in self.conn.execute("SELECT line FROM keyring ORDER BY seq")]
+
+    def import_decision(self, decision: dict[str, Any], after: str) -> int:
+        """Another store's decision, as it is there, after the one hashed `after`."""
+        try:
+            return pg_decisions.import_verbatim(self.conn, decision, after)
+        except psycopg.Error as error:
+            raise PgWriteFailed(self.url, error) from None
 
     # -- review decisions ----------------------------------------------------------------
 

@@ -11,6 +11,9 @@ check_integrity`, in worker processes) fills it in, rows on screen first, the co
 saying how far it has got; `i` then shows only the records that cannot be trusted. The
 same pass brings each visit's photo warnings (the reused-photo check needs every visit),
 which the filter bar's photo choice filters on as they arrive.
+
+A store that pages in its database (PostgreSQL) is listed a page at a time instead, each
+filter and order worked out by the database (`review_list_pages.py`).
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ from pos_tui.domain.review_filter import (
     filter_rows,
     sort_rows,
 )
+from pos_tui.services.review_pages import DATABASE_SORTS
 from pos_tui.ui.i18n import BINDING_TEXT, Text, tr
 from pos_tui.ui.screens import review_text as words
 from pos_tui.ui.screens.base import PosScreen
+from pos_tui.ui.screens.review_list_pages import PagedList
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.review_filters import ReviewFilters
 from pos_tui.ui.widgets.review_table import Cell, ReviewTable
@@ -74,7 +79,7 @@ FOLLOW_UP_MARK = "↳ "
 AMENDED = Text("更正{n}", "amended {n}")
 
 
-class ReviewListScreen(PosScreen[None]):
+class ReviewListScreen(PagedList, PosScreen[None]):
     CSS_PATH = "review.tcss"
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="review.filter", key_display="/"),
@@ -116,9 +121,16 @@ class ReviewListScreen(PosScreen[None]):
         yield Static(id="review-more", classes="notice")
         yield KeyBar()
 
+    @property
+    def paged(self) -> bool:
+        """The store pages in its database (`review_list_pages`)."""
+        return bool(self.pos_app.review.paged)
+
     def on_mount(self) -> None:
         # LanguageMixin.on_mount runs too (Textual calls every class's handler).
         self.query_one("#review-more", Static).display = False
+        if self.paged:
+            self.query_one(ReviewFilters).database_only()
         self.query_one("#review-table", DataTable).focus()
         # After every mount handler, so the columns are there when the rows arrive.
         self.call_next(self.action_reload)
@@ -145,6 +157,9 @@ class ReviewListScreen(PosScreen[None]):
 
     def action_reload(self) -> None:
         self.query_one("#review-count", Static).update(words.LOADING.get(self.lang))
+        if self.paged:
+            self._ask_page(keep=self._cursor_key(), fresh=self.loaded)
+            return
         self.when_done(self.pos_app.review.rows(), self._loaded)
 
     def _loaded(self, rows: list[ReviewRow]) -> None:
@@ -169,6 +184,9 @@ class ReviewListScreen(PosScreen[None]):
         for row in self.rows:
             if row.uuid == decision["uuid"] and key in (None, row.key):
                 row.review_state = decision["decision"]
+        if self.paged:  # the database's order does not depend on it
+            self._show(keep=self._cursor_key())
+            return
         self._sorted = None
         self._refilter(keep=self._cursor_key())
 
@@ -178,19 +196,34 @@ class ReviewListScreen(PosScreen[None]):
         self._pass += 1
         self.integrity_checked, self.integrity_done, self._integrity_error = 0, False, ""
         self._untrusted = self._photo_warned = 0
-        shown = self.matches[: self.shown]
-        on_screen = {id(row) for row in shown}
-        ordered = shown + [row for row in self.rows if id(row) not in on_screen]
+        if self.paged:
+            self._count_untrusted()
+            self._count_photo_warnings()
+            # Only the rows held: "integrity checked for the visits shown".
+            unchecked = [row for row in self.rows if row.integrity is None]
+            on_screen = sum(1 for row in self.matches[: self.shown] if row.integrity is None)
+            ordered, first = unchecked, on_screen
+            if not ordered:
+                self._show_count()
+                return
+        else:
+            ordered, first = self._integrity_order()
         self.when_done(
             self.pos_app.review.check_integrity(
                 ordered,
                 self.from_worker(partial(self._integrity_found, self._pass)),
-                len(shown),
+                first,
                 self.from_worker(partial(self._evidence_found, self._pass)),
             ),
             partial(self._integrity_finished, self._pass),
             partial(self._integrity_failed, self._pass),
         )
+
+    def _integrity_order(self) -> tuple[list[ReviewRow], int]:
+        """Every row, those on screen first."""
+        shown = self.matches[: self.shown]
+        on_screen = {id(row) for row in shown}
+        return shown + [row for row in self.rows if id(row) not in on_screen], len(shown)
 
     def _integrity_found(self, which: int, verdicts: dict[str, Integrity]) -> None:
         if which != self._pass:
@@ -205,7 +238,7 @@ class ReviewListScreen(PosScreen[None]):
         if changed_order:
             self._count_attention()
             self._count_untrusted()
-        if (
+        if not self.paged and (
             self.filter.integrity is not None
             or self.sort_by == INTEGRITY
             or (changed_order and self.sort_by == ATTENTION)
@@ -280,10 +313,16 @@ class ReviewListScreen(PosScreen[None]):
         self.app.push_screen(OrdersScreen())
 
     def action_follow_ups_only(self) -> None:
+        if self.paged:
+            self._refused()
+            return
         chosen = replace(self.filter, follow_ups=not self.filter.follow_ups)
         self._refilter(keep=self._cursor_key(), chosen=chosen)
 
     def action_untrusted_only(self) -> None:
+        if self.paged:
+            self._refused()
+            return
         wanted = None if self.filter.integrity is not None else INTEGRITY_PROBLEM
         self._refilter(keep=self._cursor_key(), chosen=replace(self.filter, integrity=wanted))
 
@@ -299,6 +338,9 @@ class ReviewListScreen(PosScreen[None]):
 
     def _refilter(self, keep: str | None = None, chosen: Filter | None = None) -> None:
         self.filter = chosen if chosen is not None else self.filter
+        if self.paged:
+            self._ask_page(keep)
+            return
         if self._sorted is None:
             self._sorted = sort_rows(self.rows, self.sort_by, self.descending)
         self.matches = filter_rows(self._sorted, self.filter)
@@ -306,6 +348,8 @@ class ReviewListScreen(PosScreen[None]):
         self._show(keep)
 
     def sort(self, by: str, descending: bool | None = None) -> None:
+        if self.paged and not self._sortable(by):
+            return
         if descending is None:
             descending = by in DESCENDING_FIRST
         self.sort_by, self.descending = by, descending
@@ -313,7 +357,8 @@ class ReviewListScreen(PosScreen[None]):
         self._refilter(keep=self._cursor_key())
 
     def action_sort_next(self) -> None:
-        following = SORT_ORDER[(SORT_ORDER.index(self.sort_by) + 1) % len(SORT_ORDER)]
+        order = [by for by in SORT_ORDER if not self.paged or by in DATABASE_SORTS]
+        following = order[(order.index(self.sort_by) + 1) % len(order)]
         self.sort(following)
 
     def action_sort_reverse(self) -> None:
@@ -369,13 +414,14 @@ class ReviewListScreen(PosScreen[None]):
             table.add_row(*self._cells(row, lang), key=row.key)
         self.shown = table.row_count
         more = self.query_one("#review-more", Static)
+        count = self.matched if self.paged else len(self.matches)
         if self.matches:
-            line = words.MORE.get(lang).format(shown=self.shown, count=f"{len(self.matches):,}")
+            line = words.MORE.get(lang).format(shown=self.shown, count=f"{count:,}")
         else:
             line = words.NO_MATCH.get(lang)
         # One line that seldom changes: no new layout (half a keystroke's time) unless it
         # appears or goes.
-        shown = self.shown < len(self.matches) or (self.loaded and not self.matches)
+        shown = self.shown < count or (self.loaded and not self.matches)
         more.update(line, layout=shown != more.display)
         more.display = shown
 
@@ -383,17 +429,19 @@ class ReviewListScreen(PosScreen[None]):
     def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row >= self.shown - PAGE // 10 and self.shown < len(self.matches):
             self._show_more(PAGE)
+        elif self.paged and event.cursor_row >= self.shown - PAGE // 10:
+            self._more_wanted()
 
     def _show_count(self) -> None:
         if not self.loaded:
             return
         lang = self.lang
-        parts = [
-            words.COUNT.get(lang).format(
-                shown=f"{len(self.matches):,}", total=f"{len(self.rows):,}"
-            )
-        ]
-        attention = self._attention
+        matched, total = (
+            (self.matched, self.total) if self.paged else (len(self.matches), len(self.rows))
+        )
+        parts = [words.COUNT.get(lang).format(shown=f"{matched:,}", total=f"{total:,}")]
+        # On a page, only its rows are known to need attention: no figure for the store.
+        attention = 0 if self.paged else self._attention
         if attention:
             parts.append(words.ATTENTION_COUNT.get(lang).format(n=f"{attention:,}"))
         parts.append(self._integrity_count(lang))
@@ -409,6 +457,10 @@ class ReviewListScreen(PosScreen[None]):
         untrusted = self._untrusted
         if self._integrity_error:
             said = CHECK_STOPPED.get(lang).format(why=self._integrity_error)
+        elif self.paged:
+            checked = sum(1 for row in self.rows if row.integrity is not None)
+            done = checked == len(self.rows)
+            said = self._page_integrity_count(checked, len(self.rows), done)
         elif not self.integrity_done:
             said = CHECKING_COUNT.get(lang).format(
                 done=f"{self.integrity_checked:,}", total=f"{len(self.rows):,}"
@@ -475,4 +527,8 @@ class ReviewListScreen(PosScreen[None]):
     def action_statistics(self) -> None:
         from pos_tui.ui.screens.review_stats import ReviewStatsScreen
 
-        self.app.push_screen(ReviewStatsScreen(self.matches, len(self.rows)))
+        if self.paged:
+            screen = ReviewStatsScreen.counted(self.filter, self.matched, self.total)
+        else:
+            screen = ReviewStatsScreen(self.matches, len(self.rows))
+        self.app.push_screen(screen)

@@ -1,7 +1,8 @@
 """Which checks fail most: failure rates per item, area, technician and month, as bars.
 
 Computed from the list's index rows (no visit file is opened) over the visits the list's
-filter matches, so a supervisor can narrow to a month or a technician first. The rates are
+filter matches, so a supervisor can narrow to a month or a technician first; a store that
+pages in its database counts them there (`ReviewStatsScreen.counted`). The rates are
 defined in `pos_tui.domain.stats`.
 """
 
@@ -12,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from pos_tui.domain.review_filter import ReviewRow
+from pos_tui.domain.review_filter import Filter, ReviewRow
 from pos_tui.domain.stats import FailureStats, Rate, failure_stats
 from pos_tui.services.review import ChecklistNames
 from pos_tui.ui.i18n import Text
@@ -51,6 +52,16 @@ class ReviewStatsScreen(PosScreen[None]):
         self.total = total
         self.stats: FailureStats = failure_stats(row.row for row in rows)
         self.names = ChecklistNames()
+        self.asked: Filter | None = None
+        """The list's filter, for the database to count by (`counted`)."""
+
+    @classmethod
+    def counted(cls, chosen: Filter, visits: int, total: int) -> ReviewStatsScreen:
+        """The rates of a store that counts in its database: the screen shows at once, and
+        the figures when the database has counted them."""
+        screen = cls([], total)
+        screen.visits, screen.asked = visits, chosen
+        return screen
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -66,6 +77,12 @@ class ReviewStatsScreen(PosScreen[None]):
         # LanguageMixin.on_mount runs too (Textual calls every class's handler).
         self.query_one("#stats-body", VerticalScroll).focus()
         self.when_done(self.pos_app.review.checklist_names(), self._named)
+        if self.asked is not None:
+            self.when_done(self.pos_app.review.failure_stats(self.asked), self._counted)
+
+    def _counted(self, stats: FailureStats) -> None:
+        self.stats, self.visits = stats, stats.visits
+        self.apply_language(self.lang)
 
     def _named(self, names: ChecklistNames) -> None:
         self.names = names

@@ -73,6 +73,12 @@ class ReviewFilters(Vertical):
             if value in {v for _, v in options}:
                 select.value = value
 
+    def database_only(self) -> None:
+        """Leave out the choices a store that filters in its database cannot filter on
+        (`services.review_pages.NOT_IN_DATABASE`): the review state and photo warnings."""
+        for selector in ("#filter-state", "#filter-photos"):
+            self.query_one(selector, Select).display = False
+
     def clear(self) -> None:
         with self.prevent(Input.Changed, Select.Changed):
             for selector in ("#filter-text", *DATES):

@@ -1,0 +1,121 @@
+"""The review list over a store that pages in its database (PostgreSQL).
+
+The screen holds the pages it was given, `FETCH` rows at a time, the next one asked for as
+the cursor nears the end of those. Each change of the filter or the order asks the
+database again on the worker; a query still waiting there when the next key comes is
+skipped (`ReviewServices.page`), and a page that comes back for anything but the latest
+query is dropped, so the list shows the latest result. The count line's figures are the
+database's; the integrity column, the photo warnings and the review states are worked
+out for the rows shown, and the count line says so.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from pos_tui.services.review_pages import DATABASE_SORTS, FETCH, Page, PageQuery
+from pos_tui.ui.i18n import Text
+
+if TYPE_CHECKING:
+    from pos_tui.domain.review_filter import Filter, ReviewRow
+
+PAGE_CHECKING = Text(
+    "正在核对所列 {n} 条的完整性 {done}/{n}", "integrity of the {n} shown: checking {done}"
+)
+PAGE_CHECKED = Text("已核对所列 {n} 条的完整性", "integrity checked for the {n} shown")
+NOT_IN_DATABASE = Text(
+    "此存储在数据库中筛选：完整性、照片警告和复查分组不能筛选，完整性只核对所列的访问。",
+    "This store filters in its database: integrity, photo warnings and follow-up groups"
+    " are not filters here; integrity is checked for the visits shown.",
+)
+SORT_NOT_IN_DATABASE = Text(
+    "此存储在数据库中排序，不能按这一列排序。",
+    "This store sorts in its database, which cannot sort by that column.",
+)
+
+
+class PagedList:
+    """What `ReviewListScreen` does differently when `ReviewServices.paged`."""
+
+    rows: list[ReviewRow]
+    matches: list[ReviewRow]
+    filter: Filter
+    sort_by: str
+    descending: bool
+    loaded: bool
+    _by_key: dict[str, ReviewRow]
+    matched: int = 0
+    """How many rows of the store match the filter: the database's count."""
+    total: int = 0
+    """How many visits the store holds."""
+    _query: PageQuery | None = None
+    """The latest query asked: a page for any other is dropped."""
+    _fetching: bool = False
+
+    if TYPE_CHECKING:
+        pos_app: Any
+        lang: str
+
+        def when_done(self, future: Any, done: Any, failed: Any = None) -> None: ...
+        def notify(self, message: str, **options: Any) -> None: ...
+        def call_after_refresh(self, callback: Any) -> bool: ...
+        def list_ready(self) -> None: ...
+        def _show(self, keep: str | None) -> None: ...
+        def _show_more(self, count: int) -> None: ...
+        def _check_integrity(self) -> None: ...
+        def query_one(self, selector: Any, expect: Any = None) -> Any: ...
+
+    def _ask_page(self, keep: str | None = None, offset: int = 0, fresh: bool = False) -> None:
+        query = PageQuery(self.filter, self.sort_by, self.descending, offset, FETCH)
+        self._query = query
+        self._fetching = offset > 0
+        future = self.pos_app.review.page(query, fresh=fresh)
+        self.when_done(future, partial(self._page_loaded, query, keep))
+
+    def _page_loaded(self, query: PageQuery, keep: str | None, page: Page | None) -> None:
+        if page is None or query != self._query:
+            return  # a later query is on its way
+        self._fetching = False
+        first = not self.loaded
+        self.matched, self.total = page.matched, page.total
+        for row in page.rows:
+            self._by_key[row.key] = row
+        if query.offset == 0:
+            self.rows = list(page.rows)
+            self._by_key = {row.key: row for row in self.rows}
+            self.matches = self.rows
+            self.loaded = True
+            self._show(keep)
+        else:
+            known = {row.key for row in self.rows}
+            self.rows.extend(row for row in page.rows if row.key not in known)
+            self.matches = self.rows
+            self._show_more(len(page.rows))
+        if first:
+            self.when_done(self.pos_app.review.technicians(), self._technicians)
+            self.list_ready()
+        self.call_after_refresh(self._check_integrity)
+
+    def _technicians(self, names: list[str]) -> None:
+        from pos_tui.ui.widgets.review_filters import ReviewFilters
+
+        self.query_one(ReviewFilters).set_technicians(names)
+
+    def _more_wanted(self) -> None:
+        """The cursor is near the end of the rows held: the next page, if there is one."""
+        if not self._fetching and self.loaded and len(self.rows) < self.matched:
+            self._ask_page(offset=len(self.rows))
+
+    def _refused(self) -> None:
+        self.notify(NOT_IN_DATABASE.get(self.lang), severity="warning", timeout=6)
+
+    def _sortable(self, by: str) -> bool:
+        if by in DATABASE_SORTS:
+            return True
+        self.notify(SORT_NOT_IN_DATABASE.get(self.lang), severity="warning", timeout=4)
+        return False
+
+    def _page_integrity_count(self, checked: int, checking: int, done: bool) -> str:
+        words = PAGE_CHECKED if done else PAGE_CHECKING
+        return words.get(self.lang).format(n=f"{checking:,}", done=f"{checked:,}")

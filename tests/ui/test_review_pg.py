@@ -1,0 +1,190 @@
+"""The review list on a PostgreSQL store: pages, filters and counts from the database.
+
+A real server (`pg_url`), filled as a bank fills it: `pos-tui demo` on a laptop, then
+`pos-tui sync --to URL`, the laptop and the reviewer trusted by the administrator.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.coordinate import Coordinate
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select
+
+from pos_tui.domain.stats import failure_stats
+from pos_tui.services.review import ReviewServices
+from pos_tui.store.pg.store import PgSharedStore
+from pos_tui.store.sources import SharedSource
+from pos_tui.ui.app import PosApp, make_app
+from pos_tui.ui.screens.review_decision import ReviewDecisionScreen
+from pos_tui.ui.screens.review_detail import ReviewDetailScreen
+from pos_tui.ui.screens.review_list import PAGE, ReviewListScreen
+from pos_tui.ui.screens.review_stats import ReviewStatsScreen
+from tests.helpers.bank import Bank, open_bank
+from tests.helpers.ui import settle
+from tests.helpers.ui import static_text as text_of
+
+ROOT = Path(__file__).resolve().parents[2]
+VISITS = 300
+REVIEWER = "李主管"
+
+
+def pos_tui(*args: str, env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pos_tui", *args], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+
+
+@pytest.fixture
+def bank(pg_url: str, tmp_path: Path) -> Bank:
+    env = dict(os.environ, POS_TUI_CONFIG_FILE=str(tmp_path / "settings.json"))
+    made = open_bank(tmp_path, reviewer_name=REVIEWER, shared=pg_url)
+    data = tmp_path / "data"
+    pos_tui("demo", "--sessions", str(VISITS), "--data-dir", str(data), env=env)
+    pos_tui("sync", "--data-dir", str(data), "--to", pg_url, env=env)
+    made.trust_laptop(data)
+    return made
+
+
+def stored_rows(url: str) -> list[dict[str, Any]]:
+    with PgSharedStore.open(url) as store:
+        return [row for row in store.rows() if not row["superseded"]]
+
+
+@asynccontextmanager
+async def review_app(bank: Bank) -> AsyncIterator[tuple[PosApp, Pilot[None]]]:
+    source = SharedSource(bank.shared, bank.reviewer)
+    services = ReviewServices(source, bank.reviewer_key)
+    app = make_app(None, "en", review=services)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReviewListScreen) and app.screen.loaded
+        yield app, pilot
+
+
+def the_list(app: PosApp) -> ReviewListScreen:
+    assert isinstance(app.screen, ReviewListScreen)
+    return app.screen
+
+
+def column(screen: ReviewListScreen, name: str) -> list[str]:
+    table = screen.query_one("#review-table", DataTable)
+    index = table.get_column_index(name)
+    return [str(table.get_cell_at(Coordinate(i, index))) for i in range(table.row_count)]
+
+
+async def until_settled(app: PosApp, pilot: Pilot[None]) -> None:
+    # A page asked for as the cursor moves goes to the worker after the key is handled.
+    await pilot.pause()
+    await settle(app, pilot)
+
+
+async def until(pilot: Pilot[None], done: Any, seconds: float = 60.0) -> None:
+    """The integrity pass runs in another process: wait for it, without a fixed sleep."""
+    for _ in range(int(seconds / 0.05)):
+        if done():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out")
+
+
+async def test_the_list_pages_filters_and_counts_in_the_database(bank: Bank) -> None:
+    assert isinstance(bank.shared, str)
+    rows = stored_rows(bank.shared)
+    assert len(rows) == VISITS
+    async with review_app(bank) as (app, pilot):
+        screen = the_list(app)
+        table = screen.query_one("#review-table", DataTable)
+        # One page of the database's rows, the count of the whole store beside it.
+        assert (screen.matched, screen.total) == (VISITS, VISITS)
+        assert len(screen.rows) < VISITS and table.row_count == PAGE
+        assert text_of(screen, "#review-count").startswith(f"{VISITS} of {VISITS} visits")
+        failed = sum(1 for row in rows if row["failures"])
+        fails = [int(n) for n in column(screen, "failures")]
+        assert all(fails[: min(failed, PAGE)])  # failures first, as the folder's list
+        while table.row_count < VISITS:
+            held = table.row_count
+            await pilot.press("end")
+            await until_settled(app, pilot)
+            assert table.row_count > held
+        assert {row.uuid for row in screen.rows} == {row["uuid"] for row in rows}
+        assert len(screen.rows) == VISITS  # no row twice across the pages
+
+        # The merchant's name, then the verdict too: the counts are the database's.
+        word = rows[0]["merchant_name"][:2]
+        named = [r for r in rows if word.lower() in f"{r['merchant_name']} {r['uuid']}".lower()]
+        screen.query_one("#filter-text", Input).focus()
+        await pilot.press(*word)
+        await until_settled(app, pilot)
+        assert screen.matched == len(named) and 0 < len(named) < VISITS
+        assert text_of(screen, "#review-count").startswith(f"{len(named)} of {VISITS} visits")
+        assert {row.uuid for row in screen.rows} == {r["uuid"] for r in named}
+        screen.query_one("#filter-verdict", Select).value = "fail"
+        await until_settled(app, pilot)
+        failing = [r for r in named if r["verdict"] == "fail"]
+        assert screen.matched == len(failing) == len(screen.rows) == table.row_count
+        assert all(row.verdict == "fail" for row in screen.rows)
+        # The figures of what the list matches, counted by the database as from the rows.
+        await pilot.press("escape", "t")
+        await until_settled(app, pilot)
+        stats = app.screen
+        assert isinstance(stats, ReviewStatsScreen)
+        assert stats.stats == failure_stats(failing)
+        assert f"The {len(failing)} visits the list's filter matches (of {VISITS})" in text_of(
+            stats, "#stats-scope"
+        )
+        await pilot.press("escape")
+        await pilot.pause()
+        # What the database cannot filter on is said, not applied to a page.
+        await pilot.press("i")
+        await pilot.pause()
+        assert screen.matched == len(failing)
+        assert "follow-up groups are not filters here" in " ".join(
+            str(n.message) for n in app._notifications
+        )
+        # Checked for the rows held, and said so.
+        await until(pilot, lambda: all(row.integrity is not None for row in screen.rows))
+        await pilot.pause()
+        assert f"integrity checked for the {len(failing)} shown" in text_of(screen, "#review-count")
+        assert set(column(screen, "integrity")) == {"Verified"}
+
+
+async def test_a_decision_made_in_the_detail_shows_in_the_list_and_after_a_reload(
+    bank: Bank,
+) -> None:
+    assert isinstance(bank.shared, str)
+    row = next(r for r in stored_rows(bank.shared) if not r["failures"])
+    async with review_app(bank) as (app, pilot):
+        screen = the_list(app)
+        screen.query_one("#filter-text", Input).focus()
+        await pilot.press(*row["uuid"][:8])
+        await until_settled(app, pilot)
+        assert [r.uuid for r in screen.rows] == [row["uuid"]]
+        await pilot.press("enter", "enter")  # leave the filter for the table, then open
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReviewDetailScreen)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewDecisionScreen)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReviewDetailScreen)
+        with PgSharedStore.open(bank.shared) as store:
+            [decision] = store.reviews()
+        assert (decision["uuid"], decision["decision"]) == (row["uuid"], "approved")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert column(screen, "review") == ["Approved"]
+        await pilot.press("f5")
+        await until_settled(app, pilot)
+        # Read again from the database, its signature checked for the page.
+        assert column(screen, "review") == ["Approved"]
+        assert screen.rows[0].review_state == "approved"
