@@ -1,12 +1,16 @@
 """Review decisions: what one costs to write, and what bringing them back to a laptop costs.
 
     python bench/decisions.py [--decisions 1000,50000] [--visits 2000] [--more 48000]
+                              [--no-before]
 
 Prints JSON lines:
 - "add_review": seconds for one `SharedStore.add_review` into a store whose log holds 1,000
   and 50,000 decisions (median of 5), beside one insert into a `reviews.json` of as many
   rows, which is what every decision cost before the log;
-- "first_sync": a laptop with `--visits` reviewed visits bringing every decision back;
+- "first_sync": a laptop with `--visits` reviewed visits bringing every decision back, the
+  laptop's saves together (`LocalStore.save_many`); and, in the same run on a copy of the same
+  laptop, as before issue #17's change, one `LocalStore.save` per decision ("before_",
+  left out with `--no-before`: some 250 s on a busy machine);
 - "later_sync": then one new visit and one new decision, synced; again once `--more`
   decisions about other visits have been added to the log and read by a sync (the cost of
   the next one-visit sync must not grow with them).
@@ -21,6 +25,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -126,7 +131,7 @@ def add_review_at(root: Path, count: int) -> dict[str, Any]:
     }
 
 
-def laptop_syncs(root: Path, visits: int, more: int) -> list[dict[str, Any]]:
+def laptop_syncs(root: Path, visits: int, more: int, compare: bool) -> list[dict[str, Any]]:
     bank = Bank(root)
     data = root / "laptop"
     key = bank.laptop(data)
@@ -138,20 +143,30 @@ def laptop_syncs(root: Path, visits: int, more: int) -> list[dict[str, Any]]:
     bodies = [decision(uuid, record, n) for n, (uuid, record) in enumerate(records.items())]
     fill_log(bank.shared, bodies, bank.key)
     out = []
+    before = root / "laptop-before"
+    if compare:
+        shutil.copytree(data, before, symlinks=True)
     saving = Saving()
     with LocalStore.open(data) as store, saving.counted():
         started = time.perf_counter()
         report = sync(store, bank.shared)
         first = time.perf_counter() - started
     assert report.reviews_applied == visits, report.sentence()
-    out.append(
-        {
-            "bench": "first_sync",
-            "reviewed_visits": visits,
-            "seconds": round(first, 3),
-            "of_which_local_save_s": round(saving.seconds, 3),
-        }
-    )
+    line: dict[str, Any] = {
+        "bench": "first_sync",
+        "reviewed_visits": visits,
+        "seconds": round(first, 3),
+        "of_which_local_save_s": round(saving.seconds, 3),
+    }
+    if compare:
+        saving = Saving()
+        with LocalStore.open(before) as store, saving.counted(one_by_one=True):
+            started = time.perf_counter()
+            report = sync(store, bank.shared)
+            line["before_seconds"] = round(time.perf_counter() - started, 3)
+        assert report.reviews_applied == visits, report.sentence()
+        line["before_of_which_local_save_s"] = round(saving.seconds, 3)
+    out.append(line)
     serial = len(bodies)
     for extra in (0, more):
         others = [decision(f"{n:032x}", "r" * 64, serial + n) for n in range(extra)]
@@ -197,28 +212,37 @@ def laptop_syncs(root: Path, visits: int, more: int) -> list[dict[str, Any]]:
 
 
 class Saving:
-    """Seconds spent in `LocalStore.save` (the laptop store's durable write of a visit and
-    its index row), to tell the laptop's writes apart from reading and checking decisions."""
+    """Seconds spent in the laptop store's durable writes of visits and their index rows
+    (`LocalStore.save_many`, `save`), to tell them apart from reading and checking
+    decisions. `one_by_one`: `save_many` as it was before, one `save` per visit."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
 
     @contextlib.contextmanager
-    def counted(self) -> Iterator[None]:
-        save = LocalStore.save
+    def counted(self, one_by_one: bool = False) -> Iterator[None]:
+        save, save_many = LocalStore.save, LocalStore.save_many
 
-        def timed_save(store: LocalStore, session: Any) -> None:
-            started = time.perf_counter()
-            try:
+        def timed(write: Any) -> Any:
+            def timed_write(store: LocalStore, what: Any) -> None:
+                started = time.perf_counter()
+                try:
+                    write(store, what)
+                finally:
+                    self.seconds += time.perf_counter() - started
+
+            return timed_write
+
+        def each(store: LocalStore, sessions: Any) -> None:
+            for session in sessions:
                 save(store, session)
-            finally:
-                self.seconds += time.perf_counter() - started
 
-        LocalStore.save = timed_save  # type: ignore[method-assign, assignment]
+        LocalStore.save = timed(save)  # type: ignore[method-assign]
+        LocalStore.save_many = timed(each if one_by_one else save_many)  # type: ignore[method-assign]
         try:
             yield
         finally:
-            LocalStore.save = save  # type: ignore[method-assign]
+            LocalStore.save, LocalStore.save_many = save, save_many  # type: ignore[method-assign]
 
 
 def main() -> None:
@@ -226,12 +250,15 @@ def main() -> None:
     parser.add_argument("--decisions", default="1000,50000")
     parser.add_argument("--visits", type=int, default=2000)
     parser.add_argument("--more", type=int, default=48_000)
+    parser.add_argument(
+        "--no-before", action="store_true", help="leave out the one-save-per-decision run"
+    )
     args = parser.parse_args()
     for count in (int(n) for n in args.decisions.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
             print(json.dumps(add_review_at(Path(scratch), count)), flush=True)
     with tempfile.TemporaryDirectory() as scratch:
-        for line in laptop_syncs(Path(scratch), args.visits, args.more):
+        for line in laptop_syncs(Path(scratch), args.visits, args.more, not args.no_before):
             print(json.dumps(line), flush=True)
 
 

@@ -37,14 +37,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pos_tui.domain.decisions import check_log, counted, has_gap, record_sha256
-from pos_tui.domain.session import Status
+from pos_tui.domain.session import Session, Status
 from pos_tui.store import schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
 from pos_tui.store.decision_log import DecisionMark
 from pos_tui.store.evidence_files import EvidenceFiles
 from pos_tui.store.keyring import trusted_keyring
 from pos_tui.store.ledger import Landed, SyncLedger
-from pos_tui.store.local import VISITS_DIR, LocalStore
+from pos_tui.store.local import LocalStore
 from pos_tui.store.shared import Outgoing, PushReport, SharedStore
 from pos_tui.store.targets import Target, open_shared
 
@@ -239,17 +239,18 @@ def _sync(
     applied = pull_reviews(local, counted(checked))
     report.reviews_applied = len(applied)
     _record_decisions(ledger, target, applied, incoming.mark)
-    _remove_temp_files(local)
+    _remove_temp_files(local, [change.uuid for change in applied])
     return report
 
 
-def _remove_temp_files(local: LocalStore) -> None:
-    """What a killed write left in the data folder, and what the writes since may have left
-    beside it (see SharedStore._write: renaming a .bak link over a second link of the same
-    file does nothing, so the staged link stays). Safe now: this process holds the folder's
-    writer lock, and the sync is the only write under way."""
-    for folder in (local.folder, local.folder / VISITS_DIR):
-        remove_stray_temp_files(folder)
+def _remove_temp_files(local: LocalStore, written: list[str]) -> None:
+    """What this sync's writes may have left in the data folder: the few files of its top
+    (the index, the journal, the ledger), and beside the visit files it wrote, a stat each.
+    `visits/` is not listed: what a killed writer left there is removed when the store is
+    opened for writing (its owner file names its pid). Safe now: this process holds the
+    folder's writer lock, and the sync is the only write under way."""
+    remove_stray_temp_files(local.folder)
+    local.remove_temp_files(written)
 
 
 class _Unsendable(Exception):
@@ -385,22 +386,35 @@ class Applied:
     after: int
 
 
+SAVED_TOGETHER = 500
+"""Visits given decisions saved by one `LocalStore.save_many`: the laptop's index is
+written four times for 2,000 rather than 2,000 times, and no more than these sessions are
+held at once."""
+
+
 def pull_reviews(local: LocalStore, decisions: list[dict[str, Any]]) -> list[Applied]:
     """Apply `decisions` (those that count) to this laptop's visits: each visit a decision
-    is about is loaded once, whatever the number of its decisions; no other is."""
+    is about is loaded once, whatever the number of its decisions; no other is. They are
+    saved together (`save_many`), so what each costs is its own visit file; the caller
+    writes the ledger's decision mark only once this has returned."""
     # Not an amendment under way: a decision names a signed record, and a draft has none.
     mine = {summary.uuid: summary for summary in local.summaries() if finished(summary.status)}
     by_visit: dict[str, list[dict[str, Any]]] = {}
     for decision in sorted(decisions, key=lambda row: str(row.get("at", ""))):
         if decision.get("uuid") in mine:
             by_visit.setdefault(decision["uuid"], []).append(decision)
-    if not by_visit:
-        return []
-    applied = []
+    applied: list[Applied] = []
+    changed: list[Session] = []
     for uuid, found in by_visit.items():
         done = _apply(local, uuid, found, mine[uuid].revision)
-        if done is not None:
-            applied.append(done)
+        if done is None:
+            continue
+        changed.append(done[0])
+        applied.append(done[1])
+        if len(changed) >= SAVED_TOGETHER:
+            local.save_many(changed)
+            changed.clear()
+    local.save_many(changed)
     return applied
 
 
@@ -425,14 +439,18 @@ def apply_review(local: LocalStore, decision: dict[str, Any]) -> Applied | None:
 
     `decision` is one that counts (`domain.decisions.counted`): signed by a trusted
     reviewer, with the reviewer's name as the keyring gives it."""
-    return _apply(local, str(decision["uuid"]), [decision], None)
+    done = _apply(local, str(decision["uuid"]), [decision], None)
+    if done is None:
+        return None
+    local.save(done[0])
+    return done[1]
 
 
 def _apply(
     local: LocalStore, uuid: str, decisions: list[dict[str, Any]], indexed: int | None
-) -> Applied | None:
+) -> tuple[Session, Applied] | None:
     """The decisions on one visit, in order, each unless known or about another record;
-    `indexed`: the revision the laptop's index has for it."""
+    `indexed`: the revision the laptop's index has for it. The session to save, unsaved."""
     session = local.load(uuid)
     known = {e.detail.get("decision_id") for e in session.events}
     record = record_sha256(session)
@@ -453,13 +471,11 @@ def _apply(
             detail["items"] = items
         session.mark(Status.REVIEWED, decision.get("reviewer", ""), detail)
     if session.revision != before:
-        local.save(session)
-        return Applied(session.uuid, before, session.revision)
+        return session, Applied(session.uuid, before, session.revision)
     if indexed is not None and indexed < session.revision:
         # The file has decisions the index does not (a write between the two was cut
         # short): saved again, so the index and the ledger catch up.
-        local.save(session)
-        return Applied(session.uuid, indexed, session.revision)
+        return session, Applied(session.uuid, indexed, session.revision)
     return None
 
 

@@ -453,47 +453,65 @@ def test_the_decision_last_read_altered_means_everything_is_read_again(
     assert report.reviews_applied == 4  # none of the second round missed
 
 
-def test_a_sync_killed_while_applying_is_finished_by_the_next_and_nothing_twice(
+KILLED_SYNC = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from pos_tui.store import sync as sync_module
+    from pos_tui.store.local import LocalStore
+
+    # Killed at the n-th rename once decisions are being applied: every durable step of
+    # the laptop's writes (journal, staged visit files, backups, index, ledger) is one.
+    kill_at, renames = int(sys.argv[3]), []
+    replace, pull = os.replace, sync_module.pull_reviews
+    def counted(*args, **kwargs):
+        renames.append(args[1])
+        if len(renames) == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return replace(*args, **kwargs)
+    def counting_pull(*args, **kwargs):
+        os.replace = counted
+        return pull(*args, **kwargs)
+    sync_module.pull_reviews = counting_pull
+    with LocalStore.open(Path(sys.argv[1])) as store:
+        sync_module.sync(store, Path(sys.argv[2]))
+    """
+)
+
+
+def test_a_sync_killed_at_every_write_of_applying_is_finished_by_the_next_and_nothing_twice(
     bank: Bank, laptop: Path
 ) -> None:
-    """The mark is written after the decisions are applied: killed on the third visit's
-    save, the next sync reads the same decisions again, skips the two applied already and
-    applies the others, and the ledger ends with every revision."""
-    decide_all(bank, "补拍")
-    script = textwrap.dedent(
-        f"""
-        import os, signal
-        from pathlib import Path
-        from pos_tui.store import local
-        from pos_tui.store.sync import sync
-
-        save = local.LocalStore.save
-        saves = []
-        def dying_save(self, session):
-            saves.append(session.uuid)
-            if len(saves) == 3:
-                os.kill(os.getpid(), signal.SIGKILL)
-            save(self, session)
-        local.LocalStore.save = dying_save
-        with local.LocalStore.open(Path({str(laptop)!r})) as store:
-            sync(store, Path({str(bank.shared)!r}))
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == -signal.SIGKILL, done.stderr
-    with LocalStore.open(laptop) as store:
-        assert sorted(s.status for s in store.summaries()) == ["reviewed"] * 2 + ["synced"] * 2
-        report = sync(store, bank.shared)
-        assert report.reviews_applied == 2
-        assert {s.status for s in store.summaries()} == {"reviewed"}
-        for summary in store.summaries():
-            events = store.load(summary.uuid).events
-            assert [e.what for e in events].count("reviewed") == 1  # none applied twice
-        assert sync(store, bank.shared).reviews_applied == 0
-        ledger = SyncLedger(laptop).synced(bank.shared)
-        assert all(ledger[s.uuid] == s.revision for s in store.summaries())
+    """The decisions are saved together (`save_many`) and the mark written after them:
+    killed at each of those writes in turn, the next sync reads the same decisions again,
+    skips those applied already, applies the others, and the ledger ends with every
+    revision; no temporary file is left beside the visit files."""
+    kill_at = 0
+    while True:
+        kill_at += 1
+        decide_all(bank, f"第{kill_at}轮")
+        done = subprocess.run(
+            [sys.executable, "-c", KILLED_SYNC, str(laptop), str(bank.shared), str(kill_at)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode == 0:
+            break  # past the last write: every one of them has been a kill point
+        assert done.returncode == -signal.SIGKILL, done.stderr
+        with LocalStore.open(laptop) as store:
+            report = sync(store, bank.shared)
+            assert report.reviews_applied <= 4
+            assert {s.status for s in store.summaries()} == {"reviewed"}
+            for summary in store.summaries():
+                comments = [e.detail.get("comment") for e in store.load(summary.uuid).events]
+                assert comments.count(f"第{kill_at}轮") == 1, (kill_at, comments)  # none twice
+            assert sync(store, bank.shared).reviews_applied == 0
+            ledger = SyncLedger(laptop).synced(bank.shared)
+            assert all(ledger[s.uuid] == s.revision for s in store.summaries())
+        assert not list((laptop / "visits").glob(".*.tmp")), kill_at
+    assert kill_at > 10, "the journal, four visit files, the index and the ledger were cut"
 
 
 def test_the_review_list_refreshed_checks_only_the_decisions_appended_since(bank: Bank) -> None:
