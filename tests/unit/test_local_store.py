@@ -524,3 +524,98 @@ def test_a_sign_off_the_index_cannot_take_is_undone_whole(
             "answered",
             "answered",
         ]
+
+
+def reviewed(store: LocalStore, uuids: list[str]) -> list[Session]:
+    """The visits loaded and given a decision, unsaved."""
+    sessions = [store.load(uuid) for uuid in uuids]
+    for number, session in enumerate(sessions):
+        detail = {"decision_id": f"{number:032x}", "decision": "has_issues", "comment": "补拍"}
+        session.mark(Status.REVIEWED, "王主管", detail)
+    return sessions
+
+
+def test_save_many_writes_byte_for_byte_what_a_save_each_writes(
+    tmp_path: Path, checklists: list[Checklist]
+) -> None:
+    """What sync's decisions depend on: `signed_record` rebuilds the signed bytes from the
+    visit file, so saving together must write the very bytes saving one by one does."""
+    import shutil
+
+    from pos_tui.demo import demo_sessions
+
+    each, together = tmp_path / "each", tmp_path / "together"
+    with LocalStore.open(each) as store:
+        store.bulk_add(demo_sessions(checklists, 6, seed=8))
+        uuids = sorted(summary.uuid for summary in store.summaries())
+    shutil.copytree(each, together)
+    with LocalStore.open(each) as one_by_one, LocalStore.open(together) as at_once:
+        sessions = reviewed(one_by_one, uuids[:4])
+        for session in sessions:
+            one_by_one.save(session)
+        at_once.save_many(sessions)
+        assert one_by_one.summaries() == at_once.summaries()
+        assert one_by_one.counts() == at_once.counts() == {"reviewed": 4, "signed": 2}
+    for uuid in uuids:
+        for name in (f"{uuid}.json", f"{uuid}.json.bak"):
+            mine = each / "visits" / name
+            assert mine.exists() == (together / "visits" / name).exists(), name
+            if mine.exists():
+                assert mine.read_bytes() == (together / "visits" / name).read_bytes(), name
+    assert sorted(p.name for p in (together / "visits").iterdir()) == sorted(
+        p.name for p in (each / "visits").iterdir()
+    )
+    with LocalStore.open(together) as store:
+        assert not store.report.reindexed and not store.report.rescanned
+        assert [e.what for e in store.load(uuids[0]).events][-2:] == ["signed", "reviewed"]
+
+
+SAVE_MANY_WITH_A_FULL_INDEX = """
+import resource, signal, sys
+from pathlib import Path
+from pos_tui.domain.session import Status
+from pos_tui.store.local import LocalStore
+from pos_tui.store.storage import StoreWriteFailed
+folder, limit = Path(sys.argv[1]), int(sys.argv[2])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+with LocalStore.open(folder) as store:
+    sessions = [store.load(summary.uuid) for summary in store.summaries()]
+    for session in sessions:
+        session.mark(Status.REVIEWED, "王主管", {"decision": "approved", "comment": ""})
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    try:
+        store.save_many(sessions)
+    except StoreWriteFailed as error:
+        print("refused:", error)
+        raise SystemExit(3)
+"""
+
+
+def test_save_many_the_index_cannot_take_puts_every_visit_file_back(
+    tmp_path: Path, checklists: list[Checklist]
+) -> None:
+    """The visit files fit on the disk but the index does not: none of them stays changed,
+    as when a sign-off's index write fails."""
+    from pos_tui.demo import demo_sessions
+
+    folder = tmp_path / "data"
+    with LocalStore.open(folder) as store:
+        store.bulk_add(demo_sessions(checklists, 40, seed=9))
+    files = sorted((folder / "visits").glob("*.json"))
+    before = {path: path.read_bytes() for path in files}
+    limit = max(path.stat().st_size for path in files) + 4096
+    assert limit < (folder / "index.json").stat().st_size
+    done = subprocess.run(
+        [sys.executable, "-c", SAVE_MANY_WITH_A_FULL_INDEX, str(folder), str(limit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "index.json" in done.stdout
+    assert {path: path.read_bytes() for path in files} == before
+    assert not list((folder / "visits").glob(".*.tmp"))
+    with LocalStore.open(folder) as store:
+        assert store.counts() == {"signed": 40}
+        assert all(s.status == Status.SIGNED for s in store.summaries())
