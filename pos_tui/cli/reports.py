@@ -10,7 +10,7 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -19,6 +19,7 @@ import click
 
 from pos_tui.cli.common import (
     LANGUAGE_CHOICE,
+    STORE_TARGET,
     data_dir_option,
     fail,
     local_folder,
@@ -31,8 +32,9 @@ from pos_tui.cli.store import say_damaged
 if TYPE_CHECKING:
     # Only for types: the stores and YAML load when a command runs, so that starting the
     # technician's app does not pay for them (bench/startup.py).
-    from pos_tui.reports.export import ExportStats
+    from pos_tui.reports.export import ExportStats, RowSurvey
     from pos_tui.store.sources import LocalSource, SharedSource, VisitRecord
+    from pos_tui.store.targets import Target
 
 PROGRESS_AFTER = 200
 """Exports of more visits than this show a progress bar when writing to a file."""
@@ -41,6 +43,12 @@ store_option = click.option(
     "--store",
     type=click.Path(path_type=Path),
     help="A local data folder or a shared store folder (default: the local data folder).",
+)
+export_store_option = click.option(
+    "--store",
+    type=STORE_TARGET,
+    help="A local data folder, a shared store folder or a shared store's postgresql:// URL"
+    " (default: the local data folder).",
 )
 lang_option = click.option(
     "--lang",
@@ -60,12 +68,12 @@ def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 
 @contextlib.contextmanager
 def _source(
-    ctx: click.Context, store: Path | None, data_dir_value: Path | None
+    ctx: click.Context, store: Target | None, data_dir_value: Path | None
 ) -> Iterator[LocalSource | SharedSource]:
     from pos_tui.store.sources import open_source
 
     folder = not_a_file(store, "--store") or local_folder(ctx, data_dir_value)
-    if not folder.is_dir():
+    if isinstance(folder, Path) and not folder.is_dir():
         fail(f"there is no pos-tui store at {folder}.")
     source = open_source(folder)
     try:
@@ -161,7 +169,7 @@ def _report_format(out: Path | None, fmt: str | None) -> str:
     help="csv (one row per item), xlsx (a workbook: a sheet of visits, a sheet of answers)"
     " or json (one document per visit); default: from --out, or csv.",
 )
-@store_option
+@export_store_option
 @data_dir_option
 @click.option(
     "--since",
@@ -199,7 +207,7 @@ def _report_format(out: Path | None, fmt: str | None) -> str:
 def export_command(
     ctx: click.Context,
     fmt: str | None,
-    store: Path | None,
+    store: Target | None,
     data_dir: Path | None,
     since: date | None,
     out: Path | None,
@@ -209,7 +217,7 @@ def export_command(
     lang: str | None,
 ) -> None:
     """Export visits for spreadsheets (XLSX; CSV, UTF-8 with BOM) or other programs (JSON)."""
-    from pos_tui.reports.export import exportable, rows_since
+    from pos_tui.reports.export import exportable, rows_since, survey
 
     # --evidence alone is a request for the files: a CSV poured onto the terminal beside
     # them would only be in the way.
@@ -224,14 +232,26 @@ def export_command(
             from pos_tui.reports.evidence_export import prepare_folder
 
             prepare_folder(evidence.absolute())
-        # The evidence folder follows the same rows: a draft's photos only with its draft.
-        rows = exportable(rows_since(source.rows(), since), drafts)
+
+        # The rows stream from the store, in its order, each pass anew: the first counts
+        # them and names their checklists, the next writes. The evidence folder follows
+        # the same rows: a draft's photos only with its draft.
+        def chosen() -> Iterator[dict[str, Any]]:
+            return exportable(rows_since(source.iter_rows(), since), drafts)
+
+        surveyed = survey(chosen())
         say_damaged(source.damaged)
-        skipped = set(_export_table(source, rows, fmt, out, lang, value_columns) if table else [])
+        skipped = set(
+            _export_table(source, chosen(), surveyed, fmt, out, lang, value_columns)
+            if table
+            else []
+        )
         not_copied = ""
         if evidence is not None:
             # Beside a table on stdout, the summary goes to stderr: never into the data.
-            found, not_copied = _export_evidence(source, rows, evidence, lang, table, out is None)
+            found, not_copied = _export_evidence(
+                source, chosen(), surveyed.count, evidence, lang, table, out is None
+            )
             skipped |= set(found)
     ending = [sentence for sentence in (_skipped_sentence(len(skipped)), not_copied) if sentence]
     for sentence in ending[:-1]:
@@ -270,27 +290,29 @@ def _skipped_sentence(count: int) -> str:
 
 def _export_table(
     source: LocalSource | SharedSource,
-    rows: list[dict[str, Any]],
+    rows: Iterable[dict[str, Any]],
+    surveyed: RowSurvey,
     fmt: str,
     out: Path | None,
     lang: str | None,
     value_columns: bool = False,
 ) -> list[tuple[str, str]]:
-    """The CSV, XLSX or JSON export; the visits it had to skip, each already named on
-    stderr."""
-    from pos_tui.reports.export import write_csv, write_json
+    """The CSV, XLSX or JSON export of `rows` (which `surveyed` counted); the visits it
+    had to skip, each already named on stderr."""
+    from pos_tui.reports.export import surveyed_fields, write_csv, write_json
 
     stats: ExportStats
     if fmt == "xlsx":
         assert out is not None  # _export_format refused anything else
-        stats = _export_xlsx(source, rows, out, lang)
+        fields = surveyed_fields(source, surveyed)
+        stats = _export_xlsx(source, rows, surveyed.count, fields, out, lang)
     else:
         with _output(out, "utf-8-sig" if fmt == "csv" else "utf-8") as stream:
-            bar = _progress_bar(len(rows)) if out is not None else None
+            bar = _progress_bar(surveyed.count) if out is not None else None
             with bar or contextlib.nullcontext():
                 tick = None if bar is None else (lambda _done: bar.update(1))
                 if fmt == "csv":
-                    fields = None if value_columns else ()
+                    fields = surveyed_fields(source, surveyed) if value_columns else ()
                     stats = write_csv(source, rows, stream, lang, tick, fields)
                 else:
                     stats = write_json(source, rows, stream, tick)
@@ -303,7 +325,12 @@ def _export_table(
 
 
 def _export_xlsx(
-    source: LocalSource | SharedSource, rows: list[dict[str, Any]], out: Path, lang: str | None
+    source: LocalSource | SharedSource,
+    rows: Iterable[dict[str, Any]],
+    count: int,
+    fields: tuple[str, ...],
+    out: Path,
+    lang: str | None,
 ) -> ExportStats:
     """The workbook, written beside `out` and renamed into place when whole, like the
     other formats: a file that exists is complete."""
@@ -311,10 +338,10 @@ def _export_xlsx(
 
     temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        bar = _progress_bar(len(rows))
+        bar = _progress_bar(count)
         with bar or contextlib.nullcontext():
             tick = None if bar is None else (lambda _done: bar.update(1))
-            stats = write_xlsx(source, rows, temp, lang, tick)
+            stats = write_xlsx(source, rows, temp, lang, tick, fields)
         with open(temp, "rb") as written:
             os.fsync(written.fileno())
         os.replace(temp, out)
@@ -340,7 +367,8 @@ def _check_evidence_folder(folder: Path, store_folder: Path) -> None:
 
 def _export_evidence(
     source: LocalSource | SharedSource,
-    rows: list[dict[str, Any]],
+    rows: Iterable[dict[str, Any]],
+    count: int,
     folder: Path,
     lang: str | None,
     table: bool,
@@ -352,7 +380,7 @@ def _export_evidence(
     from pos_tui.reports.evidence import size_text
     from pos_tui.reports.evidence_export import MANIFEST_CSV, MANIFEST_JSON, write_evidence
 
-    bar = _progress_bar(len(rows), "Copying evidence")
+    bar = _progress_bar(count, "Copying evidence")
     with bar or contextlib.nullcontext():
         tick = None if bar is None else (lambda _done: bar.update(1))
         stats = write_evidence(source, rows, folder, lang, tick)

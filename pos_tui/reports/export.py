@@ -1,8 +1,11 @@
 """CSV and JSON exports of many visits, streamed: one visit in memory at a time.
 
-The callers hand in the store rows to export (small summaries); each visit is read,
-written out and dropped before the next is read, so 10,000 visits cost no more memory
-than ten. The columns and documents are described in docs/exports.md.
+The callers hand in the store rows to export (small summaries), best as an iterator from
+the store (`SharedSource.iter_rows`): each visit is read, written out and dropped before
+the next is read, and the rows themselves come a shard or a cursor's chunk at a time, so
+100,000 visits cost no more memory than ten. What must be known before the first line (the
+`value:` columns, the progress bar's total) comes from a first pass over the rows alone,
+`survey`. The columns and documents are described in docs/exports.md.
 """
 
 from __future__ import annotations
@@ -114,19 +117,47 @@ def visit_date(row: dict[str, Any]) -> str:
     return str(row.get("updated_at") or row.get("created_at") or "")[:10]
 
 
-def rows_since(rows: Iterable[dict[str, Any]], since: date | None) -> list[dict[str, Any]]:
+def rows_since(rows: Iterable[dict[str, Any]], since: date | None) -> Iterator[dict[str, Any]]:
+    """The rows last worked on `since` or later, as they come (a generator: the rows of a
+    whole store are never held)."""
     if since is None:
-        return list(rows)
+        yield from rows
+        return
     first = since.isoformat()
-    return [row for row in rows if visit_date(row) >= first]
+    yield from (row for row in rows if visit_date(row) >= first)
 
 
-def exportable(rows: Iterable[dict[str, Any]], drafts: bool = False) -> list[dict[str, Any]]:
+def exportable(rows: Iterable[dict[str, Any]], drafts: bool = False) -> Iterator[dict[str, Any]]:
     """The rows to export: never a discarded visit (given up, kept only as a record of
     that); a draft, an amendment under way included, only when `drafts` is asked for,
-    since a spreadsheet of results should hold what was signed."""
+    since a spreadsheet of results should hold what was signed. As they come."""
     left_out = {str(Status.DISCARDED)} | (set() if drafts else {str(Status.DRAFT)})
-    return [row for row in rows if str(row.get("status", "")) not in left_out]
+    return (row for row in rows if str(row.get("status", "")) not in left_out)
+
+
+@dataclass
+class RowSurvey:
+    """What an export must know before it writes its first line, from one pass over the
+    rows alone (no record read): how many visits, for the progress bar, and which
+    checklists they ran, for the `value:` columns."""
+
+    count: int = 0
+    checklist_ids: set[str] = field(default_factory=set)
+    every_checklist: bool = False
+    """A row names no checklists (an index written before rows did): every kept
+    checklist's fields get a column."""
+
+
+def survey(rows: Iterable[dict[str, Any]]) -> RowSurvey:
+    found = RowSurvey()
+    for row in rows:
+        found.count += 1
+        ids = row.get("checklist_ids")
+        if isinstance(ids, list | tuple):
+            found.checklist_ids.update(str(i) for i in ids)
+        else:
+            found.every_checklist = True
+    return found
 
 
 def visit_records(
@@ -281,33 +312,37 @@ def value_column(field_id: str) -> str:
 def captured_fields(source: VisitSource, rows: Iterable[dict[str, Any]]) -> tuple[str, ...]:
     """The id of every field the checklists of these visits capture, one column each.
 
-    Read from the store's copies of the checklists (a few files), not from the visits, so
-    the header can be written before the first visit is read and the export stays
-    streamed. The index rows name their checklists' ids, not their versions, so every kept
-    version of those checklists counts: a column may stay empty, none is missing. In the
-    checklists' order, then their items' and fields' own."""
-    from pos_tui.store.checklist_copies import load_all
+    Read from the store's copies of the checklists (a few files or rows), not from the
+    visits, so the header can be written before the first visit is read and the export
+    stays streamed. The index rows name their checklists' ids, not their versions, so every
+    kept version of those checklists counts: a column may stay empty, none is missing. In
+    the checklists' order, then their items' and fields' own."""
+    return surveyed_fields(source, survey(rows))
 
-    folder = getattr(source, "folder", None)
-    if not isinstance(folder, Path):
-        return ()
-    wanted: set[str] = set()
-    every = False
-    for row in rows:
-        ids = row.get("checklist_ids")
-        if isinstance(ids, list | tuple):
-            wanted.update(str(i) for i in ids)
-        else:
-            every = True  # an index written before rows named their checklists
+
+def surveyed_fields(source: VisitSource, found: RowSurvey) -> tuple[str, ...]:
+    """`captured_fields` of the rows `found` surveyed."""
     # A copy that does not load is the visit's problem, named when the visit is read.
-    checklists, _problems = load_all(folder)
+    checklists = _kept_checklists(source)
     seen: dict[str, None] = {}
     for checklist in sorted(checklists, key=lambda c: (c.order, c.id, c.version)):
-        if every or checklist.id in wanted:
+        if found.every_checklist or checklist.id in found.checklist_ids:
             for item in checklist.items:
-                for found in item.fields:
-                    seen.setdefault(found.id)
+                for one in item.fields:
+                    seen.setdefault(one.id)
     return tuple(seen)
+
+
+def _kept_checklists(source: VisitSource) -> list[Any]:
+    """Every checklist copy of the store behind `source`, of either kind of shared store
+    (their own `load_all_checklists`) or the laptop's folder."""
+    from pos_tui.store.checklist_copies import load_all
+
+    loader = getattr(getattr(source, "store", None), "load_all_checklists", None)
+    if callable(loader):
+        return list(loader()[0])
+    folder = getattr(source, "folder", None)
+    return list(load_all(folder)[0]) if isinstance(folder, Path) else []
 
 
 def local_time(stored: str) -> datetime | None:
@@ -340,10 +375,11 @@ def write_csv(
 ) -> ExportStats:
     """`out` should be opened with encoding="utf-8-sig" and newline="" (Excel needs both).
 
-    `fields`: the `value:` columns to add, by field id; None for those of `captured_fields`.
+    `fields`: the `value:` columns to add, by field id; None for those of `captured_fields`
+    (which reads the rows twice, so they are held: give `fields` to stream them).
     """
-    rows = list(rows)
     if fields is None:
+        rows = list(rows)
         fields = captured_fields(source, rows)
     stats = ExportStats()
     writer = csv.writer(out)
@@ -494,6 +530,7 @@ __all__ = [
     "TIME_COLUMNS",
     "VALUE_PREFIX",
     "ExportStats",
+    "RowSurvey",
     "captured_fields",
     "csv_rows",
     "evidence_document",
@@ -502,6 +539,8 @@ __all__ = [
     "local_time_text",
     "rows_since",
     "spreadsheet_cell",
+    "survey",
+    "surveyed_fields",
     "value_column",
     "visit_date",
     "visit_document",

@@ -304,8 +304,8 @@ def write_xlsx(
     """
     import xlsxwriter
 
-    rows = list(rows)
     if fields is None:
+        rows = list(rows)  # read twice, so held: the command gives `fields` to stream them
         fields = captured_fields(source, rows)
     answer_columns = [*CSV_COLUMNS, *map(value_column, fields)]
     stats = ExportStats()

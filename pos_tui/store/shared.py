@@ -288,6 +288,35 @@ class SharedStore:
         found.sort(key=lambda row: (row.get("synced_at", ""), row["batch"], row["offset"]))
         return found
 
+    def iter_rows(self) -> Iterator[dict[str, Any]]:
+        """The rows of `rows`, one index shard at a time: a pass over the whole store (an
+        export) holds one shard's rows, not the index's. In the shards' order (by uuid
+        prefix), oldest sync first within a shard; a bad row is said in `damaged` as
+        `rows` says it, once its shard is read.
+
+        A store with an unmigrated single index is read whole, as `rows` reads it: its rows
+        are told from the shards' copies of them only with every shard read."""
+        legacy = legacy_path(self.folder)
+        if legacy.exists() or legacy.is_symlink():
+            yield from self.rows()
+            return
+        index = index_dir(self.folder)
+        damaged = [
+            error
+            for error in self.damaged
+            if error.path != self.index_path and error.path.parent != index
+        ]
+        self.damaged = tuple(damaged)
+        for name in shard_names(self.folder):
+            path = shard_path(self.folder, name)
+            good, bad = schema.table_rows({TABLE: read_table(path)}, TABLE, schema.shared_row)
+            damaged.extend(StoreDamaged(path, why) for why in bad.values())
+            self.damaged = tuple(damaged)
+            yield from sorted(
+                good.values(),
+                key=lambda row: (row.get("synced_at", ""), row["batch"], row["offset"]),
+            )
+
     def rows_of(self, uuid: str) -> list[dict[str, Any]]:
         """Every synced version of one visit, superseded and conflicting ones too: read
         from its shard alone once the store has no unmigrated single index."""

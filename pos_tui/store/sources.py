@@ -130,6 +130,10 @@ class LocalSource:
     def rows(self) -> list[dict[str, Any]]:
         return [summary.to_row() for summary in self.store.summaries()]
 
+    def iter_rows(self) -> Iterator[dict[str, Any]]:
+        """As `SharedSource.iter_rows`: the laptop's index is in memory already."""
+        return iter(self.rows())
+
     @property
     def damaged(self) -> tuple[StoreDamaged, ...]:
         """What `rows` had to leave out, to be said beside what it lists."""
@@ -174,6 +178,12 @@ class SharedSource:
 
     def rows(self) -> list[dict[str, Any]]:
         return _newest_first([row for row in self.store.rows() if not row.get("superseded")])
+
+    def iter_rows(self) -> Iterator[dict[str, Any]]:
+        """The rows of `rows`, in the store's own order (a folder's shard by shard, a
+        database's as they arrived), never all in memory at once: for passes over the whole
+        store, such as an export, whose memory must not grow with it."""
+        return (row for row in self.store.iter_rows() if not row.get("superseded"))
 
     @property
     def damaged(self) -> tuple[StoreError, ...]:

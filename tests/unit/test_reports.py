@@ -503,7 +503,7 @@ def test_since_keeps_visits_of_that_day_and_later() -> None:
         {"uuid": "c", "updated_at": "", "created_at": "2025-04-01T08:00:00+08:00"},
     ]
     assert [r["uuid"] for r in rows_since(rows, date(2025, 3, 4))] == ["b", "c"]
-    assert len(rows_since(rows, None)) == 3
+    assert len(list(rows_since(rows, None))) == 3
 
 
 class CountingSource:
