@@ -2,9 +2,14 @@
 
 The laptop's store and the shared one keep their files the same way, so a file's name is
 its hash and a record names it by that hash: nothing can swap a photo without the record
-saying so (`check`). A file appears under its name only whole: it is written to a `.part`
-beside it, hashed, then renamed. On a share a `.part` left by a killed sync is carried on
-from where it stopped (`copy_from`), so a photo is not sent twice over a slow line.
+saying so (`check`). A file appears under its name only whole: it is written to a part in
+`evidence/.parts/`, hashed, then renamed into its bucket. On a share a part left by a killed
+sync is carried on from where it stopped (`copy_from`), so a photo is not sent twice over a
+slow line.
+
+The parts are in one folder of their own, not beside the files: whoever looks for parts
+left behind (the laptop's store on opening, a sync under the share's lock) lists that one
+small folder, not the 256 buckets of every photo ever kept.
 
 A hash from a record is checked before it becomes a path: a record is data from outside.
 """
@@ -26,6 +31,9 @@ from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 from pos_tui.store.storage import StoreError, fsync_folder
 
 EVIDENCE_DIR = "evidence"
+PARTS_DIR = ".parts"
+"""Under EVIDENCE_DIR: `.<sha256>.<pid>.part` of a file being kept, `<sha256>[.<writer>].part`
+of a copy from another store. A dot first: no bucket is named so (`stored` never sees it)."""
 PART_SUFFIX = ".part"
 _CHUNK = 1024 * 1024
 
@@ -133,12 +141,9 @@ class EvidenceFiles:
         if self.check(sha256, size) is None:
             return False
         final = self.path(sha256)
-        tag = _TAG_UNSAFE.sub("", writer)[:40]
-        part = final.with_name(
-            f"{final.name}.{tag}{PART_SUFFIX}" if tag else final.name + PART_SUFFIX
-        )
+        part = self.copy_part(sha256, writer)
         for attempt in range(2):
-            final.parent.mkdir(parents=True, exist_ok=True)
+            part.parent.mkdir(parents=True, exist_ok=True)
             done = _resumable_size(part, size) if attempt == 0 else _restart(part)
             try:
                 with open(source.path(sha256), "rb") as reader, open(part, "ab") as out:
@@ -173,12 +178,20 @@ class EvidenceFiles:
             part.unlink()
         raise StoreError(f"The evidence file {sha256[:12]}… does not match its hash.")
 
+    def copy_part(self, sha256: str, writer: str = "") -> Path:
+        """Where `copy_from` by `writer` writes the file before it is whole."""
+        tag = _TAG_UNSAFE.sub("", writer)[:40]
+        name = f"{self.path(sha256).name}.{tag}" if tag else sha256
+        return self.folder / PARTS_DIR / f"{name}{PART_SUFFIX}"
+
     def _fresh_part(self, final: Path) -> Path:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        return final.with_name(f".{final.name}.{os.getpid()}{PART_SUFFIX}")
+        parts = self.folder / PARTS_DIR
+        parts.mkdir(parents=True, exist_ok=True)
+        return parts / f".{final.name}.{os.getpid()}{PART_SUFFIX}"
 
     @staticmethod
     def _publish(part: Path, final: Path) -> None:
+        final.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(part, 0o444)  # kept, never changed: a slip of a tool shows as an error
         os.replace(part, final)
         fsync_folder(final.parent)
@@ -194,21 +207,44 @@ class EvidenceFiles:
                         yield path.name
 
 
-def evidence_parts(store_folder: Path) -> list[Path]:
-    """Every `.part` in the evidence buckets: `.<sha256>.<pid>.part` of a kept file being
-    written, `<sha256>.part` of a copy from another store, carried on by the next one."""
+def evidence_parts(store_folder: Path, earlier_layout: bool = False) -> list[Path]:
+    """Every part in `evidence/.parts/`: `.<sha256>.<pid>.part` of a kept file being
+    written, `<sha256>[.<writer>].part` of a copy from another store, carried on by the
+    next one. One folder of the parts under way, whatever the store holds.
+
+    `earlier_layout`: also those an earlier version left beside the files in the buckets,
+    for the passes that read the whole store anyway (a full rescan, `shared check --adopt`)."""
     folder = store_folder / EVIDENCE_DIR
-    try:
-        buckets = [entry for entry in os.scandir(folder) if entry.is_dir(follow_symlinks=False)]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    found: list[Path] = []
-    for bucket in sorted(buckets, key=lambda entry: entry.name):
-        with contextlib.suppress(OSError):
-            found.extend(
-                Path(e.path) for e in os.scandir(bucket.path) if e.name.endswith(PART_SUFFIX)
-            )
+    found = _parts_in(folder / PARTS_DIR)
+    if earlier_layout:
+        try:
+            buckets = [e for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+        except (FileNotFoundError, NotADirectoryError):
+            buckets = []
+        for bucket in sorted(buckets, key=lambda entry: entry.name):
+            if bucket.name != PARTS_DIR:
+                found += _parts_in(Path(bucket.path))
     return found
+
+
+def part_target(part: Path) -> Path:
+    """The file a part is to become, whichever layout left it: a part is named by the hash
+    of that file first (`<sha256>[.<writer>].part`, `.<sha256>.<pid>.part`)."""
+    sha256 = part.name.lstrip(".").split(".")[0]
+    if part.parent.name == PARTS_DIR:
+        return part.parent.parent / sha256[:2] / sha256
+    return part.parent / sha256  # an earlier version's, beside the files
+
+
+def _parts_in(folder: Path) -> list[Path]:
+    """The parts in `folder`; none through a link: what is found here may be removed."""
+    try:
+        if folder.is_symlink():
+            return []
+        with os.scandir(folder) as entries:
+            return sorted(Path(e.path) for e in entries if e.name.endswith(PART_SUFFIX))
+    except OSError:
+        return []
 
 
 def _is_plain(mode: int) -> bool:
@@ -244,4 +280,12 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-__all__ = ["EVIDENCE_DIR", "MISSING", "REPLACED", "EvidenceFiles", "evidence_parts"]
+__all__ = [
+    "EVIDENCE_DIR",
+    "MISSING",
+    "PARTS_DIR",
+    "REPLACED",
+    "EvidenceFiles",
+    "evidence_parts",
+    "part_target",
+]

@@ -13,6 +13,7 @@ Layout of the data folder:
                                it was on disk, named by its content hash; written once, read-only
     checklists/<sha256>.yaml   the exact checklist files the visits ran, by content
     evidence/<2 hex>/<sha256>  the photos and files attached to visits, by content
+    evidence/.parts/           those being written (store/evidence_files.py)
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 from pos_tui.domain.session import Session, Status
 from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
-from pos_tui.store.evidence_files import evidence_parts
+from pos_tui.store.evidence_files import EVIDENCE_DIR, PARTS_DIR, evidence_parts
 from pos_tui.store.local_index import (
     ACTIVE_STATUSES,
     ARCHIVE_DIR,
@@ -221,14 +222,23 @@ class LocalStore:
         """Parts (`.<sha256>.<pid>.part`) of files being kept when the app was killed. Only
         this process keeps files here (it holds the writer lock), so none is being written
         now, and no visit names the file: attaching comes after keeping. A copy's resumable
-        `<sha256>.part` is left for the copy to carry on."""
+        `<sha256>.part` is left for the copy to carry on.
+
+        One small folder is listed, `evidence/.parts/`, not the buckets of every photo kept.
+        Those an earlier version left in the buckets are looked for once, on the first open
+        by this version, which makes that folder."""
+        evidence = self.folder / EVIDENCE_DIR
+        earlier_layout = evidence.is_dir() and not (evidence / PARTS_DIR).is_dir()
         removed = 0
-        for part in evidence_parts(self.folder):
+        for part in evidence_parts(self.folder, earlier_layout):
             if not part.name.startswith("."):
                 continue
             with contextlib.suppress(OSError):
                 part.unlink()
                 removed += 1
+        if earlier_layout:
+            with contextlib.suppress(OSError):
+                (evidence / PARTS_DIR).mkdir()
         return removed
 
     def _reconcile_questioned(self) -> tuple[int, tuple[StoreDamaged, ...], str]:

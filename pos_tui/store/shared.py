@@ -54,7 +54,7 @@ from pos_tui.domain.signatures import Signer
 from pos_tui.store import checklist_copies, schema
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR
 from pos_tui.store.decision_log import DecisionLog
-from pos_tui.store.evidence_files import EvidenceFiles, evidence_parts
+from pos_tui.store.evidence_files import EvidenceFiles, evidence_parts, part_target
 from pos_tui.store.file_meter import FileMeter, FileProgress
 from pos_tui.store.os_lock import FileLock, LockTimeout
 from pos_tui.store.shared_check import (
@@ -562,7 +562,7 @@ class SharedStore:
         for place in temp_folders(self.folder) if everywhere else lock_temp_folders(self.folder):
             if place.is_dir():
                 removed += len(remove_stray_temp_files(place))
-        return removed + _remove_stale_parts(self.folder)
+        return removed + _remove_stale_parts(self.folder, everywhere)
 
     def _copy_checklists(self, checklists: Iterable[tuple[str, Path]]) -> None:
         try:
@@ -645,16 +645,19 @@ def _add_change(change: Change, loaded: Loaded, plan: Plan, replaced: list[int])
 
 PART_KEPT_DAYS = 30
 """A copy's `.part` not carried on for this long is given up: its laptop has either sent
-the file since (the part is then beside it) or is gone, and would start over if it came."""
+the file since (then the file it was to become is there) or is gone, and would start over
+if it came."""
 
 
-def _remove_stale_parts(folder: Path) -> int:
+def _remove_stale_parts(folder: Path, everywhere: bool = False) -> int:
     """Under the lock. A `.<sha256>.<pid>.part` is a file being kept by one process, never
-    carried on: left, it is stale. A copy's `<sha256>.part` is kept for the next sync,
-    unless the file it was to become is there or nobody has touched it for a month."""
+    carried on: left, it is stale. A copy's `<sha256>.<writer>.part` is kept for the next
+    sync, unless the file it was to become is there or nobody has touched it for a month.
+    The parts are in `evidence/.parts/`, one folder however many photos the share holds;
+    `everywhere`, also those an earlier version left in the buckets."""
     removed = 0
     cutoff = datetime.now().timestamp() - PART_KEPT_DAYS * 86400
-    for part in evidence_parts(folder):
+    for part in evidence_parts(folder, earlier_layout=everywhere):
         if part.name.startswith(".") or _settled(part, cutoff):
             with contextlib.suppress(OSError):
                 part.unlink()
@@ -664,8 +667,7 @@ def _remove_stale_parts(folder: Path) -> int:
 
 def _settled(part: Path, cutoff: float) -> bool:
     try:
-        # `<sha256>[.<writer>].part`: the file it is to become is named by the hash alone.
-        return (part.parent / part.name.split(".")[0]).exists() or part.lstat().st_mtime < cutoff
+        return part_target(part).exists() or part.lstat().st_mtime < cutoff
     except OSError:
         return False
 

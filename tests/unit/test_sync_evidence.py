@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from pos_tui.domain.evidence import EvidenceRef
 from pos_tui.domain.integrity import ALTERED, EVIDENCE_MISSING, EVIDENCE_REPLACED, VERIFIED
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
-from pos_tui.store.evidence_files import EvidenceFiles, evidence_parts
+from pos_tui.store.evidence_files import PARTS_DIR, EvidenceFiles, evidence_parts
 from pos_tui.store.keys import DEVICE, ensure_key
 from pos_tui.store.local import LocalStore
 from pos_tui.store.os_lock import FileLock
@@ -183,8 +184,9 @@ def still_to_send(shared: Path, refs: list[EvidenceRef]) -> int:
     for ref in refs:
         if files.has(ref.sha256, ref.size):
             continue
-        part = files.path(ref.sha256).with_name(ref.sha256 + ".part")
-        left += ref.size - (part.stat().st_size if part.exists() else 0)
+        [*parts] = (shared / "evidence" / PARTS_DIR).glob(f"{ref.sha256}*.part")
+        assert len(parts) <= 1, parts  # one laptop, one part
+        left += ref.size - (parts[0].stat().st_size if parts else 0)
     return left
 
 
@@ -321,32 +323,65 @@ def test_stray_parts_of_kept_files_go_and_a_copy_s_part_is_kept_to_carry_on(
     sha = "ab" * 32
     with LocalStore.open(laptop) as store:
         signed_with(store, info, evidence_checklists, [jpeg(51)])
-    bucket = laptop / "evidence" / "ab"
-    bucket.mkdir(parents=True)
-    killed_keep = bucket / f".{sha}.4242.part"
-    copy_part = bucket / f"{sha}.part"
+    parts = laptop / "evidence" / PARTS_DIR
+    killed_keep = parts / f".{sha}.4242.part"
+    copy_part = parts / f"{sha}.part"
     for path in (killed_keep, copy_part):
         path.write_bytes(b"half a photo")
+    # Parts are looked for in evidence/.parts/ alone, not in the buckets of every photo
+    # kept: one beside the files is not seen by an ordinary open.
+    bucket = laptop / "evidence" / "ab"
+    bucket.mkdir(parents=True)
+    beside = bucket / f".{sha}.4243.part"
+    beside.write_bytes(b"half")
     with LocalStore.open(laptop) as store:
         assert store.report.removed_temp_files == 1
-        assert not killed_keep.exists() and copy_part.exists()
+        assert not killed_keep.exists() and copy_part.exists() and beside.exists()
         # On the share, under the lock: another process's keep part is stale; a copy's part
         # waits for its laptop, unless its file has landed since.
-        share_bucket = bank.shared / "evidence" / "ab"
-        share_bucket.mkdir(parents=True)
-        (share_bucket / f".{sha}.4242.part").write_bytes(b"half")
-        (share_bucket / f"{sha}.part").write_bytes(b"half")
+        share_parts = bank.shared / "evidence" / PARTS_DIR
+        share_parts.mkdir(parents=True)
+        (share_parts / f".{sha}.4242.part").write_bytes(b"half")
+        (share_parts / f"{sha}.laptop-2.part").write_bytes(b"half")
         [landed] = [next(EvidenceFiles(laptop).stored())]
-        landed_part = EvidenceFiles(bank.shared).path(landed).with_name(landed + ".part")
-        landed_part.parent.mkdir(parents=True, exist_ok=True)
-        landed_part.write_bytes(b"")  # empty: carried on from zero, then published
+        landed_part = EvidenceFiles(bank.shared).copy_part(landed, "laptop-3")
+        landed_part.write_bytes(b"")  # another laptop's, whose file lands now
         noted = check_store(bank.shared)
         assert any("partly copied by an interrupted sync" in line for line in noted.lines())
         assert sum(1 for p in noted.temp_files if p.name.endswith(".part")) == 1
         report = sync(store, bank.shared)
     assert report.pushed.files_copied == 1
-    assert [p.name for p in evidence_parts(bank.shared)] == [f"{sha}.part"]
+    assert [p.name for p in evidence_parts(bank.shared)] == [f"{sha}.laptop-2.part"]
     assert check_store(bank.shared).ok
+
+
+def test_parts_an_earlier_version_left_in_the_buckets_are_looked_for_once(
+    tmp_path: Path, info: VisitInfo, evidence_checklists: list[Checklist], bank: Bank
+) -> None:
+    """Before evidence/.parts/, parts lay beside the files: the laptop's first open by this
+    version lists the buckets once; on the share, `shared check --adopt` does."""
+    laptop = tmp_path / "laptop"
+    sha = "cd" * 32
+    with LocalStore.open(laptop) as store:
+        signed_with(store, info, evidence_checklists, [jpeg(52)])
+        sync(store, bank.shared)
+    shutil.rmtree(laptop / "evidence" / PARTS_DIR)  # as an earlier version left the store
+    bucket = laptop / "evidence" / "cd"
+    bucket.mkdir()
+    (bucket / f".{sha}.4242.part").write_bytes(b"half")
+    (bucket / f"{sha}.part").write_bytes(b"half")  # a copy's, not this laptop's to remove
+    with LocalStore.open(laptop) as store:
+        assert store.report.removed_temp_files == 1
+    assert sorted(p.name for p in bucket.iterdir()) == [f"{sha}.part"]
+    assert (laptop / "evidence" / PARTS_DIR).is_dir()
+    share_bucket = bank.shared / "evidence" / "cd"
+    share_bucket.mkdir()
+    (share_bucket / f".{sha}.4242.part").write_bytes(b"half")
+    with LocalStore.open(laptop) as store:
+        sync(store, bank.shared)
+    assert (share_bucket / f".{sha}.4242.part").exists()  # a sync lists .parts/ alone
+    assert pos_tui("shared", "check", str(bank.shared), "--adopt").returncode == 0
+    assert not any(share_bucket.iterdir())
 
 
 def test_photos_are_copied_while_another_laptop_holds_the_lock_and_wait_for_nothing(
