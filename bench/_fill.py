@@ -84,3 +84,23 @@ def _files(
         record["answers"] = [a | {"at": new_created} for a in visit.get("answers", [])]
         uuids.append(new_uuid)
         yield record, text.encode("utf-8")
+
+
+def fill_photos(folder: Path, count: int, size: int = 2048) -> None:
+    """`count` evidence files in the store's buckets, as kept files lie there (named by their
+    hash, read-only), written without an fsync each: what a store that has kept that many
+    photos holds, for the benches that show a cost not growing with them. Small: the
+    listings they show cost by the number of files, not their bytes."""
+    import hashlib
+    import os
+
+    from pos_tui.store.evidence_files import EvidenceFiles
+
+    files = EvidenceFiles(folder)
+    for number in range(count):
+        data = number.to_bytes(8, "big") * (size // 8)
+        path = files.path(hashlib.sha256(data).hexdigest())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(0o444)
+    os.sync()

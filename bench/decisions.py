@@ -1,7 +1,7 @@
 """Review decisions: what one costs to write, and what bringing them back to a laptop costs.
 
     python bench/decisions.py [--decisions 1000,50000] [--visits 2000] [--more 48000]
-                              [--no-before]
+                              [--no-before] [--photos 20000]
 
 Prints JSON lines:
 - "add_review": seconds for one `SharedStore.add_review` into a store whose log holds 1,000
@@ -13,7 +13,11 @@ Prints JSON lines:
   left out with `--no-before`: some 250 s on a busy machine);
 - "later_sync": then one new visit and one new decision, synced; again once `--more`
   decisions about other visits have been added to the log and read by a sync (the cost of
-  the next one-visit sync must not grow with them).
+  the next one-visit sync must not grow with them). `--photos` evidence files lie in the
+  laptop's store and in the share by then: a sync looks for parts left behind in
+  `evidence/.parts/` alone, under the share's lock too;
+- "parts_scan": what listing every bucket of those photos takes (what opening the laptop's
+  store and each sync under the share's lock did before), against the listing done now.
 
 The logs are filled straight into their files (signed and chained as `append` writes them,
 without an fsync each) so that 50,000 decisions take seconds to set up, not minutes.
@@ -35,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _fill import fill_photos
 from tinydb import TinyDB
 
 from pos_tui.demo import demo_sessions
@@ -45,6 +51,7 @@ from pos_tui.domain.loader import load_checklists
 from pos_tui.domain.signatures import Signer, canonical, sign
 from pos_tui.locations import shipped_checklists_dir
 from pos_tui.services.identity import init_shared_store, register, register_laptop, trust
+from pos_tui.store.evidence_files import evidence_parts
 from pos_tui.store.keys import DEVICE, ensure_key
 from pos_tui.store.keys import REVIEWER as REVIEWER_KEY
 from pos_tui.store.local import LocalStore
@@ -131,7 +138,9 @@ def add_review_at(root: Path, count: int) -> dict[str, Any]:
     }
 
 
-def laptop_syncs(root: Path, visits: int, more: int, compare: bool) -> list[dict[str, Any]]:
+def laptop_syncs(
+    root: Path, visits: int, more: int, compare: bool, photos: int
+) -> list[dict[str, Any]]:
     bank = Bank(root)
     data = root / "laptop"
     key = bank.laptop(data)
@@ -168,6 +177,8 @@ def laptop_syncs(root: Path, visits: int, more: int, compare: bool) -> list[dict
         line["before_of_which_local_save_s"] = round(saving.seconds, 3)
     out.append(line)
     serial = len(bodies)
+    fill_photos(data, photos)
+    fill_photos(bank.shared, photos)
     for extra in (0, more):
         others = [decision(f"{n:032x}", "r" * 64, serial + n) for n in range(extra)]
         serial += extra
@@ -206,9 +217,22 @@ def laptop_syncs(root: Path, visits: int, more: int, compare: bool) -> list[dict
                 "decisions_in_store": serial,
                 "one_visit_and_one_decision_s": round(later, 3),
                 "one_decision_alone_s": round(alone, 3),
+                "photos": photos,
             }
         )
+    if photos:
+        out.append({"bench": "parts_scan", "photos": photos} | parts_scans(data, bank.shared))
     return out
+
+
+def parts_scans(laptop: Path, shared: Path) -> dict[str, float]:
+    """Seconds (median of 5, warm cache) of the two listings, in each store."""
+    found = {}
+    for name, folder in (("laptop", laptop), ("share", shared)):
+        for what, earlier_layout in (("bucket_scan_s", True), ("parts_scan_s", False)):
+            seconds = timed(lambda f=folder, e=earlier_layout: evidence_parts(f, e))
+            found[f"{name}_{what}"] = round(seconds, 5)
+    return found
 
 
 class Saving:
@@ -253,12 +277,15 @@ def main() -> None:
     parser.add_argument(
         "--no-before", action="store_true", help="leave out the one-save-per-decision run"
     )
+    parser.add_argument("--photos", type=int, default=20_000, help="evidence files in each")
     args = parser.parse_args()
     for count in (int(n) for n in args.decisions.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
             print(json.dumps(add_review_at(Path(scratch), count)), flush=True)
     with tempfile.TemporaryDirectory() as scratch:
-        for line in laptop_syncs(Path(scratch), args.visits, args.more, not args.no_before):
+        for line in laptop_syncs(
+            Path(scratch), args.visits, args.more, not args.no_before, args.photos
+        ):
             print(json.dumps(line), flush=True)
 
 
