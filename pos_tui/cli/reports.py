@@ -41,11 +41,6 @@ PROGRESS_AFTER = 200
 
 store_option = click.option(
     "--store",
-    type=click.Path(path_type=Path),
-    help="A local data folder or a shared store folder (default: the local data folder).",
-)
-export_store_option = click.option(
-    "--store",
     type=STORE_TARGET,
     help="A local data folder, a shared store folder or a shared store's postgresql:// URL"
     " (default: the local data folder).",
@@ -114,7 +109,7 @@ def _record(source: LocalSource | SharedSource, row: dict[str, Any]) -> VisitRec
 def report(
     ctx: click.Context,
     visit: str,
-    store: Path | None,
+    store: Target | None,
     data_dir: Path | None,
     fmt: str | None,
     out: Path | None,
@@ -125,20 +120,22 @@ def report(
     from pos_tui.store.sources import find_row
 
     chosen = _report_format(out, fmt)
+    # Rendered while the store is open: the report reads the record's evidence files
+    # (their hashes, a photo's thumbnail), which a database serves through its connection.
     with _source(ctx, store, data_dir) as source:
         record = _record(source, find_row(source, visit))
-    if out == Path("-"):
-        _write_stdout(render_report(record, chosen, lang))
-        return
-    if out is None:
-        # Not into the terminal: a page of HTML there helps nobody at the counter.
-        from pos_tui.locations import reports_dir
-        from pos_tui.reports.report import default_name
+        if out == Path("-"):
+            _write_stdout(render_report(record, chosen, lang))
+            return
+        if out is None:
+            # Not into the terminal: a page of HTML there helps nobody at the counter.
+            from pos_tui.locations import reports_dir
+            from pos_tui.reports.report import default_name
 
-        folder = reports_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        out = folder / default_name(record.session, chosen)
-    write_report(record, out, chosen, lang)
+            folder = reports_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            out = folder / default_name(record.session, chosen)
+        write_report(record, out, chosen, lang)
     click.echo(f"Wrote the report of visit {record.session.uuid[:8]} to {out}.")
 
 
@@ -169,7 +166,7 @@ def _report_format(out: Path | None, fmt: str | None) -> str:
     help="csv (one row per item), xlsx (a workbook: a sheet of visits, a sheet of answers)"
     " or json (one document per visit); default: from --out, or csv.",
 )
-@export_store_option
+@store_option
 @data_dir_option
 @click.option(
     "--since",
