@@ -1,30 +1,39 @@
-"""Time and peak memory of exporting N visits (default 10,000) with `pos-tui export`.
+"""Time and peak memory of exporting N visits with `pos-tui export`.
 
-    python bench/export.py [--visits 10000] [--format csv|json|xlsx] [--store local|shared]
+    python bench/export.py [--visits 10000,100000] [--format csv|json|xlsx]
+                           [--store local|shared|pg]
 
-Builds a store of demo visits, then runs the real command in a child process and reads
-its peak RSS (`getrusage(RUSAGE_CHILDREN).ru_maxrss`). The baseline is a child that
-imports the command line and exits, so the difference is what the export itself holds.
-Prints one JSON line.
+Builds a store of each size, then runs the real command in a child process and reads its
+peak RSS (`getrusage(RUSAGE_CHILDREN).ru_maxrss`); only the export is timed. The baseline
+is a child that imports the command line and exits, so the difference is what the export
+itself holds. One JSON line per size; `ratio_peak` compares each with the first.
+
+`local`: a laptop of demo visits. `shared`: a share filled in bulk (`bench/_share_fill.py`:
+a few dozen real records written again under new uuids). `pg`: the same records COPYed
+into a database of a throw-away server (`bench/_pg_fill.py`), exported by its URL.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pos_tui.demo import demo_sessions
 from pos_tui.domain.loader import load_checklists
 from pos_tui.locations import shipped_checklists_dir
 from pos_tui.store.local import LocalStore
-from pos_tui.store.sync import sync
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,11 +51,12 @@ print(json.dumps({"code": done.returncode, "seconds": seconds, "peak": peak,
 """
 
 
-def run_child(args: list[str]) -> tuple[float, float]:
+def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Seconds and peak RSS in MB of one child process, which must succeed."""
     launched = subprocess.run(
         [sys.executable, "-c", LAUNCHER, *args],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -80,54 +90,89 @@ def count_rows(out: Path, fmt: str) -> int:
         return len(json.load(file))
 
 
+def build(kind: str, visits: int, root: Path, templates: Any, server: Any) -> Path | str:
+    """A store of `visits` visits of the kind asked for: its folder or URL."""
+    if kind == "shared":
+        from _share_fill import fill_share
+
+        return fill_share(root / f"shared-{visits}", visits, templates, root)
+    if kind == "pg":
+        from _pg_fill import fill_pg
+
+        return fill_pg(server, f"export_{visits}", visits, templates, root)
+    checklists = load_checklists([shipped_checklists_dir()]).checklists
+    folder = root / f"data-{visits}"
+    with LocalStore.open(folder) as store:
+        store.bulk_add(demo_sessions(checklists, visits, seed=3))
+    return folder
+
+
+def store_size(target: Path | str, server: Any) -> tuple[float, float]:
+    """The store's size and its index's, in MB (a database: its size on the server)."""
+    if isinstance(target, str):
+        import psycopg
+
+        with psycopg.connect(target) as conn:
+            row = conn.execute(
+                "SELECT pg_database_size(current_database()), pg_total_relation_size('visits')"
+            ).fetchone()
+        assert row is not None
+        return row[0] / 1e6, row[1] / 1e6
+    local = (target / "index.json").exists()
+    index_files = [target / "index.json"] if local else [*(target / "index").glob("*.json")]
+    index_mb = sum(path.stat().st_size for path in index_files) / 1e6
+    store_mb = sum(p.stat().st_size for p in target.rglob("*") if p.is_file()) / 1e6
+    return store_mb, index_mb
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--visits", type=int, default=10_000)
+    parser.add_argument("--visits", default="10000", help="sizes, comma-separated")
     parser.add_argument("--format", choices=["csv", "json", "xlsx"], default="csv")
-    parser.add_argument("--store", choices=["local", "shared"], default="local")
+    parser.add_argument("--store", choices=["local", "shared", "pg"], default="local")
     args = parser.parse_args()
-    checklists = load_checklists([shipped_checklists_dir()]).checklists
-    with tempfile.TemporaryDirectory() as scratch:
+    sizes = [int(n) for n in args.visits.split(",")]
+    with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as stack:
         root = Path(scratch)
-        folder = root / "data"
-        with LocalStore.open(folder) as store:
-            store.bulk_add(demo_sessions(checklists, args.visits, seed=3))
-            if args.store == "shared":
-                (root / "shared").mkdir()
-                sync(store, root / "shared", create=True)
-                folder = root / "shared"
-        _, baseline_mb = run_child([sys.executable, "-c", "import pos_tui.cli"])
-        out = root / f"visits.{args.format}"
-        command = [sys.executable, "-m", "pos_tui", "export", "--format", args.format]
-        seconds, peak_mb = run_child([*command, "--store", str(folder), "--out", str(out)])
-        size_mb = out.stat().st_size / 1e6
-        # What grows with the store besides the output: its index, which is read whole.
-        index_files = (
-            [folder / "index.json"]
-            if args.store == "local"
-            else [
-                *(folder / "index").glob("*.json")  # the shared index's shards
-            ]
-        )
-        index_mb = sum(path.stat().st_size for path in index_files) / 1e6
-        store_mb = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
-        rows = count_rows(out, args.format)
-    print(
-        json.dumps(
-            {
-                "visits": args.visits,
+        server = templates = None
+        if args.store != "local":
+            from _share_fill import template_records
+
+            templates = template_records(root)
+        if args.store == "pg":
+            from _pg_fill import PgServer
+
+            server = stack.enter_context(PgServer.start())
+        # The laptop's data folder of the child: its own, never this machine's.
+        env = os.environ | {"POS_TUI_DATA_DIR": str(root / "child-data")}
+        _, baseline_mb = run_child([sys.executable, "-c", "import pos_tui.cli"], env)
+        first = None
+        for visits in sizes:
+            target = build(args.store, visits, root, templates, server)
+            out = root / f"visits.{args.format}"
+            command = [sys.executable, "-m", "pos_tui", "export", "--format", args.format]
+            seconds, peak_mb = run_child([*command, "--store", str(target), "--out", str(out)], env)
+            store_mb, index_mb = store_size(target, server)
+            line = {
+                "visits": visits,
                 "format": args.format,
                 "store": args.store,
-                "rows": rows,
+                "rows": count_rows(out, args.format),
                 "seconds": round(seconds, 2),
                 "peak_rss_mb": round(peak_mb, 1),
                 "baseline_rss_mb": round(baseline_mb, 1),
-                "output_mb": round(size_mb, 1),
+                "output_mb": round(out.stat().st_size / 1e6, 1),
                 "store_mb": round(store_mb, 1),
                 "store_index_mb": round(index_mb, 1),
             }
-        )
-    )
+            first = first or line
+            line["ratio_peak"] = round(line["peak_rss_mb"] / first["peak_rss_mb"], 2)
+            print(json.dumps(line), flush=True)
+            out.unlink()
+            if isinstance(target, Path):
+                shutil.rmtree(target)
+            else:
+                server.drop_database(f"export_{visits}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ the next is read, and the rows themselves come a shard or a cursor's chunk at a 
 from __future__ import annotations
 
 import csv
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -387,9 +388,14 @@ def write_csv(
     writer.writerow([spreadsheet_cell(column) for column in header])
     times = [index for index, name in enumerate(CSV_COLUMNS) if name in TIME_COLUMNS]
     for record in visit_records(source, rows, stats, progress):
+        # A visit's own times are on each of its rows: each turned once per visit.
+        shown: dict[str, str] = {}
         for line in csv_rows(record, lang, fields):
             for index in times:
-                line[index] = local_time_text(line[index])
+                stored = line[index]
+                if stored not in shown:
+                    shown[stored] = local_time_text(stored)
+                line[index] = shown[stored]
             writer.writerow([spreadsheet_cell(cell) for cell in line])
             stats.rows += 1
     return stats
@@ -415,15 +421,31 @@ def spreadsheet_cell(value: str) -> str:
     """`value` as a spreadsheet will show and never evaluate: a single quote put before any
     cell that starts with = + - @, a tab or a carriage return, after blanks too, and
     with their full-width forms (＝＋－＠, which some spreadsheets read as the ASCII ones)."""
-    if not value or _PLAIN_NUMBER.fullmatch(value):
+    if not value:
+        return value
+    # Most cells start with a letter, a digit or a CJK character, never skipped and never
+    # a formula: said at once (an export writes millions of cells).
+    if not _may_start_formula(value[0]) or _PLAIN_NUMBER.fullmatch(value):
         return value
     if value[0] in "\t\r":
         return "'" + value
     first = _LEADING_BLANKS.sub("", value, count=1)[:1]
-    # NFKC folds ＝ (U+FF1D), ﹦ (U+FE66) and the like onto the character they look like.
-    if first and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START:
+    if first and _formula_start(first):
         return "'" + value
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _formula_start(char: str) -> bool:
+    # NFKC folds ＝ (U+FF1D), ﹦ (U+FE66) and the like onto the character they look like.
+    return unicodedata.normalize("NFKC", char)[:1] in _FORMULA_START
+
+
+@functools.lru_cache(maxsize=4096)
+def _may_start_formula(char: str) -> bool:
+    """Whether a cell starting with `char` needs the full look: a formula's first
+    character, or one a spreadsheet may skip before it."""
+    return char in "\t\r" or bool(_LEADING_BLANKS.match(char)) or _formula_start(char)
 
 
 def visit_document(record: VisitRecord) -> dict[str, Any]:
