@@ -808,8 +808,13 @@ class _Staged(Storage):
 def _stage(path: Path, document: dict[str, Any]) -> Path:
     """The bytes `write_json_atomically` would write, in its temporary file, not fsynced."""
     temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
-    with open(temp, "w", encoding="utf-8") as file:
-        file.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
+    try:
+        with open(temp, "w", encoding="utf-8") as file:
+            file.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
+    except OSError:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
     return temp
 
 
