@@ -338,7 +338,8 @@ def _verify(src: Source, dst: MigrationTarget) -> Verification:
     for row in rows:
         digest, what = row["record_hash"], f"visit {row['uuid']} (revision {row['revision']})"
         if digest not in copied:
-            found.differences.append(f"The record of {what} is not in {dst.location}.")
+            if src.line(row) is not None:  # else damaged in the source, and said so
+                found.differences.append(f"The record of {what} is not in {dst.location}.")
         elif copied[digest] != flags[digest]:
             found.differences.append(
                 f"The record of {what} is flagged {_flags(copied[digest])} in {dst.location}"

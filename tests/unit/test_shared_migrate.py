@@ -341,3 +341,19 @@ def test_shared_check_url_finds_a_decision_taken_out(share: Share, empty_pg: str
         report = check_database(store)
     assert not report.ok
     assert any("does not follow the decision before it" in line for line in report.lines())
+
+
+def test_a_record_damaged_on_the_share_is_not_copied_and_is_said(
+    share: Share, empty_pg: str, cli: CliRunner
+) -> None:
+    [row] = [r for r in SharedStore.open(share.folder).rows() if r["uuid"] == share.photos]
+    batch = share.folder / "batches" / row["batch"]
+    data = bytearray(batch.read_bytes())
+    data[row["offset"] + 40] ^= 0x01
+    batch.chmod(0o644)
+    batch.write_bytes(bytes(data))
+    done = cli.invoke(main, ["shared", "migrate", str(share.folder), empty_pg])
+    assert done.exit_code == 1
+    assert "Copied 4 record(s)" in done.output
+    assert f"The record of visit {share.photos}" in done.output and "not copied" in done.output
+    assert sql(empty_pg, "SELECT count(*) FROM visits WHERE uuid = %s", share.photos) == [(0,)]
