@@ -171,7 +171,7 @@ def main() -> None:
             out.unlink()
             if isinstance(target, Path):
                 shutil.rmtree(target)
-            else:
+            elif server is not None:
                 server.drop_database(f"export_{visits}")
 
 

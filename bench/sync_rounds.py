@@ -180,7 +180,7 @@ def check_store(url: str, results: list[dict[str, Any]], stored: int) -> dict[st
 
     made = sorted({uuid for result in results for uuid in result["made"]})
     with psycopg.connect(url) as conn:
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(
                 "SELECT uuid, count(*) FROM visits WHERE uuid = ANY(%s) GROUP BY uuid", (made,)
             ).fetchall()
