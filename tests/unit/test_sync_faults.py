@@ -7,6 +7,7 @@ waits, and, for the deterministic tests, by the sync's own progress callback in 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -29,6 +30,7 @@ from pos_tui.store.shared import BATCHES_DIR, LOCK_NAME, Outgoing, SharedBusy, S
 from pos_tui.store.shared_check import check_store, orphan_batches, temp_files
 from pos_tui.store.shared_index import journal_names, merged_document, shard_names
 from pos_tui.store.sync import apply_review, pending, sync
+from pos_tui.store.targets import open_shared
 from tests.helpers.bank import Bank, open_bank
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +51,14 @@ def bank(tmp_path: Path) -> Bank:
 
 @pytest.fixture
 def shared_dir(bank: Bank) -> Path:
+    assert isinstance(bank.shared, Path)
     return bank.shared
+
+
+@pytest.fixture
+def kind_bank(tmp_path: Path, shared_target: Path | str) -> Bank:
+    """For the faults of the laptop's side, which either kind of store must put right."""
+    return open_bank(tmp_path, reviewer_name="李主管", shared=shared_target)
 
 
 def add_visits(laptop: Path, checklists: list[Checklist], count: int, seed: int) -> None:
@@ -61,11 +70,18 @@ def temp_files_anywhere(*folders: Path) -> list[Path]:
     return [path for folder in folders for path in folder.rglob(f".*{'.tmp'}")]
 
 
-def assert_all_put_right(laptop: Path, shared: Path) -> None:
+def assert_all_put_right(laptop: Path, shared: Path | str) -> None:
     with LocalStore.open(laptop, read_only=True) as store:
         statuses = {summary.status for summary in store.summaries()}
         assert pending(store, shared) == []
     assert statuses <= {Status.SYNCED, Status.REVIEWED}, statuses
+    if isinstance(shared, str):  # a database: no files of its own, its records whole
+        from pos_tui.store.pg.store import PgSharedStore
+
+        with PgSharedStore.open(shared) as store:
+            assert store.damaged_rows() == []
+        assert temp_files_anywhere(laptop) == []
+        return
     assert temp_files_anywhere(laptop, shared) == []
     assert orphan_batches(shared / BATCHES_DIR, merged_document(shared)) == []
     assert journal_names(shared) == []
@@ -174,7 +190,8 @@ import os, signal, sys
 from pathlib import Path
 from pos_tui.store.local import LocalStore
 from pos_tui.store.sync import sync
-folder, shared, stage = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+from pos_tui.store.targets import target_of
+folder, shared, stage = Path(sys.argv[1]), target_of(sys.argv[2]), sys.argv[3]
 
 def progress(at: str, done: int, total: int) -> None:
     if at == stage:
@@ -185,7 +202,7 @@ with LocalStore.open(folder) as store:
 """
 
 
-def sync_killed_at(laptop: Path, shared: Path, stage: str) -> None:
+def sync_killed_at(laptop: Path, shared: Path | str, stage: str) -> None:
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(KILL_ITSELF_AT), str(laptop), str(shared), stage],
         cwd=ROOT,
@@ -218,6 +235,26 @@ def test_a_batch_written_without_its_index_is_taken_in_by_the_next_sync(
     assert_all_put_right(laptop, shared_dir)
 
 
+def test_a_sync_killed_after_the_database_committed_is_taken_as_landed_by_the_next(
+    tmp_path: Path, pg_url: str, fixture_checklists: list[Checklist]
+) -> None:
+    """PostgreSQL's equivalent of the batch without its index: the records are in, the
+    laptop's ledger is not written; the next sync finds them there and sends nothing."""
+    bank = open_bank(tmp_path, reviewer_name="李主管", shared=pg_url)
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 3, seed=1)
+    sync_killed_at(laptop, bank.shared, "writing")  # called once the push has committed
+    with contextlib.closing(open_shared(pg_url)) as shared:
+        assert len(shared.rows()) == 3
+    with LocalStore.open(laptop) as store:
+        assert len(pending(store, pg_url)) == 3
+        report = sync(store, pg_url)
+    assert (report.pushed.added, len(report.pushed.unchanged)) == ([], 3)
+    with contextlib.closing(open_shared(pg_url)) as shared:
+        assert len(shared.rows()) == 3
+    assert_all_put_right(laptop, pg_url)
+
+
 def test_a_copy_of_an_indexed_batch_is_left_by_a_sync_and_removed_by_adopt(
     tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
 ) -> None:
@@ -241,13 +278,15 @@ def test_a_copy_of_an_indexed_batch_is_left_by_a_sync_and_removed_by_adopt(
 
 
 def test_a_sync_killed_after_its_ledger_leaves_no_visit_signed(
-    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+    tmp_path: Path, kind_bank: Bank, fixture_checklists: list[Checklist]
 ) -> None:
+    shared_dir = kind_bank.shared
     laptop = tmp_path / "laptop"
     add_visits(laptop, fixture_checklists, 2, seed=4)
     with LocalStore.open(laptop) as store:
         outgoing = [Outgoing(s.to_row(), store.read_raw(s.uuid)) for s in store.summaries()]
-        SharedStore.open(shared_dir).push(outgoing, {"device_id": "laptop"})
+        with contextlib.closing(open_shared(shared_dir)) as shared:
+            shared.push(outgoing, {"device_id": "laptop"})
         SyncLedger(laptop).add(
             shared_dir, [(o.row["uuid"], o.row["revision"], o.digest) for o in outgoing]
         )
@@ -256,13 +295,14 @@ def test_a_sync_killed_after_its_ledger_leaves_no_visit_signed(
         assert pending(store, shared_dir) == []
         report = sync(store, shared_dir)
         assert {s.status for s in store.summaries()} == {Status.SYNCED}
-    assert report.settled == 2 and report.pushed.batch is None
+    assert report.settled == 2 and report.pushed.batch is None and report.pushed.added == []
     assert "2 visit(s) sent by an interrupted sync marked synced" in report.sentence()
 
 
 def test_a_decision_applied_but_not_in_the_ledger_is_not_pending(
-    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist], bank: Bank
+    tmp_path: Path, kind_bank: Bank, fixture_checklists: list[Checklist]
 ) -> None:
+    bank, shared_dir = kind_bank, kind_bank.shared
     laptop = tmp_path / "laptop"
     add_visits(laptop, fixture_checklists, 2, seed=5)
     with LocalStore.open(laptop) as store:
@@ -274,6 +314,7 @@ def test_a_decision_applied_but_not_in_the_ledger_is_not_pending(
         assert pending(store, shared_dir) == []
         report = sync(store, shared_dir)
         assert report.pushed.batch is None and report.reviews_applied == 0
+        assert report.pushed.added == []
         assert SyncLedger(laptop).synced(shared_dir)[uuid] == store.load(uuid).revision
     assert_all_put_right(laptop, shared_dir)
 
