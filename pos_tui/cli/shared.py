@@ -118,7 +118,7 @@ def migrate_command(source: Path | str, target: Path | str, verify_only: bool) -
         click.echo(
             f"Copied {done.records_added} record(s), {done.files_copied} evidence file(s)"
             f" ({_size(done.bytes_copied)}), {done.checklists_added} checklist copy(ies),"
-            f" {done.keyring_added} keyring entr(ies) and {done.decisions_added} decision(s)"
+            f" {done.keyring_added} keyring line(s) and {done.decisions_added} decision(s)"
             f" from {source} into {target}."
         )
         found = done.verification
@@ -134,7 +134,7 @@ def migrate_command(source: Path | str, target: Path | str, verify_only: bool) -
         f"Verified: {target} holds the {found.records} record(s) of {source} with the same"
         f" flags, its {found.files} evidence file(s) hashing to their names, its"
         f" {found.checklists} checklist copy(ies), and the same {found.keyring} keyring"
-        f" entr(ies) and {found.decisions} decision(s), in order."
+        f" line(s) and {found.decisions} decision(s), in order."
     )
     if found.source_problems:
         click.echo(

@@ -56,8 +56,8 @@ class PgCheckReport:
                 0,
                 f"The PostgreSQL store {self.url} is sound: {self.records} record(s) match"
                 f" their record hashes, the {self.evidence_files} evidence file(s) they name"
-                f" their names, and the {self.decisions} decision(s) and"
-                f" {self.keyring_entries} keyring entr(ies) their chains.",
+                f" hash to their names, and the {self.decisions} decision(s) and"
+                f" {self.keyring_entries} keyring line(s) follow their chains.",
             )
         else:
             wrong = len(self.damage) + len(self.unreadable)
