@@ -48,8 +48,9 @@ ROWS_AT_ONCE = 500
 """Records taken in per transaction: a few megabytes held, whatever the store holds."""
 
 FROM_DATABASE = (
-    "Moving a PostgreSQL store into a folder is not done by this version: the database"
-    " replicates and is backed up by its server (pg_dump). Nothing was changed."
+    "Moving a PostgreSQL store into a folder (or another database) is not done by this"
+    " version: the database replicates and is backed up by its server (pg_dump). Nothing"
+    " was changed."
 )
 
 

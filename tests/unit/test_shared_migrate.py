@@ -271,7 +271,9 @@ def test_a_database_is_not_moved_into_a_folder_and_says_so(
 ) -> None:
     done = cli.invoke(main, ["shared", "migrate", empty_pg, str(target_folder(tmp_path / "t"))])
     assert done.exit_code == 1
-    assert "Moving a PostgreSQL store into a folder is not done" in done.output
+    assert "Moving a PostgreSQL store into a folder (or another database) is not done" in (
+        done.output
+    )
 
 
 # -- the command line --------------------------------------------------------------------
