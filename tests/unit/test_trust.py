@@ -1,5 +1,7 @@
-"""Forgeries on a real shared store, tried as someone with write access to the folder would,
-and what review, the reports, the exports and the laptop make of each.
+"""Forgeries on a real shared store, tried as someone with write access to the folder (or
+the database's tables) would, and what review, the reports, the exports and the laptop
+make of each. Each test runs on both kinds (`shared_kind`), but the one that rewrites a
+folder's batch and index files.
 
 Every forgery must be shown as such and change no state: a decision not signed by a
 trusted reviewer decides nothing, on the supervisor's screen or on the laptop.
@@ -17,7 +19,7 @@ from typing import Any
 import pytest
 
 from pos_tui.domain.checklist import Checklist
-from pos_tui.domain.decisions import signed_part
+from pos_tui.domain.decisions import decision_hash, signed_part
 from pos_tui.domain.keyring import REVIEWER
 from pos_tui.domain.session import Outcome, Session, Status, VisitError
 from pos_tui.domain.signatures import canonical, sign
@@ -33,6 +35,7 @@ from pos_tui.store.shared import SharedStore
 from pos_tui.store.sources import SharedSource, VisitRecord
 from pos_tui.store.sync import sync
 from tests.helpers.bank import Bank, open_bank
+from tests.helpers.kinds import sql
 from tests.helpers.visits import save_answer, save_sign
 
 
@@ -41,8 +44,8 @@ def an_hour_ago() -> datetime:
 
 
 @pytest.fixture
-def bank(tmp_path: Path) -> Bank:
-    return open_bank(tmp_path, reviewer_name="王主管")
+def bank(tmp_path: Path, shared_target: Path | str) -> Bank:
+    return open_bank(tmp_path, reviewer_name="王主管", shared=shared_target)
 
 
 @pytest.fixture
@@ -90,18 +93,76 @@ def csv_of(bank: Bank) -> list[dict[str, str]]:
 
 
 def write_reviews(bank: Bank, document: dict[str, Any]) -> None:
-    """Into `reviews.json`, where earlier versions kept decisions and which is still read."""
+    """Decisions put past the app: a folder's `reviews.json`, where earlier versions kept
+    decisions and which is still read; a database's decisions table, a row inserted."""
+    if isinstance(bank.shared, str):
+        for row in document["reviews"].values():
+            sql(
+                bank.shared,
+                "INSERT INTO decisions (uuid, body, hash) VALUES (%s, %s, %s)",
+                row["uuid"],
+                json.dumps(row, ensure_ascii=False),
+                decision_hash(row),
+            )
+        return
     (bank.shared / "reviews.json").write_text(json.dumps(document, ensure_ascii=False), "utf-8")
 
 
 def decision_files(bank: Bank) -> list[Path]:
     """The log's decision files, in order (`store/decision_log.py`)."""
+    assert isinstance(bank.shared, Path)
     return sorted((bank.shared / "decisions").glob("*/*.json"))
 
 
-def edit_decision(path: Path, change: dict[str, Any]) -> None:
+def past_the_trigger(bank: Bank, *statements: tuple[str, tuple[object, ...]]) -> None:
+    """Statements on the decisions table by its owner, who can drop the append-only
+    trigger: the chain of signatures must show what they did."""
+    assert isinstance(bank.shared, str)
+    sql(bank.shared, "ALTER TABLE decisions DISABLE TRIGGER decisions_append_only")
+    try:
+        for query, params in statements:
+            sql(bank.shared, query, *params)
+    finally:
+        sql(bank.shared, "ALTER TABLE decisions ENABLE TRIGGER decisions_append_only")
+
+
+def decision_bodies(bank: Bank) -> list[tuple[int, str]]:
+    assert isinstance(bank.shared, str)
+    return [(int(seq), str(body)) for seq, body in sql(bank.shared, LOG)]
+
+
+LOG = "SELECT seq, body FROM decisions ORDER BY seq"
+
+
+def edit_decision(bank: Bank, number: int, change: dict[str, Any]) -> None:
+    if isinstance(bank.shared, str):
+        seq, body = decision_bodies(bank)[number]
+        edited = json.dumps(json.loads(body) | change, ensure_ascii=False)
+        past_the_trigger(bank, ("UPDATE decisions SET body = %s WHERE seq = %s", (edited, seq)))
+        return
+    path = decision_files(bank)[number]
     row = json.loads(path.read_text("utf-8")) | change
     path.write_text(json.dumps(row, ensure_ascii=False), "utf-8")
+
+
+def take_out_decision(bank: Bank, number: int) -> None:
+    if isinstance(bank.shared, str):
+        seq, _body = decision_bodies(bank)[number]
+        past_the_trigger(bank, ("DELETE FROM decisions WHERE seq = %s", (seq,)))
+        return
+    decision_files(bank)[number].unlink()
+
+
+def swap_first_and_last_decisions(bank: Bank) -> None:
+    if isinstance(bank.shared, str):
+        (first, one), *_, (last, other) = decision_bodies(bank)
+        update = "UPDATE decisions SET body = %s WHERE seq = %s"
+        past_the_trigger(bank, (update, (other, first)), (update, (one, last)))
+        return
+    first, *_, last = decision_files(bank)
+    kept = first.read_bytes()
+    first.write_bytes(last.read_bytes())
+    last.write_bytes(kept)
 
 
 def laptop_applies(laptop: Path, bank: Bank) -> int:
@@ -141,8 +202,7 @@ def test_a_signed_decision_rewritten_afterwards_decides_nothing(
     bank: Bank, visit: Session, laptop: Path
 ) -> None:
     bank.decide(visit.uuid, "has_issues", "请补拍小票")
-    [path] = decision_files(bank)
-    edit_decision(path, {"decision": "approved"})  # the forger's wish
+    edit_decision(bank, 0, {"decision": "approved"})  # the forger's wish
     assert_forged_everywhere(bank, visit.uuid, "bad_signature", laptop)
 
 
@@ -152,7 +212,7 @@ def test_a_decision_taken_out_of_the_log_leaves_a_gap_that_shows(
     bank.decide(visit.uuid, "has_issues", "请补拍小票")
     bank.decide(visit.uuid, "approved", "已补拍")
     bank.decide(visit.uuid, "has_issues", "再核对一次")
-    decision_files(bank)[1].unlink()
+    take_out_decision(bank, 1)
     found = record(bank, visit.uuid)
     assert found.log_has_gap
     assert [c.reasons for c in SharedSource(bank.shared).checked_decisions()] == [
@@ -161,16 +221,15 @@ def test_a_decision_taken_out_of_the_log_leaves_a_gap_that_shows(
     ]
     assert visit_document(found)["decision_log_gap"] is True
     # Moved instead: the same.
-    first, last = decision_files(bank)
-    kept = first.read_bytes()
-    first.write_bytes(last.read_bytes())
-    last.write_bytes(kept)
+    swap_first_and_last_decisions(bank)
     assert record(bank, visit.uuid).log_has_gap
 
 
+@pytest.mark.parametrize("shared_kind", ["folder"])  # a folder's batch and index rewritten
 def test_content_edited_with_every_plain_hash_recomputed_is_altered_everywhere(
     bank: Bank, visit: Session, laptop: Path
 ) -> None:
+    assert isinstance(bank.shared, Path)
     shared = SharedStore.open(bank.shared)
     [row] = shared.rows()
     path = bank.shared / "batches" / row["batch"]
@@ -275,9 +334,9 @@ def test_revoking_a_laptop_later_leaves_what_it_signed_before_verified(
 
 
 def test_a_record_from_an_unverified_device_cannot_be_approved(
-    tmp_path: Path, info: VisitInfo, checklists: list[Checklist]
+    tmp_path: Path, info: VisitInfo, checklists: list[Checklist], shared_target: Path | str
 ) -> None:
-    bank = open_bank(tmp_path)
+    bank = open_bank(tmp_path, shared=shared_target)
     laptop = tmp_path / "unknown-laptop"
     with LocalStore.open(laptop) as store:
         session = Session.start(info, checklists)
