@@ -33,6 +33,7 @@ from pos_tui.store.shared_check import check_store
 from pos_tui.store.sources import SharedSource
 from pos_tui.store.sync import SyncReport, pending, sync
 from tests.helpers.bank import Bank, open_bank
+from tests.helpers.kinds import opened, sql, stored_files
 from tests.helpers.photos import big_jpeg, jpeg
 from tests.helpers.visits import save_answer, save_attach, save_sign
 
@@ -43,6 +44,32 @@ KILLS = 6
 @pytest.fixture
 def bank(tmp_path: Path) -> Bank:
     return open_bank(tmp_path, reviewer_name="李主管")
+
+
+@pytest.fixture
+def kind_bank(tmp_path: Path, shared_target: Path | str) -> Bank:
+    """A store of either kind, for what both must do with photos."""
+    return open_bank(tmp_path, reviewer_name="李主管", shared=shared_target)
+
+
+def whole_in_store(bank: Bank, refs: list[EvidenceRef]) -> list[str | None]:
+    """What the store's own check says of each file (None: there, whole, its hash)."""
+    with opened(bank.shared) as shared:
+        return [shared.files.check(ref.sha256, ref.size) for ref in refs]
+
+
+def store_ok(bank: Bank) -> bool:
+    if isinstance(bank.shared, str):
+        with opened(bank.shared) as shared:
+            return shared.damaged_rows() == []
+    return check_store(bank.shared).ok
+
+
+def parts_left(bank: Bank) -> list[object]:
+    """Files begun and not finished: a folder's parts, a database's chunks of a writer."""
+    if isinstance(bank.shared, str):
+        return sql(bank.shared, "SELECT sha256 FROM evidence_chunks WHERE writer <> ''")
+    return list(evidence_parts(bank.shared))
 
 
 def signed_with(
@@ -101,19 +128,21 @@ def pos_tui(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_photos_land_in_the_share_under_their_hashes_and_a_second_sync_copies_nothing(
-    store: LocalStore, info: VisitInfo, evidence_checklists: list[Checklist], bank: Bank
+    store: LocalStore, info: VisitInfo, evidence_checklists: list[Checklist], kind_bank: Bank
 ) -> None:
+    bank = kind_bank
     session, refs = signed_with(
         store, info, evidence_checklists, [jpeg(1), jpeg(2)], plate=(jpeg(3),)
     )
     progress: list[tuple[str, int, int]] = []
     report = sync(store, bank.shared, lambda *step: progress.append(step))
     assert report.pushed.added == [session.uuid]
-    shared_files = EvidenceFiles(bank.shared)
-    for ref in refs:
-        path = shared_files.path(ref.sha256)
-        assert path.parent.name == ref.sha256[:2]
-        assert shared_files.check(ref.sha256, ref.size) is None
+    assert whole_in_store(bank, refs) == [None, None, None]
+    assert stored_files(bank.shared) == {ref.sha256 for ref in refs}
+    if isinstance(bank.shared, Path):
+        shared_files = EvidenceFiles(bank.shared)
+        for ref in refs:
+            assert shared_files.path(ref.sha256).parent.name == ref.sha256[:2]
     total = sum(ref.size for ref in refs)
     assert (report.pushed.files_copied, report.pushed.bytes_copied) == (3, total)
     assert ("files", 3, 3) in progress and ("bytes", total, total) in progress
@@ -127,25 +156,32 @@ def test_photos_land_in_the_share_under_their_hashes_and_a_second_sync_copies_no
         0,
         None,
     )
-    assert check_store(bank.shared).ok
+    assert store_ok(bank) and parts_left(bank) == []
 
 
 def test_a_photo_the_share_already_has_is_not_copied_again(
-    tmp_path: Path, info: VisitInfo, evidence_checklists: list[Checklist], bank: Bank
+    tmp_path: Path, info: VisitInfo, evidence_checklists: list[Checklist], kind_bank: Bank
 ) -> None:
+    bank = kind_bank
     storefront = jpeg(11)
+
+    def as_kept() -> object:
+        sha256 = EvidenceFiles(tmp_path / "north").keep(storefront)
+        if isinstance(bank.shared, str):
+            return sql(bank.shared, "SELECT * FROM evidence_files WHERE sha256 = %s", sha256)
+        found = EvidenceFiles(bank.shared).path(sha256).stat()
+        return found.st_ino, found.st_mtime_ns
+
     with LocalStore.open(tmp_path / "north") as north:
         signed_with(north, info, evidence_checklists, [storefront])
         sync(north, bank.shared)
-    kept = EvidenceFiles(bank.shared).path(EvidenceFiles(tmp_path / "north").keep(storefront))
-    before = kept.stat()
+    before = as_kept()
     with LocalStore.open(tmp_path / "south") as south:
         # The reused-storefront case: another laptop, another visit, the very same photo.
         _session, refs = signed_with(south, info, evidence_checklists, [storefront, jpeg(12)])
         report = sync(south, bank.shared)
     assert (report.pushed.files_copied, report.pushed.bytes_copied) == (1, refs[1].size)
-    after = kept.stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert as_kept() == before
 
 
 KILL_AFTER_BYTES = """
@@ -229,8 +265,9 @@ def test_a_sync_killed_while_copying_large_photos_is_carried_on_from_the_part(
 
 
 def test_a_photo_replaced_or_lost_on_the_laptop_is_refused_and_the_other_visits_go(
-    store: LocalStore, info: VisitInfo, evidence_checklists: list[Checklist], bank: Bank
+    store: LocalStore, info: VisitInfo, evidence_checklists: list[Checklist], kind_bank: Bank
 ) -> None:
+    bank = kind_bank
     replaced, [bad] = signed_with(store, info, evidence_checklists, [jpeg(21)])
     lost, [gone] = signed_with(store, info, evidence_checklists, [jpeg(22)])
     fine, [good] = signed_with(store, info, evidence_checklists, [jpeg(23)])
@@ -247,9 +284,8 @@ def test_a_photo_replaced_or_lost_on_the_laptop_is_refused_and_the_other_visits_
     assert "its record would be altered" in said
     assert "2 not sent" in report.sentence()
     assert {s.uuid for s in pending(store, bank.shared)} == {replaced.uuid, lost.uuid}
-    shared_files = EvidenceFiles(bank.shared)
-    assert list(shared_files.stored()) == [good.sha256]
-    assert evidence_parts(bank.shared) == []
+    assert stored_files(bank.shared) == {good.sha256}
+    assert parts_left(bank) == []
     folder = store.folder
     store.close()
     cli = pos_tui("--data-dir", str(folder), "sync", "--to", str(bank.shared))
