@@ -13,6 +13,7 @@ import contextlib
 import errno
 import json
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,7 @@ def read_json_file(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> Any:
 def write_json_atomically(
     path: Path, data: Any, durable: bool = True, keep_backup: bool = True
 ) -> None:
+    _refuse_special(path)
     temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
     try:
         # dumps, not dump: json.dump streams through the pure-Python encoder, ten times slower.
@@ -145,6 +147,23 @@ def write_json_atomically(
         with contextlib.suppress(OSError):
             temp.unlink()
         raise StoreDamaged(path, refused.reason) from None
+
+
+def _refuse_special(path: Path) -> None:
+    """A device, FIFO or socket where a file is to be written is never replaced: renaming
+    over it would, for root, turn /dev/null into a settings file for the whole machine."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise StoreWriteFailed(path, error) from None
+    if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise StoreError(
+            f"Could not save {path}: it is not a regular file (a device or a pipe), and it"
+            " was left as it is. Give a file's path.",
+            f"无法保存 {path}：它不是普通文件（是设备或管道），未作改动。请给出一个文件的路径。",
+        )
 
 
 def _link_backup(path: Path) -> None:
