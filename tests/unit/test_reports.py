@@ -205,6 +205,29 @@ def test_the_shared_store_gives_the_same_report(stores: Stores, fmt: str) -> Non
     assert as_local == from_local
 
 
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_a_postgresql_store_gives_the_same_report_as_a_folder(
+    stores: Stores, fmt: str, tmp_path: Path, pg_url: str
+) -> None:
+    """The same laptop synced into a database, the same supervisor's key deciding at the
+    same time: the report reads the same, word for word."""
+    bank = open_bank(tmp_path, reviewer_name="李主管", shared=pg_url)
+    with LocalStore.open(stores.local) as store:
+        bank.trust_laptop(store.folder)
+        sync(store, pg_url)
+        bank.decide_at(
+            VISIT_UUID, "has_issues", "请复测撤销交易，并补拍小票", "2025-03-05T10:15:00+08:00"
+        )
+        sync(store, pg_url)
+    from_folder = render_report(read_record(stores.shared), fmt, "zh")
+    source = SharedSource(pg_url, bank.reviewer)
+    try:
+        from_database = render_report(source.record(find_row(source, VISIT_UUID[:6])), fmt, "zh")
+    finally:
+        source.close()
+    assert from_database == from_folder
+
+
 # -- the HTML, parsed --------------------------------------------------------------------
 
 
