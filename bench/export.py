@@ -1,7 +1,7 @@
 """Time and peak memory of exporting N visits with `pos-tui export`.
 
     python bench/export.py [--visits 10000,100000] [--format csv|json|xlsx]
-                           [--store local|shared|pg]
+                           [--store local|shared|pg] [--stop-after S]
 
 Builds a store of each size, then runs the real command in a child process and reads its
 peak RSS (`getrusage(RUSAGE_CHILDREN).ru_maxrss`); only the export is timed. The baseline
@@ -11,6 +11,11 @@ itself holds. One JSON line per size; `ratio_peak` compares each with the first.
 `local`: a laptop of demo visits. `shared`: a share filled in bulk (`bench/_share_fill.py`:
 a few dozen real records written again under new uuids). `pg`: the same records COPYed
 into a database of a throw-away server (`bench/_pg_fill.py`), exported by its URL.
+
+`--stop-after S` stops each export after S seconds (an export of 100,000 visits takes the
+better part of an hour on a small machine) and reports its peak so far and the rows it had
+written: the first pass, over every row of the store, is over by then, and what an export
+holds after it is one visit at a time.
 """
 
 from __future__ import annotations
@@ -42,19 +47,30 @@ ROOT = Path(__file__).resolve().parent.parent
 # its parent's size when it forks, and this process holds the store it just built.
 LAUNCHER = """
 import json, resource, subprocess, sys, time
+limit = float(sys.argv[1])
 started = time.perf_counter()
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+child = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+try:
+    _, errors = child.communicate(timeout=limit or None)
+    code = child.returncode
+except subprocess.TimeoutExpired:
+    child.kill()  # SIGKILL: its temporary output stays, to be counted
+    _, errors = child.communicate()
+    code = "stopped"
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"code": done.returncode, "seconds": seconds, "peak": peak,
-                  "errors": done.stderr.decode(errors="replace")[-2000:]}))
+print(json.dumps({"code": code, "seconds": seconds, "peak": peak,
+                  "errors": errors.decode(errors="replace")[-2000:]}))
 """
 
 
-def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Seconds and peak RSS in MB of one child process, which must succeed."""
+def run_child(
+    args: list[str], env: dict[str, str] | None = None, limit_s: float = 0
+) -> tuple[float, float, bool]:
+    """Seconds and peak RSS in MB of one child process, which must succeed, and whether
+    it was stopped after `limit_s` seconds (0: never)."""
     launched = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *args],
+        [sys.executable, "-c", LAUNCHER, str(limit_s), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -62,16 +78,20 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float
         check=True,
     )
     result = json.loads(launched.stdout)
-    if result["code"] != 0:
+    stopped = result["code"] == "stopped"
+    if result["code"] != 0 and not stopped:
         raise SystemExit(f"{' '.join(args)} failed ({result['code']}): {result['errors']}")
     # ru_maxrss is in kilobytes on Linux (bytes on macOS).
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
-    return result["seconds"], result["peak"] / scale
+    return result["seconds"], result["peak"] / scale, stopped
 
 
-def count_rows(out: Path, fmt: str) -> int:
-    """Rows of the CSV, visits of the JSON, answer rows of the workbook (all its sheets)."""
+def count_rows(out: Path, fmt: str, whole: bool = True) -> int:
+    """Rows of the CSV, visits of the JSON, answer rows of the workbook (all its sheets);
+    of an export stopped part way (`whole` False), the lines written whole."""
     if fmt == "xlsx":
+        if not whole:
+            return 0  # a workbook is written at its close: nothing to count before
         import openpyxl
 
         # Read-only: the size each sheet declares, without loading millions of cells.
@@ -84,7 +104,10 @@ def count_rows(out: Path, fmt: str) -> int:
             )
         finally:
             workbook.close()
-    with open(out, encoding="utf-8-sig", newline="") as file:
+    with open(out, encoding="utf-8-sig", newline="", errors="replace") as file:
+        if not whole:
+            # One visit a line in the JSON; a CSV row may hold a quoted line break: near.
+            return max(sum(1 for _ in file) - 2, 0)
         if fmt == "csv":
             return sum(1 for _ in csv.reader(file)) - 1
         return len(json.load(file))
@@ -130,6 +153,14 @@ def main() -> None:
     parser.add_argument("--visits", default="10000", help="sizes, comma-separated")
     parser.add_argument("--format", choices=["csv", "json", "xlsx"], default="csv")
     parser.add_argument("--store", choices=["local", "shared", "pg"], default="local")
+    parser.add_argument(
+        "--stop-after",
+        type=float,
+        default=0,
+        metavar="S",
+        help="stop an export after S seconds and report its peak so far and the rows it"
+        " wrote (csv, json): the first pass over every row is done by then",
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.visits.split(",")]
     with tempfile.TemporaryDirectory() as scratch, contextlib.ExitStack() as stack:
@@ -145,19 +176,26 @@ def main() -> None:
             server = stack.enter_context(PgServer.start())
         # The laptop's data folder of the child: its own, never this machine's.
         env = os.environ | {"POS_TUI_DATA_DIR": str(root / "child-data")}
-        _, baseline_mb = run_child([sys.executable, "-c", "import pos_tui.cli"], env)
+        _, baseline_mb, _ = run_child([sys.executable, "-c", "import pos_tui.cli"], env)
         first = None
         for visits in sizes:
             target = build(args.store, visits, root, templates, server)
             out = root / f"visits.{args.format}"
             command = [sys.executable, "-m", "pos_tui", "export", "--format", args.format]
-            seconds, peak_mb = run_child([*command, "--store", str(target), "--out", str(out)], env)
+            seconds, peak_mb, stopped = run_child(
+                [*command, "--store", str(target), "--out", str(out)], env, args.stop_after
+            )
             store_mb, index_mb = store_size(target, server)
+            if stopped:
+                # What the killed export had written: its temporary file, cut mid-line.
+                (partial,) = root.glob(f".{out.name}.*.tmp")
+                partial.rename(out)
             line = {
                 "visits": visits,
                 "format": args.format,
                 "store": args.store,
-                "rows": count_rows(out, args.format),
+                "stopped_after_s": round(seconds) if stopped else None,
+                "rows": count_rows(out, args.format, whole=not stopped),
                 "seconds": round(seconds, 2),
                 "peak_rss_mb": round(peak_mb, 1),
                 "baseline_rss_mb": round(baseline_mb, 1),
