@@ -1,6 +1,7 @@
 """The review side on a big shared store: time to a ready list, and time per filter keystroke.
 
     python bench/review.py [--sessions 10000] [--runs 5] [--store SHARED] [--compare-unsigned]
+    python bench/review.py --kind pg [--visits 1000,100000] [--runs 5]
 
 Builds a shared store of N demo visits (`pos-tui shared init`, `pos-tui demo` into a local
 store, then `pos-tui sync`; about a minute for 10,000), unless `--store` names one already
@@ -17,6 +18,14 @@ With `--compare-unsigned`, the same store is also built with visits signed off w
 key (as before signatures) and measured in the same run: `unsigned_review_s` and
 `signed_over_unsigned` (target: at most 1.2).
 Prints one JSON line.
+
+With `--kind pg`, the same on PostgreSQL stores of each size of `--visits`, in a throw-away
+server (`tests/pg_server.py`), filled by COPY with copies of real demo records under new
+uuids (`bench/_pg_fill.py`; a copy's signature no longer matches, so it shows as altered),
+its keyring made by `shared init`. The list holds one page, the database filters it: the
+keystroke time is from the key to the table drawn with the database's page (the query, on
+the worker, included). Figures per size, and `peak_rss_over_first` (target: at most 1.2)
+and the ratio to the minimal app (target: at most 2).
 """
 
 from __future__ import annotations
@@ -79,11 +88,13 @@ def build_store(sessions: int, home: Path, env: dict[str, str], unsigned: bool =
     return shared
 
 
-async def keystrokes(shared: Path) -> list[float]:
+async def keystrokes(shared: Path | str, refilled: str = "_refilter") -> list[float]:
     """Milliseconds from each key pressed in the filter to the refilled table drawn.
 
     "Drawn" is the end of the table's first draw that starts after the list was refiltered,
     so the time includes filtering, refilling the table, laying it out and drawing it.
+    `refilled`: the screen's method that ends with the table refilled (`_show` for a store
+    whose page comes back from the database after `_refilter` has asked for it).
     """
     from textual.widgets import Input
 
@@ -95,7 +106,8 @@ async def keystrokes(shared: Path) -> list[float]:
 
     draws: list[tuple[float, float]] = []
     refiltered: list[float] = []
-    render_lines, refilter = ReviewTable.render_lines, ReviewListScreen._refilter
+    render_lines = ReviewTable.render_lines
+    refilter = getattr(ReviewListScreen, refilled)
 
     def timed_draw(self: ReviewTable, crop: Any) -> Any:
         started = time.perf_counter()
@@ -103,22 +115,25 @@ async def keystrokes(shared: Path) -> list[float]:
         draws.append((started, time.perf_counter()))
         return lines
 
-    def timed_refilter(self: ReviewListScreen, keep: Any = None, chosen: Any = None) -> None:
-        refilter(self, keep, chosen)
+    def timed_refilter(self: ReviewListScreen, *args: Any, **kwargs: Any) -> None:
+        refilter(self, *args, **kwargs)
         refiltered.append(time.perf_counter())
 
     services = ReviewServices(SharedSource(shared))
     app = make_app(None, "zh", review=services)
     took: list[float] = []
     async with app.run_test(size=(120, 36)) as pilot:
-        await asyncio.to_thread(services.worker.flush)
-        await pilot.pause()
         screen = app.screen
+        for _ in range(1000):  # the first page comes from the worker
+            await asyncio.to_thread(services.worker.flush)
+            await pilot.pause()
+            if isinstance(screen, ReviewListScreen) and screen.loaded:
+                break
         assert isinstance(screen, ReviewListScreen) and screen.loaded
         screen.query_one("#filter-text", Input).focus()
         await pilot.pause()
         ReviewTable.render_lines = timed_draw  # type: ignore[method-assign,assignment]
-        ReviewListScreen._refilter = timed_refilter  # type: ignore[method-assign]
+        setattr(ReviewListScreen, refilled, timed_refilter)
         try:
             for key in KEYS * 3:
                 draws.clear()
@@ -137,7 +152,7 @@ async def keystrokes(shared: Path) -> list[float]:
                     took.append((drawn - pressed) * 1000)
         finally:
             ReviewTable.render_lines = render_lines  # type: ignore[method-assign]
-            ReviewListScreen._refilter = refilter  # type: ignore[method-assign]
+            setattr(ReviewListScreen, refilled, refilter)
     return took
 
 
@@ -147,7 +162,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--store", type=Path, help="an existing shared store to use instead")
     parser.add_argument("--compare-unsigned", action="store_true")
+    parser.add_argument("--kind", choices=("folder", "pg"), default="folder")
+    parser.add_argument("--visits", default="1000,100000", help="pg: the store sizes")
     args = parser.parse_args()
+    if args.kind == "pg":
+        sizes = [int(size) for size in args.visits.split(",")]
+        print(json.dumps(pg_figures(sizes, args.runs)))
+        return
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch)
         settings = home / "settings.json"
@@ -187,6 +208,63 @@ def main() -> None:
         figures["unsigned_review_s"] = round(statistics.median(plain), 3)
         figures["signed_over_unsigned"] = round(review_s / statistics.median(plain), 2)
     print(json.dumps(figures))
+
+
+def pg_figures(sizes: list[int], runs: int) -> dict[str, Any]:
+    from _pg_fill import fill_pg
+    from _share_fill import template_records
+
+    from pos_tui.services.identity import init_shared_store
+    from tests.pg_server import PgServer
+
+    with tempfile.TemporaryDirectory() as scratch, PgServer.start() as server:
+        home = Path(scratch)
+        settings = home / "settings.json"
+        settings.write_text(json.dumps({"reviewer": "李主管", "language": "zh"}), encoding="utf-8")
+        env = probe_env(
+            POS_TUI_CONFIG_FILE=str(settings),
+            POS_TUI_DATA_DIR=str(home / "reviewer"),
+            COLUMNS="120",
+            LINES="36",
+        )
+        templates = template_records(home)
+        urls = {}
+        for size in sizes:
+            started = time.perf_counter()
+            urls[size] = fill_pg(server, f"review_{size}", size, templates, home)
+            init_shared_store(urls[size], home / "admin", "系统管理员")
+            print(f"filled {size:,} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        for size in sizes:  # untimed: bytecode, the server's cache, the admin key pinned
+            run_probe(REVIEW_PROBE, urls[size], env=env)
+        run_probe(MINIMAL_PROBE, env=env)
+        review: dict[int, list[tuple[float, float]]] = {size: [] for size in sizes}
+        minimal = []
+        for _ in range(runs):
+            for size in sizes:
+                review[size].append(run_probe(REVIEW_PROBE, urls[size], env=env))
+            minimal.append(run_probe(MINIMAL_PROBE, env=env)[0])
+        took = {size: asyncio.run(keystrokes(urls[size], "_show")) for size in sizes}
+    minimal_s = statistics.median(minimal)
+    stores: dict[str, Any] = {}
+    for size in sizes:
+        review_s = statistics.median(seconds for seconds, _ in review[size])
+        keys = took[size]
+        stores[str(size)] = {
+            "review_s": round(review_s, 3),
+            "ratio": round(review_s / minimal_s, 2),
+            "peak_rss_mb": round(statistics.median(rss for _, rss in review[size]), 1),
+            "keystroke_ms_median": round(statistics.median(keys), 1),
+            "keystroke_ms_p90": round(statistics.quantiles(keys, n=10)[-1], 1),
+            "keystroke_ms_max": round(max(keys), 1),
+            "keystrokes": len(keys),
+        }
+    first, last = stores[str(sizes[0])], stores[str(sizes[-1])]
+    return {
+        "kind": "pg",
+        "minimal_textual_s": round(minimal_s, 3),
+        "stores": stores,
+        "peak_rss_over_first": round(last["peak_rss_mb"] / first["peak_rss_mb"], 2),
+    }
 
 
 if __name__ == "__main__":

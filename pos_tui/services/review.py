@@ -28,7 +28,13 @@ from pos_tui.domain.checklist import Text
 from pos_tui.domain.decisions import counted, record_sha256
 from pos_tui.domain.integrity import Integrity, unreadable
 from pos_tui.domain.review import decision_request
-from pos_tui.domain.review_filter import ReviewRow, record_states, review_rows, review_states
+from pos_tui.domain.review_filter import (
+    Filter,
+    ReviewRow,
+    record_states,
+    review_rows,
+    review_states,
+)
 from pos_tui.locations import reports_dir
 from pos_tui.services.background import Background
 from pos_tui.services.review_evidence import (
@@ -103,6 +109,7 @@ class ReviewServices:
     _page_wanted: int = field(default=0, init=False)
     """The latest page asked for: the worker skips any older one still queued."""
     _prefetched_page: tuple[PageQuery, Future[Page | None]] | None = field(default=None, init=False)
+    _count_wanted: int = field(default=0, init=False)
     _total: int | None = field(default=None, init=False)
     _checked_of: dict[str, list[CheckedDecision]] = field(default_factory=dict, init=False)
     """The checked decisions of the visits on the pages read, forged ones too, by uuid."""
@@ -145,6 +152,18 @@ class ReviewServices:
             self._checked_of[uuid] = found
             self._decisions[uuid] = counted(found)
         return page
+
+    def count(self, chosen: Filter) -> Future[int | None]:
+        """How many rows match a filter, counted by the database; None when a later count
+        came before the worker reached this one."""
+        self._count_wanted += 1
+        return self.worker.submit(self._count, chosen, self._count_wanted)
+
+    def _count(self, chosen: Filter, generation: int) -> int | None:
+        if generation != self._count_wanted:
+            return None
+        store: Any = self.source.store
+        return int(store.count(database_filter(chosen)))
 
     def technicians(self) -> Future[list[str]]:
         """Every technician's name in the database, for the filter bar's choice."""

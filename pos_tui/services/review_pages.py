@@ -54,8 +54,9 @@ class PageQuery:
 class Page:
     query: PageQuery
     rows: list[ReviewRow]
-    matched: int
-    """How many rows of the store match the filter (all pages)."""
+    matched: int | None
+    """How many rows of the store match the filter (all pages), when the page says so (it
+    is not full); None: `ReviewServices.count` counts them, which takes longer."""
     total: int
     """How many visits the store holds (their current versions), whatever the filter."""
 

@@ -124,7 +124,29 @@ CREATE TRIGGER keyring_append_only BEFORE UPDATE OR DELETE ON keyring
     FOR EACH ROW EXECUTE FUNCTION pos_tui_append_only();
 """
 
-MIGRATIONS: tuple[tuple[int, str, str], ...] = ((1, "the first schema", _V1),)
+_V2 = """
+-- The review list's orders (`paging.LIST_SORTS`) over the current versions: its first page
+-- is the first rows of one of these, not a sort of every row.
+CREATE INDEX visits_list_attention ON visits
+    ((NOT (failures > 0 OR conflict)), updated_at DESC, id DESC) WHERE NOT superseded;
+CREATE INDEX visits_list_date ON visits (updated_at, id) WHERE NOT superseded;
+CREATE INDEX visits_list_merchant ON visits (merchant_name, updated_at DESC, id DESC)
+    WHERE NOT superseded;
+CREATE INDEX visits_list_failures ON visits (failures, updated_at DESC, id DESC)
+    WHERE NOT superseded;
+CREATE INDEX visits_list_technician ON visits (technician, updated_at DESC, id DESC)
+    WHERE NOT superseded;
+CREATE INDEX visits_list_merchant_number ON visits (merchant_number, updated_at DESC, id DESC)
+    WHERE NOT superseded;
+CREATE INDEX visits_list_verdict ON visits ((CASE verdict WHEN 'fail' THEN 0
+    WHEN 'incomplete' THEN 1 WHEN 'pass_with_remarks' THEN 2 WHEN 'pass' THEN 3 ELSE 4 END),
+    updated_at DESC, id DESC) WHERE NOT superseded;
+"""
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (1, "the first schema", _V1),
+    (2, "indexes of the review list's orders", _V2),
+)
 """(number, what it does, SQL), in order; a new one is appended, never edited."""
 
 LATEST = MIGRATIONS[-1][0]

@@ -8,7 +8,7 @@ columns of `visits`. Filters and sort keys are named here, never taken as SQL.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from psycopg import sql
@@ -181,11 +181,24 @@ LIST_SORTS: dict[str, str] = {
 _LIST_COLUMNS = "id, uuid, revision, record_hash, conflict, superseded, synced_at, host"
 
 
-def list_query(
+PROBE = 4000
+"""Rows of an order's index a search looks at first (`list_queries`)."""
+
+
+def list_queries(
     filters: Filters, sort: str, descending: bool, offset: int, limit: int
-) -> tuple[sql.Composed, list[Any]]:
-    """One page of the review list and, on each row, how many rows match: one pass over
-    the narrow `visits`, and the summaries of the page's rows alone."""
+) -> list[tuple[sql.Composed, list[Any]]]:
+    """The queries of one page of the review list, to run in turn until one gives a full
+    page (the last one's answer stands whatever it gives): each the rows' columns and
+    summaries, in order.
+
+    Without words to search for, the page is the first rows of an index of `visits` in
+    that order (migration 2). Words are searched for in each row, and the planner cannot
+    tell how many rows a word matches: for one that matches few, walking the index in order
+    reads all of it, row by row. So a search looks first among the first `PROBE` rows of
+    the index (a common word fills its page there), and only then at every row, in one
+    pass whose first rows are sorted out as it goes. Not counted here: a count reads every
+    matching row, and the page need not wait for it (`count_query`)."""
     if offset < 0 or not 0 < limit <= MAX_PAGE:
         raise StoreError(f"A page holds 1 to {MAX_PAGE} rows from an offset of 0 or more.")
     expression = LIST_SORTS.get(sort)
@@ -194,21 +207,46 @@ def list_query(
             f"The review list cannot be sorted by {sort!r} in the database; it sorts by"
             f" {', '.join(LIST_SORTS)}."
         )
-    clause, params = where(filters)
     direction = "DESC" if descending else "ASC"
-    order = f"sort_key {direction}, updated_at DESC, id DESC"
-    query = sql.SQL(
-        "SELECT {columns}, summary, matched FROM ("
-        " SELECT {columns}, updated_at, count(*) OVER () AS matched, {key} AS sort_key"
-        " FROM visits WHERE {clause} ORDER BY {order} OFFSET %s LIMIT %s"
-        ") AS page JOIN visit_bodies USING (record_hash) ORDER BY {order}"
-    ).format(
-        columns=sql.SQL(_LIST_COLUMNS),
-        key=sql.SQL(expression),
-        clause=clause,
-        order=sql.SQL(order),
+    if expression == "updated_at":  # its own tie-break: the index of dates, both ways
+        order = f"sort_key {direction}, id {direction}"
+    else:
+        order = f"sort_key {direction}, updated_at DESC, id DESC"
+    in_index = order.replace("sort_key", expression, 1)
+    parts = {
+        "columns": sql.SQL(_LIST_COLUMNS),
+        "key": sql.SQL(expression),
+        "order": sql.SQL(order),
+        "in_index": sql.SQL(in_index),
+    }
+    page = sql.SQL(
+        "SELECT {columns}, summary FROM ({rows}) AS page"
+        " JOIN visit_bodies USING (record_hash) ORDER BY {order}"
     )
-    return query, [*params, offset, limit]
+    clause, params = where(filters)
+    if not filters.text.split():
+        rows = sql.SQL(
+            "SELECT {columns}, updated_at, {key} AS sort_key FROM visits WHERE {clause}"
+            " ORDER BY {in_index} OFFSET %s LIMIT %s"
+        ).format(clause=clause, **parts)
+        return [(page.format(rows=rows, **parts), [*params, offset, limit])]
+    others, other_params = where(replace(filters, text=""))
+    words, word_params = where(Filters(superseded=None, text=filters.text))
+    head = sql.SQL(
+        "SELECT * FROM (SELECT {columns}, updated_at, {key} AS sort_key, merchant_search,"
+        " technician_search FROM visits WHERE {others} ORDER BY {in_index} LIMIT %s) AS head"
+        " WHERE {words} ORDER BY {order} OFFSET %s LIMIT %s"
+    ).format(others=others, words=words, **parts)
+    probe = max(PROBE, 2 * (offset + limit))
+    # OFFSET 0: planned on its own, the scan cannot follow an index for the order.
+    every = sql.SQL(
+        "SELECT * FROM (SELECT {columns}, updated_at, {key} AS sort_key FROM visits"
+        " WHERE {clause} OFFSET 0) AS matching ORDER BY {order} OFFSET %s LIMIT %s"
+    ).format(clause=clause, **parts)
+    return [
+        (page.format(rows=head, **parts), [*other_params, probe, *word_params, offset, limit]),
+        (page.format(rows=every, **parts), [*params, offset, limit]),
+    ]
 
 
 DECISIONS_OF = "SELECT seq, body FROM decisions WHERE uuid = ANY(%s) ORDER BY seq"

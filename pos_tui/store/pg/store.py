@@ -296,14 +296,17 @@ class PgSharedStore:
         descending: bool = False,
         offset: int = 0,
         limit: int = 200,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of the review list (`paging.LIST_SORTS`) and how many rows match."""
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of the review list (`paging.LIST_SORTS`), and how many rows match when
+        the page says it (it is not full); None otherwise: ask `count`."""
         chosen = paging.Filters.of(filters)
-        query, params = paging.list_query(chosen, sort, descending, offset, limit)
-        found = self.conn.execute(query, params).fetchall()
-        if not found:
-            return [], self.count(chosen) if offset else 0
-        return self._rows(values[:-1] for values in found), int(found[0][-1])
+        found: list[tuple[Any, ...]] = []
+        for query, params in paging.list_queries(chosen, sort, descending, offset, limit):
+            found = self.conn.execute(query, params).fetchall()
+            if len(found) == limit:
+                break
+        matched = offset + len(found) if len(found) < limit else None
+        return self._rows(found), matched
 
     def decisions_of(self, uuids: Iterable[str]) -> list[dict[str, Any]]:
         """The decisions on these visits, in log order; one of the wrong shape left out."""

@@ -416,12 +416,14 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         more = self.query_one("#review-more", Static)
         count = self.matched if self.paged else len(self.matches)
         if self.matches:
-            line = words.MORE.get(lang).format(shown=self.shown, count=f"{count:,}")
+            said = self._matched_text() if self.paged else f"{count:,}"
+            line = words.MORE.get(lang).format(shown=self.shown, count=said)
         else:
             line = words.NO_MATCH.get(lang)
         # One line that seldom changes: no new layout (half a keystroke's time) unless it
         # appears or goes.
         shown = self.shown < count or (self.loaded and not self.matches)
+        shown = shown or (self.paged and not self.counted and self._last_full)
         more.update(line, layout=shown != more.display)
         more.display = shown
 
@@ -439,7 +441,8 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         matched, total = (
             (self.matched, self.total) if self.paged else (len(self.matches), len(self.rows))
         )
-        parts = [words.COUNT.get(lang).format(shown=f"{matched:,}", total=f"{total:,}")]
+        said = self._matched_text() if self.paged else f"{matched:,}"
+        parts = [words.COUNT.get(lang).format(shown=said, total=f"{total:,}")]
         # On a page, only its rows are known to need attention: no figure for the store.
         attention = 0 if self.paged else self._attention
         if attention:

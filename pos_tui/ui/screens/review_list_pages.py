@@ -5,7 +5,8 @@ the cursor nears the end of those. Each change of the filter or the order asks t
 database again on the worker; a query still waiting there when the next key comes is
 skipped (`ReviewServices.page`), and a page that comes back for anything but the latest
 query is dropped, so the list shows the latest result. The count line's figures are the
-database's; the integrity column, the photo warnings and the review states are worked
+database's, the count of what matches a job of its own after the page (so the table is
+not held up by it); the integrity column, the photo warnings and the review states are worked
 out for the rows shown, and the count line says so.
 """
 
@@ -52,6 +53,9 @@ class PagedList:
     _query: PageQuery | None = None
     """The latest query asked: a page for any other is dropped."""
     _fetching: bool = False
+    counted: bool = False
+    """`matched` is the database's count; else only the rows held so far, more to come."""
+    _last_full: bool = False
 
     if TYPE_CHECKING:
         pos_app: Any
@@ -64,6 +68,7 @@ class PagedList:
         def _show(self, keep: str | None) -> None: ...
         def _show_more(self, count: int) -> None: ...
         def _check_integrity(self) -> None: ...
+        def _show_count(self) -> None: ...
         def query_one(self, selector: Any, expect: Any = None) -> Any: ...
 
     def _ask_page(self, keep: str | None = None, offset: int = 0, fresh: bool = False) -> None:
@@ -78,24 +83,45 @@ class PagedList:
             return  # a later query is on its way
         self._fetching = False
         first = not self.loaded
-        self.matched, self.total = page.matched, page.total
-        for row in page.rows:
-            self._by_key[row.key] = row
+        self.total = page.total
+        self._last_full = len(page.rows) == query.limit
         if query.offset == 0:
             self.rows = list(page.rows)
             self._by_key = {row.key: row for row in self.rows}
-            self.matches = self.rows
+            self.counted = False
+        else:
+            known = {row.key for row in self.rows}
+            new = [row for row in page.rows if row.key not in known]
+            self.rows.extend(new)
+            self._by_key.update((row.key, row) for row in new)
+        self.matches = self.rows
+        if page.matched is not None:
+            self.matched, self.counted = page.matched, True
+        elif not self.counted:
+            # The table first; how many match comes after, from a count of its own.
+            self.matched = len(self.rows)
+            if query.offset == 0:
+                future = self.pos_app.review.count(query.filter)
+                self.when_done(future, partial(self._counted, query.filter))
+        if query.offset == 0:
             self.loaded = True
             self._show(keep)
         else:
-            known = {row.key for row in self.rows}
-            self.rows.extend(row for row in page.rows if row.key not in known)
-            self.matches = self.rows
             self._show_more(len(page.rows))
         if first:
             self.when_done(self.pos_app.review.technicians(), self._technicians)
             self.list_ready()
         self.call_after_refresh(self._check_integrity)
+
+    def _counted(self, chosen: Filter, matched: int | None) -> None:
+        if matched is None or self._query is None or chosen != self._query.filter:
+            return  # a count for a later filter is on its way
+        self.matched, self.counted = max(matched, len(self.rows)), True
+        self._show_more(0)  # its line says the count
+        self._show_count()
+
+    def _matched_text(self) -> str:
+        return f"{self.matched:,}" + ("" if self.counted else "+")
 
     def _technicians(self, names: list[str]) -> None:
         from pos_tui.ui.widgets.review_filters import ReviewFilters
@@ -104,7 +130,8 @@ class PagedList:
 
     def _more_wanted(self) -> None:
         """The cursor is near the end of the rows held: the next page, if there is one."""
-        if not self._fetching and self.loaded and len(self.rows) < self.matched:
+        more = len(self.rows) < self.matched or (not self.counted and self._last_full)
+        if not self._fetching and self.loaded and more:
             self._ask_page(offset=len(self.rows))
 
     def _refused(self) -> None:
