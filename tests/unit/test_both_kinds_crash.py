@@ -25,6 +25,7 @@ from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.keys import KeyFile
 from pos_tui.store.local import LocalStore
 from pos_tui.store.sources import SharedSource
+from pos_tui.store.storage import StoreError
 from pos_tui.store.sync import pending, sync
 from tests.helpers.bank import Bank, open_bank
 from tests.helpers.kinds import rows, sql, stored_files
@@ -153,6 +154,50 @@ def test_a_sync_killed_while_it_pushes_visits_with_photos_leaves_all_or_nothing(
     finally:
         source.close()
     assert states == {"verified"}
+
+
+@pytest.mark.parametrize("stage", ["files", "writing"])
+def test_a_sync_whose_connection_is_cut_says_so_lands_nothing_and_the_next_completes(
+    bank: Bank,
+    store: LocalStore,
+    info: VisitInfo,
+    evidence_checklists: list[Checklist],
+    stage: str,
+) -> None:
+    """The server ends the sync's session (a restart, a failover, a DBA) while its photos
+    go, or once its records have committed ("writing" comes after the commit)."""
+    key = bank.trust_laptop(store.folder)
+    made = photo_visits(store, info, evidence_checklists, key, 4, seed=300)
+    cut: list[object] = []
+
+    def cut_off(at: str, done: int, total: int) -> None:
+        if at == stage and not cut:
+            cut.append(
+                sql(
+                    bank.shared,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+            )
+
+    if stage == "files":
+        with pytest.raises(StoreError, match="Nothing was changed"):
+            sync(store, bank.shared, cut_off)
+        assert rows(bank.shared) == []
+        assert len(pending(store, bank.shared)) == len(made)
+    else:
+        # Committed before the cut: what follows (the decisions) fails, said in a sentence.
+        with pytest.raises(StoreError, match="Could not read the review decisions"):
+            sync(store, bank.shared, cut_off)
+        assert len(rows(bank.shared)) == len(made)
+    assert cut, "the sync never reached the stage"
+    report = sync(store, bank.shared)
+    assert pending(store, bank.shared) == []
+    # Cut after the commit, the ledger already had them: nothing is sent again.
+    assert len(report.pushed.added) == (len(made) if stage == "files" else 0)
+    assert Counter(row["uuid"] for row in rows(bank.shared)) == Counter(s.uuid for s in made)
+    photos = {ref.sha256 for s in made for _key, ref in s.all_evidence()}
+    assert stored_files(bank.shared) == photos
 
 
 LAPTOP = textwrap.dedent(

@@ -114,6 +114,17 @@ def shaped(
     return good, tuple(bad)
 
 
+class DecisionsUnread(StoreError):
+    def __init__(self, error: psycopg.Error) -> None:
+        first = (str(error).strip().splitlines() or ["no reason given"])[0]
+        super().__init__(
+            f"Could not read the review decisions of the PostgreSQL store: {first}. Nothing"
+            " was lost: what was sent before this has landed; try again.",
+            f"无法读取 PostgreSQL 存储的审核决定：{first}。没有丢失任何内容（此前发送的已保存），"
+            "请重试。",
+        )
+
+
 class PgDecisionLog:
     """The database's decisions read as `store.decision_log.DecisionLog` reads a folder's:
     from a mark on, checking the decision the mark names is still there as it was."""
@@ -126,6 +137,14 @@ class PgDecisionLog:
         return any(error is mine for mine in self.damaged)
 
     def read_since(self, known: DecisionMark | None) -> Reading:
+        try:
+            return self._read_since(known)
+        except psycopg.Error as error:
+            # The server went away (a restart, a failover) after a push had committed: a
+            # sentence, not the driver's traceback; the next sync reads them from the mark.
+            raise DecisionsUnread(error) from None
+
+    def _read_since(self, known: DecisionMark | None) -> Reading:
         lost = False
         if known is not None:
             if known.seq == 0 or hash_at(self.conn, known.seq) == known.hash:
