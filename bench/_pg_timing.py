@@ -10,12 +10,19 @@ one round trip to the server, which the figures include and overstate the wait b
 milliseconds, how many sessions wait for a lock (`pg_locks` not granted) and for how long
 the oldest has waited (`pg_stat_activity`, wait_event_type Lock). It sees only the
 waits longer than its interval, and is the check that the children's timings missed none.
+
+`log_lock_waits` has the server itself log every lock wait longer than `LOCK_LOG_MS` and
+how long it lasted; `logged_waits` reads them back by backend, and each child notes the
+backend of each store it opens (`pids`): the server's account of a sync's waits, which a
+starved client's round trips do not inflate.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 CHILD_TIMING = """
@@ -23,10 +30,11 @@ import time
 import psycopg
 from pos_tui.store.pg.store import PgSharedStore
 
-waits, holds, writes = [], [], []
+waits, holds, writes, pids = [], [], [], []
 _in_push = []
 _execute = psycopg.Cursor.execute
 _apply = PgSharedStore._apply
+_open = PgSharedStore.open.__func__
 
 def _locks(query):
     text = query if isinstance(query, str) else ""
@@ -55,9 +63,43 @@ def timed_apply(self, *args, **kwargs):
         holds.append(held)
         writes.append({"held_s": held, "waited_s": waited, "own_write_s": held - waited})
 
+def noted_open(cls, url):
+    store = _open(cls, url)
+    pids.append(store.conn.info.backend_pid)  # to find its waits in the server's log
+    return store
+
 psycopg.Cursor.execute = timed_execute
 PgSharedStore._apply = timed_apply
+PgSharedStore.open = classmethod(noted_open)
 """
+
+LOCK_LOG_MS = 5
+"""The server logs every lock wait longer than this (`log_lock_waits`, `deadlock_timeout`)."""
+
+
+def log_lock_waits(server: Any) -> None:
+    """Have the server log each wait for a lock longer than `LOCK_LOG_MS`, and when it
+    ends: the server's own account, which no round trip inflates."""
+    import psycopg
+
+    with psycopg.connect(server.url(), autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET log_lock_waits = on")
+        conn.execute(f"ALTER SYSTEM SET deadlock_timeout = '{LOCK_LOG_MS}ms'")
+        conn.execute("SELECT pg_reload_conf()")
+
+
+_ACQUIRED = re.compile(r"process (\d+) acquired .* after ([0-9.]+) ms")
+_WAITING = re.compile(r"process (\d+) still waiting for ")
+
+
+def logged_waits(server: Any) -> tuple[dict[int, float], set[int]]:
+    """From the server's log: seconds each backend waited for locks it got after more than
+    `LOCK_LOG_MS`, and the backends logged as waiting at all."""
+    text = Path(server.log).read_text(errors="replace") if Path(server.log).exists() else ""
+    waited: dict[int, float] = {}
+    for pid, ms in _ACQUIRED.findall(text):
+        waited[int(pid)] = waited.get(int(pid), 0.0) + float(ms) / 1000
+    return waited, {int(pid) for pid in _WAITING.findall(text)}
 
 
 class LockSampler:

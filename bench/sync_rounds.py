@@ -15,8 +15,12 @@ is inserting).
 
 After the last round every visit a laptop made must be in the store exactly once, under
 its uuid, with no conflict flag, and the store must hold the stored visits plus those.
+The server also logs every lock wait longer than 5 ms with its length (`log_lock_waits`),
+and each laptop names the backends it used: the server's account of each sync's waits,
+beside the laptops' own (which counts the lock statement's round trip too, an upper bound).
 Prints one JSON line per round, then a summary line; exit 1 when something was lost or
-duplicated, a sync failed, or a sync waited longer than its own write.
+duplicated, a sync failed, or by the server's account a sync waited longer than its own
+write.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from _pg_fill import PgServer, fill_pg  # noqa: E402
-from _pg_timing import CHILD_TIMING, LockSampler  # noqa: E402
+from _pg_timing import CHILD_TIMING, LockSampler, log_lock_waits, logged_waits  # noqa: E402
 from _share_fill import template_records  # noqa: E402
 
 LAPTOP = """
@@ -59,7 +63,7 @@ with LocalStore.open(laptop) as store:
         made = [session.uuid for session in sessions]
         print("ready", flush=True)
         sys.stdin.readline()  # the barrier: every laptop is released at the same moment
-        first_wait, first_write = len(waits), len(writes)
+        first_wait, first_write, first_pid = len(waits), len(writes), len(pids)
         started = time.perf_counter()
         error, added = "", []
         try:
@@ -71,7 +75,7 @@ with LocalStore.open(laptop) as store:
         print(json.dumps({
             "laptop": laptop.name, "round": round_no, "made": made, "added": added,
             "error": error, "sync_s": seconds, "waits": waits[first_wait:],
-            "writes": writes[first_write:],
+            "writes": writes[first_write:], "pids": pids[first_pid:],
         }), flush=True)
 """
 
@@ -86,11 +90,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name, PgServer.start() as server:
         scratch = Path(name)
         url = fill_pg(server, "rounds", args.stored, template_records(scratch), scratch)
+        log_lock_waits(server)
         results = run_rounds(args, scratch, url)
         check = check_store(url, results, args.stored)
+        by_backend, still_waiting = logged_waits(server)
+    for result in results:
+        result["server_wait_s"] = sum(by_backend.get(pid, 0.0) for pid in result["pids"])
+        result["server_still_waiting"] = any(pid in still_waiting for pid in result["pids"])
     summary = summarize(args, results, check)
     print(json.dumps(summary))
-    wrong = ("lost", "duplicated", "flagged", "failures", "not_reported_added", "waited_longer")
+    wrong = ["lost", "duplicated", "flagged", "failures", "not_reported_added"]
+    wrong.append("server_waited_longer")
     if any(summary[name] for name in wrong) or summary["rows_after"] != summary["rows_expected"]:
         raise SystemExit(1)
 
@@ -205,6 +215,7 @@ def summarize(
     args: argparse.Namespace, results: list[dict[str, Any]], check: dict[str, Any]
 ) -> dict[str, Any]:
     longer = [r for r in results if waited(r) > own_write(r)]
+    server_longer = [r for r in results if r["server_wait_s"] > own_write(r)]
     writes = sorted(own_write(r) for r in results)
     waits = sorted(waited(r) for r in results)
     return {
@@ -221,6 +232,14 @@ def summarize(
         "rows_after": check["rows_after"],
         "rows_expected": check["rows_expected"],
         "not_reported_added": sum(1 for r in results if sorted(r["added"]) != sorted(r["made"])),
+        # The server's account: lock waits it logged (over LOCK_LOG_MS), by the backend of
+        # each sync's store.
+        "server_logged_waits": sum(1 for r in results if r["server_wait_s"]),
+        "server_still_waiting": sum(1 for r in results if r["server_still_waiting"]),
+        "server_longest_wait_s": round(max(r["server_wait_s"] for r in results), 4),
+        "server_waited_longer": len(server_longer),
+        # The laptops' account: the lock statements' whole time, round trip included (an
+        # upper bound of the wait, inflated on a machine short of CPU).
         "waited_longer": len(longer),
         "longest_wait_s": round(waits[-1], 4),
         "median_wait_s": round(waits[len(waits) // 2], 4),
