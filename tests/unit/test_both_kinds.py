@@ -83,6 +83,22 @@ def status_of(store: LocalStore, uuid: str) -> Status:
     return status
 
 
+def test_a_store_without_a_keyring_takes_signed_visits_once(
+    empty_shared: Target, store: LocalStore, info: VisitInfo, checklists: list[Checklist]
+) -> None:
+    """A store made without `shared init` (no administrator yet): visits go in, once."""
+    session = Session.start(info, checklists)
+    store.create(session)
+    save_answer(store, session, "card", "void", Outcome.PASS)
+    save_sign(store, session, "张伟", "王老板")
+    assert sync(store, empty_shared).pushed.added == [session.uuid]
+    again = sync(store, empty_shared)
+    assert (again.pushed.added, again.reviews_applied, again.forged_decisions) == ([], 0, 0)
+    [row] = rows(empty_shared)
+    assert (row["uuid"], row["status"], row["superseded"]) == (session.uuid, "signed", False)
+    assert status_of(store, session.uuid) == Status.SYNCED
+
+
 # -- decisions and the keyring -------------------------------------------------------------
 
 
