@@ -294,6 +294,10 @@ def test_the_command_line_makes_a_store_trusts_syncs_and_a_decision_comes_back(
     assert [d["reviewer"] for d in reviews(shared_target)] == ["王主管"]
     status = run(cli, "--data-dir", str(laptop), "sync", "--to", where, "--status")
     assert status.startswith(f"0 visit(s) not yet synced to {where}")
+    run(cli, "keys", "revoke", reviewer, "--reason", "离职", "--store", where,
+        "--data-dir", str(admin))  # fmt: skip
+    listed = run(cli, "keys", "list", "--store", where, "--data-dir", str(admin))
+    assert f"{reviewer}  reviewer      王主管  revoked" in listed
 
 
 def test_export_and_report_read_either_kind(
