@@ -30,6 +30,10 @@ The interface, for the commands that take a store (`sync --to`, `review --store`
     store.page(filters, sort, offset, limit), store.count(filters), store.stats(filters)
                                             # paging.Filters or a dict of its fields; sort is
                                             # one of paging.SORTS, "-name" for descending
+    store.list_page(filters, sort, descending, offset, limit) -> (rows, matched or None)
+    store.decisions_of(uuids), store.versions_of(uuids), store.technicians(),
+    store.failure_stats(filters)            # the review list's pages (paging.LIST_SORTS,
+                                            # indexes of migration 2) and figures
     bulk.copy_records(store, [(row, line)]) # COPY many new records at once (benches, migrate)
     store.close()                           # also a context manager
 

@@ -112,6 +112,8 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         self.integrity_done = False
         self._integrity_error = ""
         self._attention = self._untrusted = self._photo_warned = 0
+        self._verdicts: dict[str, Integrity] = {}
+        self._evidence_of: dict[str, frozenset[str]] = {}
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -228,6 +230,8 @@ class ReviewListScreen(PagedList, PosScreen[None]):
     def _integrity_found(self, which: int, verdicts: dict[str, Integrity]) -> None:
         if which != self._pass:
             return
+        if self.paged:
+            self._verdicts.update(verdicts)
         changed_order = False
         for key, verdict in verdicts.items():
             row = self._by_key.get(key)
@@ -252,6 +256,8 @@ class ReviewListScreen(PagedList, PosScreen[None]):
     def _evidence_found(self, which: int, warnings: dict[str, frozenset[str]]) -> None:
         if which != self._pass:
             return
+        if self.paged:
+            self._evidence_of.update(warnings)
         for key, codes in warnings.items():
             row = self._by_key.get(key)
             if row is not None:

@@ -19,7 +19,13 @@ from pos_tui.services.review_pages import DATABASE_SORTS, FETCH, Page, PageQuery
 from pos_tui.ui.i18n import Text
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from pos_tui.domain.integrity import Integrity
     from pos_tui.domain.review_filter import Filter, ReviewRow
+
+INTEGRITY_AFTER = 0.3
+"""Seconds after the last page came in before its records are checked."""
 
 PAGE_CHECKING = Text(
     "正在核对所列 {n} 条的完整性 {done}/{n}", "integrity of the {n} shown: checking {done}"
@@ -53,6 +59,11 @@ class PagedList:
     _query: PageQuery | None = None
     """The latest query asked: a page for any other is dropped."""
     _fetching: bool = False
+    _integrity_timer: Timer | None = None
+    _verdicts: dict[str, Integrity]
+    """Each record's integrity verdict as checked, by row key, for every page that lists
+    it again (a word typed and deleted): a record's bytes under its key never change."""
+    _evidence_of: dict[str, frozenset[str]]
     counted: bool = False
     """`matched` is the database's count; else only the rows held so far, more to come."""
     _last_full: bool = False
@@ -95,6 +106,11 @@ class PagedList:
             self.rows.extend(new)
             self._by_key.update((row.key, row) for row in new)
         self.matches = self.rows
+        for row in page.rows:  # what earlier pages found out about the same records
+            verdict = self._verdicts.get(row.key)
+            if verdict is not None:
+                row.checked(verdict)
+            row.evidence = self._evidence_of.get(row.key, row.evidence)
         if page.matched is not None:
             self.matched, self.counted = page.matched, True
         elif not self.counted:
@@ -111,7 +127,12 @@ class PagedList:
         if first:
             self.when_done(self.pos_app.review.technicians(), self._technicians)
             self.list_ready()
-        self.call_after_refresh(self._check_integrity)
+        # When the typing pauses: each page checked while a word is typed would hold up
+        # the next keystroke's page (a chunk in a child process is not stopped midway).
+        if self._integrity_timer is not None:
+            self._integrity_timer.stop()
+        screen: Any = self  # a Screen: the mixin's stubs leave out Textual's own calls
+        self._integrity_timer = screen.set_timer(INTEGRITY_AFTER, self._check_integrity)
 
     def _counted(self, chosen: Filter, matched: int | None) -> None:
         if matched is None or self._query is None or chosen != self._query.filter:
