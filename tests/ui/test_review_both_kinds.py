@@ -59,11 +59,11 @@ async def test_the_list_a_signed_decision_and_the_laptop_brings_it_back(
         assert isinstance(screen, ReviewListScreen) and screen.loaded
         assert {row.uuid for row in screen.rows} == {s.uuid for s in made}
         assert text_of(screen, "#review-count").startswith("3 of 3 visits")
-        chosen = screen.rows[0].uuid
         screen.query_one("#review-table", DataTable).focus()
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, ReviewDetailScreen)
+        chosen = app.screen.row.uuid  # the row under the cursor: the list's first
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, ReviewDecisionScreen)
