@@ -188,3 +188,44 @@ async def test_a_decision_made_in_the_detail_shows_in_the_list_and_after_a_reloa
         # Read again from the database, its signature checked for the page.
         assert column(screen, "review") == ["Approved"]
         assert screen.rows[0].review_state == "approved"
+
+
+@pytest.mark.parametrize("probe", [10, 4000])
+def test_pages_in_order_whether_the_index_or_the_whole_table_answers(
+    bank: Bank, probe: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`paging.list_queries`: a search first among the first `PROBE` rows of the order's
+    index, then every row; both give the order the list's columns promise."""
+    from pos_tui.store.pg import paging
+
+    monkeypatch.setattr(paging, "PROBE", probe)
+    assert isinstance(bank.shared, str)
+    rows = stored_rows(bank.shared)
+    keys = {
+        "attention": lambda r: not (r["failures"] > 0 or r["conflict"]),
+        "date": lambda r: r["updated_at"],
+        "merchant": lambda r: r["merchant_name"],
+        "failures": lambda r: r["failures"],
+    }
+    common = rows[0]["merchant_name"][:1]
+    with PgSharedStore.open(bank.shared) as store:
+        for sort, key in keys.items():
+            for descending in (False, True):
+                for word in ("", common, rows[1]["uuid"][:6]):
+                    found = [r for r in rows if word in f"{r['merchant_name']} {r['uuid']}"]
+                    newest = sorted(found, key=lambda r: (r["updated_at"], r["id"]), reverse=True)
+                    if sort == "date":
+                        expected = sorted(found, key=lambda r: (r["updated_at"], r["id"]))
+                        expected = expected[::-1] if descending else expected
+                    else:
+                        expected = sorted(newest, key=key, reverse=descending)
+                    paged: list[str] = []
+                    for offset in range(0, VISITS + 50, 50):
+                        page, matched = store.list_page(
+                            {"text": word}, sort, descending, offset, 50
+                        )
+                        paged += [r["uuid"] for r in page]
+                        if matched is not None:
+                            assert matched == len(found)
+                            break
+                    assert paged == [r["uuid"] for r in expected], (sort, descending, word)
