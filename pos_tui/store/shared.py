@@ -1,9 +1,9 @@
 """The shared store that laptops sync into and supervisors review from.
 
 Layout of the shared folder (a network share or a USB stick):
-    index/<2 hex>.json   TinyDB: table "visits", one row per synced version of a visit
+    index/<3 hex>.json   TinyDB: table "visits", one row per synced version of a visit
                          (uuid + revision), with what the review list needs; the row lives
-                         in the shard of its uuid's first two hex digits (`shared_index.py`)
+                         in the shard of its uuid's first three hex digits (`shared_index.py`)
     index/journal/       the journal of a write under way: what it puts into the shards
     index.json           the single index of a store made before the shards: read beside
                          them, moved into them by the first write (then `.migrated`)

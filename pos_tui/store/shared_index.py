@@ -1,4 +1,4 @@
-"""The shared store's index: 256 small files by uuid prefix, and a journal that makes one
+"""The shared store's index: 4,096 small files by uuid prefix, and a journal that makes one
 write across several of them all or nothing.
 
 Every question a sync asks of the index (are these bytes here already? is this revision
@@ -49,11 +49,15 @@ LEGACY_NAME = "index.json"
 MIGRATED_SUFFIX = ".migrated"
 TABLE = "visits"
 OTHER = "other"
-"""The shard of a row whose uuid does not start with two hex digits (a damaged row)."""
+"""The shard of a row whose uuid does not start with three hex digits (a damaged row)."""
 SET_ASIDE_SUFFIX = ".damaged"
 
-_SHARD = re.compile(r"(?:[0-9a-f]{2}|other)\.json")
-_HEX2 = re.compile(r"[0-9a-f]{2}")
+PREFIX = 3
+"""Hex digits of the uuid that name its shard: 4,096 shards keep one at about 25 rows with
+100,000 visits, so a one-visit sync rewrites a few kilobytes whatever the store holds
+(with 256, a shard of 390 rows made it 5.8 times slower at 100,000 than at 1,000)."""
+_SHARD = re.compile(rf"(?:[0-9a-f]{{{PREFIX}}}|other)\.json")
+_HEX = re.compile(rf"[0-9a-f]{{{PREFIX}}}")
 _JOURNAL = re.compile(r"[0-9A-Za-z_-]{1,80}\.json")
 
 stage_hook: Callable[[str], None] | None = None
@@ -67,8 +71,8 @@ def _stage(name: str) -> None:
 
 
 def shard_name(uuid: object) -> str:
-    if isinstance(uuid, str) and _HEX2.fullmatch(uuid[:2]):
-        return uuid[:2]
+    if isinstance(uuid, str) and _HEX.fullmatch(uuid[:PREFIX]):
+        return uuid[:PREFIX]
     return OTHER
 
 

@@ -18,6 +18,9 @@ from pos_tui.ui.widgets.key_bar import KeyBar
 
 async def settle(app: PosApp, pilot: Pilot[None]) -> None:
     """Every job queued on the app's workers has finished and its result has been shown."""
+    # First let the messages already posted (a paste, a key) run their handlers: a job
+    # they submit must be queued before the workers are flushed, or it would be missed.
+    await pilot.pause()
     for side in ("services", "review"):
         try:
             services = getattr(app, side)

@@ -19,6 +19,7 @@ from pos_tui.domain.session import Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.local import LocalStore
 from pos_tui.store.shared import BATCHES_DIR, SharedStore
+from pos_tui.store.shared_index import PREFIX
 from pos_tui.store.sync import sync
 from tests.helpers.bank import Bank, open_bank
 from tests.helpers.visits import save_answer, save_sign
@@ -230,7 +231,7 @@ def a_second_visit_in_a_shard(two: Two, info: VisitInfo, checklists: list[Checkl
     has now been written twice."""
     with LocalStore.open(two.north) as store:
         session = Session.start(dataclasses.replace(info, device_id="laptop-north"), checklists)
-        session.uuid = two.north_visits[0][:2] + session.uuid[2:]
+        session.uuid = two.north_visits[0][:PREFIX] + session.uuid[PREFIX:]
         store.create(session)
         save_answer(store, session, "card", "void", Outcome.FAIL, note="same shard")
         save_sign(store, session, info.technician, "王老板")

@@ -89,9 +89,9 @@ def index_state(shared: Path) -> dict[str, tuple[int, bytes]]:
     }
 
 
-def test_a_row_lives_in_the_shard_of_its_uuids_first_two_hex_digits() -> None:
-    assert shard_name("3fa85f64-5717-4562-b3fc-2c963f66afa6") == "3f"
-    for odd in ("", "x", "ZZ99", "3F00", 7, None):
+def test_a_row_lives_in_the_shard_of_its_uuids_first_three_hex_digits() -> None:
+    assert shard_name("3fa85f64-5717-4562-b3fc-2c963f66afa6") == "3fa"
+    for odd in ("", "x", "ab", "ZZ99", "3F00", 7, None):
         assert shard_name(odd) == "other"
 
 
@@ -113,20 +113,20 @@ def test_a_sync_rewrites_only_the_shards_of_the_visits_it_sends(
 def test_a_journal_applied_twice_is_applied_once(tmp_path: Path) -> None:
     change = Change(
         batch=None,
-        put=[("ab", "3", {"uuid": "ab-1", "n": 1}), ("cd", "1", {"uuid": "cd-1"})],
-        update=[("ab", "1", {"conflict": True}), ("ab", "9", {"conflict": True})],
-        remove=[("ab", "2")],
+        put=[("abc", "3", {"uuid": "abc-1", "n": 1}), ("cde", "1", {"uuid": "cde-1"})],
+        update=[("abc", "1", {"conflict": True}), ("abc", "9", {"conflict": True})],
+        remove=[("abc", "2")],
     )
     (tmp_path / "index").mkdir()
     write_json_atomically(
-        shard_path(tmp_path, "ab"), {"visits": {"1": {"uuid": "ab-0"}, "2": {"uuid": "bad"}}}
+        shard_path(tmp_path, "abc"), {"visits": {"1": {"uuid": "abc-0"}, "2": {"uuid": "bad"}}}
     )
     apply(tmp_path, change)
-    once = {name: shard_path(tmp_path, name).read_bytes() for name in ("ab", "cd")}
+    once = {name: shard_path(tmp_path, name).read_bytes() for name in ("abc", "cde")}
     apply(tmp_path, change)
-    assert {name: shard_path(tmp_path, name).read_bytes() for name in ("ab", "cd")} == once
-    assert json.loads(once["ab"]) == {
-        "visits": {"1": {"uuid": "ab-0", "conflict": True}, "3": {"uuid": "ab-1", "n": 1}}
+    assert {name: shard_path(tmp_path, name).read_bytes() for name in ("abc", "cde")} == once
+    assert json.loads(once["abc"]) == {
+        "visits": {"1": {"uuid": "abc-0", "conflict": True}, "3": {"uuid": "abc-1", "n": 1}}
     }
 
 
@@ -136,13 +136,13 @@ def test_a_journal_whose_batch_never_landed_is_dropped_and_one_whose_batch_did_i
     (tmp_path / "batches").mkdir()
     (tmp_path / "batches" / "20260101T000000-a-00000001.jsonl").write_bytes(b"{}\n")
     journal_dir(tmp_path).mkdir(parents=True)
-    landed = Change("20260101T000000-a-00000001.jsonl", put=[("ab", "1", {"uuid": "ab"})])
-    lost = Change("20260101T000000-a-00000002.jsonl", put=[("cd", "1", {"uuid": "cd"})])
+    landed = Change("20260101T000000-a-00000001.jsonl", put=[("abc", "1", {"uuid": "abc"})])
+    lost = Change("20260101T000000-a-00000002.jsonl", put=[("cde", "1", {"uuid": "cde"})])
     write_json_atomically(journal_dir(tmp_path) / "1-landed.json", landed.to_json())
     write_json_atomically(journal_dir(tmp_path) / "2-lost.json", lost.to_json())
     done = recover(tmp_path, tmp_path / "batches")
     assert (done.rows, done.dropped) == (1, 1)
-    assert shard_names(tmp_path) == ["ab"] and journal_names(tmp_path) == []
+    assert shard_names(tmp_path) == ["abc"] and journal_names(tmp_path) == []
 
 
 def test_a_journal_that_is_not_one_is_set_aside_and_the_sync_goes_on(
@@ -170,7 +170,7 @@ def test_a_deep_shard_is_damage_and_a_sync_into_other_shards_still_lands(
     with LocalStore.open(laptop) as store:
         first = signed_visit(store, info, checklists)
         sync(store, bank.shared)
-        spoiled = shard_path(bank.shared, "ff" if shard_name(first) != "ff" else "fe")
+        spoiled = shard_path(bank.shared, "fff" if shard_name(first) != "fff" else "ffe")
         spoiled.write_bytes(b'{"visits": ' + DEEP + b"}")
         with pytest.raises(StoreDamaged, match=str(spoiled)):
             SharedStore.open(bank.shared).rows()  # a full read

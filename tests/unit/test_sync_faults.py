@@ -28,7 +28,7 @@ from pos_tui.store.local import LocalStore
 from pos_tui.store.os_lock import FileLock
 from pos_tui.store.shared import BATCHES_DIR, LOCK_NAME, Outgoing, SharedBusy, SharedStore
 from pos_tui.store.shared_check import check_store, orphan_batches, temp_files
-from pos_tui.store.shared_index import journal_names, merged_document, shard_names
+from pos_tui.store.shared_index import journal_names, merged_document, shard_name, shard_names
 from pos_tui.store.sync import apply_review, pending, sync
 from pos_tui.store.targets import open_shared
 from tests.helpers.bank import Bank, open_bank
@@ -412,7 +412,7 @@ def sync_killed_at_index_stage(laptop: Path, shared: Path, stage: str, nth: int 
 def uuids_over_shards(laptop: Path) -> tuple[set[str], set[str]]:
     with LocalStore.open(laptop, read_only=True) as store:
         uuids = {summary.uuid for summary in store.summaries()}
-    return uuids, {uuid[:2] for uuid in uuids}
+    return uuids, {shard_name(uuid) for uuid in uuids}
 
 
 def assert_each_once(shared: Path, uuids: set[str]) -> None:
