@@ -57,11 +57,11 @@ from pos_tui.store.storage import (
     StoreWriteFailed,
     backup_path,
     fsync_folder,
+    link_backup,
     read_json_document,
     remove_stray_temp_files,
     write_json_atomically,
 )
-from pos_tui.store.storage import _link_backup as link_backup
 from pos_tui.store.summary import VisitSummary, summarize
 from pos_tui.store.writer_lock import WriterLock, read_owner
 

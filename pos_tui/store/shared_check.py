@@ -404,12 +404,12 @@ def journal_batches(folder: Path) -> set[str]:
 def lock_temp_folders(folder: Path) -> list[Path]:
     """Where a writer of this version leaves temporary files: few files each, so a sync
     can list them under the lock whatever the store holds."""
-    return [folder, index_dir(folder), journal_dir(folder), folder / CHECKLISTS_DIR]
+    return [folder, journal_dir(folder), folder / CHECKLISTS_DIR]
 
 
 def temp_folders(folder: Path) -> list[Path]:
-    """Those, and batches/, where earlier versions staged their batches."""
-    return [*lock_temp_folders(folder), folder / BATCHES_DIR]
+    """Those, and where earlier versions staged: batches/ their batches, index/ its shards."""
+    return [*lock_temp_folders(folder), index_dir(folder), folder / BATCHES_DIR]
 
 
 def temp_files(folder: Path) -> list[Path]:

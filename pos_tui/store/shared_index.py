@@ -300,7 +300,7 @@ def apply(folder: Path, change: Change, tables: Mapping[str, dict[str, Any]] | N
     shards = change.shards()
     if shards:
         try:
-            index_dir(folder).mkdir(exist_ok=True)
+            journal_dir(folder).mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreWriteFailed(index_dir(folder), error) from None
     for name in shards:
@@ -318,7 +318,9 @@ def apply(folder: Path, change: Change, tables: Mapping[str, dict[str, Any]] | N
         # Not durable one by one: each shard's file and folder would be two fsyncs, and a
         # sync of 1,000 visits touches every shard. All are fsynced below, before the
         # journal that would redo them goes.
-        write_json_atomically(path, {TABLE: table}, durable=False)
+        # Staged in the journal's folder, which a writer lists under the lock for what a
+        # killed one left: index/ holds 8,000 files at 100,000 visits.
+        write_json_atomically(path, {TABLE: table}, durable=False, temp_folder=journal_dir(folder))
         _stage("shard")
     if shards:
         _fsync_files([shard_path(folder, name) for name in shards])

@@ -122,10 +122,18 @@ def read_json_file(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> Any:
 
 
 def write_json_atomically(
-    path: Path, data: Any, durable: bool = True, keep_backup: bool = True
+    path: Path,
+    data: Any,
+    durable: bool = True,
+    keep_backup: bool = True,
+    temp_folder: Path | None = None,
 ) -> None:
+    """`temp_folder`: where the temporary file is staged, on the same filesystem, when not
+    beside `path`: a folder of thousands of files (the shared index) would otherwise have
+    to be listed to find what a killed writer left."""
     _refuse_special(path)
-    temp = path.with_name(f".{path.name}.{os.getpid()}{TEMP_SUFFIX}")
+    staging = temp_folder if temp_folder is not None else path.parent
+    temp = staging / f".{path.name}.{os.getpid()}{TEMP_SUFFIX}"
     try:
         # dumps, not dump: json.dump streams through the pure-Python encoder, ten times slower.
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -135,7 +143,7 @@ def write_json_atomically(
             if durable:
                 os.fsync(file.fileno())
         if keep_backup and path.exists():
-            _link_backup(path)
+            link_backup(path, staging)
         os.replace(temp, path)
         if durable:
             fsync_folder(path.parent)
@@ -166,7 +174,7 @@ def _refuse_special(path: Path) -> None:
         )
 
 
-def _link_backup(path: Path) -> None:
+def link_backup(path: Path, staging: Path | None = None) -> None:
     backup = backup_path(path)
     # A writer killed between linking the backup and replacing the file leaves the two as
     # names of one file: it is the backup already, and renaming a link onto another name
@@ -174,7 +182,7 @@ def _link_backup(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         if os.path.samefile(path, backup):
             return
-    staged = path.with_name(f".{backup.name}.{os.getpid()}{TEMP_SUFFIX}")
+    staged = (staging or path.parent) / f".{backup.name}.{os.getpid()}{TEMP_SUFFIX}"
     with contextlib.suppress(FileNotFoundError):
         staged.unlink()
     try:

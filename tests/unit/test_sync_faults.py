@@ -326,8 +326,8 @@ def stale_temp_files(shared: Path) -> list[Path]:
         shared / ".index.json.4242.tmp",
         shared / ".index.json.bak.4242.tmp",
         shared / ".reviews.json.4242.tmp",
-        shared / "index" / ".3f.json.4242.tmp",
-        shared / "index" / ".3f.json.bak.4242.tmp",
+        shared / "index" / "journal" / ".3fa.json.4242.tmp",
+        shared / "index" / "journal" / ".3fa.json.bak.4242.tmp",
         shared / "index" / "journal" / ".20260101T000000-laptop-0000aaaa.jsonl.4242.tmp",
         shared / "index" / "journal" / ".20260101T000000-0000.json.4242.tmp",
         shared / "checklists" / f".{'0' * 64}.yaml.4242.tmp",
@@ -356,6 +356,23 @@ def test_temporary_files_left_by_killed_writers_are_removed_under_the_lock(
     assert report.pushed.removed_temp_files == len(made)
     assert temp_files(shared_dir) == []
     assert_all_put_right(laptop, shared_dir)
+
+
+def test_a_shard_staged_beside_the_index_by_an_earlier_version_is_removed_by_adopt(
+    tmp_path: Path, shared_dir: Path, fixture_checklists: list[Checklist]
+) -> None:
+    laptop = tmp_path / "laptop"
+    add_visits(laptop, fixture_checklists, 1, seed=8)
+    (shared_dir / "index").mkdir(exist_ok=True)
+    # Shards are staged in the journal's folder now: index/, of thousands of files, is
+    # listed only by a full pass.
+    stale = shared_dir / "index" / ".3fa.json.4242.tmp"
+    stale.write_bytes(b'{"half": ')
+    with LocalStore.open(laptop) as store:
+        sync(store, shared_dir)
+    assert stale.exists()
+    SharedStore.open(shared_dir).adopt()
+    assert not stale.exists() and temp_files(shared_dir) == []
 
 
 def test_a_temporary_batch_of_an_earlier_version_is_removed_by_adopt(
