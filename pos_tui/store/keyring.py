@@ -73,11 +73,10 @@ def keyring_path(folder: Path) -> Path:
     return folder / KEYRING_NAME
 
 
-def read_lines(place: Place) -> list[dict[str, Any]]:
-    """The keyring's entries as written; [] when the store has no keyring."""
-    if isinstance(place, KeyringLog):
-        return place.keyring_entries()
-    path = keyring_path(place)
+def raw_lines(folder: Path) -> list[bytes]:
+    """The lines of a folder's `keyring.jsonl` as written, in order: blank lines skipped, a
+    last line a crash cut short (no newline at its end) not an entry yet."""
+    path = keyring_path(folder)
     try:
         raw = read_regular_file(path, KEYRING_LIMIT, follow_links=False)
     except FileNotFoundError:
@@ -89,10 +88,15 @@ def read_lines(place: Place) -> list[dict[str, Any]]:
     lines = raw.split(b"\n")
     if lines and lines[-1]:
         lines.pop()  # cut short by a crash: not an entry yet
+    return [line for line in lines if line.strip()]
+
+
+def read_lines(place: Place) -> list[dict[str, Any]]:
+    """The keyring's entries as written; [] when the store has no keyring."""
+    if isinstance(place, KeyringLog):
+        return place.keyring_entries()
     entries: list[dict[str, Any]] = []
-    for line in lines:
-        if not line.strip():
-            continue
+    for line in raw_lines(place):
         try:
             value = parse_json(line)
         except ShapeError:

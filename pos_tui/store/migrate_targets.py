@@ -20,13 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pos_tui.domain.decisions import decision_hash
-from pos_tui.domain.safe_read import RefusedFile, read_regular_file
 from pos_tui.store.checklist_copies import copy_path, keep_file
-from pos_tui.store.keyring import KEYRING_LIMIT, keyring_path
+from pos_tui.store.keyring import keyring_path, raw_lines
 from pos_tui.store.shared import SharedStore
 from pos_tui.store.shared_check import BATCHES_DIR, verify_rows
 from pos_tui.store.shared_index import legacy_path, shard_names, shard_path
-from pos_tui.store.storage import StoreDamaged, StoreError, StoreWriteFailed, fsync_folder
+from pos_tui.store.storage import StoreError, StoreWriteFailed, fsync_folder
 
 if TYPE_CHECKING:
     from pos_tui.store.migrate import Source
@@ -53,20 +52,8 @@ class MigrationTarget(Protocol):
 
 def keyring_lines(folder: Path) -> list[str]:
     """The lines of a folder's `keyring.jsonl` as written, in order, as `store.keyring`
-    reads them: blank lines skipped, a last line a crash cut short not an entry yet."""
-    path = keyring_path(folder)
-    try:
-        raw = read_regular_file(path, KEYRING_LIMIT, follow_links=False)
-    except FileNotFoundError:
-        return []
-    except RefusedFile as refused:
-        raise StoreDamaged(path, refused.reason) from None
-    except OSError as error:
-        raise StoreError(f"Cannot read {path}: {error.strerror or error}.") from None
-    lines = raw.split(b"\n")
-    if lines and lines[-1]:
-        lines.pop()
-    return [line.decode("utf-8", "replace") for line in lines if line.strip()]
+    reads them."""
+    return [line.decode("utf-8", "replace") for line in raw_lines(folder)]
 
 
 def _flags(rows: list[dict[str, Any]]) -> dict[str, tuple[bool, bool]]:

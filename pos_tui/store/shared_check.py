@@ -93,6 +93,21 @@ def laptop_words(device: str, host: str) -> str:
     return f"laptop {device or '(unknown)'} on host {host or '(unknown)'}"
 
 
+def damage_lines(damage: list[Damage], target: object) -> list[str]:
+    """Each damaged record in a sentence, then what each laptop runs to send its own again:
+    the same words for a folder and a database (`pg/check.py`)."""
+    lines = [found.sentence() for found in damage]
+    by_laptop: dict[tuple[str, str], int] = {}
+    for found in damage:
+        by_laptop[found.laptop] = by_laptop.get(found.laptop, 0) + 1
+    for (device, host), count in sorted(by_laptop.items()):
+        lines.append(
+            f"To mend: run `pos-tui sync --repair --to {target}` on"
+            f" {laptop_words(device, host)}; it sends its {count} record(s) again."
+        )
+    return lines
+
+
 @dataclass
 class CheckReport:
     folder: Path
@@ -115,15 +130,7 @@ class CheckReport:
         return not self.damage and not self.unreadable
 
     def lines(self) -> list[str]:
-        lines = [*self.unreadable, *(damage.sentence() for damage in self.damage)]
-        by_laptop: dict[tuple[str, str], int] = {}
-        for damage in self.damage:
-            by_laptop[damage.laptop] = by_laptop.get(damage.laptop, 0) + 1
-        for (device, host), count in sorted(by_laptop.items()):
-            lines.append(
-                f"To mend: run `pos-tui sync --repair --to {self.folder}` on"
-                f" {laptop_words(device, host)}; it sends its {count} record(s) again."
-            )
+        lines = [*self.unreadable, *damage_lines(self.damage, self.folder)]
         if self.journals:
             lines.append(
                 f"Note: {len(self.journals)} write(s) to the index under way or interrupted;"

@@ -20,7 +20,7 @@ from pos_tui.store import schema
 from pos_tui.store.keyring import read_lines
 from pos_tui.store.pg import paging
 from pos_tui.store.pg.store import PgSharedStore
-from pos_tui.store.shared_check import Damage, evidence_problem, laptop_words, named_files
+from pos_tui.store.shared_check import Damage, damage_lines, evidence_problem, named_files
 
 FETCH = 200
 """Records read from the server at a time: a check of 100,000 holds a few megabytes."""
@@ -42,15 +42,7 @@ class PgCheckReport:
         return not self.damage and not self.unreadable
 
     def lines(self) -> list[str]:
-        lines = [*self.unreadable, *(damage.sentence() for damage in self.damage)]
-        by_laptop: dict[tuple[str, str], int] = {}
-        for damage in self.damage:
-            by_laptop[damage.laptop] = by_laptop.get(damage.laptop, 0) + 1
-        for (device, host), count in sorted(by_laptop.items()):
-            lines.append(
-                f"To mend: run `pos-tui sync --repair --to {self.url}` on"
-                f" {laptop_words(device, host)}; it sends its {count} record(s) again."
-            )
+        lines = [*self.unreadable, *damage_lines(self.damage, self.url)]
         if self.ok:
             lines.insert(
                 0,
