@@ -34,6 +34,12 @@ The interface, for the commands that take a store (`sync --to`, `review --store`
     store.decisions_of(uuids), store.versions_of(uuids), store.technicians(),
     store.failure_stats(filters)            # the review list's pages (paging.LIST_SORTS,
                                             # indexes of migration 2) and figures
+    store.iter_rows(chunk) -> rows          # the current rows through a server-side cursor,
+                                            # for exports that hold one chunk, not the store
+    store.rows_of(uuid), store.location, store.keyring_place, store.locked(),
+    store.decision_log.read_since(mark)     # what `store/targets.py` asks of either kind
+    store.import_rows(...), store.import_keyring_lines(...), store.import_decision(...)
+                                            # verbatim, for `shared migrate`: never signed again
     bulk.copy_records(store, [(row, line)]) # COPY many new records at once (benches, migrate)
     store.close()                           # also a context manager
 
