@@ -414,23 +414,24 @@ class PgSharedStore:
                     raise
         raise AssertionError("unreachable")
 
-    def _apply(
-        self, records: list[Outgoing], copies: list[tuple[str, bytes]], repair: bool
-    ) -> Plan:
-        uuids = sorted({record.uuid for record in records})
+    def _make_heads(self, uuids: list[str]) -> None:
+        """A head row per visit, committed at once, in order: a head row is no data, and
+        made beforehand the write's transaction only locks rows that exist, always in the
+        same order (`_lock_heads`)."""
         if uuids:
-            # Committed at once, in order: a head row is no data, and made beforehand the
-            # transaction below only locks existing rows, always in the same order.
             self.conn.execute(
                 "INSERT INTO visit_heads (uuid) SELECT u FROM unnest(%s::text[]) AS u"
                 " ORDER BY u ON CONFLICT (uuid) DO NOTHING",
                 (uuids,),
             )
+
+    def _apply(
+        self, records: list[Outgoing], copies: list[tuple[str, bytes]], repair: bool
+    ) -> Plan:
+        uuids = sorted({record.uuid for record in records})
+        self._make_heads(uuids)
         with self.conn.transaction(), self.conn.cursor() as cur:
-            cur.execute(
-                "SELECT uuid FROM visit_heads WHERE uuid = ANY(%s) ORDER BY uuid FOR UPDATE",
-                (uuids,),
-            )
+            _lock_heads(cur, uuids)
             existing = {
                 int(at): {
                     "uuid": u,
@@ -490,16 +491,9 @@ class PgSharedStore:
         uuids = sorted({str(row["uuid"]) for row, _line in rows})
         hashes = [str(row["record_hash"]) for row, _line in rows]
         try:
-            self.conn.execute(
-                "INSERT INTO visit_heads (uuid) SELECT u FROM unnest(%s::text[]) AS u"
-                " ORDER BY u ON CONFLICT (uuid) DO NOTHING",
-                (uuids,),
-            )
+            self._make_heads(uuids)
             with self.conn.transaction(), self.conn.cursor() as cur:
-                cur.execute(
-                    "SELECT uuid FROM visit_heads WHERE uuid = ANY(%s) ORDER BY uuid FOR UPDATE",
-                    (uuids,),
-                )
+                _lock_heads(cur, uuids)
                 there = {
                     found
                     for (found,) in cur.execute(
@@ -605,3 +599,12 @@ class PgSharedStore:
 
     def trusted_keyring(self, data_folder: Path | None) -> Keyring:
         return trusted_keyring(self, data_folder)
+
+
+def _lock_heads(cur: psycopg.Cursor[Any], uuids: list[str]) -> None:
+    """Inside a write's transaction: these visits' head rows, locked in uuid order, so two
+    writes of the same visit take turns and writes of other visits never wait."""
+    cur.execute(
+        "SELECT uuid FROM visit_heads WHERE uuid = ANY(%s) ORDER BY uuid FOR UPDATE",
+        (uuids,),
+    )
