@@ -230,3 +230,19 @@ def test_the_command_says_bad_cells_and_exits_1_then_imports(tmp_path: Path, ban
     assert done.returncode == 0, done.stderr
     assert "2 new, 0 updated, 0 unchanged" in done.stdout
     assert "张伟, 李娜" in done.stderr  # nobody of that name is trusted as a technician yet
+
+
+def test_a_card_number_typed_into_a_cell_is_stored_masked(tmp_path: Path, bank: Bank) -> None:
+    # The dispatch list is typed by people: a card number pasted beside a contact (with
+    # spaces, or in full-width digits) must never reach the shared store whole.
+    rows = [list(row) for row in ROWS]
+    rows[0][6] = "王老板 卡号 4111 1111 1111 1111"
+    rows[1][2] = "客户卡 ４１１１１１１１１１１１１１１１ 刷卡失败"
+    path = write_csv(tmp_path / "list.csv", HEADER_ZH, rows, "utf-8")
+    order_store.import_orders(bank.shared, read_orders(path).orders, "王主管", path.name)
+    stored = "".join(
+        p.read_text("utf-8") for p in (bank.shared / "orders").rglob("*.json") if p.is_file()
+    )
+    for whole in ("4111 1111 1111 1111", "4111111111111111", "４１１１１１１１１１１１１１１１"):
+        assert whole not in stored
+    assert "1111" in stored  # masked to its last four, not dropped
