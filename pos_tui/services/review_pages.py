@@ -29,7 +29,7 @@ from pos_tui.domain.review_filter import (
     review_states,
 )
 
-FETCH = 200
+FETCH = 100
 """Rows asked of the database at a time: more come as the cursor nears the end."""
 
 DATABASE_SORTS = (

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rich.console import Console
 from textual.coordinate import Coordinate
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from pos_tui.cli import main
 from pos_tui.domain.checklist import Checklist
@@ -37,6 +37,7 @@ from pos_tui.store.sync import sync
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 from pos_tui.ui.screens.review_list import ReviewListScreen
+from pos_tui.ui.widgets.review_table import ReviewTable
 from tests.helpers.bank import open_bank
 from tests.helpers.visits import save_answer, save_sign
 
@@ -103,7 +104,7 @@ def text_of(screen: Any, selector: str) -> str:
 
 
 def column(screen: ReviewListScreen, key: str) -> list[str]:
-    table = screen.query_one("#review-table", DataTable)
+    table = screen.query_one("#review-table", ReviewTable)
     index = table.get_column_index(key)
     return [str(table.get_cell_at(Coordinate(i, index))) for i in range(table.row_count)]
 

@@ -25,7 +25,7 @@ from rich.cells import cell_len
 from rich.text import Text as RichText
 from textual.coordinate import Coordinate
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from pos_tui.cli import main
 from pos_tui.domain.stats import failure_stats
@@ -42,6 +42,7 @@ from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 from pos_tui.ui.screens.review_list import PAGE, ReviewListScreen
 from pos_tui.ui.screens.review_stats import ReviewStatsScreen
 from pos_tui.ui.widgets.bar_chart import Bar, BarChart, chart
+from pos_tui.ui.widgets.review_table import ReviewTable
 from tests.helpers.bank import open_bank
 from tests.helpers.ui import settle
 from tests.helpers.ui import static_text as text_of
@@ -97,7 +98,7 @@ def the_list(app: PosApp) -> ReviewListScreen:
 
 
 def table_column(screen: ReviewListScreen, column: str) -> list[str]:
-    table = screen.query_one("#review-table", DataTable)
+    table = screen.query_one("#review-table", ReviewTable)
     index = table.get_column_index(column)
     return [str(table.get_cell_at(Coordinate(i, index))) for i in range(table.row_count)]
 
@@ -124,7 +125,7 @@ async def test_the_list_shows_unreviewed_failures_first_one_page_at_a_time(made:
     failed = sum(1 for row in rows if row["failures"])
     async with review_app(made) as (app, pilot):
         screen = the_list(app)
-        table = screen.query_one("#review-table", DataTable)
+        table = screen.query_one("#review-table", ReviewTable)
         assert len(screen.rows) == VISITS and table.row_count == PAGE
         assert text_of(screen, "#review-count").startswith(f"{VISITS} of {VISITS} visits")
         assert f"{failed} unreviewed with failures" in text_of(screen, "#review-count")
@@ -196,7 +197,7 @@ async def test_sort_by_key_and_by_clicking_a_header(made: Path) -> None:
         await pilot.press("S")  # reverse
         await pilot.pause()
         assert [r.merchant_name for r in screen.matches] == sorted(merchants, reverse=True)
-        table = screen.query_one("#review-table", DataTable)
+        table = screen.query_one("#review-table", ReviewTable)
         before = table.get_column_index("failures")
         x = sum(c.get_render_width(table) for c in table.ordered_columns[:before]) + 2
         await pilot.click("#review-table", offset=(x, 0))
@@ -388,7 +389,7 @@ async def test_the_list_speaks_chinese_after_f2(made: Path) -> None:
         await pilot.press("f2")
         await pilot.pause()
         screen = the_list(app)
-        table = screen.query_one("#review-table", DataTable)
+        table = screen.query_one("#review-table", ReviewTable)
         assert [str(c.label) for c in table.ordered_columns][:2] == ["日期", "商户"]
         assert f"{VISITS} / {VISITS} 条访问" in text_of(screen, "#review-count")
         assert set(table_column(screen, "review")) == {"未审核"}

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable
-
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.decisions import check_log
 from pos_tui.domain.session import Outcome, Session, Status
@@ -25,6 +23,7 @@ from pos_tui.ui.app import make_app
 from pos_tui.ui.screens.review_decision import ReviewDecisionScreen
 from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 from pos_tui.ui.screens.review_list import ReviewListScreen
+from pos_tui.ui.widgets.review_table import ReviewTable
 from tests.helpers.bank import open_bank
 from tests.helpers.kinds import reviews
 from tests.helpers.ui import settle
@@ -59,7 +58,7 @@ async def test_the_list_a_signed_decision_and_the_laptop_brings_it_back(
         assert isinstance(screen, ReviewListScreen) and screen.loaded
         assert {row.uuid for row in screen.rows} == {s.uuid for s in made}
         assert text_of(screen, "#review-count").startswith("3 of 3 visits")
-        screen.query_one("#review-table", DataTable).focus()
+        screen.query_one("#review-table", ReviewTable).focus()
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, ReviewDetailScreen)

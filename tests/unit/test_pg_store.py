@@ -33,10 +33,10 @@ from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.store.evidence_files import MISSING, REPLACED, EvidenceFiles
 from pos_tui.store.keys import DEVICE, REVIEWER, ensure_key
 from pos_tui.store.local import LocalStore
-from pos_tui.store.pg import is_pg_url
+from pos_tui.store.pg import is_pg_url, paging
 from pos_tui.store.pg.connect import BadUrl, CannotConnect, PasswordInUrl, parameters
 from pos_tui.store.pg.evidence import CHUNK, part_tag
-from pos_tui.store.pg.migrations import LATEST, NotAStore, SchemaTooNew, migrate
+from pos_tui.store.pg.migrations import LATEST, NotAStore, SchemaTooNew, SchemaTooOld, migrate
 from pos_tui.store.pg.store import PgSharedStore, PgWriteFailed, insert_rows
 from pos_tui.store.shared import Outgoing
 from pos_tui.store.sources import SharedSource, VisitRecord
@@ -188,6 +188,42 @@ def test_a_schema_newer_than_this_program_is_refused_to_open_and_to_migrate(
     assert "update pos-tui" in str(refused.value)
     with pytest.raises(SchemaTooNew):
         PgSharedStore.init(pg_url)
+
+
+def test_init_brings_a_store_of_schema_two_with_visits_up_to_date_and_its_search_finds_them(
+    store: LocalStore, info: VisitInfo, checklists: list[Checklist], pg: PgSharedStore, pg_url: str
+) -> None:
+    """Migration 3 (the index of the search box's words) on a store that already holds
+    visits: until `shared init` it is refused with the command to run; after it, a search
+    goes through the new index and finds what was there before."""
+    base = signed(store, info, checklists, "迁移")
+    names = ["上海老王面馆", "北京烤鸭店", "王记面馆"]
+    records = [
+        variant(base, uuid=str(uuid_module.UUID(int=n + 1)), merchant_name=name)
+        for n, name in enumerate(names)
+    ]
+    pg.push(records, {})
+    for statement in (  # the store as a program of schema 2 left it
+        "DROP INDEX visits_search_grams",
+        "ALTER TABLE visits DROP COLUMN search_grams",
+        "DROP FUNCTION pos_tui_grams",
+        "DELETE FROM schema_version WHERE version = 3",
+    ):
+        sql(pg, statement)
+    with pytest.raises(SchemaTooOld, match="shared init"):
+        PgSharedStore.open(pg_url)
+    with PgSharedStore.init(pg_url) as migrated:
+        assert sql(migrated, "SELECT max(version) FROM schema_version") == [(LATEST,)]
+        for word, found in (("面馆", [0, 2]), ("王", [0, 2]), ("烤鸭", [1]), ("馆面", [])):
+            rows, matched = migrated.list_page({"text": word}, "merchant", False, 0, 10)
+            assert sorted(names.index(row["merchant_name"]) for row in rows) == found, word
+            assert matched == len(found)
+        # Every row written before the migration has its grams, cut as `grams_of` cuts.
+        grams = sql(migrated, "SELECT merchant_name, search_grams FROM visits")
+        for name, kept in grams:
+            assert set(paging.grams_of(name.lower())) <= set(kept)  # type: ignore[arg-type]
+        assert paging.grams_of("面馆") == ["面馆"] and paging.grams_of("a") == []
+        assert paging.grams_of("王") == ["王"] and paging.grams_of("abc") == ["ab", "bc"]
 
 
 # -- pushing --------------------------------------------------------------------------------

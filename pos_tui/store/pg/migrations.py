@@ -143,9 +143,33 @@ CREATE INDEX visits_list_verdict ON visits ((CASE verdict WHEN 'fail' THEN 0
     updated_at DESC, id DESC) WHERE NOT superseded;
 """
 
+_V3 = """
+-- The search box's words, found through an index: each row's searched text as its pairs of
+-- characters, and its single characters outside ASCII (a Chinese name of one character is
+-- a word; a single digit or letter is in nearly every uuid and would narrow nothing). A row
+-- holding a word holds every one of the word's grams (`paging.grams_of`, which must cut
+-- them the same way), so the index narrows a search to a few rows before each is read.
+CREATE FUNCTION pos_tui_grams(searched text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT gram), '{}') FROM (
+        SELECT substr(searched, i, 2) AS gram FROM generate_series(1, length(searched) - 1) AS i
+        UNION ALL
+        SELECT substr(searched, i, 1) FROM generate_series(1, length(searched)) AS i
+            WHERE ascii(substr(searched, i, 1)) > 127
+    ) AS grams
+$$;
+ALTER TABLE visits ADD COLUMN search_grams text[] GENERATED ALWAYS AS
+    -- The searched text of `paging._SEARCHED`, spelt out: a generated column cannot read
+    -- another (merchant_search, technician_search).
+    (pos_tui_grams(lower(merchant_name || ' ' || merchant_number) || ' ' || lower(technician)
+        || ' ' || uuid)) STORED;
+CREATE INDEX visits_search_grams ON visits USING gin (search_grams);
+"""
+
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (1, "the first schema", _V1),
     (2, "indexes of the review list's orders", _V2),
+    (3, "an index of the search box's words", _V3),
 )
 """(number, what it does, SQL), in order; a new one is appended, never edited."""
 

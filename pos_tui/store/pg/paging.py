@@ -67,7 +67,18 @@ class Filters:
         return cls(**dict(given))
 
 
-def where(filters: Filters) -> tuple[sql.Composable, list[Any]]:
+def grams_of(word: str) -> list[str]:
+    """The grams a row holding `word` holds (migration 3's `pos_tui_grams`, cut the same
+    way): its pairs of characters, or itself when it is one character outside ASCII; none
+    for one ASCII character, which the index does not keep."""
+    if len(word) > 1:
+        return sorted({word[i : i + 2] for i in range(len(word) - 1)})
+    return [word] if word and ord(word) > 127 else []
+
+
+def where(filters: Filters, indexed: bool = True) -> tuple[sql.Composable, list[Any]]:
+    """The WHERE clause of `filters`. `indexed`: the words of the search also narrowed by
+    the index of grams (for a clause over the table, not over rows already picked out)."""
     parts: list[sql.Composable] = []
     params: list[Any] = []
 
@@ -93,7 +104,11 @@ def where(filters: Filters) -> tuple[sql.Composable, list[Any]]:
         add("superseded = %s", filters.superseded)
     if filters.uuid_prefix:
         add("uuid LIKE %s", filters.uuid_prefix.lower().replace("%", "").replace("_", "") + "%")
-    for word in filters.text.lower().split():
+    words = filters.text.lower().split()
+    grams = sorted({gram for word in words for gram in grams_of(word)})
+    if indexed and grams:
+        add("search_grams @> %s::text[]", grams)
+    for word in words:
         add(f"strpos({_SEARCHED}, %s) > 0", word)
     if filters.technician_is:
         add("technician = %s", filters.technician_is)
@@ -231,7 +246,7 @@ def list_queries(
         ).format(clause=clause, **parts)
         return [(page.format(rows=rows, **parts), [*params, offset, limit])]
     others, other_params = where(replace(filters, text=""))
-    words, word_params = where(Filters(superseded=None, text=filters.text))
+    words, word_params = where(Filters(superseded=None, text=filters.text), indexed=False)
     head = sql.SQL(
         "SELECT * FROM (SELECT {columns}, updated_at, {key} AS sort_key, merchant_search,"
         " technician_search FROM visits WHERE {others} ORDER BY {in_index} LIMIT %s) AS head"

@@ -1,6 +1,6 @@
 """The supervisor's home: every synced visit, filtered and sorted, worst first.
 
-One DataTable holds a page of `PAGE` matching rows, and another page whenever the cursor
+One table (`ReviewTable`) holds a page of `PAGE` matching rows, and another page whenever the cursor
 nears the end, so a keystroke in the filter never puts thousands of rows in the table;
 filtering itself is a pass over rows sorted once per order (`pos_tui.domain.review_filter`).
 
@@ -26,7 +26,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from pos_tui.domain.integrity import ALTERED, Integrity
 from pos_tui.domain.progress import Verdict
@@ -119,7 +119,7 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         yield TitleBar()
         yield ReviewFilters(id="filters")
         yield Static(id="review-count", classes="subtle")
-        yield ReviewTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        yield ReviewTable(id="review-table")
         yield Static(id="review-more", classes="notice")
         yield KeyBar()
 
@@ -133,7 +133,7 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         self.query_one("#review-more", Static).display = False
         if self.paged:
             self.query_one(ReviewFilters).database_only()
-        self.query_one("#review-table", DataTable).focus()
+        self.query_one("#review-table", ReviewTable).focus()
         # After every mount handler, so the columns are there when the rows arrive.
         self.call_next(self.action_reload)
 
@@ -149,7 +149,7 @@ class ReviewListScreen(PagedList, PosScreen[None]):
             who=review.reviewer, folder=review.source.folder
         )
         self.query_one(ReviewFilters).apply_language(lang)
-        table = self.query_one("#review-table", DataTable)
+        table = self.query_one("#review-table", ReviewTable)
         table.clear(columns=True)
         for key, label in COLUMNS:
             table.add_column(label.get(lang), key=key)
@@ -272,17 +272,17 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         self._photo_warned = sum(1 for row in self.rows if row.evidence)
 
     def _update_integrity_cells(self, keys: Any) -> None:
-        table = self.query_one("#review-table", DataTable)
+        table = self.query_one("#review-table", ReviewTable)
         if INTEGRITY not in table.columns:
             return
         for key in keys:
             row = self._by_key.get(key)
             if row is not None and key in table.rows:
                 cell = self._integrity_cell(row, self.lang)
-                table.update_cell(key, INTEGRITY, cell, update_width=False)
+                table.update_cell(key, INTEGRITY, cell)
                 if row.untrusted:  # now needs attention: its review cell says so
                     review = self._review_cell(row, self.lang)
-                    table.update_cell(key, "review", review, update_width=False)
+                    table.update_cell(key, "review", review)
 
     def _integrity_finished(self, which: int, _checked: int) -> None:
         if which == self._pass:
@@ -370,9 +370,9 @@ class ReviewListScreen(PagedList, PosScreen[None]):
     def action_sort_reverse(self) -> None:
         self.sort(self.sort_by, not self.descending)
 
-    @on(DataTable.HeaderSelected, "#review-table")
-    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        by = str(event.column_key.value)
+    @on(ReviewTable.HeaderSelected, "#review-table")
+    def _header_clicked(self, event: ReviewTable.HeaderSelected) -> None:
+        by = event.column_key
         self.sort(by, not self.descending if by == self.sort_by else None)
 
     def action_clear_filters(self) -> None:
@@ -383,7 +383,7 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         self.query_one(ReviewFilters).focus_text()
 
     def action_focus_table(self) -> None:
-        self.query_one("#review-table", DataTable).focus()
+        self.query_one("#review-table", ReviewTable).focus()
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
@@ -392,32 +392,30 @@ class ReviewListScreen(PagedList, PosScreen[None]):
     # -- showing -----------------------------------------------------------------------
 
     def _cursor_key(self) -> str | None:
-        table = self.query_one("#review-table", DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        table = self.query_one("#review-table", ReviewTable)
+        return table.cursor_key
 
     def _show(self, keep: str | None) -> None:
         """Put the first page of matches in the table (more pages as the cursor goes down)."""
-        self.query_one("#review-table", DataTable).clear()
+        self.query_one("#review-table", ReviewTable).clear()
         self.shown = 0
         wanted = PAGE
         if keep is not None:
             at = next((i for i, row in enumerate(self.matches) if row.key == keep), None)
             wanted = PAGE if at is None else max(PAGE, at + PAGE // 2)
         self._show_more(wanted)
-        table = self.query_one("#review-table", DataTable)
+        table = self.query_one("#review-table", ReviewTable)
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
         self._show_count()
 
     def _show_more(self, count: int) -> None:
         lang = self.lang
-        table = self.query_one("#review-table", DataTable)
+        table = self.query_one("#review-table", ReviewTable)
         if not table.columns:
             return  # apply_language adds them, then shows the rows
-        for row in self.matches[self.shown : self.shown + count]:
-            table.add_row(*self._cells(row, lang), key=row.key)
+        rows = self.matches[self.shown : self.shown + count]
+        table.add_rows((row.key, self._cells(row, lang)) for row in rows)
         self.shown = table.row_count
         more = self.query_one("#review-more", Static)
         count = self.matched if self.paged else len(self.matches)
@@ -433,8 +431,8 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         more.update(line, layout=shown != more.display)
         more.display = shown
 
-    @on(DataTable.RowHighlighted, "#review-table")
-    def _near_the_end(self, event: DataTable.RowHighlighted) -> None:
+    @on(ReviewTable.RowHighlighted, "#review-table")
+    def _near_the_end(self, event: ReviewTable.RowHighlighted) -> None:
         if event.cursor_row >= self.shown - PAGE // 10 and self.shown < len(self.matches):
             self._show_more(PAGE)
         elif self.paged and event.cursor_row >= self.shown - PAGE // 10:
@@ -525,9 +523,9 @@ class ReviewListScreen(PagedList, PosScreen[None]):
 
     # -- moving on ---------------------------------------------------------------------
 
-    @on(DataTable.RowSelected, "#review-table")
-    def _open(self, event: DataTable.RowSelected) -> None:
-        row = self._by_key.get(str(event.row_key.value))
+    @on(ReviewTable.RowSelected, "#review-table")
+    def _open(self, event: ReviewTable.RowSelected) -> None:
+        row = self._by_key.get(event.row_key)
         if row is not None:
             from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 INTEGRITY_AFTER = 0.3
 """Seconds after the last page came in before its records are checked."""
+COUNT_AFTER = 0.3
+"""Seconds after the last first page came in before the rows it matches are counted."""
 
 PAGE_CHECKING = Text(
     "正在核对所列 {n} 条的完整性 {done}/{n}", "integrity of the {n} shown: checking {done}"
@@ -60,6 +62,7 @@ class PagedList:
     """The latest query asked: a page for any other is dropped."""
     _fetching: bool = False
     _integrity_timer: Timer | None = None
+    _count_timer: Timer | None = None
     _verdicts: dict[str, Integrity]
     """Each record's integrity verdict as checked, by row key, for every page that lists
     it again (a word typed and deleted): a record's bytes under its key never change."""
@@ -93,6 +96,7 @@ class PagedList:
         if page is None or query != self._query:
             return  # a later query is on its way
         self._fetching = False
+        screen: Any = self  # a Screen: the mixin's stubs leave out Textual's own calls
         first = not self.loaded
         self.total = page.total
         self._last_full = len(page.rows) == query.limit
@@ -114,11 +118,18 @@ class PagedList:
         if page.matched is not None:
             self.matched, self.counted = page.matched, True
         elif not self.counted:
-            # The table first; how many match comes after, from a count of its own.
+            # The table first; how many match comes after, from a count of its own once the
+            # typing pauses: a count reads every matching row, and the next keystroke's page
+            # would wait behind it on the worker.
             self.matched = len(self.rows)
             if query.offset == 0:
-                future = self.pos_app.review.count(query.filter)
-                self.when_done(future, partial(self._counted, query.filter))
+                if self._count_timer is not None:
+                    self._count_timer.stop()
+                ask = partial(self._ask_count, query.filter)
+                if first:
+                    screen.call_later(ask)
+                else:
+                    self._count_timer = screen.set_timer(COUNT_AFTER, ask)
         if query.offset == 0:
             self.loaded = True
             self._show(keep)
@@ -131,8 +142,12 @@ class PagedList:
         # the next keystroke's page (a chunk in a child process is not stopped midway).
         if self._integrity_timer is not None:
             self._integrity_timer.stop()
-        screen: Any = self  # a Screen: the mixin's stubs leave out Textual's own calls
         self._integrity_timer = screen.set_timer(INTEGRITY_AFTER, self._check_integrity)
+
+    def _ask_count(self, chosen: Filter) -> None:
+        if self._query is not None and chosen == self._query.filter:
+            future = self.pos_app.review.count(chosen)
+            self.when_done(future, partial(self._counted, chosen))
 
     def _counted(self, chosen: Filter, matched: int | None) -> None:
         if matched is None or self._query is None or chosen != self._query.filter:
