@@ -123,3 +123,17 @@ def wrap(text: str, width: int) -> list[str]:
     if width <= 0:
         return text.split("\n")
     return [line for paragraph in text.split("\n") for line in wrap_paragraph(paragraph, width)]
+
+
+def narrowest(text: str) -> int:
+    """The width of the widest piece of `text` that no line may break: the least width
+    it can be drawn in without folding a piece."""
+    return max(
+        (
+            text_width(piece)
+            for paragraph in text.split("\n")
+            for piece in _glued(_units(paragraph))
+            if not piece.startswith(" ")
+        ),
+        default=0,
+    )

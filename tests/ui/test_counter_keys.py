@@ -335,3 +335,44 @@ async def test_no_chinese_line_starts_with_a_stop_mark_at_any_width(
                 assert line[0] not in NO_LINE_START, (columns, line)
                 assert text_width(line) <= width
     assert naive_breaks, "no width at which counting cells alone breaks a rule: test nothing"
+
+
+async def test_no_item_title_in_the_list_starts_a_line_with_a_stop_mark(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    """The item list's titles are cells of a Rich grid, which folds them by cells: drawn
+    at widths where that would start a line with `，`, every line keeps the rule."""
+    from pos_tui.domain.line_breaking import NO_LINE_START
+    from pos_tui.domain.loader import load_checklists
+    from pos_tui.domain.visit_info import VisitInfo
+    from pos_tui.ui.widgets.item_list import ItemList, status_width
+    from tests.unit.test_line_breaking import naive_fold
+
+    shipped = load_checklists([Path(__file__).parents[2] / "checklists"]).checklists
+    info = VisitInfo(
+        merchant_name="上海老王面馆",
+        merchant_number="310104000000001",
+        terminal_number="20240001",
+        technician="张伟",
+        capabilities=("chip", "pinpad", "printer", "contactless"),
+    )
+    session = Session.start(info, shipped)
+    store.create(session)
+    titles = [item.title.zh for checklist in session.checklists for item in checklist.items]
+    app = technician_app(store, shipped, tmp_path, "zh")
+    naive_breaks = 0
+    async with app.run_test(size=(80, 24)) as pilot:
+        runner = await open_runner(app, pilot, session)
+        for columns in (60, 64, 70, 76, 80, 90):
+            await pilot.resize_terminal(columns, 200)  # tall: every item on the screen
+            await pilot.pause()
+            items = runner.query_one(ItemList)
+            room = items.scrollable_content_region.width - status_width("zh") - 1
+            naive_breaks += sum(
+                line[:1] in NO_LINE_START for title in titles for line in naive_fold(title, room)
+            )
+            lines = [line for line in drawn_lines(items) if line]
+            assert len(lines) > len(titles)  # every title drawn, headings besides
+            for line in lines:
+                assert line[0] not in NO_LINE_START, (columns, line)
+    assert naive_breaks, "no width at which folding by cells breaks a rule: test nothing"

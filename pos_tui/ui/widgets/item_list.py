@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 from pos_tui.domain.checklist import Checklist, Item
 from pos_tui.domain.session import Outcome, Session
 from pos_tui.ui.i18n import Text
+from pos_tui.ui.widgets.broken_text import BrokenText
 
 Key = tuple[str, str]
 
@@ -122,7 +123,8 @@ class ItemList(OptionList, inherit_bindings=False):
         grid.add_column(justify="right", no_wrap=True)
         count_style = self._style("item-list--done") if progress.done else Style()
         grid.add_row(
-            RichText(checklist.title.get(lang)), RichText(f" {progress}", style=count_style)
+            BrokenText(RichText(checklist.title.get(lang))),
+            RichText(f" {progress}", style=count_style),
         )
         return Option(grid, id=f"heading:{checklist.id}", disabled=True)
 
@@ -137,7 +139,7 @@ class ItemList(OptionList, inherit_bindings=False):
             dim = self._style("item-list--inapplicable")
             title.stylize(dim)
             title.append(" " + TERMINAL_NA.get(lang), style=dim)
-            grid.add_row(RichText(INAPPLICABLE_MARK, style=dim), title)
+            grid.add_row(RichText(INAPPLICABLE_MARK, style=dim), BrokenText(title))
             return grid
         answer = session.answer(checklist.id, item.id)
         if pending:
@@ -152,7 +154,7 @@ class ItemList(OptionList, inherit_bindings=False):
         marker = self._evidence_marker(session, item, (checklist.id, item.id))
         if marker is not None:
             title.append_text(marker)
-        grid.add_row(status, title)
+        grid.add_row(status, BrokenText(title))
         return grid
 
     def _evidence_marker(self, session: Session, item: Item, key: Key) -> RichText | None:
