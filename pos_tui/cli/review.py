@@ -35,17 +35,25 @@ def review(
     Decisions are signed with this machine's reviewer key (`pos-tui keys init --reviewer`),
     and carry the name the shared store's keyring gives that key.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from pos_tui.config import load_settings
-    from pos_tui.services.review import ReviewServices
     from pos_tui.store.keys import REVIEWER, load_key
     from pos_tui.store.sources import SharedSource
-    from pos_tui.ui.app import make_app
 
     settings = load_settings()
     folder = shared_target(store, "--store")
     data_folder = local_folder(ctx, data_dir)
     key = load_key(data_folder, REVIEWER)
-    services = ReviewServices(SharedSource(folder, data_folder), key)
+    # The store is opened (a database's driver imported, the server's answers awaited)
+    # while the screens are imported; a store that cannot be opened is still said before
+    # the app starts, by `result()`.
+    with ThreadPoolExecutor(1, thread_name_prefix="pos-tui-open") as opener:
+        opening = opener.submit(SharedSource, folder, data_folder)
+        from pos_tui.services.review import ReviewServices
+        from pos_tui.ui.app import make_app
+
+        services = ReviewServices(opening.result(), key)
     if key is None:
         click.echo(
             "pos-tui: this machine has no reviewer key, so it can look but not decide:"
