@@ -161,6 +161,22 @@ async def test_the_list_pages_filters_and_counts_in_the_database(bank: Bank) -> 
         assert f"integrity checked for the {len(failing)} shown" in text_of(screen, "#review-count")
         assert set(column(screen, "integrity")) == {"Verified"}
 
+        # The server drops the list's connection: a reload says so in a sentence and the
+        # list stays; the next one reconnects.
+        store: Any = app.review.source.store
+        [(pid,)] = store.conn.execute("SELECT pg_backend_pid()").fetchall()
+        with PgSharedStore.open(bank.shared) as admin:
+            admin.conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        await pilot.press("f5")
+        await until(
+            pilot,
+            lambda: any("Lost the connection" in str(n.message) for n in app._notifications),
+        )
+        assert app.screen is screen and app.is_running
+        await pilot.press("f5")
+        await until_settled(app, pilot)
+        assert screen.matched == len(failing) == table.row_count
+
 
 async def test_a_decision_made_in_the_detail_shows_in_the_list_and_after_a_reload(
     bank: Bank,

@@ -7,6 +7,7 @@ the server is the one `tests/pg_server.py` starts, a fresh database per test (`p
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -37,6 +38,7 @@ from pos_tui.store.pg import is_pg_url, paging
 from pos_tui.store.pg.connect import BadUrl, CannotConnect, PasswordInUrl, parameters
 from pos_tui.store.pg.evidence import CHUNK, part_tag
 from pos_tui.store.pg.migrations import LATEST, NotAStore, SchemaTooNew, SchemaTooOld, migrate
+from pos_tui.store.pg.reading import PgReadFailed
 from pos_tui.store.pg.store import PgSharedStore, PgWriteFailed, insert_rows
 from pos_tui.store.shared import Outgoing
 from pos_tui.store.sources import SharedSource, VisitRecord
@@ -275,6 +277,45 @@ def test_a_push_cut_off_from_the_server_says_so_and_lands_nothing(
             cut.push([record], {})
     assert pg.rows() == []
     assert pg.push([record], {}).added == [record.uuid]
+
+
+def test_a_read_cut_off_from_the_server_says_so_and_the_next_one_reconnects(
+    store: LocalStore,
+    info: VisitInfo,
+    checklists: list[Checklist],
+    pg: PgSharedStore,
+    pg_url: str,
+) -> None:
+    """A review session outlives its connection: the read that finds it gone is said in a
+    sentence (a `StoreError`, never the driver's traceback), the next read and the next
+    write reconnect; evidence reads too."""
+    record = signed(store, info, checklists, "断线")
+    pg.push([record], {})
+    photo = pg.files.keep(b"\xff\xd8 a photo")
+
+    def cut_off(reader: PgSharedStore) -> None:
+        [(pid,)] = sql(reader, "SELECT pg_backend_pid()")
+        sql(pg, "SELECT pg_terminate_backend(%s)", pid)
+
+    with PgSharedStore.open(pg_url) as reader:
+        reads = [
+            lambda: reader.list_page({}, "attention", False, 0, 10)[0],
+            lambda: list(reader.iter_rows()),
+            lambda: reader.files.read(photo),
+            lambda: reader.versions_of([record.uuid]),
+        ]
+        for read in reads:
+            cut_off(reader)
+            with pytest.raises(PgReadFailed, match="try again") as said:
+                read()
+            assert isinstance(said.value, StoreError) and "psycopg" not in str(said.value)
+            assert read()  # reconnected
+        cut_off(reader)
+        with contextlib.suppress(PgReadFailed):
+            reader.count()
+        again = variant(record, revision=record.row["revision"] + 1, pad=1)
+        assert reader.push([again], {}).added == [record.uuid]  # a write reconnects too
+    assert len(pg.rows()) == 2
 
 
 def test_a_different_record_under_the_same_revision_is_kept_beside_it_both_flagged(

@@ -24,6 +24,7 @@ import psycopg
 from pos_tui.domain.evidence import is_sha256
 from pos_tui.domain.media import MAX_EVIDENCE_BYTES
 from pos_tui.store.evidence_files import MISSING, REPLACED, EvidenceFiles
+from pos_tui.store.pg.reading import Reconnecting, reading, reading_rows
 from pos_tui.store.storage import StoreError
 
 CHUNK = 1024 * 1024
@@ -49,11 +50,22 @@ def part_tag(writer: str) -> str:
 
 
 class PgEvidenceFiles:
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, owner: Reconnecting | None = None) -> None:
         self.conn = conn
+        self._owner = owner
+        """The store whose connection this is: it reconnects both (`pg/reading.py`)."""
+
+    @property
+    def url(self) -> str:
+        return self._owner.url if self._owner is not None else ""
+
+    def reconnect_if_lost(self) -> None:
+        if self._owner is not None:
+            self._owner.reconnect_if_lost()
 
     # -- checking ------------------------------------------------------------------------
 
+    @reading
     def quick_check(self, sha256: str, size: int | None) -> str | None:
         """MISSING, REPLACED (the wrong size, or chunks missing), or None; no hashing."""
         if not is_sha256(sha256):
@@ -66,9 +78,11 @@ class PgEvidenceFiles:
             return REPLACED
         return None
 
+    @reading
     def has(self, sha256: str, size: int | None = None) -> bool:
         return self.quick_check(sha256, size) is None
 
+    @reading
     def check(self, sha256: str, size: int | None = None) -> str | None:
         """None when the file is there and its chunks hash to its name (hashed by the
         server: nothing crosses the wire); else MISSING or REPLACED."""
@@ -77,6 +91,7 @@ class PgEvidenceFiles:
             return quick
         return None if self._hash(sha256, PUBLISHED)[0] == sha256 else REPLACED
 
+    @reading
     def lacking(self, wanted: Iterable[tuple[str, int]]) -> set[str]:
         """Of (sha256, size), those not published whole with that size: one query for a
         whole sync's files, where `quick_check` would cost a round trip each."""
@@ -100,6 +115,7 @@ class PgEvidenceFiles:
 
     # -- reading -------------------------------------------------------------------------
 
+    @reading_rows
     def chunks(self, sha256: str) -> Iterator[bytes]:
         """The published file's bytes, a chunk at a time, unchecked (`read` checks)."""
         if not is_sha256(sha256):
@@ -116,6 +132,7 @@ class PgEvidenceFiles:
                 raise StoreError(f"The evidence file {sha256[:12]}… has lost a part.")
             yield bytes(row[0])
 
+    @reading
     def read(self, sha256: str) -> bytes:
         """The file's bytes, checked against its name; StoreError when it is not whole."""
         if self.quick_check(sha256, None) == MISSING:

@@ -39,6 +39,7 @@ from pos_tui.store.pg.checklists import PgChecklists
 from pos_tui.store.pg.connect import connect
 from pos_tui.store.pg.evidence import PgEvidenceFiles
 from pos_tui.store.pg.migrations import check_usable, migrate
+from pos_tui.store.pg.reading import reading, reading_rows
 from pos_tui.store.pg.sending import send_files
 from pos_tui.store.shared import Outgoing, PushReport
 from pos_tui.store.shared_plan import Candidate, Plan, make_plan
@@ -120,7 +121,7 @@ class PgSharedStore:
     def __init__(self, conn: psycopg.Connection, url: str) -> None:
         self.conn = conn
         self.url = url
-        self.files = PgEvidenceFiles(conn)
+        self.files = PgEvidenceFiles(conn, self)
         self.checklists = PgChecklists(conn)
         self.damaged: tuple[StoreError, ...] = ()
         """Rows and decisions of the last read that were of the wrong shape and left out."""
@@ -150,9 +151,11 @@ class PgSharedStore:
         """Where `store.keyring` finds this store's keyring: the store keeps it itself."""
         return self
 
+    @reading
     def load_checklist(self, sha256: str) -> Checklist:
         return self.checklists.load(sha256)
 
+    @reading
     def load_all_checklists(self) -> tuple[list[Checklist], list[StoreError]]:
         return self.checklists.load_all()
 
@@ -184,6 +187,20 @@ class PgSharedStore:
     def close(self) -> None:
         self.conn.close()
 
+    def reconnect_if_lost(self) -> None:
+        """A new connection in place of one the server or the network dropped (a review
+        session outlives a restart of the server), for this store and its parts."""
+        if not (self.conn.closed or self.conn.broken):
+            return
+        conn = connect(self.url)
+        try:
+            check_usable(conn, self.url)
+        except BaseException:
+            conn.close()
+            raise
+        self.conn.close()
+        self.conn = self.files.conn = self.checklists.conn = self.decision_log.conn = conn
+
     def __enter__(self) -> PgSharedStore:
         return self
 
@@ -192,6 +209,7 @@ class PgSharedStore:
 
     # -- reading -------------------------------------------------------------------------
 
+    @reading
     def rows(self) -> list[dict[str, Any]]:
         """Every synced version, in the order they arrived; superseded ones too."""
         found = self.conn.execute(
@@ -199,6 +217,7 @@ class PgSharedStore:
         )
         return self._rows(found.fetchall())
 
+    @reading_rows
     def iter_rows(self, chunk: int = 500) -> Iterator[dict[str, Any]]:
         """The rows of `rows`, in the order they arrived, through a server-side cursor:
         `chunk` rows in memory at a time, whatever the store holds (an export). The cursor
@@ -217,6 +236,7 @@ class PgSharedStore:
                 self.damaged = tuple(bad)
                 yield from rows
 
+    @reading
     def rows_of(self, uuid: str) -> list[dict[str, Any]]:
         """Every synced version of one visit, superseded and conflicting ones too."""
         found = self.conn.execute(
@@ -241,6 +261,7 @@ class PgSharedStore:
         self.damaged = tuple(bad)
         return rows
 
+    @reading
     def read_record(self, row: dict[str, Any]) -> dict[str, Any]:
         at = row.get("id")
         if type(at) is not int:
@@ -259,6 +280,7 @@ class PgSharedStore:
             ) from None
         return {"visit": visit, "events": events}
 
+    @reading
     def damaged_rows(self, uuids: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """Rows whose bytes no longer hash to their record hash (hashed by the server)."""
         query = (
@@ -270,6 +292,7 @@ class PgSharedStore:
         found = self.conn.execute(query + " AND uuid = ANY(%s) ORDER BY id", (sorted(set(uuids)),))
         return self._rows(found.fetchall())
 
+    @reading
     def page(
         self,
         filters: paging.Filters | dict[str, Any] | None = None,
@@ -280,15 +303,18 @@ class PgSharedStore:
         query, params = paging.page_query(paging.Filters.of(filters), sort, offset, limit)
         return self._rows(self.conn.execute(query, params).fetchall())
 
+    @reading
     def count(self, filters: paging.Filters | dict[str, Any] | None = None) -> int:
         query, params = paging.count_query(paging.Filters.of(filters))
         found = self.conn.execute(query, params).fetchone()
         return int(found[0]) if found else 0
 
+    @reading
     def stats(self, filters: paging.Filters | dict[str, Any] | None = None) -> dict[str, Any]:
         query, params = paging.stats_query(paging.Filters.of(filters))
         return paging.stats_of(self.conn.execute(query, params).fetchall())
 
+    @reading
     def list_page(
         self,
         filters: paging.Filters | dict[str, Any] | None,
@@ -308,20 +334,24 @@ class PgSharedStore:
         matched = offset + len(found) if len(found) < limit else None
         return self._rows(found), matched
 
+    @reading
     def decisions_of(self, uuids: Iterable[str]) -> list[dict[str, Any]]:
         """The decisions on these visits, in log order; one of the wrong shape left out."""
         found = self.conn.execute(paging.DECISIONS_OF, (sorted(set(uuids)),)).fetchall()
         good, _bad = pg_decisions.shaped(found)
         return [decision for _seq, decision in good]
 
+    @reading
     def versions_of(self, uuids: Iterable[str]) -> dict[str, int]:
         """How many rows (revisions, conflicts) each of these visits has."""
         found = self.conn.execute(paging.VERSIONS_OF, (sorted(set(uuids)),)).fetchall()
         return {str(uuid): int(n) for uuid, n in found}
 
+    @reading
     def technicians(self) -> list[str]:
         return [str(name) for (name,) in self.conn.execute(paging.TECHNICIANS).fetchall()]
 
+    @reading
     def failure_stats(self, filters: paging.Filters | dict[str, Any] | None = None) -> FailureStats:
         """`domain.stats.failure_stats` of the matching rows, counted by the database."""
         counts = {
@@ -359,6 +389,7 @@ class PgSharedStore:
         """Add visit records in one transaction; safe to repeat, never overwrites. The
         evidence files they name and the store lacks go first; a record one of whose files
         is not whole on the laptop is refused (`PushReport.refused`), the others go on."""
+        self.reconnect_if_lost()
         return self._write(records, origin, progress, checklists, evidence, file_progress, False)
 
     def repair(
@@ -373,6 +404,7 @@ class PgSharedStore:
         """A push that also hashes the evidence already here (sending again any file that
         no longer hashes to its name) and gives back their bytes to rows of these visits
         whose record was changed in the database, when `records` holds them."""
+        self.reconnect_if_lost()
         return self._write(records, origin, progress, checklists, evidence, file_progress, True)
 
     def _write(
@@ -546,6 +578,7 @@ class PgSharedStore:
                 (str(entry.get("store_id", "")), str(entry.get("name", ""))),
             )
 
+    @reading
     def keyring_texts(self) -> list[str]:
         """The keyring's lines as stored, in order (for comparing with another store's)."""
         return [str(line) for (line,) in self.conn.execute("SELECT line FROM keyring ORDER BY seq")]
@@ -561,11 +594,13 @@ class PgSharedStore:
 
     def add_review(self, review: dict[str, Any], signer: Signer) -> dict[str, Any]:
         """Append one review decision, signed after the one before it (`prev`)."""
+        self.reconnect_if_lost()
         try:
             return pg_decisions.append(self.conn, review, signer)
         except psycopg.Error as error:
             raise PgWriteFailed(self.url, error) from None
 
+    @reading
     def decision_hash_at(self, seq: int) -> str:
         """The hash of the decision at `seq` ('' for 0): the `prev` its successor names,
         for checking only the decisions after it (`check_log(..., prev=...)`)."""
@@ -575,6 +610,7 @@ class PgSharedStore:
         """Every review decision, in the order they were appended."""
         return [decision for _seq, decision in self.decisions_after(0)]
 
+    @reading
     def decisions_after(self, seq: int) -> list[tuple[int, dict[str, Any]]]:
         """The decisions appended after `seq` (0: all), each with its own seq to ask from
         next time; one of the wrong shape is left out and said in `damaged`."""
@@ -583,6 +619,7 @@ class PgSharedStore:
 
     # -- the keyring ---------------------------------------------------------------------
 
+    @reading
     def keyring_entries(self) -> list[dict[str, Any]]:
         """`store.keyring.KeyringLog`: the one keyring code reads and pins this too."""
         return pg_keyring.read_lines(self.conn)
