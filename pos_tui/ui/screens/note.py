@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Input, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from pos_tui.domain import answer_checks
 from pos_tui.domain.checklist import FieldKind, Item
@@ -31,6 +31,7 @@ from pos_tui.ui.widgets.field_input import (
     field_widget,
     field_widget_id,
 )
+from pos_tui.ui.widgets.note_editor import NoteEditor
 
 OUTCOME = Text("结果", "Outcome")
 NOTE = Text("备注", "Note")
@@ -62,21 +63,10 @@ NOTE_ID = "note-note"
 OUTCOME_ID = "note-outcome"
 
 
-class NoteArea(TextArea):
-    """The note: several lines, wrapped, so a long one shows from its beginning. `value`
-    as an Input has it, for the checks that read and correct it."""
-
-    def __init__(self, text: str, *, id: str) -> None:
-        super().__init__(text, soft_wrap=True, tab_behavior="focus", compact=True, id=id)
-
-    @property
-    def value(self) -> str:
-        return self.text
-
-    @value.setter
-    def value(self, text: str) -> None:
-        self.text = text
-        self.move_cursor(self.document.end)
+class NoteArea(NoteEditor):
+    """The note: several lines, broken as Chinese is typeset, so a long one shows from its
+    beginning (`widgets/note_editor.py`). `value` as an Input has it, for the checks that
+    read and correct it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +321,7 @@ class NoteScreen(PosModal[NoteResult | None]):
         self.action_cancel()
 
     def action_next_field(self) -> None:
-        # Enter in the note is a new line (the TextArea's own); in a field it moves on.
+        # Enter in the note is a new line (the editor's own); in a field it moves on.
         field = focused_input(self)
         inputs = list(self.query(Input))
         if inputs and field is inputs[-1]:
