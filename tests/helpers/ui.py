@@ -64,3 +64,22 @@ def static_text(screen: Any, selector: str, width: int = 116) -> str:
     console = Console(width=width, record=True, file=io.StringIO())
     console.print(content)
     return console.export_text()
+
+
+def lines_starting_with_a_mark(screen: Any) -> list[tuple[str, str]]:
+    """Every drawn line of the screen's widgets that starts with a mark no Chinese line
+    may start with (`domain.line_breaking.NO_LINE_START`): (the widget, the line)."""
+    from textual.geometry import Region
+
+    from pos_tui.domain.line_breaking import NO_LINE_START
+
+    found = []
+    for widget in screen.walk_children(with_self=False):
+        width, height = widget.size
+        if widget.children or not widget.display or not width or not height:
+            continue
+        for strip in widget.render_lines(Region(0, 0, width, height)):
+            line = strip.text.strip()
+            if line and line[0] in NO_LINE_START:
+                found.append((f"{type(widget).__name__}#{widget.id}", line))
+    return found

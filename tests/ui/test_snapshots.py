@@ -234,3 +234,35 @@ def test_home(
 
     app = app_for(store, checklists, tmp_path, lang)
     assert snap_compare(app, terminal_size=(80, 24), run_before=shown)
+
+
+@pytest.mark.parametrize("columns", [60, 80, 100])
+async def test_no_line_of_the_main_screens_starts_with_a_stop_mark(
+    visit_store, checklists, tmp_path: Path, columns: int
+) -> None:  # type: ignore[no-untyped-def]
+    """Every widget's drawn lines on the counter's screens, in Chinese, at three widths:
+    none starts with `，`, `。`, a closing bracket or the like (the rule of
+    `domain/line_breaking.py`, wherever Rich or Textual would fold by cells)."""
+    from tests.helpers.ui import lines_starting_with_a_mark
+
+    store, draft = visit_store
+    app = app_for(store, checklists, tmp_path, "zh")
+    seen = []
+    async with app.run_test(size=(columns, 120)) as pilot:  # tall: the whole item list
+        await settle(app, pilot)
+        seen.append(("home", lines_starting_with_a_mark(app.screen)))
+        await open_runner_on(pilot, store.load(draft.uuid), ("receipt", "clock"))
+        seen.append(("runner", lines_starting_with_a_mark(app.screen)))
+        await pilot.press("f")
+        await pilot.pause()
+        seen.append(("note", lines_starting_with_a_mark(app.screen)))
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        seen.append(("summary", lines_starting_with_a_mark(app.screen)))
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        seen.append(("sign-off", lines_starting_with_a_mark(app.screen)))
+    assert [name for name, _ in seen] == ["home", "runner", "note", "summary", "sign-off"]
+    assert all(not found for _, found in seen), seen
