@@ -287,6 +287,24 @@ async def test_a_notification_leaves_the_help_and_the_answers_uncovered(
 # -- Chinese lines ---------------------------------------------------------------------
 
 
+def shipped_visit(store: LocalStore) -> tuple[list[Checklist], Session]:
+    """The shipped checklists and a visit of them, stored, for a terminal that does all."""
+    from pos_tui.domain.loader import load_checklists
+    from pos_tui.domain.visit_info import VisitInfo
+
+    shipped = load_checklists([Path(__file__).parents[2] / "checklists"]).checklists
+    info = VisitInfo(
+        merchant_name="上海老王面馆",
+        merchant_number="310104000000001",
+        terminal_number="20240001",
+        technician="张伟",
+        capabilities=("chip", "pinpad", "printer", "contactless"),
+    )
+    session = Session.start(info, shipped)
+    store.create(session)
+    return shipped, session
+
+
 def drawn_lines(widget: Widget) -> list[str]:
     """The widget's lines as the terminal shows them."""
     width, height = widget.size
@@ -300,20 +318,9 @@ async def test_no_chinese_line_starts_with_a_stop_mark_at_any_width(
     """The guidance of a shipped item, drawn at several narrow widths: where counting
     cells would start a line with `，` or `）`, the drawn lines never do."""
     from pos_tui.domain.line_breaking import NO_LINE_START, text_width
-    from pos_tui.domain.loader import load_checklists
-    from pos_tui.domain.visit_info import VisitInfo
     from tests.unit.test_line_breaking import naive_fold
 
-    shipped = load_checklists([Path(__file__).parents[2] / "checklists"]).checklists
-    info = VisitInfo(
-        merchant_name="上海老王面馆",
-        merchant_number="310104000000001",
-        terminal_number="20240001",
-        technician="张伟",
-        capabilities=("chip", "pinpad", "printer", "contactless"),
-    )
-    session = Session.start(info, shipped)
-    store.create(session)
+    shipped, session = shipped_visit(store)
     key = ("card-acceptance", "contactless-under-limit")
     guidance = session.item(*key).guidance.zh  # type: ignore[union-attr]
     app = technician_app(store, shipped, tmp_path, "zh")
@@ -343,21 +350,10 @@ async def test_no_item_title_in_the_list_starts_a_line_with_a_stop_mark(
     """The item list's titles are cells of a Rich grid, which folds them by cells: drawn
     at widths where that would start a line with `，`, every line keeps the rule."""
     from pos_tui.domain.line_breaking import NO_LINE_START
-    from pos_tui.domain.loader import load_checklists
-    from pos_tui.domain.visit_info import VisitInfo
     from pos_tui.ui.widgets.item_list import ItemList, status_width
     from tests.unit.test_line_breaking import naive_fold
 
-    shipped = load_checklists([Path(__file__).parents[2] / "checklists"]).checklists
-    info = VisitInfo(
-        merchant_name="上海老王面馆",
-        merchant_number="310104000000001",
-        terminal_number="20240001",
-        technician="张伟",
-        capabilities=("chip", "pinpad", "printer", "contactless"),
-    )
-    session = Session.start(info, shipped)
-    store.create(session)
+    shipped, session = shipped_visit(store)
     titles = [item.title.zh for checklist in session.checklists for item in checklist.items]
     app = technician_app(store, shipped, tmp_path, "zh")
     naive_breaks = 0

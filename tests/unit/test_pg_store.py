@@ -92,6 +92,12 @@ def sql(store: PgSharedStore, query: str, *params: object) -> list[tuple[object,
     return cursor.fetchall() if cursor.description else []
 
 
+def end_backend(store: PgSharedStore, by: PgSharedStore) -> None:
+    """The server ends `store`'s connection, as a restart or an administrator would."""
+    [(pid,)] = sql(store, "SELECT pg_backend_pid()")
+    sql(by, "SELECT pg_terminate_backend(%s)", pid)
+
+
 # -- the address ----------------------------------------------------------------------------
 
 
@@ -271,8 +277,7 @@ def test_a_push_cut_off_from_the_server_says_so_and_lands_nothing(
 ) -> None:
     record = signed(store, info, checklists, "断线")
     with PgSharedStore.open(pg_url) as cut:
-        [(pid,)] = sql(cut, "SELECT pg_backend_pid()")
-        sql(pg, "SELECT pg_terminate_backend(%s)", pid)
+        end_backend(cut, by=pg)
         with pytest.raises(PgWriteFailed, match="Nothing was changed"):
             cut.push([record], {})
     assert pg.rows() == []
@@ -293,10 +298,6 @@ def test_a_read_cut_off_from_the_server_says_so_and_the_next_one_reconnects(
     pg.push([record], {})
     photo = pg.files.keep(b"\xff\xd8 a photo")
 
-    def cut_off(reader: PgSharedStore) -> None:
-        [(pid,)] = sql(reader, "SELECT pg_backend_pid()")
-        sql(pg, "SELECT pg_terminate_backend(%s)", pid)
-
     with PgSharedStore.open(pg_url) as reader:
         reads = [
             lambda: reader.list_page({}, "attention", False, 0, 10)[0],
@@ -305,12 +306,12 @@ def test_a_read_cut_off_from_the_server_says_so_and_the_next_one_reconnects(
             lambda: reader.versions_of([record.uuid]),
         ]
         for read in reads:
-            cut_off(reader)
+            end_backend(reader, by=pg)
             with pytest.raises(PgReadFailed, match="try again") as said:
                 read()
             assert isinstance(said.value, StoreError) and "psycopg" not in str(said.value)
             assert read()  # reconnected
-        cut_off(reader)
+        end_backend(reader, by=pg)
         with contextlib.suppress(PgReadFailed):
             reader.count()
         again = variant(record, revision=record.row["revision"] + 1, pad=1)

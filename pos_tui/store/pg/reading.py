@@ -25,9 +25,14 @@ class Reconnecting(Protocol):
     def reconnect_if_lost(self) -> None: ...
 
 
+def reason(error: psycopg.Error) -> str:
+    """The driver's first line, for a sentence of ours."""
+    return (str(error).strip().splitlines() or ["no reason given"])[0]
+
+
 class PgReadFailed(StoreError):
     def __init__(self, url: str, error: psycopg.Error) -> None:
-        first = (str(error).strip().splitlines() or ["no reason given"])[0]
+        first = reason(error)
         super().__init__(
             f"Lost the connection to the PostgreSQL store {url} while reading: {first}."
             " Nothing was changed; try again (it reconnects).",

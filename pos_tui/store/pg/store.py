@@ -39,7 +39,7 @@ from pos_tui.store.pg.checklists import PgChecklists
 from pos_tui.store.pg.connect import connect
 from pos_tui.store.pg.evidence import PgEvidenceFiles
 from pos_tui.store.pg.migrations import check_usable, migrate
-from pos_tui.store.pg.reading import reading, reading_rows
+from pos_tui.store.pg.reading import reading, reading_rows, reason
 from pos_tui.store.pg.sending import send_files
 from pos_tui.store.shared import Outgoing, PushReport
 from pos_tui.store.shared_plan import Candidate, Plan, make_plan
@@ -65,7 +65,7 @@ ON CONFLICT (record_hash) DO NOTHING
 
 class PgWriteFailed(StoreError):
     def __init__(self, url: str, error: psycopg.Error) -> None:
-        first = (str(error).strip().splitlines() or ["no reason given"])[0]
+        first = reason(error)
         super().__init__(
             f"Could not write to the PostgreSQL store {url}: {first}. Nothing was changed;"
             " try again.",

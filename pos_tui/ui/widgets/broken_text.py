@@ -33,6 +33,10 @@ class BrokenText:
     def __init__(self, text: RichText) -> None:
         self.text = text
 
+    @property
+    def plain(self) -> str:
+        return self.text.plain
+
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         plain = self.text.plain
         widest = max((text_width(line) for line in plain.split("\n")), default=0)
