@@ -15,13 +15,12 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from pos_tui.config import system_language
-from pos_tui.services.technician import Services
 from pos_tui.ui.i18n import LANGUAGE_NAMES, Text
 from pos_tui.ui.screens.base import LanguageMixin, PosModal, key_hint
-from pos_tui.ui.screens.home import HomeScreen
 
 if TYPE_CHECKING:
     from pos_tui.services.review import ReviewServices
+    from pos_tui.services.technician import Services
 
 SWITCH_LANGUAGE = Text("切换语言 / Switch language", "Switch language / 切换语言")
 SWITCH_LANGUAGE_HELP = Text("在中文和英文之间切换界面", "Show the app in Chinese or English")
@@ -35,6 +34,13 @@ THEME_PLACEHOLDER = Text("搜索配色主题…", "Search for themes…")
 DEFAULT_THEME = "textual-dark"
 
 
+def _technician_home() -> Screen[None]:
+    # Imported on first use, as the review side's: a supervisor never pays for it.
+    from pos_tui.ui.screens.home import HomeScreen
+
+    return HomeScreen()
+
+
 def _review_home() -> Screen[None]:
     # Imported on first use: a technician who never reviews never pays for it.
     from pos_tui.ui.screens.review_list import ReviewListScreen
@@ -45,7 +51,7 @@ def _review_home() -> Screen[None]:
 class PosApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "pos-tui"
-    MODES = {"technician": HomeScreen, "review": _review_home}
+    MODES = {"technician": _technician_home, "review": _review_home}
     DEFAULT_MODE = "technician"
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
