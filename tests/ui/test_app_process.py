@@ -158,6 +158,38 @@ def test_a_burst_of_typing_lands_in_the_right_fields(tmp_path: Path) -> None:
     )
 
 
+def test_a_chinese_note_typed_in_the_real_terminal_is_saved_as_typed(
+    tmp_path: Path, checklists: list[Checklist]
+) -> None:
+    """The note's own editor in a real terminal: what an input method commits (Chinese
+    characters and full-width marks as UTF-8), Enter for a new line, a bracketed paste,
+    Backspace; saved with Ctrl+S, exactly as typed."""
+    folder = tmp_path / "data"
+    session = draft_visit(folder, checklists)
+    terminal = Terminal(["--data-dir", str(folder), "run"], app_env(tmp_path))
+    try:
+        terminal.wait_for_text("Laowang Noodles")
+        terminal.type("\r")  # resume the unfinished visit
+        terminal.wait_for_text("Chip and PIN")
+        terminal.type("j")
+        terminal.type("f")  # fail: the note dialog, on the note
+        terminal.wait_for_text("Ctrl+S")
+        # In one burst, as a fast typist's or an input method's keys come: each in order.
+        terminal.type("小票未打印，已重试（两次）")
+        terminal.type("\r")
+        terminal.type("\x1b[200~商户确认。\x1b[201~")  # a paste, as the terminal sends it
+        terminal.type("错\x7f")  # a slip, and Backspace
+        terminal.type("\x13")  # ctrl+s
+        terminal.wait_for(
+            lambda: len(saved_answers(folder, session.uuid)) == 1, "the answer to be saved"
+        )
+    finally:
+        terminal.kill()
+    [answer] = saved_answers(folder, session.uuid)
+    assert answer["outcome"] == Outcome.FAIL
+    assert answer["note"] == "小票未打印，已重试（两次）\n商户确认。"
+
+
 def draft_visit(folder: Path, checklists: list[Checklist]) -> Session:
     info = VisitInfo(
         merchant_name="Laowang Noodles",

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -58,21 +57,24 @@ class NoteEditor(ScrollView, can_focus=True):
     }
     """
     COMPONENT_CLASSES = {"note-editor--cursor", "note-editor--placeholder"}
-    BINDINGS = [
-        Binding("left", "left", show=False),
-        Binding("right", "right", show=False),
-        Binding("up", "up", show=False),
-        Binding("down", "down", show=False),
-        Binding("home", "line_start", show=False),
-        Binding("end", "line_end", show=False),
-        Binding("ctrl+home", "text_start", show=False),
-        Binding("ctrl+end", "text_end", show=False),
-        Binding("backspace", "delete_left", show=False),
-        Binding("delete", "delete_right", show=False),
-        Binding("enter", "new_line", show=False),
-        Binding("ctrl+z", "undo", show=False),
-        Binding("ctrl+y", "redo", show=False),
-    ]
+    KEYS = {
+        "left": "left",
+        "right": "right",
+        "up": "up",
+        "down": "down",
+        "home": "line_start",
+        "end": "line_end",
+        "ctrl+home": "text_start",
+        "ctrl+end": "text_end",
+        "backspace": "delete_left",
+        "delete": "delete_right",
+        "enter": "new_line",
+        "ctrl+z": "undo",
+        "ctrl+y": "redo",
+    }
+    """The editor's keys, each handled as it comes, not as a binding: a binding runs once
+    the key has gone up to the app, after the characters typed behind it in the same burst
+    (a fast Enter or Backspace would land after the next word)."""
 
     class Changed(Message):
         def __init__(self, editor: NoteEditor, value: str) -> None:
@@ -255,10 +257,15 @@ class NoteEditor(ScrollView, can_focus=True):
     # -- keys and the mouse -------------------------------------------------------------
 
     def on_key(self, event: events.Key) -> None:
-        if event.is_printable and event.character:
-            event.stop()
-            event.prevent_default()
+        action = self.KEYS.get(event.key)
+        if action is not None:
+            getattr(self, f"action_{action}")()
+        elif event.is_printable and event.character:
             self.insert(event.character)
+        else:
+            return  # Tab, Escape, Ctrl+S: the screen's
+        event.stop()
+        event.prevent_default()
 
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
