@@ -31,12 +31,13 @@ from pos_tui.services.technician import Attached
 from pos_tui.ui.i18n import evidence_count, file_line, size_text
 from pos_tui.ui.screens import attach_text as words
 from pos_tui.ui.screens.base import PosModal, error_text
+from pos_tui.ui.widgets.in_order_input import InOrderInput
 from pos_tui.ui.widgets.key_bar import KeyBar
 
 Key = tuple[str, str]
 
 
-class PathInput(Input):
+class PathInput(InOrderInput):
     """An Input that keeps every line of a paste: a file manager copies several files as
     one path a line, and Input alone would keep only the first."""
 
@@ -319,7 +320,7 @@ class FolderScreen(PosModal[str | None]):
         with Vertical(id="folder-box", classes="dialog"):
             yield Static(id="folder-title", classes="dialog-title")
             yield Static(id="folder-hint", classes="hint")
-            yield Input(self.current, id="folder-path")
+            yield InOrderInput(self.current, id="folder-path")
             yield Static(id="folder-keys", classes="hint")
 
     def on_mount(self) -> None:

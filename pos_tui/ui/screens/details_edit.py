@@ -19,6 +19,7 @@ from pos_tui.ui.i18n import Text
 from pos_tui.ui.screens.base import ENTER_MOVES_ON, PosModal, error_text, focused_input
 from pos_tui.ui.screens.form_fields import field_row, show_message
 from pos_tui.ui.screens.new_visit_text import INLINE, LABELS
+from pos_tui.ui.widgets.in_order_input import InOrderInput
 
 TITLE = Text("更正访问信息", "Correct the visit details")
 HINT = Text(
@@ -73,7 +74,7 @@ class DetailsEditScreen(PosModal[DetailsChanged | None]):
             for name in EDITABLE:
                 yield field_row(
                     f"details-{name}",
-                    Input(str(info.get(name, "")), id=f"details-{name}", compact=True),
+                    InOrderInput(str(info.get(name, "")), id=f"details-{name}", compact=True),
                 )
             yield Static(id="details-message", markup=False)
             with Horizontal(id="details-buttons"):

@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 
 from pos_tui.ui.i18n import Text
 from pos_tui.ui.screens.base import PosModal
+from pos_tui.ui.widgets.in_order_input import InOrderInput
 
 TITLE = Text("欢迎使用 pos-tui", "Welcome to pos-tui")
 QUESTION = Text(
@@ -28,7 +29,7 @@ class FirstRunScreen(PosModal[str]):
         with Vertical(classes="dialog"):
             yield Static(id="first-run-title", classes="dialog-title")
             yield Static(id="first-run-question")
-            yield Input(id="technician-name", max_length=40)
+            yield InOrderInput(id="technician-name", max_length=40)
             yield Static(id="first-run-confirm", classes="hint")
             yield Static(id="first-run-error", classes="field-error")
 

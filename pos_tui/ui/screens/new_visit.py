@@ -42,6 +42,7 @@ from pos_tui.ui.screens.new_visit_text import (
     TECHNICIAN,
     TITLE,
 )
+from pos_tui.ui.widgets.in_order_input import InOrderInput
 from pos_tui.ui.widgets.key_bar import KeyBar
 from pos_tui.ui.widgets.title_bar import TitleBar
 
@@ -172,7 +173,7 @@ class NewVisitScreen(PosScreen[None]):
     @staticmethod
     def _input(name: str) -> Input:
         # Compact: one line a field, so 80x24 shows most of the form at once.
-        return Input(
+        return InOrderInput(
             id=name,
             restrict=RESTRICT.get(name),
             max_length=MAX_LENGTHS.get(name, 80),

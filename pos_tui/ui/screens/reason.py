@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Static
 from pos_tui.ui.i18n import Text
 from pos_tui.ui.screens.base import PosModal, error_text
 from pos_tui.ui.screens.form_fields import show_message
+from pos_tui.ui.widgets.in_order_input import InOrderInput
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ class ReasonScreen(PosModal[T | None]):
         with VerticalScroll(id="reason-box", classes="dialog"):
             yield Static(id="reason-title", classes="dialog-title", markup=False)
             yield Static(id="reason-prompt", markup=False)
-            yield Input(id="reason-input", max_length=200)
+            yield InOrderInput(id="reason-input", max_length=200)
             yield Static(id="reason-message", classes="field-message", markup=False)
             with Horizontal(id="reason-buttons"):
                 yield Button(id="reason-cancel")

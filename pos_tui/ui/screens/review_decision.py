@@ -27,6 +27,7 @@ from pos_tui.ui.i18n import SAVING, Text
 from pos_tui.ui.screens import review_render as render
 from pos_tui.ui.screens import review_text as words
 from pos_tui.ui.screens.base import PosModal, error_text
+from pos_tui.ui.widgets.in_order_input import InOrderInput
 
 COMMENT_REQUIRED = Text(
     "意见（必填，技术员同步时会看到）", "Comment (required; the technician sees it)"
@@ -75,7 +76,7 @@ class ReviewDecisionScreen(PosModal[dict[str, Any] | None]):
             yield Static(id="decision-visit")
             yield Static(id="decision-warning")
             yield Static(id="decision-label")
-            yield Input(id="decision-comment", max_length=500)
+            yield InOrderInput(id="decision-comment", max_length=500)
             yield Static(id="decision-items-label")
             yield SelectionList[int](id="decision-items")
             yield Static(id="decision-error", classes="field-error")

@@ -13,6 +13,7 @@ from pos_tui.domain.session import Session
 from pos_tui.ui.i18n import VERDICT_NAMES, Text
 from pos_tui.ui.screens.base import ENTER_MOVES_ON, PosModal, focused_input
 from pos_tui.ui.screens.form_fields import field_row, label_text, show_message
+from pos_tui.ui.widgets.in_order_input import InOrderInput
 from pos_tui.ui.widgets.wrapped_text import WrappedText
 
 TITLE = Text("签署访问", "Sign off the visit")
@@ -90,11 +91,10 @@ class SignOffScreen(PosModal[tuple[str, str] | None]):
                 yield Checkbox(id="signoff-confirm", compact=True)
                 yield Static(id="signoff-confirm-message", classes="field-message")
             technician = self.services.settings.technician
-            yield field_row(
-                "signoff-technician", Input(technician, id="signoff-technician", max_length=40)
-            )
+            entry = InOrderInput(technician, id="signoff-technician", max_length=40)
+            yield field_row("signoff-technician", entry)
             rep = field_row(
-                "signoff-rep", Input(self.representative, id="signoff-rep", max_length=40)
+                "signoff-rep", InOrderInput(self.representative, id="signoff-rep", max_length=40)
             )
             rep.display = self.merchant_signs
             yield rep

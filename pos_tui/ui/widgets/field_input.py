@@ -8,6 +8,7 @@ from textual.widget import Widget
 from textual.widgets import Input, RadioButton, Select
 
 from pos_tui.domain.checklist import Field, FieldKind
+from pos_tui.ui.widgets.in_order_input import InOrderInput
 
 
 class PlainRadioButton(RadioButton):
@@ -39,10 +40,10 @@ def field_widget(item_field: Field, value: str, prompt: str) -> Widget:
     if item_field.kind is FieldKind.LAST4:
         # Not limited to four characters: a full card number typed or scanned here must end
         # as its last four digits, not its first (the note dialog keeps the last four).
-        return Input(value, compact=True, id=widget_id)
+        return InOrderInput(value, compact=True, id=widget_id)
     if item_field.kind is FieldKind.NUMBER:
-        return Input(value, type="number", compact=True, id=widget_id, valid_empty=True)
-    return Input(value, compact=True, id=widget_id)
+        return InOrderInput(value, type="number", compact=True, id=widget_id, valid_empty=True)
+    return InOrderInput(value, compact=True, id=widget_id)
 
 
 def field_value(widget: Widget) -> str:

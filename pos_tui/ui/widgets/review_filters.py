@@ -18,6 +18,7 @@ from textual.widgets import Input, Select, Static
 from pos_tui.domain.progress import VERDICT_NAMES, Verdict
 from pos_tui.domain.review_filter import EVIDENCE_FILTERS, REVIEW_STATES, Filter, parse_day
 from pos_tui.ui.screens import review_text as words
+from pos_tui.ui.widgets.in_order_input import InOrderInput
 
 DATES = ("#filter-from", "#filter-to")
 SELECTS = ("#filter-state", "#filter-verdict", "#filter-photos", "#filter-technician")
@@ -35,14 +36,14 @@ class ReviewFilters(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="review-filters"):
-            yield Input(id="filter-text", compact=True)
+            yield InOrderInput(id="filter-text", compact=True)
             yield Select[str]([], id="filter-state", compact=True)
             yield Select[str]([], id="filter-verdict", compact=True)
             yield Select[str]([], id="filter-photos", compact=True)
         with Horizontal(id="review-filters-2"):
             yield Select[str]([], id="filter-technician", compact=True)
-            yield Input(id="filter-from", compact=True, restrict=r"[0-9-]*", max_length=10)
-            yield Input(id="filter-to", compact=True, restrict=r"[0-9-]*", max_length=10)
+            yield InOrderInput(id="filter-from", compact=True, restrict=r"[0-9-]*", max_length=10)
+            yield InOrderInput(id="filter-to", compact=True, restrict=r"[0-9-]*", max_length=10)
             yield Static(id="filter-error", classes="field-error")
 
     def apply_language(self, lang: str) -> None:
