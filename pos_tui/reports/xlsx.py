@@ -52,6 +52,18 @@ MAX_ROWS = 1_048_576
 (about 18,000 visits of 56 items) go on into `answers 2`, `answers 3`…, each with its own
 header; a test lowers this to check it."""
 
+MAX_SHEET_BYTES = 1_500_000_000
+"""About how much XML one sheet may hold before the answers go on into the next. A part
+of the zip over 2 GiB needs ZIP64, which Python's zipfile writes in a way Excel does not
+open without "repairing" it: measured, a full sheet of demo answers is 2.26 GB, and an
+export of 100,000 visits failed at its very end (`FileSizeError`). So a sheet is closed
+well before (`_Sheet.size`, counted as the cells are written: about a quarter over the
+XML really written, on demo visits)."""
+
+CELL_XML = 64
+"""Bytes of XML around one cell's text (`<c r="AB1048575" s="3" t="inlineStr"><is><t>…`),
+rounded up; a row's own tags are counted as one more cell."""
+
 APPLICABLE_NAMES: dict[str, Text] = {
     "true": Text("适用", "Yes"),
     "false": Text("不适用（终端无此功能）", "No (terminal lacks it)"),
@@ -186,6 +198,12 @@ class _Sheet:
     sheet: Any
     columns: Sequence[str]
     next_row: int = 1
+    size: int = 0
+    """The XML written so far, counted from the cells' text as XlsxWriter escapes it."""
+
+    @property
+    def full(self) -> bool:
+        return self.next_row >= MAX_ROWS or self.size >= MAX_SHEET_BYTES
 
 
 class _Writer:
@@ -214,9 +232,11 @@ class _Writer:
 
     def row(self, target: _Sheet, cells: Sequence[str], lang: str) -> None:
         sheet, row = target.sheet, target.next_row
+        target.size += CELL_XML
         for col, (column, value) in enumerate(zip(target.columns, cells, strict=True)):
             if not value:
                 continue  # empty stays empty, not a 0 or a date of 1900
+            target.size += CELL_XML + _xml_size(value)
             if column in TIME_COLUMNS or column in DATES:
                 moment = _moment(value, column)
                 if moment is not None:
@@ -236,6 +256,17 @@ class _Writer:
 
     def finish(self, target: _Sheet) -> None:
         target.sheet.autofilter(0, 0, max(target.next_row - 1, 1), len(target.columns) - 1)
+
+
+def _xml_size(value: str) -> int:
+    """Bytes of `value` in the sheet's XML: UTF-8, with `&`, `<`, `>` and `"` escaped
+    (a code's words in the visit's language are no longer than this counts, in bytes,
+    give or take the margin `MAX_SHEET_BYTES` leaves)."""
+    size = len(value.encode("utf-8"))
+    for mark, extra in (("&", 4), ("<", 3), (">", 3), ('"', 5)):
+        if mark in value:
+            size += extra * value.count(mark)
+    return size
 
 
 def _moment(value: str, column: str) -> datetime | None:
@@ -321,7 +352,7 @@ def write_xlsx(
             lines = list(csv_rows(record, lang, fields))  # one visit's items: small
             writer.row(visits, visit_row(record, lines), visit_lang)
             for line in lines:
-                if answers.next_row >= MAX_ROWS:
+                if answers.full:
                     answers = writer.sheet(
                         f"{ANSWERS_SHEET} {len(answer_sheets) + 1}", answer_columns
                     )
@@ -338,23 +369,18 @@ def write_xlsx(
 def _close(workbook: Any) -> None:
     """Close the workbook (this writes the file); a failure to write is an OSError, as for
     the other formats, so that the command says it in one sentence."""
-    from xlsxwriter.exceptions import FileCreateError
+    from xlsxwriter.exceptions import FileCreateError, FileSizeError
 
     try:
         workbook.close()
+    except FileSizeError:
+        raise OSError(
+            "the spreadsheet would be larger than an XLSX file can be without ZIP64, which"
+            " Excel does not open cleanly: export fewer visits at a time (--since),"
+            " or as CSV"
+        ) from None
     except FileCreateError as error:
         cause = error.args[0] if error.args else None
         if isinstance(cause, OSError):
             raise cause from None
         raise OSError(str(error)) from None
-
-
-__all__ = [
-    "ANSWERS_SHEET",
-    "APPLICABLE_NAMES",
-    "MAX_ROWS",
-    "VISITS_SHEET",
-    "VISIT_COLUMNS",
-    "visit_row",
-    "write_xlsx",
-]

@@ -320,6 +320,34 @@ def test_the_workbook_holds_one_visit_at_a_time_and_goes_on_past_a_full_sheet(
         assert sheet.auto_filter.ref is not None
 
 
+def test_a_sheet_is_closed_by_its_size_well_before_a_zip_part_needs_zip64(
+    tmp_path: Path, checklists: list[Checklist], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100,000 visits filled sheets of 2.26 GB, over the 2 GiB a zip part may be without
+    ZIP64 (the export failed at its end): the answers go on into the next sheet once the
+    XML counted so far reaches `MAX_SHEET_BYTES`, and the count is never below the truth."""
+    with LocalStore.open(tmp_path / "data") as store:
+        store.bulk_add(demo_sessions(checklists, 12, seed=5))
+    monkeypatch.setattr(xlsx, "MAX_SHEET_BYTES", 20_000)
+    source = LocalSource(tmp_path / "data")
+    out = tmp_path / "sized.xlsx"
+    try:
+        stats = xlsx.write_xlsx(source, source.rows(), out)
+    finally:
+        source.close()
+    book = openpyxl.load_workbook(out)
+    answers = [name for name in book.sheetnames if name.startswith("answers")]
+    assert len(answers) >= 2 and stats.rows == 72
+    assert sum(book[name].max_row - 1 for name in answers) == 72  # every row, once
+    with zipfile.ZipFile(out) as archive:
+        parts = [info for info in archive.infolist() if info.filename.startswith("xl/worksheets/")]
+        assert len(parts) == len(book.sheetnames)
+        biggest_row = 4_000  # the row that took a sheet over the mark, and the sheet's frame
+        assert all(info.file_size <= 20_000 + biggest_row for info in parts), [
+            (info.filename, info.file_size) for info in parts
+        ]
+
+
 def test_starting_the_app_does_not_load_xlsxwriter() -> None:
     script = "import sys, pos_tui.cli, pos_tui.reports.export; print('xlsxwriter' in sys.modules)"
     done = subprocess.run(
