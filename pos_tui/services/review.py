@@ -123,21 +123,21 @@ class ReviewServices:
     def page(self, query: PageQuery, fresh: bool = False) -> Future[Page | None]:
         """One page of the list from the database; None when a later call came before the
         worker reached this one (the latest wins, so keystrokes typed while a query runs
-        cost one query, not one each). `fresh`: count the whole store again (a reload)."""
+        cost one query, not one each). `fresh`: not the page read ahead (a reload)."""
         if self._prefetched_page is not None:
             wanted, future = self._prefetched_page
             self._prefetched_page = None
             if wanted == query and not fresh:
                 return future
         self._page_wanted += 1
-        return self.worker.submit(self._page, query, self._page_wanted, fresh)
+        return self.worker.submit(self._page, query, self._page_wanted)
 
-    def _page(self, query: PageQuery, generation: int, fresh: bool = False) -> Page | None:
+    def _page(self, query: PageQuery, generation: int) -> Page | None:
         if generation != self._page_wanted:
             return None
         store: Any = self.source.store  # a PgSharedStore: `paged`
-        if fresh or self._total is None:
-            self._total = store.count()
+        # The store's total is not counted here: a count reads every row, and the first
+        # page (read while the app starts) would wait for it. `count` gives it after.
         page, checked = read_page(
             store, self.source.keyring, query, self._total, self._record_sha256
         )
@@ -153,17 +153,23 @@ class ReviewServices:
             self._decisions[uuid] = counted(found)
         return page
 
-    def count(self, chosen: Filter) -> Future[int | None]:
-        """How many rows match a filter, counted by the database; None when a later count
-        came before the worker reached this one."""
+    def count(self, chosen: Filter, fresh: bool = False) -> Future[tuple[int, int] | None]:
+        """How many rows match a filter and how many visits the store holds, counted by the
+        database; None when a later count came before the worker reached this one.
+        `fresh`: the store's total counted again (a reload), not the one counted before."""
         self._count_wanted += 1
-        return self.worker.submit(self._count, chosen, self._count_wanted)
+        return self.worker.submit(self._count, chosen, self._count_wanted, fresh)
 
-    def _count(self, chosen: Filter, generation: int) -> int | None:
+    def _count(self, chosen: Filter, generation: int, fresh: bool) -> tuple[int, int] | None:
         if generation != self._count_wanted:
             return None
         store: Any = self.source.store
-        return int(store.count(database_filter(chosen)))
+        if fresh or self._total is None:
+            self._total = int(store.count())
+        wanted = database_filter(chosen)
+        if not any(wanted.values()):  # no filter: what matches is the whole store
+            return self._total, self._total
+        return int(store.count(wanted)), self._total
 
     def technicians(self) -> Future[list[str]]:
         """Every technician's name in the database, for the filter bar's choice."""

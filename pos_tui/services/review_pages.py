@@ -57,8 +57,9 @@ class Page:
     matched: int | None
     """How many rows of the store match the filter (all pages), when the page says so (it
     is not full); None: `ReviewServices.count` counts them, which takes longer."""
-    total: int
-    """How many visits the store holds (their current versions), whatever the filter."""
+    total: int | None
+    """How many visits the store holds (their current versions), whatever the filter;
+    None until `ReviewServices.count` has counted them (after the first page)."""
 
 
 def refused(chosen: Filter) -> list[str]:
@@ -83,7 +84,7 @@ def read_page(
     store: Any,
     ring: Keyring,
     query: PageQuery,
-    total: int,
+    total: int | None,
     record_sha256: Callable[[dict[str, Any]], str],
 ) -> tuple[Page, dict[str, list[CheckedDecision]]]:
     """One page of rows with their review states, and the checked decisions of its

@@ -446,7 +446,9 @@ class ReviewListScreen(PagedList, PosScreen[None]):
             (self.matched, self.total) if self.paged else (len(self.matches), len(self.rows))
         )
         said = self._matched_text() if self.paged else f"{matched:,}"
-        parts = [words.COUNT.get(lang).format(shown=said, total=f"{total:,}")]
+        # A database's total comes after its first page: "…" until then.
+        shown_total = "…" if total is None else f"{total:,}"
+        parts = [words.COUNT.get(lang).format(shown=said, total=shown_total)]
         # On a page, only its rows are known to need attention: no figure for the store.
         attention = 0 if self.paged else self._attention
         if attention:
@@ -535,7 +537,8 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         from pos_tui.ui.screens.review_stats import ReviewStatsScreen
 
         if self.paged:
-            screen = ReviewStatsScreen.counted(self.filter, self.matched, self.total)
+            total = self.matched if self.total is None else self.total
+            screen = ReviewStatsScreen.counted(self.filter, self.matched, total)
         else:
             screen = ReviewStatsScreen(self.matches, len(self.rows))
         self.app.push_screen(screen)

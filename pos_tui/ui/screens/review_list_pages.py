@@ -56,8 +56,10 @@ class PagedList:
     _by_key: dict[str, ReviewRow]
     matched: int = 0
     """How many rows of the store match the filter: the database's count."""
-    total: int = 0
-    """How many visits the store holds."""
+    total: int | None = None
+    """How many visits the store holds; None until first counted, after the first page."""
+    _recount: bool = False
+    """The next count counts the store's total again (a reload asked for it)."""
     _query: PageQuery | None = None
     """The latest query asked: a page for any other is dropped."""
     _fetching: bool = False
@@ -89,6 +91,7 @@ class PagedList:
         query = PageQuery(self.filter, self.sort_by, self.descending, offset, FETCH)
         self._query = query
         self._fetching = offset > 0
+        self._recount = self._recount or fresh
         future = self.pos_app.review.page(query, fresh=fresh)
         self.when_done(future, partial(self._page_loaded, query, keep))
 
@@ -98,7 +101,8 @@ class PagedList:
         self._fetching = False
         screen: Any = self  # a Screen: the mixin's stubs leave out Textual's own calls
         first = not self.loaded
-        self.total = page.total
+        if page.total is not None:
+            self.total = page.total
         self._last_full = len(page.rows) == query.limit
         if query.offset == 0:
             self.rows = list(page.rows)
@@ -117,11 +121,12 @@ class PagedList:
             row.evidence = self._evidence_of.get(row.key, row.evidence)
         if page.matched is not None:
             self.matched, self.counted = page.matched, True
-        elif not self.counted:
+        if not self.counted or self.total is None or self._recount:
             # The table first; how many match comes after, from a count of its own once the
             # typing pauses: a count reads every matching row, and the next keystroke's page
             # would wait behind it on the worker.
-            self.matched = len(self.rows)
+            if not self.counted:
+                self.matched = len(self.rows)
             if query.offset == 0:
                 if self._count_timer is not None:
                     self._count_timer.stop()
@@ -146,12 +151,14 @@ class PagedList:
 
     def _ask_count(self, chosen: Filter) -> None:
         if self._query is not None and chosen == self._query.filter:
-            future = self.pos_app.review.count(chosen)
+            future = self.pos_app.review.count(chosen, fresh=self._recount)
+            self._recount = False
             self.when_done(future, partial(self._counted, chosen))
 
-    def _counted(self, chosen: Filter, matched: int | None) -> None:
-        if matched is None or self._query is None or chosen != self._query.filter:
+    def _counted(self, chosen: Filter, counts: tuple[int, int] | None) -> None:
+        if counts is None or self._query is None or chosen != self._query.filter:
             return  # a count for a later filter is on its way
+        matched, self.total = counts
         self.matched, self.counted = max(matched, len(self.rows)), True
         self._show_more(0)  # its line says the count
         self._show_count()
