@@ -51,8 +51,7 @@ from startup import MINIMAL_PROBE  # noqa: E402
 from pos_tui.store.shared import SharedStore  # noqa: E402
 
 REVIEW_PROBE = """
-import sys, time
-from pos_tui.ui.screens import review_list
+import importlib.abc, importlib.machinery, sys, time
 
 def ready(self):
     def report():
@@ -61,7 +60,23 @@ def ready(self):
         self.app.exit()
     self.call_after_refresh(report)
 
-review_list.ReviewListScreen.list_ready = ready
+class HookTheList(importlib.abc.MetaPathFinder):
+    # The list's hook is set as the command imports its module, so the probe imports
+    # nothing before the command does: the command opens the store while it imports the
+    # screens, and importing them first would time a start no supervisor has.
+    def find_spec(self, name, path=None, target=None):
+        if name != "pos_tui.ui.screens.review_list":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+        def exec_module(module):
+            run(module)
+            module.ReviewListScreen.list_ready = ready
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, HookTheList())
 from pos_tui.cli import main
 main(["review", "--store", sys.argv[2]])
 """
