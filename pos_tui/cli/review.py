@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,21 +39,20 @@ def review(
     from concurrent.futures import ThreadPoolExecutor
 
     from pos_tui.config import load_settings
-    from pos_tui.store.keys import REVIEWER, load_key
-    from pos_tui.store.sources import SharedSource
 
     settings = load_settings()
     folder = shared_target(store, "--store")
     data_folder = local_folder(ctx, data_dir)
-    key = load_key(data_folder, REVIEWER)
-    # The store is opened (a database's driver imported, the server's answers awaited)
-    # while the screens are imported; a store that cannot be opened is still said before
-    # the app starts, by `result()`.
+    # The store is opened (its modules and a database's driver imported, the server's
+    # answers awaited) while the key is read and the screens are imported; a store that
+    # cannot be opened is still said before the app starts, by `result()`.
     with ThreadPoolExecutor(1, thread_name_prefix="pos-tui-open") as opener:
-        opening = opener.submit(SharedSource, folder, data_folder)
+        opening = opener.submit(_open_source, folder, data_folder)
         from pos_tui.services.review import ReviewServices
+        from pos_tui.store.keys import REVIEWER, load_key
         from pos_tui.ui.app import make_app
 
+        key = load_key(data_folder, REVIEWER)
         services = ReviewServices(opening.result(), key)
     if key is None:
         click.echo(
@@ -65,3 +65,9 @@ def review(
         make_app(None, lang or settings.ui_language, review=services).run()
     finally:
         services.close()
+
+
+def _open_source(folder: Path | str, data_folder: Path) -> Any:
+    from pos_tui.store.sources import SharedSource
+
+    return SharedSource(folder, data_folder)
