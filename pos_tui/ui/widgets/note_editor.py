@@ -330,16 +330,16 @@ class NoteEditor(ScrollView, can_focus=True):
         self.insert("\n")
 
     def action_undo(self) -> None:
-        if self._undo:
-            self._redo.append(_State(self._text, self.cursor))
-            state = self._undo.pop()
-            self._last_edit = ""
-            self._set(state.text, state.cursor)
+        self._step(self._undo, self._redo)
 
     def action_redo(self) -> None:
-        if self._redo:
-            self._undo.append(_State(self._text, self.cursor))
-            state = self._redo.pop()
+        self._step(self._redo, self._undo)
+
+    def _step(self, back_to: list[_State], keep_in: list[_State]) -> None:
+        """The text as `back_to`'s last state had it; the present kept in `keep_in`."""
+        if back_to:
+            keep_in.append(_State(self._text, self.cursor))
+            state = back_to.pop()
             self._last_edit = ""
             self._set(state.text, state.cursor)
 
