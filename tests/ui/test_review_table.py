@@ -134,3 +134,23 @@ async def test_a_cell_changed_in_place_is_drawn_and_a_row_key_is_kept_once() -> 
         assert table.row_count == 0 and table.cursor_key is None
         assert line(table, 1).strip() == ""
         assert "商户" in line(table, 0)  # the columns stay
+
+
+async def test_a_table_wider_than_the_terminal_scrolls_sideways_header_and_rows_together() -> None:
+    app = TableApp()
+    async with app.run_test(size=(20, 12)) as pilot:
+        await pilot.pause()
+        table = app.query_one(ReviewTable)
+        assert table.virtual_size.width > table.scrollable_content_region.width
+        assert "Fails" not in line(table, 0)
+        await pilot.press(*["right"] * 40)  # as far as it goes
+        await pilot.pause()
+        shown_from = table.scroll_offset.x
+        assert shown_from == table.virtual_size.width - table.scrollable_content_region.width
+        header, first = line(table, 0), line(table, 1)
+        assert cell_len(header) == cell_len(first) == table.scrollable_content_region.width
+        # The last column, header and cell alike, ends one cell before the table does.
+        assert header.rstrip().endswith("Fails") and first.rstrip().endswith(" 0")
+        assert cell_len(header.rstrip()) == cell_len(first.rstrip())
+        await pilot.press("end")
+        assert table.cursor_row == ROWS - 1 and table.scroll_offset.x == shown_from
