@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +15,9 @@ from pos_tui.cli.common import (
     plain_errors,
     shared_target,
 )
+
+if TYPE_CHECKING:
+    from pos_tui.store.sources import SharedSource
 
 
 @click.command()
@@ -67,7 +70,7 @@ def review(
         services.close()
 
 
-def _open_source(folder: Path | str, data_folder: Path) -> Any:
+def _open_source(folder: Path | str, data_folder: Path) -> SharedSource:
     from pos_tui.store.sources import SharedSource
 
     return SharedSource(folder, data_folder)

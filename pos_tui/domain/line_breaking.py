@@ -143,13 +143,15 @@ def line_spans(text: str, width: int) -> list[tuple[int, int]]:
     """Where each line of `wrap(text, width)` lies in `text`: (start, end) indices, for an
     editor that must map its cursor to a line and back. A paragraph's first line starts
     at the paragraph (its leading spaces kept); the spaces a break swallows lie between one
-    line's end and the next one's start. An empty text is one empty line."""
+    line's end and the next one's start. An empty text is one empty line; a width of 0 or
+    less breaks no line, as `wrap`."""
     spans: list[tuple[int, int]] = []
     paragraph_start = 0
     for paragraph in text.split("\n"):
         paragraph_end = paragraph_start + len(paragraph)
         at = paragraph_start
-        for number, line in enumerate(wrap_paragraph(paragraph, width)):
+        lines = wrap_paragraph(paragraph, width) if width > 0 else [paragraph]
+        for number, line in enumerate(lines):
             found = text.find(line, at, paragraph_end) if line else at
             start = paragraph_start if number == 0 else found
             spans.append((start, found + len(line)))

@@ -21,6 +21,7 @@ from pos_tui.domain.signatures import Signer, canonical, sign
 from pos_tui.store import schema
 from pos_tui.store.decision_log import DecisionMark, Reading
 from pos_tui.store.keyring import now
+from pos_tui.store.pg.reading import reason
 from pos_tui.store.storage import StoreError
 
 RETRIES = 3
@@ -116,7 +117,7 @@ def shaped(
 
 class DecisionsUnread(StoreError):
     def __init__(self, error: psycopg.Error) -> None:
-        first = (str(error).strip().splitlines() or ["no reason given"])[0]
+        first = reason(error)
         super().__init__(
             f"Could not read the review decisions of the PostgreSQL store: {first}. Nothing"
             " was lost: what was sent before this has landed; try again.",

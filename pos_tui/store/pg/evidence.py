@@ -78,7 +78,6 @@ class PgEvidenceFiles:
             return REPLACED
         return None
 
-    @reading
     def has(self, sha256: str, size: int | None = None) -> bool:
         return self.quick_check(sha256, size) is None
 

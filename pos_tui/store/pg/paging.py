@@ -211,9 +211,10 @@ def list_queries(
     that order (migration 2). Words are searched for in each row, and the planner cannot
     tell how many rows a word matches: for one that matches few, walking the index in order
     reads all of it, row by row. So a search looks first among the first `PROBE` rows of
-    the index (a common word fills its page there), and only then at every row, in one
-    pass whose first rows are sorted out as it goes. Not counted here: a count reads every
-    matching row, and the page need not wait for it (`count_query`)."""
+    the index (a common word fills its page there), and only then at the rows the index of
+    grams gives for its words (migration 3), each read for the words themselves and sorted
+    in one pass. Not counted here: a count reads every matching row, and the page need not
+    wait for it (`count_query`)."""
     if offset < 0 or not 0 < limit <= MAX_PAGE:
         raise StoreError(f"A page holds 1 to {MAX_PAGE} rows from an offset of 0 or more.")
     expression = LIST_SORTS.get(sort)

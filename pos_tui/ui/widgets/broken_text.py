@@ -12,19 +12,12 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text as RichText
 
-from pos_tui.domain.line_breaking import narrowest, text_width, wrap
+from pos_tui.domain.line_breaking import line_spans, narrowest, text_width
 
 
 def broken_lines(text: RichText, width: int) -> list[RichText]:
     """`text` cut into the lines `wrap` makes of its plain text, each with its styles."""
-    plain = text.plain
-    lines: list[RichText] = []
-    at = 0
-    for line in wrap(plain, width):
-        start = plain.find(line, at)  # each line is the text's own, spaces at breaks left out
-        lines.append(text[start : start + len(line)])
-        at = start + len(line)
-    return lines
+    return [text[start:end] for start, end in line_spans(text.plain, width)]
 
 
 class BrokenText:

@@ -13,6 +13,8 @@ has: selecting text, and copying from it. See docs/decisions.md.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -118,8 +120,6 @@ class NoteEditor(ScrollView, can_focus=True):
         self._remember("")
         self._set(_plain(text), len(_plain(text)))
 
-    text = value
-
     @property
     def placeholder(self) -> str:
         return self._placeholder
@@ -181,13 +181,7 @@ class NoteEditor(ScrollView, can_focus=True):
     def _line_of(self, index: int) -> int:
         """The drawn line the cursor at `index` is on: the last one starting at or before
         it (at a break, the start of the next line)."""
-        line = 0
-        for number, (start, _end) in enumerate(self._spans):
-            if start <= index:
-                line = number
-            else:
-                break
-        return line
+        return max(0, bisect_right(self._spans, (index, math.inf)) - 1)
 
     def _column_of(self, index: int) -> int:
         start, end = self._spans[self._line_of(index)]

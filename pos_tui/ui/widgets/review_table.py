@@ -237,7 +237,6 @@ class ReviewTable(ScrollView, can_focus=True):
         self._strips.clear()
         self._header = None
         self._size_changed()
-        self.refresh()
 
     def _size_changed(self) -> None:
         width = sum(column.get_render_width() for column in self.columns.values())
@@ -294,18 +293,15 @@ class ReviewTable(ScrollView, can_focus=True):
         row_style = self.rich_style
         if index % 2:
             row_style += self.get_component_rich_style("review-table--even-row")
+        # The cursor's colours win over a cell's own (a red failure count stays legible).
+        cursor_style = self.get_component_rich_style("review-table--cursor") if cursor else None
         pad = " " * PADDING
         segments = []
-        if cursor:
-            # The cursor's colours win over a cell's own (a red failure count stays legible).
-            cursor_style = self.get_component_rich_style("review-table--cursor")
-            for column, cell in zip(self.columns.values(), self._cells[index], strict=False):
-                style = row_style + (cell.style or Style()) + cursor_style
-                segments.append(Segment(pad + cell.fitted(column.width) + pad, style))
-        else:
-            for column, cell in zip(self.columns.values(), self._cells[index], strict=False):
-                style = row_style + cell.style if cell.style else row_style
-                segments.append(Segment(pad + cell.fitted(column.width) + pad, style))
+        for column, cell in zip(self.columns.values(), self._cells[index], strict=False):
+            style = row_style + cell.style if cell.style else row_style
+            if cursor_style is not None:
+                style += cursor_style
+            segments.append(Segment(pad + cell.fitted(column.width) + pad, style))
         return Strip(segments)
 
     # -- the cursor ---------------------------------------------------------------------
