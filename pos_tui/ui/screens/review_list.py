@@ -137,6 +137,11 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         # After every mount handler, so the columns are there when the rows arrive.
         self.call_next(self.action_reload)
 
+    def list_shown(self) -> None:
+        """The list has shown freshly read visits: now the rest of the filter bar."""
+        self.list_ready()
+        self.call_after_refresh(self.query_one(ReviewFilters).show_choices)
+
     def list_ready(self) -> None:
         """Called each time the list has shown freshly read visits; the bench hooks it."""
 
@@ -176,7 +181,7 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         self.loaded = True
         self.query_one(ReviewFilters).set_technicians(sorted({row.technician for row in rows}))
         self._refilter()
-        self.list_ready()
+        self.list_shown()
         # After the list is drawn: checking must not delay the list a supervisor waits for.
         self.call_after_refresh(self._check_integrity)
 

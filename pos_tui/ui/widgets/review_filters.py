@@ -22,9 +22,15 @@ from pos_tui.ui.widgets.in_order_input import InOrderInput
 
 DATES = ("#filter-from", "#filter-to")
 SELECTS = ("#filter-state", "#filter-verdict", "#filter-photos", "#filter-technician")
+DATABASE_REFUSES = ("#filter-state", "#filter-photos")
+"""The choices a store that filters in its database cannot filter on."""
 
 
 class ReviewFilters(Vertical):
+    """The filter bar. Its choice boxes are mounted by `show_choices`, once the list has
+    been drawn: four Selects take 120-160 ms to mount, as long as the rest of the screen,
+    and the supervisor waits for the list, not for them (docs/decisions.md)."""
+
     @dataclass
     class Changed(Message):
         filter: Filter
@@ -33,40 +39,73 @@ class ReviewFilters(Vertical):
         super().__init__(id=id)
         self.lang = "en"
         self.technicians: list[str] = []
+        self.choices_shown = False
+        self._database_only = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="review-filters"):
             yield InOrderInput(id="filter-text", compact=True)
-            yield Select[str]([], id="filter-state", compact=True)
-            yield Select[str]([], id="filter-verdict", compact=True)
-            yield Select[str]([], id="filter-photos", compact=True)
         with Horizontal(id="review-filters-2"):
-            yield Select[str]([], id="filter-technician", compact=True)
             yield InOrderInput(id="filter-from", compact=True, restrict=r"[0-9-]*", max_length=10)
             yield InOrderInput(id="filter-to", compact=True, restrict=r"[0-9-]*", max_length=10)
             yield Static(id="filter-error", classes="field-error")
+
+    def show_choices(self) -> None:
+        """Mount the choice boxes (review state, verdict, photos, technician), in the words
+        and with the technicians known by now."""
+        if self.choices_shown or not self.is_mounted:
+            return
+        self.choices_shown = True
+        first_row = self.query_one("#review-filters", Horizontal)
+        first_row.mount_all(self._choice(selector.removeprefix("#")) for selector in SELECTS[:3])
+        second_row = self.query_one("#review-filters-2", Horizontal)
+        second_row.mount(self._choice("filter-technician"), before=0)
+
+    def _choice(self, name: str) -> Select[str]:
+        prompt, options = self._options()[f"#{name}"]
+        select: Select[str] = Select(options, prompt=prompt, id=name, compact=True)
+        select.display = not (self._database_only and f"#{name}" in DATABASE_REFUSES)
+        return select
+
+    def _options(self) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+        """Each choice box's prompt and choices, in the bar's language."""
+        lang = self.lang
+        states = [(words.REVIEW_STATE_NAMES[s].get(lang), s) for s in REVIEW_STATES]
+        verdicts = [(VERDICT_NAMES[v].get(lang), str(v)) for v in Verdict]
+        photos = [(words.PHOTO_FILTER_NAMES[f].get(lang), f) for f in EVIDENCE_FILTERS]
+        return {
+            "#filter-state": (words.ANY_STATE.get(lang), states),
+            "#filter-verdict": (words.ANY_VERDICT.get(lang), verdicts),
+            "#filter-photos": (words.ANY_PHOTOS.get(lang), photos),
+            "#filter-technician": (
+                words.ANY_TECHNICIAN.get(lang),
+                [(name, name) for name in self.technicians],
+            ),
+        }
+
+    def _selects(self) -> dict[str, Select[str]]:
+        """The choice boxes mounted so far, by selector."""
+        return {f"#{select.id}": select for select in self.query(Select)}
 
     def apply_language(self, lang: str) -> None:
         self.lang = lang
         self.query_one("#filter-text", Input).placeholder = words.SEARCH.get(lang)
         self.query_one("#filter-from", Input).placeholder = words.DATE_FROM.get(lang)
         self.query_one("#filter-to", Input).placeholder = words.DATE_TO.get(lang)
-        states = [(words.REVIEW_STATE_NAMES[s].get(lang), s) for s in REVIEW_STATES]
-        verdicts = [(VERDICT_NAMES[v].get(lang), str(v)) for v in Verdict]
-        self._set_options("#filter-state", words.ANY_STATE.get(lang), states)
-        self._set_options("#filter-verdict", words.ANY_VERDICT.get(lang), verdicts)
-        photos = [(words.PHOTO_FILTER_NAMES[f].get(lang), f) for f in EVIDENCE_FILTERS]
-        self._set_options("#filter-photos", words.ANY_PHOTOS.get(lang), photos)
-        self.set_technicians(self.technicians)
+        options = self._options()
+        for selector, select in self._selects().items():
+            self._set_options(select, *options[selector])
         self._dates_ok()
 
     def set_technicians(self, names: list[str]) -> None:
         self.technicians = names
-        prompt = words.ANY_TECHNICIAN.get(self.lang)
-        self._set_options("#filter-technician", prompt, [(n, n) for n in names])
+        select = self._selects().get("#filter-technician")
+        if select is not None:
+            self._set_options(select, *self._options()["#filter-technician"])
 
-    def _set_options(self, selector: str, prompt: str, options: list[tuple[str, str]]) -> None:
-        select: Select[str] = self.query_one(selector, Select)
+    def _set_options(
+        self, select: Select[str], prompt: str, options: list[tuple[str, str]]
+    ) -> None:
         value = select.value
         with self.prevent(Select.Changed):
             select.prompt = prompt
@@ -77,15 +116,17 @@ class ReviewFilters(Vertical):
     def database_only(self) -> None:
         """Leave out the choices a store that filters in its database cannot filter on
         (`services.review_pages.NOT_IN_DATABASE`): the review state and photo warnings."""
-        for selector in ("#filter-state", "#filter-photos"):
-            self.query_one(selector, Select).display = False
+        self._database_only = True
+        for selector, select in self._selects().items():
+            if selector in DATABASE_REFUSES:
+                select.display = False
 
     def clear(self) -> None:
         with self.prevent(Input.Changed, Select.Changed):
             for selector in ("#filter-text", *DATES):
                 self.query_one(selector, Input).value = ""
-            for selector in SELECTS:
-                self.query_one(selector, Select).clear()
+            for select in self._selects().values():
+                select.clear()
         self._dates_ok()
         self.post_message(self.Changed(self.current()))
 
@@ -121,8 +162,10 @@ class ReviewFilters(Vertical):
     def current(self) -> Filter:
         """The filter as the boxes show it; a bad date counts as no date."""
 
+        selects = self._selects()
+
         def chosen(selector: str) -> str | None:
-            value = self.query_one(selector, Select).value
+            value = selects[selector].value if selector in selects else None
             return value if isinstance(value, str) else None
 
         dates: list[str | None] = []
