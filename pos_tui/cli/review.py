@@ -17,7 +17,9 @@ from pos_tui.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from pos_tui.store.sources import SharedSource
+    from collections.abc import Callable
+
+    from textual.app import App
 
 
 @click.command()
@@ -39,38 +41,29 @@ def review(
     Decisions are signed with this machine's reviewer key (`pos-tui keys init --reviewer`),
     and carry the name the shared store's keyring gives that key.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from pos_tui.config import load_settings
 
     settings = load_settings()
     folder = shared_target(store, "--store")
-    data_folder = local_folder(ctx, data_dir)
-    # The store is opened (its modules and a database's driver imported, the server's
-    # answers awaited) while the key is read and the screens are imported; a store that
-    # cannot be opened is still said before the app starts, by `result()`.
-    with ThreadPoolExecutor(1, thread_name_prefix="pos-tui-open") as opener:
-        opening = opener.submit(_open_source, folder, data_folder)
-        from pos_tui.services.review import ReviewServices
-        from pos_tui.store.keys import REVIEWER, load_key
-        from pos_tui.ui.app import make_app
+    from pos_tui.services.review_start import start_review
 
-        key = load_key(data_folder, REVIEWER)
-        services = ReviewServices(opening.result(), key)
-    if key is None:
+    # The store opens while the screens' modules are imported (`review_start`).
+    services = start_review(folder, local_folder(ctx, data_dir), meanwhile=_make_app)
+    if services.reviewer_key is None:
         click.echo(
             "pos-tui: this machine has no reviewer key, so it can look but not decide:"
             " run `pos-tui keys init --reviewer --store PATH` first.",
             err=True,
         )
-    services.prefetch()  # the index is read while the app starts
+    services.prefetch()  # the list is read while the app starts
     try:
+        make_app = _make_app()
         make_app(None, lang or settings.ui_language, review=services).run()
     finally:
         services.close()
 
 
-def _open_source(folder: Path | str, data_folder: Path) -> SharedSource:
-    from pos_tui.store.sources import SharedSource
+def _make_app() -> Callable[..., App[None]]:
+    from pos_tui.ui.app import make_app
 
-    return SharedSource(folder, data_folder)
+    return make_app

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pos_tui.domain.checklist import Text
 from pos_tui.domain.decisions import counted, record_sha256
@@ -37,6 +37,7 @@ from pos_tui.domain.review_filter import (
 )
 from pos_tui.locations import reports_dir
 from pos_tui.services.background import Background
+from pos_tui.services.children import child_env
 from pos_tui.services.review_evidence import (
     EvidenceLedger,
     EvidenceReport,
@@ -49,13 +50,15 @@ from pos_tui.services.review_evidence import (
 from pos_tui.services.review_pages import Page, PageQuery, database_filter, read_page
 from pos_tui.store.sources import SharedSource, VisitRecord, file_position, group_by_visit
 from pos_tui.store.storage import StoreError
-from pos_tui.store.targets import target_of
+from pos_tui.store.targets import is_database, target_of
 
 if TYPE_CHECKING:
     from pos_tui.domain.decisions import CheckedDecision
     from pos_tui.domain.evidence import EvidenceRef
     from pos_tui.domain.stats import FailureStats
+    from pos_tui.services.first_page import FirstPage, FirstPageReader
     from pos_tui.store.keys import KeyFile
+    from pos_tui.store.pg.store import PgSharedStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +117,18 @@ class ReviewServices:
     _checked_of: dict[str, list[CheckedDecision]] = field(default_factory=dict, init=False)
     """The checked decisions of the visits on the pages read, forged ones too, by uuid."""
 
+    first_page: FirstPageReader | None = None
+    """The child reading the list's first page while the app starts (a database store
+    opened `later`); None: the worker reads it."""
+    trusted_names: Mapping[str, str] | None = None
+    """The names the store's keyring trusts, by fingerprint, as `first_page`'s child read
+    them: the reviewer's name before this process has opened the store."""
+
     @property
     def paged(self) -> bool:
         """Whether the store filters, sorts and pages in its database (`review_pages`):
         then the list asks for `page`s, not `rows`."""
-        return hasattr(self.source.store, "list_page")
+        return is_database(self.source.folder)
 
     def page(self, query: PageQuery, fresh: bool = False) -> Future[Page | None]:
         """One page of the list from the database; None when a later call came before the
@@ -135,12 +145,15 @@ class ReviewServices:
     def _page(self, query: PageQuery, generation: int) -> Page | None:
         if generation != self._page_wanted:
             return None
-        store: Any = self.source.store  # a PgSharedStore: `paged`
-        # The store's total is not counted here: a count reads every row, and the first
-        # page (read while the app starts) would wait for it. `count` gives it after.
-        page, checked = read_page(
-            store, self.source.keyring, query, self._total, self._record_sha256
-        )
+        first = self._first_page(query)
+        if first is not None:
+            page, checked = first.page, first.checked
+        else:
+            # The store's total is not counted here: a count reads every row, and the first
+            # page (read while the app starts) would wait for it. `count` gives it after.
+            page, checked = read_page(
+                self.source.store, self.source.keyring, query, self._total, self._record_sha256
+            )
         if query.offset == 0 and len(self._rows_by_key) > 20 * query.limit:
             # What the pages of earlier filters held: kept for a detail still open on one.
             self._rows_by_key, self._rows_by_uuid = {}, {}
@@ -153,6 +166,15 @@ class ReviewServices:
             self._decisions[uuid] = counted(found)
         return page
 
+    def _first_page(self, query: PageQuery) -> FirstPage | None:
+        """What `first_page`'s child read, once, for the query it reads (the first)."""
+        reader, self.first_page = self.first_page, None
+        if reader is None:
+            return None
+        found = reader.page() if query == PageQuery() else None
+        reader.close()
+        return found
+
     def count(self, chosen: Filter, fresh: bool = False) -> Future[tuple[int, int] | None]:
         """How many rows match a filter and how many visits the store holds, counted by the
         database; None when a later count came before the worker reached this one.
@@ -163,7 +185,7 @@ class ReviewServices:
     def _count(self, chosen: Filter, generation: int, fresh: bool) -> tuple[int, int] | None:
         if generation != self._count_wanted:
             return None
-        store: Any = self.source.store
+        store = self._database()
         if fresh or self._total is None:
             self._total = int(store.count())
         wanted = database_filter(chosen)
@@ -173,14 +195,17 @@ class ReviewServices:
 
     def technicians(self) -> Future[list[str]]:
         """Every technician's name in the database, for the filter bar's choice."""
-        store: Any = self.source.store
-        return self.worker.submit(store.technicians)
+        return self.worker.submit(lambda: self._database().technicians())
 
     def failure_stats(self, chosen: Any) -> Future[FailureStats]:
         """The failure rates of the visits a `review_filter.Filter` matches, counted by the
         database (the fields it cannot filter on are left out, as in the list)."""
-        store: Any = self.source.store
-        return self.worker.submit(store.failure_stats, database_filter(chosen))
+        wanted = database_filter(chosen)
+        return self.worker.submit(lambda: self._database().failure_stats(wanted))
+
+    def _database(self) -> PgSharedStore:
+        """The store, when `paged`: a database's, with calls of its own."""
+        return cast("PgSharedStore", self.source.store)
 
     def rows(self) -> Future[list[ReviewRow]]:
         """Every visit's current version, with its review state; read afresh each call,
@@ -206,7 +231,10 @@ class ReviewServices:
         """The reviewer's name as the keyring gives it: never a login or settings name."""
         if self.reviewer_key is None:
             return ""
-        return self.source.keyring.name_of(self.reviewer_key.fingerprint)
+        fingerprint = self.reviewer_key.fingerprint
+        if self.trusted_names is not None and not self.source.is_open:
+            return self.trusted_names.get(fingerprint, "")
+        return self.source.keyring.name_of(fingerprint)
 
     def _rows(self) -> list[ReviewRow]:
         every = self.source.store.rows()
@@ -235,11 +263,9 @@ class ReviewServices:
         known = self._record_of.get(str(row.get("record_hash", "")))
         if known is not None:
             return known
-        try:
-            found = self.source.record(row, {}).record_sha256
-        except (StoreError, KeyError, TypeError, ValueError):
-            return ""  # unreadable: no decision names it, and its detail says why
-        self._record_of[str(row.get("record_hash", ""))] = found
+        found = self.source.record_sha256_of(row)
+        if found:  # an unreadable one is read again: it may be mended meanwhile
+            self._record_of[str(row.get("record_hash", ""))] = found
         return found
 
     def record_of(self, key: str) -> str | None:
@@ -289,13 +315,14 @@ class ReviewServices:
         detail to draw."""
         from pos_tui.services.review_evidence import picture
 
-        return self.worker.submit(picture, self.source.files, sha256, longest)
+        return self.worker.submit(lambda: picture(self.source.files, sha256, longest))
 
     def open_evidence(self, ref: EvidenceRef) -> Future[Path]:
         """Hand a verified copy of the file to the viewer; the copy's path."""
         if self._viewer is None:
             self._viewer = Viewer(self.viewer_command)
-        return self.worker.submit(self._viewer.open, self.source.files, ref)
+        viewer = self._viewer
+        return self.worker.submit(lambda: viewer.open(self.source.files, ref))
 
     def decide(
         self,
@@ -417,6 +444,8 @@ class ReviewServices:
             # Not waiting: the children only read, and a chunk's result is of no use now.
             self._integrity_executor.shutdown()
         self.worker.close()
+        if self.first_page is not None:
+            self.first_page.close()
         if self._viewer is not None:
             self._viewer.close()
         self.source.close()
@@ -508,7 +537,7 @@ class _Checkers:
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,
-                    env=os.environ | {"PYTHONPATH": _import_path()},
+                    env=child_env(),
                 )
             except (OSError, ValueError, TypeError):  # no interpreter to start (embedded)
                 return None
@@ -537,12 +566,6 @@ class _Checkers:
 
 _Job = tuple[Future["list[_Verdict]"], str, list[tuple[str, dict[str, Any]]]]
 _CHILD = "from pos_tui.services.review import _serve_checks; _serve_checks()"
-
-
-def _import_path() -> str:
-    # The child must import this very pos_tui, installed or run from a checkout.
-    here = str(Path(__file__).resolve().parents[2])
-    return os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
 def _ask(

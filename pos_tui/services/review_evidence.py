@@ -34,7 +34,7 @@ from pos_tui.domain.evidence_checks import (
     frame_of,
     own_findings,
 )
-from pos_tui.store.evidence_files import EvidenceFiles
+from pos_tui.store.evidence_files import EvidenceReader
 from pos_tui.store.sources import VisitRecord
 from pos_tui.store.storage import StoreError
 
@@ -172,7 +172,7 @@ def evidence_report(
     return EvidenceReport(tuple(lines), compared, len(rows_by_uuid), names)
 
 
-def picture(files: EvidenceFiles, sha256: str, longest: int = PICTURE_PIXELS) -> Any:
+def picture(files: EvidenceReader, sha256: str, longest: int = PICTURE_PIXELS) -> Any:
     """The photo, verified against its hash and made small (a PIL image); StoreError when
     the file is missing or replaced, or its bytes are not a picture."""
     from PIL import Image, ImageOps
@@ -216,7 +216,7 @@ class Viewer:
         self.command = list(command) if command is not None else None
         self._folder: Path | None = None
 
-    def open(self, files: EvidenceFiles, ref: EvidenceRef) -> Path:
+    def open(self, files: EvidenceReader, ref: EvidenceRef) -> Path:
         data = files.read(ref.sha256)  # verified: a replaced file is refused here
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="pos-tui-evidence-"))

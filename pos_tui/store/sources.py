@@ -6,11 +6,12 @@ care which kind of store the folder holds.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pos_tui.domain.decisions import (
     CheckedDecision,
@@ -29,6 +30,10 @@ from pos_tui.store.local import VISITS_DIR, LocalStore
 from pos_tui.store.shared import BATCHES_DIR
 from pos_tui.store.storage import StoreDamaged, StoreError
 from pos_tui.store.targets import Target, open_shared
+
+if TYPE_CHECKING:
+    from pos_tui.store.pg.store import PgSharedStore
+    from pos_tui.store.shared import SharedStore
 
 
 @dataclass
@@ -157,24 +162,57 @@ class SharedSource:
     (`store/targets.py`); what is read, and how it is checked, is the same."""
 
     def __init__(
-        self, target: Target, data_folder: Path | None = None, thorough: bool = True
+        self,
+        target: Target,
+        data_folder: Path | None = None,
+        thorough: bool = True,
+        *,
+        later: bool = False,
     ) -> None:
         """`data_folder`: this machine's, where the store's administrator key is pinned;
         None to read without pinning (a child process of a reader that pinned it).
-        `thorough`: hash each evidence file of a record (see `VisitRecord.thorough`)."""
+        `thorough`: hash each evidence file of a record (see `VisitRecord.thorough`).
+        `later`: opened on first use, not now (on the review's worker thread, once the
+        list's first page, read by a child process, is shown: `services/first_page.py`)."""
         self.folder = target
         """Where the store is: its folder, or its URL."""
         self.thorough = thorough
-        self.store = open_shared(target)
-        try:
-            self.files = self.store.files
-            self.keyring = trusted_keyring(self.store.keyring_place, data_folder)
-        except BaseException:
-            self.store.close()
-            raise
+        self._data_folder = data_folder
+        self._opened: _Opened | None = None
+        self._opening = threading.Lock()
         self._checked: list[CheckedDecision] | None = None
         self._read_to: DecisionMark | None = None
         self._decision_damage: tuple[StoreError, ...] = ()
+        if not later:
+            self._open()
+
+    def _open(self) -> _Opened:
+        with self._opening:
+            if self._opened is None:
+                store = open_shared(self.folder)
+                try:
+                    ring = trusted_keyring(store.keyring_place, self._data_folder)
+                    self._opened = _Opened(store, store.files, ring)
+                except BaseException:
+                    store.close()
+                    raise
+            return self._opened
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened is not None
+
+    @property
+    def store(self) -> SharedStore | PgSharedStore:
+        return (self._opened or self._open()).store
+
+    @property
+    def files(self) -> EvidenceReader:
+        return (self._opened or self._open()).files
+
+    @property
+    def keyring(self) -> Keyring:
+        return (self._opened or self._open()).keyring
 
     def rows(self) -> list[dict[str, Any]]:
         return _newest_first([row for row in self.store.rows() if not row.get("superseded")])
@@ -240,6 +278,14 @@ class SharedSource:
             self.thorough,
         )
 
+    def record_sha256_of(self, row: dict[str, Any]) -> str:
+        """What the record behind an index row is signed as; "" when it cannot be read (no
+        decision names it then, and its detail says why)."""
+        try:
+            return self.record(row, {}).record_sha256
+        except (StoreError, KeyError, TypeError, ValueError):
+            return ""
+
     def revisions(
         self,
         uuid: str,
@@ -282,7 +328,15 @@ class SharedSource:
 
     def close(self) -> None:
         self._checked = None
-        self.store.close()
+        if self._opened is not None:
+            self._opened.store.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    store: SharedStore | PgSharedStore
+    files: EvidenceReader
+    keyring: Keyring
 
 
 def _count(value: object) -> int:

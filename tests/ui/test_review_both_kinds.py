@@ -2,8 +2,8 @@
 the list, a decision signed in the detail, and the laptop's next sync bringing it back.
 
 The same test runs against a folder and against PostgreSQL (`shared_kind`); the app is
-given `ReviewServices(SharedSource(target, data_folder))`, as `pos-tui review --store`
-gives it.
+given `start_review(target, data_folder)`, as `pos-tui review --store` gives it (on
+PostgreSQL: the first page read by a child process, the store opened after it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.decisions import check_log
 from pos_tui.domain.session import Outcome, Session, Status
 from pos_tui.domain.visit_info import VisitInfo
-from pos_tui.services.review import ReviewServices
+from pos_tui.services.review_start import start_review
 from pos_tui.store.local import LocalStore
 from pos_tui.store.sources import SharedSource
 from pos_tui.store.sync import sync
@@ -50,7 +50,7 @@ async def test_the_list_a_signed_decision_and_the_laptop_brings_it_back(
         made.append(session)
     sync(store, shared_target)
 
-    services = ReviewServices(SharedSource(shared_target, bank.reviewer), bank.reviewer_key)
+    services = start_review(shared_target, bank.reviewer)
     app = make_app(None, "en", review=services)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)

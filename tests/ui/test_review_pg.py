@@ -20,9 +20,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from pos_tui.domain.stats import failure_stats
-from pos_tui.services.review import ReviewServices
+from pos_tui.services.review_start import start_review
 from pos_tui.store.pg.store import PgSharedStore
-from pos_tui.store.sources import SharedSource
 from pos_tui.ui.app import PosApp, make_app
 from pos_tui.ui.screens.review_decision import ReviewDecisionScreen
 from pos_tui.ui.screens.review_detail import ReviewDetailScreen
@@ -62,8 +61,10 @@ def stored_rows(url: str) -> list[dict[str, Any]]:
 
 @asynccontextmanager
 async def review_app(bank: Bank) -> AsyncIterator[tuple[PosApp, Pilot[None]]]:
-    source = SharedSource(bank.shared, bank.reviewer)
-    services = ReviewServices(source, bank.reviewer_key)
+    # As `pos-tui review --store URL` opens it: the first page from a child process, this
+    # process's own connection opened once that page is shown.
+    services = start_review(bank.shared, bank.reviewer)
+    assert services.first_page is not None and not services.source.is_open
     app = make_app(None, "en", review=services)
     async with app.run_test(size=(120, 36)) as pilot:
         await until_settled(app, pilot)

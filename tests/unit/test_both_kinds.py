@@ -18,10 +18,10 @@ from pos_tui.cli import main
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Outcome, Session, Status
 from pos_tui.domain.visit_info import VisitInfo
-from pos_tui.services.review import ReviewServices
+from pos_tui.services.review_start import start_review
 from pos_tui.store.keyring import AdminChanged
 from pos_tui.store.keys import REVIEWER as REVIEWER_KEY
-from pos_tui.store.keys import KeyFile, ensure_key, load_key
+from pos_tui.store.keys import KeyFile, ensure_key
 from pos_tui.store.local import LocalStore
 from pos_tui.store.sources import SharedSource, VisitRecord
 from pos_tui.store.sync import pending, sync
@@ -279,8 +279,10 @@ def test_the_command_line_makes_a_store_trusts_syncs_and_a_decision_comes_back(
     run(cli, "keys", "trust", device.fingerprint, "--name", "张伟", "--role", "technician",
         "--store", where, "--data-dir", str(admin))  # fmt: skip
 
-    key = load_key(supervisor, REVIEWER_KEY)
-    services = ReviewServices(SharedSource(shared_target, supervisor), key)
+    # As `pos-tui review --store` opens it (on PostgreSQL: a child reads the first page;
+    # the decision below is this process's first use of its own connection).
+    services = start_review(shared_target, supervisor)
+    assert services.reviewer_key is not None
     try:
         [row] = services.rows().result()
         assert services.reviewer == "王主管"
