@@ -43,4 +43,10 @@ def fill_pg(server: PgServer, name: str, count: int, templates: Templates, scrat
         folder = scratch / "templates-share" / CHECKLISTS_DIR
         files = [(path.stem, path) for path in sorted(folder.glob("*.yaml"))]
         store.checklists.keep(PgChecklists.read_files(files))
+    import psycopg
+
+    # Settled, as a bank's store is: the planner's statistics and the visibility map made
+    # now, not by autovacuum on the other core in the middle of the timed runs.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
     return url

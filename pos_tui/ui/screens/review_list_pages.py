@@ -131,8 +131,8 @@ class PagedList:
                 if self._count_timer is not None:
                     self._count_timer.stop()
                 ask = partial(self._ask_count, query.filter)
-                if first:
-                    screen.call_later(ask)
+                if first:  # once the list is drawn: it may be this process's first use
+                    screen.call_after_refresh(ask)  # of the store, which opens it then
                 else:
                     self._count_timer = screen.set_timer(COUNT_AFTER, ask)
         if query.offset == 0:
@@ -141,7 +141,7 @@ class PagedList:
         else:
             self._show_more(len(page.rows))
         if first:
-            self.when_done(self.pos_app.review.technicians(), self._technicians)
+            screen.call_after_refresh(self._ask_technicians)
             self.list_shown()
         # When the typing pauses: each page checked while a word is typed would hold up
         # the next keystroke's page (a chunk in a child process is not stopped midway).
@@ -165,6 +165,9 @@ class PagedList:
 
     def _matched_text(self) -> str:
         return f"{self.matched:,}" + ("" if self.counted else "+")
+
+    def _ask_technicians(self) -> None:
+        self.when_done(self.pos_app.review.technicians(), self._technicians)
 
     def _technicians(self, names: list[str]) -> None:
         from pos_tui.ui.widgets.review_filters import ReviewFilters
