@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import uuid as uuid_module
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,23 @@ from _share_fill import Templates  # noqa: E402
 from pos_tui.store.checklist_copies import CHECKLISTS_DIR  # noqa: E402
 from tests.pg_server import PgServer  # noqa: E402
 
+SPREAD = timedelta(minutes=5)
+"""Between one copy's time in the list and the next's (`copies`)."""
+
 
 def copies(templates: Templates, count: int) -> Iterator[tuple[dict[str, Any], bytes]]:
-    """`count` records, each a template under a new uuid (row and bytes alike)."""
+    """`count` records, each a template under a new uuid (row and bytes alike). Each row has
+    a time of its own, `SPREAD` before the one before it, as a bank's visits are spread over
+    the days: with the template's time, the copies of a record all sorted together, so a
+    word of one merchant's was missing from the first thousands of rows of every order
+    that sorts by time, as no real store's is."""
+    newest = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
     for n in range(count):
         row, line = templates[n % len(templates)]
         new = str(uuid_module.uuid4())
-        yield dict(row) | {"uuid": new}, line.replace(row["uuid"].encode(), new.encode())
+        when = (newest - n * SPREAD).isoformat(timespec="seconds")
+        copy = dict(row) | {"uuid": new, "updated_at": when}
+        yield copy, line.replace(row["uuid"].encode(), new.encode())
 
 
 def fill_pg(server: PgServer, name: str, count: int, templates: Templates, scratch: Path) -> str:
