@@ -27,9 +27,10 @@ DATABASE_REFUSES = ("#filter-state", "#filter-photos")
 
 
 class ReviewFilters(Vertical):
-    """The filter bar. Its choice boxes are mounted by `show_choices`, once the list has
-    been drawn: four Selects take 120-160 ms to mount, as long as the rest of the screen,
-    and the supervisor waits for the list, not for them (docs/decisions.md)."""
+    """The filter bar. It starts with the search box; its choice boxes and dates are
+    mounted by `show_choices`, once the list has been drawn: four Selects take 120-160 ms
+    to mount and the two dates some 40 ms, as long as the rest of the screen, and the
+    supervisor waits for the list, not for them (docs/decisions.md)."""
 
     @dataclass
     class Changed(Message):
@@ -45,21 +46,34 @@ class ReviewFilters(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="review-filters"):
             yield InOrderInput(id="filter-text", compact=True)
-        with Horizontal(id="review-filters-2"):
-            yield InOrderInput(id="filter-from", compact=True, restrict=r"[0-9-]*", max_length=10)
-            yield InOrderInput(id="filter-to", compact=True, restrict=r"[0-9-]*", max_length=10)
-            yield Static(id="filter-error", classes="field-error")
+        yield Horizontal(id="review-filters-2")  # its line kept: the list does not move
 
     def show_choices(self) -> None:
-        """Mount the choice boxes (review state, verdict, photos, technician), in the words
-        and with the technicians known by now."""
+        """Mount the choice boxes (review state, verdict, photos, technician) and the dates,
+        in the words and with the technicians known by now."""
         if self.choices_shown or not self.is_mounted:
             return
         self.choices_shown = True
         first_row = self.query_one("#review-filters", Horizontal)
         first_row.mount_all(self._choice(selector.removeprefix("#")) for selector in SELECTS[:3])
+        dates = [
+            InOrderInput(
+                id=selector.removeprefix("#"),
+                placeholder=placeholder.get(self.lang),
+                compact=True,
+                restrict=r"[0-9-]*",
+                max_length=10,
+            )
+            for selector, placeholder in zip(DATES, (words.DATE_FROM, words.DATE_TO), strict=True)
+        ]
         second_row = self.query_one("#review-filters-2", Horizontal)
-        second_row.mount(self._choice("filter-technician"), before=0)
+        second_row.mount_all(
+            [
+                self._choice("filter-technician"),
+                *dates,
+                Static(id="filter-error", classes="field-error"),
+            ]
+        )
 
     def _choice(self, name: str) -> Select[str]:
         prompt, options = self._options()[f"#{name}"]
@@ -87,11 +101,16 @@ class ReviewFilters(Vertical):
         """The choice boxes mounted so far, by selector."""
         return {f"#{select.id}": select for select in self.query(Select)}
 
+    def _dates(self) -> dict[str, Input]:
+        """The date boxes mounted so far, by selector."""
+        return {f"#{box.id}": box for box in self.query(Input) if f"#{box.id}" in DATES}
+
     def apply_language(self, lang: str) -> None:
         self.lang = lang
         self.query_one("#filter-text", Input).placeholder = words.SEARCH.get(lang)
-        self.query_one("#filter-from", Input).placeholder = words.DATE_FROM.get(lang)
-        self.query_one("#filter-to", Input).placeholder = words.DATE_TO.get(lang)
+        placeholders = dict(zip(DATES, (words.DATE_FROM, words.DATE_TO), strict=True))
+        for selector, box in self._dates().items():
+            box.placeholder = placeholders[selector].get(lang)
         options = self._options()
         for selector, select in self._selects().items():
             self._set_options(select, *options[selector])
@@ -123,8 +142,8 @@ class ReviewFilters(Vertical):
 
     def clear(self) -> None:
         with self.prevent(Input.Changed, Select.Changed):
-            for selector in ("#filter-text", *DATES):
-                self.query_one(selector, Input).value = ""
+            for box in (self.query_one("#filter-text", Input), *self._dates().values()):
+                box.value = ""
             for select in self._selects().values():
                 select.clear()
         self._dates_ok()
@@ -148,15 +167,15 @@ class ReviewFilters(Vertical):
     def _dates_ok(self) -> bool:
         """Flag a bad date inline; True when both can be used."""
         ok = True
-        for selector in DATES:
-            box = self.query_one(selector, Input)
+        for box in self._dates().values():
             try:
                 parse_day(box.value)
                 box.remove_class("-invalid")
             except ValueError:
                 box.add_class("-invalid")
                 ok = False
-        self.query_one("#filter-error", Static).update("" if ok else words.BAD_DATE.get(self.lang))
+        for said in self.query("#filter-error").results(Static):
+            said.update("" if ok else words.BAD_DATE.get(self.lang))
         return ok
 
     def current(self) -> Filter:
@@ -168,10 +187,11 @@ class ReviewFilters(Vertical):
             value = selects[selector].value if selector in selects else None
             return value if isinstance(value, str) else None
 
+        boxes = self._dates()
         dates: list[str | None] = []
         for selector in DATES:
             try:
-                dates.append(parse_day(self.query_one(selector, Input).value))
+                dates.append(parse_day(boxes[selector].value) if selector in boxes else None)
             except ValueError:
                 dates.append(None)
         return Filter(
