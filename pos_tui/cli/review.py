@@ -64,6 +64,9 @@ def review(
 
 
 def _make_app() -> Callable[..., App[None]]:
+    # The list's screen too: the app imports it when it starts, after the store is open;
+    # here it is imported while the store opens.
+    import pos_tui.ui.screens.review_list  # noqa: F401
     from pos_tui.ui.app import make_app
 
     return make_app
