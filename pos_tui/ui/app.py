@@ -48,8 +48,8 @@ def _review_home() -> Screen[None]:
     return ReviewListScreen()
 
 
-FIRST_SCREEN_CSS = {"technician": "screens/home.tcss", "review": "screens/review.tcss"}
-"""The CSS of each mode's first screen, read with the app's: a screen's own CSS_PATH read
+HOME_CSS = {"technician": "screens/home.tcss", "review": "screens/review.tcss"}
+"""The CSS of each side's home screen, read with the app's: a screen's own CSS_PATH read
 when it is shown costs Textual a second parse of all the CSS and a restyle of every node
 (30-50 ms of the start); a screen whose file is already read costs neither."""
 
@@ -57,8 +57,6 @@ when it is shown costs Textual a second parse of all the CSS and a restyle of ev
 class PosApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "pos-tui"
-    MODES = {"technician": _technician_home, "review": _review_home}
-    DEFAULT_MODE = "technician"
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "toggle_language", "中文", id="app.language"),
@@ -76,9 +74,9 @@ class PosApp(App[None]):
         lang: str = "en",
         review: ReviewServices | None = None,
     ) -> None:
-        # The supervisor's side starts in review mode and may have no local store at all.
-        self.DEFAULT_MODE = "technician" if services is not None else "review"  # type: ignore[misc]
-        super().__init__(css_path=[self.CSS_PATH, FIRST_SCREEN_CSS[self.DEFAULT_MODE]])
+        # The supervisor's side starts on the review list and may have no local store.
+        self.side = "technician" if services is not None else "review"
+        super().__init__(css_path=[self.CSS_PATH, HOME_CSS[self.side]])
         self._services = services
         self._review = review
         self.set_reactive(PosApp.lang, lang if lang in LANGUAGE_NAMES else "en")
@@ -89,6 +87,11 @@ class PosApp(App[None]):
         self.theme = theme if theme in self.available_themes else DEFAULT_THEME
         if settings is not None and settings.keymap:
             self.set_keymap(dict(settings.keymap))
+
+    def get_default_screen(self) -> Screen[None]:
+        # The side's home is the default screen, not the first of a mode: Textual parses
+        # all the CSS again when a mode's first screen is shown (20-40 ms of the start).
+        return _technician_home() if self.side == "technician" else _review_home()
 
     async def on_event(self, event: events.Event) -> None:
         # Keys typed before a dialog was shown were meant for the screen under it: never let
