@@ -113,7 +113,6 @@ class FirstPageReader:
 def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> None:
     """The child: the target in, one JSON line out once the store is open (or why it
     cannot be), then the pickled `FirstPage`."""
-    from pos_tui.services.review_pages import PageQuery, read_page
     from pos_tui.store.sources import SharedSource
 
     given, out = stdin or sys.stdin.buffer, stdout or sys.stdout.buffer
@@ -128,6 +127,10 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> No
         names = {fp: ring.name_of(fp) for fp in ring.keys if ring.name_of(fp)}
         out.write(json.dumps({"names": names}, ensure_ascii=False).encode("utf-8") + b"\n")
         out.flush()
+        # Imported after the hello, which the app waits for before it starts: the page is
+        # wanted only once its screen is up.
+        from pos_tui.services.review_pages import PageQuery, read_page
+
         page, checked = read_page(source.store, ring, PageQuery(), None, source.record_sha256_of)
         pickle.dump(FirstPage(page, checked), out, protocol=pickle.HIGHEST_PROTOCOL)
         out.flush()
