@@ -162,6 +162,12 @@ class LanguageMixin:
         (the app quitting) never cancels a save that is queued.
         """
         app = self.pos_app
+        if future.done() and not future.cancelled() and future.exception() is None:
+            # Already there (read ahead while the app started): handed over before the
+            # screen is next drawn, not after a draw without it (60 ms of the review's
+            # start went on drawing an empty list first).
+            app.call_next(on_ok, future.result())
+            return
 
         async def deliver() -> None:
             try:
