@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +48,7 @@ from _probe import probe_env, run_probe  # noqa: E402
 from startup import MINIMAL_PROBE  # noqa: E402
 
 from pos_tui.store.shared import SharedStore  # noqa: E402
+from tests.helpers.commands import pos_tui  # noqa: E402
 
 REVIEW_PROBE = """
 import importlib.machinery, sys, time
@@ -95,13 +95,7 @@ def build_store(sessions: int, home: Path, env: dict[str, str], unsigned: bool =
         demo + (["--unsigned"] if unsigned else []),
         ["sync", "--data-dir", str(data), "--to", str(shared)],
     ):
-        subprocess.run(
-            [sys.executable, "-m", "pos_tui", *command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        pos_tui(*command, env=env)
     return shared
 
 

@@ -3,6 +3,7 @@ reviewer and trusted laptops, every key a real Ed25519 key in its own machine's 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from pos_tui.store.keys import DEVICE, KeyFile, ensure_key, key_path, load_key
 from pos_tui.store.keys import REVIEWER as REVIEWER_KEY
 from pos_tui.store.sources import SharedSource
 from pos_tui.store.targets import Target
+from tests.helpers.commands import pos_tui
 
 
 @dataclass
@@ -70,6 +72,18 @@ class Bank:
             self.reviewer_key,
             **options,  # type: ignore[arg-type]
         )
+
+
+def demo_bank(root: Path, shared: Target, visits: int, reviewer_name: str) -> Bank:
+    """`open_bank`, its store holding `visits` demo visits of one trusted laptop, made as a
+    bank makes them: `pos-tui demo` on the laptop, then `pos-tui sync --to`."""
+    made = open_bank(root, reviewer_name=reviewer_name, shared=shared)
+    data = root / "data"
+    env = dict(os.environ, POS_TUI_CONFIG_FILE=str(root / "settings.json"))
+    pos_tui("demo", "--sessions", str(visits), "--data-dir", str(data), env=env)
+    pos_tui("sync", "--data-dir", str(data), "--to", str(shared), env=env)
+    made.trust_laptop(data)
+    return made
 
 
 def fixed_key(folder: Path, role: str, seed: int) -> KeyFile:

@@ -6,9 +6,6 @@ A real server (`pg_url`), filled as a bank fills it: `pos-tui demo` on a laptop,
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,30 +25,17 @@ from pos_tui.ui.screens.review_detail import ReviewDetailScreen
 from pos_tui.ui.screens.review_list import PAGE, ReviewListScreen
 from pos_tui.ui.screens.review_stats import ReviewStatsScreen
 from pos_tui.ui.widgets.review_table import ReviewTable
-from tests.helpers.bank import Bank, open_bank
+from tests.helpers.bank import Bank, demo_bank
 from tests.helpers.ui import settle
 from tests.helpers.ui import static_text as text_of
 
-ROOT = Path(__file__).resolve().parents[2]
 VISITS = 300
 REVIEWER = "李主管"
 
 
-def pos_tui(*args: str, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pos_tui", *args], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-
-
 @pytest.fixture
 def bank(pg_url: str, tmp_path: Path) -> Bank:
-    env = dict(os.environ, POS_TUI_CONFIG_FILE=str(tmp_path / "settings.json"))
-    made = open_bank(tmp_path, reviewer_name=REVIEWER, shared=pg_url)
-    data = tmp_path / "data"
-    pos_tui("demo", "--sessions", str(VISITS), "--data-dir", str(data), env=env)
-    pos_tui("sync", "--data-dir", str(data), "--to", pg_url, env=env)
-    made.trust_laptop(data)
-    return made
+    return demo_bank(tmp_path, pg_url, VISITS, REVIEWER)
 
 
 def stored_rows(url: str) -> list[dict[str, Any]]:

@@ -8,8 +8,6 @@ nonsense, leaves the review to open and read the store itself.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,30 +20,14 @@ from pos_tui.services.review_pages import PageQuery, read_page
 from pos_tui.services.review_start import start_review
 from pos_tui.store.sources import SharedSource
 from pos_tui.store.storage import StoreError
-from tests.helpers.bank import Bank, open_bank
+from tests.helpers.bank import Bank, demo_bank
 
-ROOT = Path(__file__).resolve().parents[2]
 VISITS = 12
 
 
 @pytest.fixture
 def bank(pg_url: str, tmp_path: Path) -> Bank:
-    env = dict(os.environ, POS_TUI_CONFIG_FILE=str(tmp_path / "settings.json"))
-    made = open_bank(tmp_path, reviewer_name="李主管", shared=pg_url)
-    data = tmp_path / "data"
-    for command in (
-        ["demo", "--sessions", str(VISITS), "--data-dir", str(data)],
-        ["sync", "--data-dir", str(data), "--to", pg_url],
-    ):
-        subprocess.run(
-            [sys.executable, "-m", "pos_tui", *command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-    made.trust_laptop(data)
-    return made
+    return demo_bank(tmp_path, pg_url, VISITS, "李主管")
 
 
 def shown(rows: list) -> list[tuple[str, str, str]]:  # type: ignore[type-arg]
