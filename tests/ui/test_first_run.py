@@ -24,3 +24,18 @@ async def test_the_first_run_dialog_says_that_enter_confirms_in_both_languages(
             await settle(app, pilot)
             assert not isinstance(app.screen, FirstRunScreen)
             assert app.services.settings.technician == "李娜"
+
+
+async def test_ctrl_q_quits_from_the_first_run_dialog_and_every_other(
+    store: LocalStore, checklists: list[Checklist], tmp_path: Path
+) -> None:
+    """Textual keeps the app's own keys from a modal screen: someone who started the app by
+    mistake could not leave it without typing a name."""
+    app = technician_app(store, checklists, tmp_path, "en", settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, FirstRunScreen)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+    assert app.services.settings.technician == ""

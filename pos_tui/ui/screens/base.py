@@ -193,6 +193,11 @@ def event_clock() -> float:
 
 
 class PosModal(LanguageMixin, ModalScreen[ScreenResult]):
+    # Textual keeps the app's own keys from a modal screen: without this, nobody could
+    # leave the first-run dialog without typing a name. The same id as the app's, so a
+    # keymap that moves quitting moves it here too.
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", id="app.quit", show=False)]
+
     shown_at = float("inf")
     """When the dialog was ready for keys; every key typed before it was meant for the
     screen underneath (a fast second `p` after the `p` that opened it)."""
