@@ -165,8 +165,10 @@ class LanguageMixin:
         if future.done() and not future.cancelled() and future.exception() is None:
             # Already there (read ahead while the app started): handed over before the
             # screen is next drawn, not after a draw without it (60 ms of the review's
-            # start went on drawing an empty list first).
-            app.call_next(on_ok, future.result())
+            # start went on drawing an empty list first). On this screen's queue, which
+            # closes with it, as the app's workers are cancelled when it quits: a result
+            # for a screen taken down meanwhile has no widgets left to show it in.
+            self.call_next(on_ok, future.result())  # type: ignore[attr-defined]
             return
 
         async def deliver() -> None:
