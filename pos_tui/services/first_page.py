@@ -124,7 +124,7 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> No
         return
     try:
         ring = source.keyring
-        names = {fp: ring.name_of(fp) for fp in ring.keys if ring.name_of(fp)}
+        names = {fp: name for fp in ring.keys if (name := ring.name_of(fp))}
         out.write(json.dumps({"names": names}, ensure_ascii=False).encode("utf-8") + b"\n")
         out.flush()
         # Imported after the hello, which the app waits for before it starts: the page is

@@ -21,6 +21,8 @@ from pos_tui.ui.screens import review_text as words
 from pos_tui.ui.widgets.in_order_input import InOrderInput
 
 DATES = ("#filter-from", "#filter-to")
+DATE_WORDS = dict(zip(DATES, (words.DATE_FROM, words.DATE_TO), strict=True))
+"""Each date box's placeholder."""
 SELECTS = ("#filter-state", "#filter-verdict", "#filter-photos", "#filter-technician")
 DATABASE_REFUSES = ("#filter-state", "#filter-photos")
 """The choices a store that filters in its database cannot filter on."""
@@ -55,7 +57,8 @@ class ReviewFilters(Vertical):
             return
         self.choices_shown = True
         first_row = self.query_one("#review-filters", Horizontal)
-        first_row.mount_all(self._choice(selector.removeprefix("#")) for selector in SELECTS[:3])
+        options = self._options()
+        first_row.mount_all(self._choice(selector, options) for selector in SELECTS[:3])
         dates = [
             InOrderInput(
                 id=selector.removeprefix("#"),
@@ -64,21 +67,24 @@ class ReviewFilters(Vertical):
                 restrict=r"[0-9-]*",
                 max_length=10,
             )
-            for selector, placeholder in zip(DATES, (words.DATE_FROM, words.DATE_TO), strict=True)
+            for selector, placeholder in DATE_WORDS.items()
         ]
         second_row = self.query_one("#review-filters-2", Horizontal)
         second_row.mount_all(
             [
-                self._choice("filter-technician"),
+                self._choice("#filter-technician", options),
                 *dates,
                 Static(id="filter-error", classes="field-error"),
             ]
         )
 
-    def _choice(self, name: str) -> Select[str]:
-        prompt, options = self._options()[f"#{name}"]
-        select: Select[str] = Select(options, prompt=prompt, id=name, compact=True)
-        select.display = not (self._database_only and f"#{name}" in DATABASE_REFUSES)
+    def _choice(
+        self, selector: str, options: dict[str, tuple[str, list[tuple[str, str]]]]
+    ) -> Select[str]:
+        prompt, choices = options[selector]
+        name = selector.removeprefix("#")
+        select: Select[str] = Select(choices, prompt=prompt, id=name, compact=True)
+        select.display = not (self._database_only and selector in DATABASE_REFUSES)
         return select
 
     def _options(self) -> dict[str, tuple[str, list[tuple[str, str]]]]:
@@ -108,9 +114,8 @@ class ReviewFilters(Vertical):
     def apply_language(self, lang: str) -> None:
         self.lang = lang
         self.query_one("#filter-text", Input).placeholder = words.SEARCH.get(lang)
-        placeholders = dict(zip(DATES, (words.DATE_FROM, words.DATE_TO), strict=True))
         for selector, box in self._dates().items():
-            box.placeholder = placeholders[selector].get(lang)
+            box.placeholder = DATE_WORDS[selector].get(lang)
         options = self._options()
         for selector, select in self._selects().items():
             self._set_options(select, *options[selector])
