@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events, on
 from textual.actions import SkipAction
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.markup import escape
 from textual.message import Message
@@ -140,10 +140,11 @@ class LanguageMixin:
         """`callback`, made safe to call from the worker thread: it runs on the UI thread,
         and the worker never waits for that (the UI may be closing, waiting for the worker)."""
         loop = asyncio.get_running_loop()
+        app = self.pos_app
 
         def call(*args: Any) -> None:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nobody to tell
-                loop.call_soon_threadsafe(callback, *args)
+                loop.call_soon_threadsafe(_while_running, app, callback, *args)
 
         return call
 
@@ -158,8 +159,9 @@ class LanguageMixin:
         Expected errors (rules, card data, disk) go to `on_error`, or become a notification;
         anything else is a bug, and the worker's failure stops the app with its traceback
         rather than hiding it. The wait belongs to the app, not the screen, so a result
-        still arrives after its screen has closed; it is shielded, so cancelling the wait
-        (the app quitting) never cancels a save that is queued.
+        still arrives after its screen has closed, though not once the app shuts down;
+        it is shielded, so cancelling the wait (the app quitting) never cancels a save
+        that is queued.
         """
         app = self.pos_app
         if future.done() and not future.cancelled() and future.exception() is None:
@@ -176,13 +178,21 @@ class LanguageMixin:
                 result = await asyncio.shield(asyncio.wrap_future(future))
             except EXPECTED_ERRORS as error:
                 if on_error is not None:
-                    on_error(error)
-                else:
+                    _while_running(app, on_error, error)
+                elif app.is_running:
                     app.notify(error_text(error, app.lang), severity="error", timeout=8)
                 return
-            on_ok(result)
+            _while_running(app, on_ok, result)
 
         app.run_worker(deliver(), group="results", exit_on_error=True)
+
+
+def _while_running(app: App[Any], callback: Callable[..., Any], *args: Any) -> None:
+    """`callback(*args)`, unless the app has begun to shut down: its screens' widgets are
+    being taken down by then, so a late result has nowhere to be shown. The work it
+    reports is not lost for that: a worker's save is done, or kept, whoever is told."""
+    if app.is_running:
+        callback(*args)
 
 
 class PosScreen(LanguageMixin, Screen[ScreenResult]):

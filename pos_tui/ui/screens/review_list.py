@@ -233,13 +233,8 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         on_screen = {id(row) for row in shown}
         return shown + [row for row in self.rows if id(row) not in on_screen], len(shown)
 
-    def _pass_current(self, which: int) -> bool:
-        """A result of the integrity pass that is still wanted: the latest pass's, for a
-        list still in the app (a pass can end as the app quits, the list's widgets gone)."""
-        return which == self._pass and self.is_attached
-
     def _integrity_found(self, which: int, verdicts: dict[str, Integrity]) -> None:
-        if not self._pass_current(which):
+        if which != self._pass:
             return
         if self.paged:
             self._verdicts.update(verdicts)
@@ -265,7 +260,7 @@ class ReviewListScreen(PagedList, PosScreen[None]):
             self._show_count()
 
     def _evidence_found(self, which: int, warnings: dict[str, frozenset[str]]) -> None:
-        if not self._pass_current(which):
+        if which != self._pass:
             return
         if self.paged:
             self._evidence_of.update(warnings)
@@ -296,13 +291,13 @@ class ReviewListScreen(PagedList, PosScreen[None]):
                     table.update_cell(key, "review", review)
 
     def _integrity_finished(self, which: int, _checked: int) -> None:
-        if self._pass_current(which):
+        if which == self._pass:
             self.integrity_done = True
             gc.freeze()  # the verdicts now live as long as the rows (see _loaded)
             self._show_count()
 
     def _integrity_failed(self, which: int, error: BaseException) -> None:
-        if self._pass_current(which):
+        if which == self._pass:
             self._integrity_error = str(error).splitlines()[0] if str(error) else repr(error)
             self._show_count()
 
