@@ -196,6 +196,26 @@ async def test_a_decision_made_in_the_detail_shows_in_the_list_and_after_a_reloa
         assert screen.rows[0].review_state == "approved"
 
 
+def test_a_search_in_the_first_order_finds_the_visits_needing_attention_by_their_index(
+    bank: Bank,
+) -> None:
+    """The list's first order, searched: the visits that need attention, which come first,
+    are found through their own index (the condition written as `paging.NEEDS_ATTENTION`,
+    which the index's must match), then the first of the others."""
+    from pos_tui.store.pg import paging
+
+    assert isinstance(bank.shared, str)
+    word = next(r["merchant_name"][:2] for r in stored_rows(bank.shared) if r["failures"])
+    [(query, params), _every] = paging.list_queries(
+        paging.Filters(text=word), "attention", False, 0, 50
+    )
+    with PgSharedStore.open(bank.shared) as store:
+        store.conn.execute("ANALYZE visits")
+        plan = store.conn.execute(b"EXPLAIN " + query.as_bytes(store.conn), params).fetchall()
+    assert any("visits_search_attention" in line for (line,) in plan)
+    assert any("visits_list_attention" in line for (line,) in plan)  # the others, in order
+
+
 def searched(row: dict[str, Any]) -> str:
     """What the search box looks in (`paging._SEARCHED`), as the program sees it."""
     merchant = f"{row['merchant_name']} {row['merchant_number']}".lower()

@@ -37,7 +37,14 @@ from pos_tui.store.local import LocalStore
 from pos_tui.store.pg import is_pg_url, paging
 from pos_tui.store.pg.connect import BadUrl, CannotConnect, PasswordInUrl, parameters
 from pos_tui.store.pg.evidence import CHUNK, part_tag
-from pos_tui.store.pg.migrations import LATEST, NotAStore, SchemaTooNew, SchemaTooOld, migrate
+from pos_tui.store.pg.migrations import (
+    LATEST,
+    MIGRATIONS,
+    NotAStore,
+    SchemaTooNew,
+    SchemaTooOld,
+    migrate,
+)
 from pos_tui.store.pg.reading import PgReadFailed
 from pos_tui.store.pg.store import PgSharedStore, PgWriteFailed, insert_rows
 from pos_tui.store.shared import Outgoing
@@ -198,12 +205,35 @@ def test_a_schema_newer_than_this_program_is_refused_to_open_and_to_migrate(
         PgSharedStore.init(pg_url)
 
 
-def test_init_brings_a_store_of_schema_two_with_visits_up_to_date_and_its_search_finds_them(
-    store: LocalStore, info: VisitInfo, checklists: list[Checklist], pg: PgSharedStore, pg_url: str
+_V3 = MIGRATIONS[2][2]
+OLDER_SCHEMAS = {
+    # The store as a program of schema 2 left it: no index of words.
+    2: [
+        "DROP INDEX visits_search_grams, visits_search_attention",
+        "DROP FUNCTION pos_tui_grams",
+        "DELETE FROM schema_version WHERE version >= 3",
+    ],
+    # Schema 3: the grams a stored column of every row, its index on that column.
+    3: [
+        "DROP INDEX visits_search_grams, visits_search_attention",
+        _V3[_V3.index("ALTER TABLE") :],
+        "DELETE FROM schema_version WHERE version >= 4",
+    ],
+}
+
+
+@pytest.mark.parametrize("older", sorted(OLDER_SCHEMAS))
+def test_init_brings_an_older_store_with_visits_up_to_date_and_its_search_finds_them(
+    store: LocalStore,
+    info: VisitInfo,
+    checklists: list[Checklist],
+    pg: PgSharedStore,
+    pg_url: str,
+    older: int,
 ) -> None:
-    """Migration 3 (the index of the search box's words) on a store that already holds
-    visits: until `shared init` it is refused with the command to run; after it, a search
-    goes through the new index and finds what was there before."""
+    """Migrations 3 and 4 (the index of the search box's words) on a store that already
+    holds visits: until `shared init` it is refused with the command to run; after it, a
+    search goes through the index and finds what was there before."""
     base = signed(store, info, checklists, "迁移")
     names = ["上海老王面馆", "北京烤鸭店", "王记面馆"]
     records = [
@@ -211,27 +241,41 @@ def test_init_brings_a_store_of_schema_two_with_visits_up_to_date_and_its_search
         for n, name in enumerate(names)
     ]
     pg.push(records, {})
-    for statement in (  # the store as a program of schema 2 left it
-        "DROP INDEX visits_search_grams",
-        "ALTER TABLE visits DROP COLUMN search_grams",
-        "DROP FUNCTION pos_tui_grams",
-        "DELETE FROM schema_version WHERE version = 3",
-    ):
+    for statement in OLDER_SCHEMAS[older]:
         sql(pg, statement)
     with pytest.raises(SchemaTooOld, match="shared init"):
         PgSharedStore.open(pg_url)
     with PgSharedStore.init(pg_url) as migrated:
         assert sql(migrated, "SELECT max(version) FROM schema_version") == [(LATEST,)]
+        columns = sql(
+            migrated,
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'visits'",
+        )
+        assert ("search_grams",) not in columns  # no longer in every row
         for word, found in (("面馆", [0, 2]), ("王", [0, 2]), ("烤鸭", [1]), ("馆面", [])):
             rows, matched = migrated.list_page({"text": word}, "merchant", False, 0, 10)
             assert sorted(names.index(row["merchant_name"]) for row in rows) == found, word
             assert matched == len(found)
         # Every row written before the migration has its grams, cut as `grams_of` cuts.
-        grams = sql(migrated, "SELECT merchant_name, search_grams FROM visits")
+        grams = sql(migrated, f"SELECT merchant_name, {paging.GRAMS} FROM visits")
         for name, kept in grams:
             assert set(paging.grams_of(name.lower())) <= set(kept)  # type: ignore[arg-type]
         assert paging.grams_of("面馆") == ["面馆"] and paging.grams_of("a") == []
         assert paging.grams_of("王") == ["王"] and paging.grams_of("abc") == ["ab", "bc"]
+
+
+def test_a_search_is_answered_by_the_index_of_grams_as_the_query_names_it(
+    pg: PgSharedStore,
+) -> None:
+    """`paging.GRAMS` is the index's expression word for word: were the two to drift apart,
+    every search would read the whole table, and still find the right rows."""
+    # Every visit, superseded too: no other index has a condition to answer.
+    query, params = paging.count_query(paging.Filters(text="面馆", superseded=None))
+    # An empty table, which the planner would rather read whole but for these.
+    sql(pg, "SET enable_seqscan = off")
+    sql(pg, "SET enable_indexscan = off")
+    plan = sql(pg, "EXPLAIN " + query.as_string(pg.conn), *params)
+    assert any("visits_search_grams" in str(line) for (line,) in plan), plan
 
 
 # -- pushing --------------------------------------------------------------------------------
