@@ -41,6 +41,9 @@ def review(
     Decisions are signed with this machine's reviewer key (`pos-tui keys init --reviewer`),
     and carry the name the shared store's keyring gives that key.
     """
+    from pos_tui import startup_gc
+
+    startup_gc.hold()  # until the first screen shows its data
     from pos_tui.config import load_settings
 
     settings = load_settings()

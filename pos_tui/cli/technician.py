@@ -30,6 +30,9 @@ def run(
     lang: str | None = None,
 ) -> None:
     """Start the technician's app (the default when no command is given)."""
+    from pos_tui import startup_gc
+
+    startup_gc.hold()  # until the first screen shows its data
     from pos_tui.config import load_settings
     from pos_tui.services.technician import Services
     from pos_tui.store.local import LocalStore

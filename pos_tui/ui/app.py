@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
 
+from pos_tui import startup_gc
 from pos_tui.config import system_language
 from pos_tui.ui.i18n import LANGUAGE_NAMES, Text
 from pos_tui.ui.screens.base import LanguageMixin, PosModal, key_hint
@@ -32,6 +33,8 @@ QUIT_HELP = Text("退出程序；已保存的内容不会丢失", "Leave the app
 PALETTE_PLACEHOLDER = Text("搜索命令…", "Search for commands…")
 THEME_PLACEHOLDER = Text("搜索配色主题…", "Search for themes…")
 DEFAULT_THEME = "textual-dark"
+COLLECTOR_HELD_AT_MOST = 10.0
+"""Seconds after the app starts by which the collector runs again, whatever has shown."""
 
 
 def _technician_home() -> Screen[None]:
@@ -107,6 +110,9 @@ class PosApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        # Each side's home ends the start's hold on the collector once it shows its data;
+        # this, should it never get to (a store that fails to read), ends it all the same.
+        self.set_timer(COLLECTOR_HELD_AT_MOST, startup_gc.release)
 
     def _theme_changed(self, _theme: object) -> None:
         if self._services is not None and self.theme != self.services.settings.theme:

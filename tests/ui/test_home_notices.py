@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
+from pos_tui import startup_gc
 from pos_tui.config import load_settings
 from pos_tui.domain.checklist import Checklist
 from pos_tui.domain.session import Session
@@ -48,3 +50,17 @@ async def test_the_palette_in_chinese_lists_our_commands_in_chinese_only(
         assert any(title.startswith("新建访问") for title in titles)
         framework = {"Keys", "Maximize", "Minimize", "Screenshot", "Theme", "Quit"}
         assert framework.isdisjoint(titles)
+
+
+async def test_the_collector_held_while_the_app_starts_runs_again_once_home_shows(
+    tmp_path: Path, checklists: list[Checklist], store: LocalStore
+) -> None:
+    app = technician_app(store, checklists, tmp_path, "en")
+    startup_gc.hold()  # as `pos-tui run` does
+    try:
+        assert not gc.isenabled()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot)
+            assert gc.isenabled()
+    finally:
+        gc.enable()

@@ -7,6 +7,7 @@ decisions or edit records work on their own copy of it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from textual.coordinate import Coordinate
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
+from pos_tui import startup_gc
 from pos_tui.cli import main
 from pos_tui.domain.stats import failure_stats
 from pos_tui.services.review import ReviewServices
@@ -118,6 +120,18 @@ async def open_visit(app: PosApp, pilot: Pilot[None], terminal: str) -> ReviewDe
 
 
 # -- the list ------------------------------------------------------------------------
+
+
+async def test_the_collector_held_while_the_review_starts_runs_again_once_the_list_shows(
+    made: Path,
+) -> None:
+    startup_gc.hold()  # as `pos-tui review` does
+    try:
+        assert not gc.isenabled()
+        async with review_app(made):
+            assert gc.isenabled()
+    finally:
+        gc.enable()
 
 
 async def test_the_list_shows_unreviewed_failures_first_one_page_at_a_time(made: Path) -> None:

@@ -237,7 +237,9 @@ def list_queries(
     reads all of it, row by row. So a search looks first among the first `PROBE` rows of
     the index (a common word fills its page there), and only then at the rows the index of
     grams gives for its words (migrations 3 and 4), each read for the words themselves and
-    sorted in one pass. Not counted here: a count reads every matching row, and the page need not
+    sorted in one pass. The list's first order looks first at every visit needing
+    attention that holds the words, through their own index, then among the first of the
+    others. Not counted here: a count reads every matching row, and the page need not
     wait for it (`count_query`)."""
     if offset < 0 or not 0 < limit <= MAX_PAGE:
         raise StoreError(f"A page holds 1 to {MAX_PAGE} rows from an offset of 0 or more.")
@@ -276,7 +278,7 @@ def list_queries(
 
     def first_of(rows: str) -> sql.Composed:
         """The rows among the first `probe` of the order's index (`rows`: a further
-        condition) that hold the words, in order, from `offset`."""
+        condition) that hold the words, in order; its offset and limit are parameters."""
         return sql.SQL(
             "SELECT {columns}, updated_at, sort_key FROM (SELECT {columns}, updated_at,"
             " {key} AS sort_key, merchant_search, technician_search FROM visits"
@@ -303,12 +305,12 @@ def list_queries(
         # row holding it (at 100,000 visits, a word in 17,500 rows: 40 ms, against 5).
         # Not for a word the index does not hold (one letter or digit): the first rows of
         # the order are where it is found.
-        # "IS TRUE": the order's own expression, which its index answers; written out,
-        # the planner would split it into two conditions the index does not hold.
         needing = sql.SQL(
             "SELECT * FROM (SELECT {columns}, updated_at, {key} AS sort_key FROM visits"
             " WHERE {clause} AND ({needs}) OFFSET 0) AS needing ORDER BY {order} LIMIT %s"
         ).format(clause=clause, needs=sql.SQL(NEEDS_ATTENTION), **parts)
+        # "IS TRUE" keeps the order's expression whole, as its index holds it; written
+        # out, the planner would split it into two conditions the index does not hold.
         passed = first_of(f" AND ({expression}) IS TRUE")
         groups = sql.SQL(
             "SELECT * FROM (({needing}) UNION ALL ({passed})) AS found"

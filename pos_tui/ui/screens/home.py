@@ -14,6 +14,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
+from pos_tui import startup_gc
 from pos_tui.domain.session import Session, Status
 
 if TYPE_CHECKING:
@@ -198,6 +199,7 @@ class HomeScreen(PosScreen[None]):
                 shown.focus()
                 break
         self.refresh_bindings()
+        startup_gc.release()  # the home screen is up: what lives as long as the app is made
         self.pos_app.home_ready()
 
     def _warn_about_checklists(self, problems: list[Problem]) -> None:

@@ -28,6 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
+from pos_tui import startup_gc
 from pos_tui.domain.integrity import ALTERED, Integrity
 from pos_tui.domain.progress import Verdict
 from pos_tui.domain.review_filter import (
@@ -143,8 +144,9 @@ class ReviewListScreen(PagedList, PosScreen[None]):
         # tens of thousands of rows) made each full garbage collection take 50-200+ ms,
         # now and then in the middle of a keystroke; frozen, the collector skips it
         # (measured at 10,000 visits on a folder: worst keystroke 280 -> 90 ms). The rows
-        # hold no reference cycles, so replaced ones are still freed at once.
-        gc.freeze()
+        # hold no reference cycles, so replaced ones are still freed at once. The first
+        # time, this also ends the start's hold on the collector.
+        startup_gc.release()
         self.list_ready()
         self.call_after_refresh(self.query_one(ReviewFilters).show_choices)
 
