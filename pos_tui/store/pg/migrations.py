@@ -175,7 +175,8 @@ _V4 = """
 DROP INDEX visits_search_grams;
 ALTER TABLE visits DROP COLUMN search_grams;
 -- A dropped column's bytes stay in every row until the row is written again: rewritten
--- here, in the order of arrival, with the table locked (at 100,000 visits, a few seconds).
+-- here, in the order of arrival. The whole migration holds the table locked: at 100,000
+-- visits it took 24 s (2 cores), the table 101 MB before and 34 MB after.
 CLUSTER visits USING visits_pkey;
 CREATE INDEX visits_search_grams ON visits USING gin ((pos_tui_grams(
     lower(merchant_name || ' ' || merchant_number) || ' ' || lower(technician) || ' ' || uuid)));
