@@ -186,7 +186,8 @@ class HomeScreen(PosScreen[None]):
 
     def _show_and_announce(self, visits: HomeVisits) -> None:
         self._show(visits)
-        if not self._announced:
+        first = not self._announced
+        if first:
             self._announced = True
             self.when_done(self.services.checklist_problems_found(), self._warn_about_checklists)
             # The laptop's key is made on its first run, off the start-up path.
@@ -199,7 +200,8 @@ class HomeScreen(PosScreen[None]):
                 shown.focus()
                 break
         self.refresh_bindings()
-        startup_gc.release()  # the home screen is up: what lives as long as the app is made
+        if first:  # the app is up: what lives as long as it does is made
+            startup_gc.release()
         self.pos_app.home_ready()
 
     def _warn_about_checklists(self, problems: list[Problem]) -> None:
