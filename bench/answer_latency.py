@@ -16,13 +16,14 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pos_tui.demo import SMART_TERMINAL, demo_sessions
 from pos_tui.domain.loader import load_checklists
-from pos_tui.domain.session import Outcome, Session
+from pos_tui.domain.session import Answer, Outcome, Session
 from pos_tui.domain.visit_info import VisitInfo
 from pos_tui.locations import shipped_checklists_dir
 from pos_tui.store.local import LocalStore
@@ -44,17 +45,20 @@ def answer_times(folder: Path, checklists: list, answers: int) -> list[float]:
         for n in range(answers):
             checklist_id, item_id = keys[n % len(keys)]
             item = session.item(checklist_id, item_id)
-            outcome = Outcome.NA if any(f.required for f in item.fields) else Outcome.PASS
+            # n/a where a pass needs more than the answer: a required value or a photo.
+            needs_more = item.evidence is not None or any(f.required for f in item.fields)
+            outcome = Outcome.NA if needs_more else Outcome.PASS
             started = time.perf_counter()
-            done = session.changed(
-                lambda draft, c=checklist_id, i=item_id, o=outcome, n=n: draft.record(
-                    c, i, o, note=f"第{n}次"
-                )
-            )
+            answer = partial(_answer, checklist_id, item_id, outcome, f"第{n}次")
+            done = session.changed(answer)
             store.save(done.session)
             session = done.session
             times.append((time.perf_counter() - started) * 1000)
     return times
+
+
+def _answer(checklist_id: str, item_id: str, outcome: Outcome, note: str, draft: Session) -> Answer:
+    return draft.record(checklist_id, item_id, outcome, note=note)
 
 
 def p95(values: list[float]) -> float:

@@ -50,7 +50,7 @@ STOREFRONT = ("site-photos", "storefront")
 
 async def measure(runs: int, folder: Path) -> dict[str, float]:
     loopback = interfaces.Interface("lo", "127.0.0.1")
-    interfaces.ipv4_interfaces = lambda: [loopback]  # type: ignore[assignment]
+    interfaces.ipv4_interfaces = lambda: [loopback]
     interfaces.default_interface = lambda found: found[0]  # type: ignore[assignment]
     loaded = load_checklists([FIXTURES / "evidence", FIXTURES / "checklists"])
     info = VisitInfo(

@@ -90,6 +90,7 @@ def build(home: Path, photos: int, megabytes: float) -> tuple[Path, Path, float]
     bank.trust_laptop(data)
     with LocalStore.open(data) as store:
         sync(store, bank.shared)
+    assert isinstance(bank.shared, Path)  # a folder store, made by `open_bank`
     return bank.shared, bank.reviewer, sum(map(len, pictures)) / len(pictures) / 2**20
 
 
