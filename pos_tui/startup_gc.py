@@ -30,8 +30,14 @@ def release() -> None:
     Called each time a screen has shown what lives as long as it does (the list's rows);
     the first time, it ends the hold.
     """
-    global _held
     gc.freeze()
+    end_hold()
+
+
+def end_hold() -> None:
+    """Let the collector run again if `hold` stopped it, freezing nothing: the app's last
+    resort, for a start whose first screen never showed its data."""
+    global _held
     if _held:
         _held = False
         gc.enable()

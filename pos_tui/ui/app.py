@@ -112,7 +112,7 @@ class PosApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         # Each side's home ends the start's hold on the collector once it shows its data;
         # this, should it never get to (a store that fails to read), ends it all the same.
-        self.set_timer(COLLECTOR_HELD_AT_MOST, startup_gc.release)
+        self.set_timer(COLLECTOR_HELD_AT_MOST, startup_gc.end_hold)
 
     def _theme_changed(self, _theme: object) -> None:
         if self._services is not None and self.theme != self.services.settings.theme:

@@ -34,3 +34,13 @@ def test_a_release_without_a_hold_leaves_the_collector_as_it_was() -> None:
     startup_gc.hold()  # already off: not the start's to turn back on
     startup_gc.release()
     assert not gc.isenabled()
+
+
+def test_the_apps_last_resort_ends_the_hold_and_freezes_nothing() -> None:
+    startup_gc.hold()
+    frozen = gc.get_freeze_count()
+    startup_gc.end_hold()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    gc.disable()  # not the start's hold: left as it is
+    startup_gc.end_hold()
+    assert not gc.isenabled()

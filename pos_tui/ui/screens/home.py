@@ -186,9 +186,9 @@ class HomeScreen(PosScreen[None]):
 
     def _show_and_announce(self, visits: HomeVisits) -> None:
         self._show(visits)
-        first = not self._announced
-        if first:
+        if not self._announced:
             self._announced = True
+            startup_gc.release()  # the app is up: what lives as long as it does is made
             self.when_done(self.services.checklist_problems_found(), self._warn_about_checklists)
             # The laptop's key is made on its first run, off the start-up path.
             self.when_done(self.services.prepare_keys(), lambda _fingerprint: None)
@@ -200,8 +200,6 @@ class HomeScreen(PosScreen[None]):
                 shown.focus()
                 break
         self.refresh_bindings()
-        if first:  # the app is up: what lives as long as it does is made
-            startup_gc.release()
         self.pos_app.home_ready()
 
     def _warn_about_checklists(self, problems: list[Problem]) -> None:
