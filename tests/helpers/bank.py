@@ -74,14 +74,15 @@ class Bank:
         )
 
 
-def demo_bank(root: Path, shared: Target, visits: int, reviewer_name: str) -> Bank:
-    """`open_bank`, its store holding `visits` demo visits of one trusted laptop, made as a
-    bank makes them: `pos-tui demo` on the laptop, then `pos-tui sync --to`."""
+def demo_bank(root: Path, shared: Target | None, visits: int, reviewer_name: str) -> Bank:
+    """`open_bank` (its store at `shared`, as there), holding `visits` demo visits of one
+    trusted laptop, made as a bank makes them: `pos-tui demo` on the laptop, then
+    `pos-tui sync --to`."""
     made = open_bank(root, reviewer_name=reviewer_name, shared=shared)
     data = root / "data"
     env = dict(os.environ, POS_TUI_CONFIG_FILE=str(root / "settings.json"))
     pos_tui("demo", "--sessions", str(visits), "--data-dir", str(data), env=env)
-    pos_tui("sync", "--data-dir", str(data), "--to", str(shared), env=env)
+    pos_tui("sync", "--data-dir", str(data), "--to", str(made.shared), env=env)
     made.trust_laptop(data)
     return made
 

@@ -12,8 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,19 +43,13 @@ from pos_tui.ui.screens.review_list import PAGE, ReviewListScreen
 from pos_tui.ui.screens.review_stats import ReviewStatsScreen
 from pos_tui.ui.widgets.bar_chart import Bar, BarChart, chart
 from pos_tui.ui.widgets.review_table import ReviewTable
-from tests.helpers.bank import open_bank
+from tests.helpers.bank import demo_bank
+from tests.helpers.commands import pos_tui
 from tests.helpers.ui import settle
 from tests.helpers.ui import static_text as text_of
 
-ROOT = Path(__file__).resolve().parents[2]
 VISITS = 300
 REVIEWER = "李主管"
-
-
-def pos_tui(*args: str, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pos_tui", *args], cwd=ROOT, env=env, check=True, capture_output=True
-    )
 
 
 MACHINES: dict[str, Path] = {}
@@ -66,13 +58,9 @@ MACHINES: dict[str, Path] = {}
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("review")
-    env = dict(os.environ, POS_TUI_CONFIG_FILE=str(home / "settings.json"))
-    bank = open_bank(home, reviewer_name=REVIEWER)
+    bank = demo_bank(tmp_path_factory.mktemp("review"), None, VISITS, REVIEWER)
     MACHINES["reviewer"] = bank.reviewer
-    pos_tui("demo", "--sessions", str(VISITS), "--data-dir", str(home / "data"), env=env)
-    pos_tui("sync", "--data-dir", str(home / "data"), "--to", str(bank.shared), env=env)
-    bank.trust_laptop(home / "data")
+    assert isinstance(bank.shared, Path)
     return bank.shared
 
 
